@@ -1,0 +1,338 @@
+//! Issuer keys (which sign credentials and status lists) and card keys (which answer
+//! a door's challenge). Secrets live in private fields, never print through `Debug`,
+//! and are zeroized on drop (ed25519-dalek's `SigningKey` zeroizes itself).
+
+use std::fmt;
+
+use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use rand::CryptoRng;
+use sha2::Digest as _;
+use zeroize::Zeroizing;
+
+use crate::credential::Credential;
+use crate::error::{DecodeError, FieldError, IssueError, TrustError};
+use crate::model::{
+    CardPublicKey, Claims, CredentialRequest, Field, IssuerId, KeyId, Serial, UnixTime, Validity,
+};
+use crate::wire;
+
+/// Domain prefix of a key id digest.
+const KEY_ID_DOMAIN: &[u8] = b"revocard/v1/key-id\0";
+
+/// The id of an Ed25519 public key: the first 8 bytes of SHA-256 over a domain prefix and the key.
+#[must_use]
+pub fn key_id_of(public_key: &[u8; 32]) -> KeyId {
+    let digest = sha2::Sha256::new()
+        .chain_update(KEY_ID_DOMAIN)
+        .chain_update(public_key)
+        .finalize();
+    let mut id = [0u8; 8];
+    id.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
+    KeyId(id)
+}
+
+/// An issuer's signing key, with its id and the window in which it signs and is trusted.
+pub struct IssuerKey {
+    signing: SigningKey,
+    public: IssuerPublicKey,
+}
+
+impl IssuerKey {
+    /// Generates a fresh key from `rng`.
+    ///
+    /// # Errors
+    /// [`TrustError::WeakKey`] in the (astronomically unlikely) case the key is weak.
+    pub fn generate(
+        issuer: IssuerId,
+        validity: Validity,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Self, TrustError> {
+        Self::from_signing(issuer, validity, SigningKey::generate(rng))
+    }
+
+    /// Rebuilds a key from its 32 secret bytes (as kept in an HSM export or key file).
+    ///
+    /// # Errors
+    /// [`TrustError::WeakKey`] if the derived public key is weak.
+    pub fn from_secret_bytes(
+        issuer: IssuerId,
+        validity: Validity,
+        secret: &[u8; 32],
+    ) -> Result<Self, TrustError> {
+        Self::from_signing(issuer, validity, SigningKey::from_bytes(secret))
+    }
+
+    fn from_signing(
+        issuer: IssuerId,
+        validity: Validity,
+        signing: SigningKey,
+    ) -> Result<Self, TrustError> {
+        let verifying = signing.verifying_key();
+        let key_id = key_id_of(verifying.as_bytes());
+        if verifying.is_weak() {
+            return Err(TrustError::WeakKey { key_id });
+        }
+        Ok(Self {
+            signing,
+            public: IssuerPublicKey {
+                issuer,
+                key_id,
+                key: verifying,
+                validity,
+            },
+        })
+    }
+
+    /// The 32 secret bytes, in a buffer that zeroizes itself. Store them only somewhere safe.
+    #[must_use]
+    pub fn to_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.signing.to_bytes())
+    }
+
+    /// The key's id.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.public.key_id
+    }
+
+    /// The issuer this key signs for.
+    #[must_use]
+    pub fn issuer(&self) -> &IssuerId {
+        &self.public.issuer
+    }
+
+    /// The window in which the key signs and is trusted.
+    #[must_use]
+    pub fn validity(&self) -> Validity {
+        self.public.validity
+    }
+
+    /// The public half, to publish to verifiers.
+    #[must_use]
+    pub fn public(&self) -> &IssuerPublicKey {
+        &self.public
+    }
+
+    /// Issues a credential: draws a fresh random serial, fills in the issuer, key id
+    /// and issue time, and signs.
+    ///
+    /// # Errors
+    /// [`IssueError::KeyNotValidNow`] if `now` is outside the key's window;
+    /// [`IssueError::OutlivesKey`] if the credential's validity is not inside it;
+    /// [`IssueError::WeakCardKey`] if the card public key is weak or not a point.
+    pub fn issue(
+        &self,
+        request: CredentialRequest,
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Credential, IssueError> {
+        let window = self.public.validity;
+        if now < window.not_before || now > window.not_after {
+            return Err(IssueError::KeyNotValidNow {
+                key_id: self.key_id(),
+                not_before: window.not_before,
+                not_after: window.not_after,
+                now,
+            });
+        }
+        if !window.contains(&request.validity) {
+            return Err(IssueError::OutlivesKey {
+                key_id: self.key_id(),
+            });
+        }
+        if let Some(card_key) = request.card_key {
+            check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
+        }
+        let claims = Claims {
+            serial: Serial::random(rng),
+            kind: request.kind,
+            holder: request.holder,
+            vetting: request.vetting,
+            issuer: self.public.issuer.clone(),
+            key_id: self.key_id(),
+            status_index: request.status_index,
+            print_batch: request.print_batch,
+            issued_at: now,
+            validity: request.validity,
+            card_key: request.card_key,
+            supersedes: request.supersedes,
+        };
+        let body = wire::encode_claims(&claims);
+        let signature = self.sign(wire::CREDENTIAL_DOMAIN, &body);
+        Ok(Credential::new(
+            wire::assemble_credential(&signature, &body),
+            claims,
+        ))
+    }
+
+    /// Signs `domain || version || body`.
+    pub(crate) fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
+        self.signing
+            .sign(&wire::signed_message(domain, body))
+            .to_bytes()
+    }
+}
+
+impl fmt::Debug for IssuerKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerKey")
+            .field("key_id", &self.public.key_id)
+            .field("issuer", &self.public.issuer)
+            .field("validity", &self.public.validity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decompresses a card public key and refuses weak (small-order) keys.
+pub(crate) fn check_card_key(key: &CardPublicKey) -> Result<VerifyingKey, FieldError> {
+    let invalid = FieldError::Invalid {
+        field: Field::CardKey,
+    };
+    let vk = VerifyingKey::from_bytes(&key.0).map_err(|_| invalid)?;
+    if vk.is_weak() {
+        return Err(invalid);
+    }
+    Ok(vk)
+}
+
+/// The public half of an issuer key, as published to verifiers (a trust anchor).
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuerPublicKey {
+    issuer: IssuerId,
+    key_id: KeyId,
+    key: VerifyingKey,
+    validity: Validity,
+}
+
+impl IssuerPublicKey {
+    /// The issuer the key signs for.
+    #[must_use]
+    pub fn issuer(&self) -> &IssuerId {
+        &self.issuer
+    }
+    /// The key's id.
+    #[must_use]
+    pub fn key_id(&self) -> KeyId {
+        self.key_id
+    }
+    /// The window in which the key is trusted.
+    #[must_use]
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+    /// The 32 bytes of the Ed25519 public key.
+    #[must_use]
+    pub fn public_key_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// Builds a public key from raw parts, refusing weak keys.
+    ///
+    /// # Errors
+    /// [`TrustError::WeakKey`] if the bytes are not a point or are of small order.
+    pub fn from_parts(
+        issuer: IssuerId,
+        public_key: &[u8; 32],
+        validity: Validity,
+    ) -> Result<Self, TrustError> {
+        let key_id = key_id_of(public_key);
+        let key =
+            VerifyingKey::from_bytes(public_key).map_err(|_| TrustError::WeakKey { key_id })?;
+        if key.is_weak() {
+            return Err(TrustError::WeakKey { key_id });
+        }
+        Ok(Self {
+            issuer,
+            key_id,
+            key,
+            validity,
+        })
+    }
+
+    /// Encodes the anchor for publication.
+    #[must_use]
+    pub fn to_bytes(&self) -> Vec<u8> {
+        wire::encode_trust_anchor(&wire::AnchorFields {
+            issuer: self.issuer.clone(),
+            key_id: self.key_id,
+            public_key: self.key.to_bytes(),
+            validity: self.validity,
+        })
+    }
+
+    /// Decodes a published anchor, checking that the key id matches the key and that the key is not weak.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for malformed bytes, a key id that does not match, or a weak key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let a = wire::decode_trust_anchor(bytes)?;
+        let malformed = DecodeError::Malformed {
+            object: crate::error::WireObject::TrustAnchor,
+        };
+        if key_id_of(&a.public_key) != a.key_id {
+            return Err(malformed);
+        }
+        Self::from_parts(a.issuer, &a.public_key, a.validity).map_err(|_| malformed)
+    }
+}
+
+impl fmt::Debug for IssuerPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuerPublicKey")
+            .field("issuer", &self.issuer)
+            .field("key_id", &self.key_id)
+            .field("validity", &self.validity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A card's own key: the secret stays on the card (or in the phone wallet's secure
+/// storage); its public half goes into the credential for holder binding.
+pub struct CardKey {
+    signing: SigningKey,
+}
+
+impl CardKey {
+    /// Generates a card key from `rng`, refusing the (astronomically unlikely) weak key.
+    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
+        loop {
+            let signing = SigningKey::generate(rng);
+            if !signing.verifying_key().is_weak() {
+                return Self { signing };
+            }
+        }
+    }
+
+    /// Rebuilds a card key from its secret bytes.
+    #[must_use]
+    pub fn from_secret_bytes(secret: &[u8; 32]) -> Self {
+        Self {
+            signing: SigningKey::from_bytes(secret),
+        }
+    }
+
+    /// The public half, to put in the credential.
+    #[must_use]
+    pub fn public(&self) -> CardPublicKey {
+        CardPublicKey(self.signing.verifying_key().to_bytes())
+    }
+
+    /// Signs `domain || version || body` with the card key.
+    #[allow(dead_code, reason = "used by the challenge-response module")]
+    pub(crate) fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
+        self.signing
+            .sign(&wire::signed_message(domain, body))
+            .to_bytes()
+    }
+}
+
+impl fmt::Debug for CardKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CardKey")
+            .field("public", &self.public())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,79 @@
+//! # revocard
+//!
+//! Police warrant cards and staff passes as Ed25519-signed credentials, built for the
+//! day a card supplier is breached: printed data alone never opens a door, one call
+//! revokes everything the supplier saw, and replacements are issued in bulk.
+//!
+//! Start with [`IssuerKey::issue`] to sign a credential and [`Verifier::verify`] to
+//! check one. `ARCHITECTURE.md` maps the modules.
+//!
+//! ```
+//! use rand::{SeedableRng, rngs::StdRng};
+//! use revocard::*;
+//!
+//! let mut rng = StdRng::seed_from_u64(7);
+//! let now = UnixTime(1_700_000_000);
+//! let year = 365 * 24 * 3600;
+//! let issuer = IssuerId::new("example-police").unwrap();
+//! let key = IssuerKey::generate(issuer, Validity::new(now, now.plus(5 * year)).unwrap(), &mut rng).unwrap();
+//!
+//! let holder = Holder::new("123456", "A. Officer", "Sergeant", "Response", PhotoDigest::of(b"jpeg")).unwrap();
+//! let card = key.issue(CredentialRequest {
+//!     kind: Kind::WarrantCard,
+//!     holder,
+//!     vetting: Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None),
+//!     status_index: StatusIndex(42),
+//!     print_batch: PrintBatchId(1),
+//!     validity: Validity::new(now, now.plus(year)).unwrap(),
+//!     card_key: None,
+//!     supersedes: None,
+//! }, now, &mut rng).unwrap();
+//!
+//! let mut trust = TrustStore::new();
+//! trust.add(key.public().clone()).unwrap();
+//! let verifier = Verifier::new(trust, VerifyOptions::default());
+//! let verified = verifier.verify(card.bytes(), now).unwrap();
+//! assert_eq!(verified.serial(), card.serial());
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod credential;
+mod error;
+mod keys;
+mod model;
+mod trust;
+mod verify;
+mod vetting;
+mod wire;
+
+pub use credential::{
+    Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
+};
+pub use error::{DecodeError, Denial, FieldError, IssueError, TrustError, WireObject};
+pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
+pub use model::{
+    CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, Kind,
+    MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN, PhotoDigest,
+    PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
+};
+pub use trust::{TrustAnchor, TrustStore};
+pub use verify::{DEFAULT_CLOCK_SKEW_SECS, Verifier, VerifyOptions};
+pub use vetting::{
+    ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
+};
+pub use wire::{
+    CREDENTIAL_DOMAIN, FORMAT_VERSION, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN,
+    MAX_TRUST_ANCHOR_BYTES,
+};

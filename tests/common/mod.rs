@@ -1,0 +1,55 @@
+//! Fixtures shared by the integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+use rand::{SeedableRng, rngs::StdRng};
+use revocard::*;
+
+pub const NOW: UnixTime = UnixTime(1_800_000_000);
+pub const YEAR: u64 = 365 * 24 * 3600;
+
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+pub fn issuer_id() -> IssuerId {
+    IssuerId::new("test-police").unwrap()
+}
+
+pub fn issuer_key(rng: &mut StdRng) -> IssuerKey {
+    IssuerKey::generate(
+        issuer_id(),
+        Validity::new(NOW.minus(YEAR), NOW.plus(10 * YEAR)).unwrap(),
+        rng,
+    )
+    .unwrap()
+}
+
+pub fn holder(n: u32) -> Holder {
+    Holder::new(
+        format!("{:06}", 100_000 + n),
+        format!("Officer Number {n}"),
+        "Police Constable",
+        "Response Team 4",
+        PhotoDigest::of(format!("photo {n}").as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn request(n: u32) -> CredentialRequest {
+    CredentialRequest {
+        kind: Kind::WarrantCard,
+        holder: holder(n),
+        vetting: Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None),
+        status_index: StatusIndex(n),
+        print_batch: PrintBatchId(7),
+        validity: Validity::new(NOW.minus(3600), NOW.plus(YEAR)).unwrap(),
+        card_key: None,
+        supersedes: None,
+    }
+}
+
+pub fn verifier_for(key: &IssuerKey) -> Verifier {
+    let mut trust = TrustStore::new();
+    trust.add(key.public().clone()).unwrap();
+    Verifier::new(trust, VerifyOptions::default())
+}
