@@ -3,6 +3,8 @@
 //!
 //! `cargo bench --bench credential`, then `python3 scripts/ratios.py` prints the ratios.
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::{SeedableRng, rngs::StdRng};
@@ -35,7 +37,7 @@ fn bench(c: &mut Criterion) {
             PoliceVetting::Force(ForceVetting::Management),
             Some(NationalSecurity::Sc),
         ),
-        status_index: StatusIndex(99_999),
+        status_index: StatusIndex(99_998),
         print_batch: PrintBatchId(12),
         validity: Validity::new(now, now.plus(year)).unwrap(),
         card_key: Some(CardKey::generate(&mut rng).public()),
@@ -46,6 +48,22 @@ fn bench(c: &mut Criterion) {
     let mut trust = TrustStore::new();
     trust.add(key.public().clone()).unwrap();
     let verifier = Verifier::new(trust, VerifyOptions::default());
+    // A status list with 1% of 131,072 indexes revoked and one breached batch: verify includes the status check.
+    let mut list = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
+    for index in (0..MIN_LIST_CAPACITY).step_by(100) {
+        list.revoke(index + 1, RevocationReason::Unspecified, now)
+            .unwrap();
+    }
+    list.revoke_scope(ScopeEntry {
+        scope: Scope::PrintBatch(PrintBatchId(4242)),
+        reason: RevocationReason::SupplierBreach,
+        since: now,
+    })
+    .unwrap();
+    verifier
+        .install_list(&list.publish(&key, now, now.plus(3600)).unwrap().list, now)
+        .unwrap();
+    assert!(verifier.verify(&bytes, now).is_ok());
 
     // The floor: the exact message and signature the verifier checks.
     let mut message = CREDENTIAL_DOMAIN.to_vec();
@@ -75,6 +93,30 @@ fn bench(c: &mut Criterion) {
         b.iter(|| key.issue(black_box(request.clone()), now, &mut rng))
     });
     g.finish();
+
+    // Calibration: the floor against itself shows how noisy this run is.
+    support::paired_ratio(
+        "verify_strict / verify_strict (noise)",
+        201,
+        25,
+        || {
+            let _ = black_box(vk.verify_strict(black_box(&message), black_box(&signature)));
+        },
+        || {
+            let _ = black_box(vk.verify_strict(black_box(&message), black_box(&signature)));
+        },
+    );
+    support::paired_ratio(
+        "verify / verify_strict",
+        201,
+        25,
+        || {
+            let _ = black_box(vk.verify_strict(black_box(&message), black_box(&signature)));
+        },
+        || {
+            let _ = black_box(verifier.verify(black_box(&bytes), now));
+        },
+    );
 }
 
 criterion_group! {

@@ -45,6 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trust = TrustStore::new();
     trust.add(key.public().clone())?;
     let verifier = Verifier::new(trust, VerifyOptions::default());
+    // Every verifier holds the issuer's current signed status list (fail closed without one).
+    let mut statuses = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY)?;
+    verifier.install_list(&statuses.publish(&key, now, now.plus(3600))?.list, now)?;
 
     let accepted = verifier.verify(card.bytes(), now)?;
     let mut tampered = card.bytes().to_vec();
@@ -57,6 +60,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tampered[position] ^= 0x01;
     let denial = verifier.verify(&tampered, now).err();
 
+    // Reported stolen: revoke its status index and push the signed delta.
+    statuses.revoke(4_242, RevocationReason::Stolen, now)?;
+    let publication = statuses.publish(&key, now, now.plus(3600))?;
+    let delta = publication.delta.unwrap_or_default();
+    verifier.apply_delta(&delta, now)?;
+    let after_revocation = verifier.verify(card.bytes(), now).err();
+
     if json {
         let line = serde_json::json!({
             "bytes": card.bytes().len(),
@@ -64,6 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "accepted": true,
             "tampered_denied": denial.is_some(),
             "denial": denial.as_ref().map(ToString::to_string),
+            "delta_bytes": delta.len(),
+            "revoked_denied": after_revocation.is_some(),
         });
         println!("{line}");
         return Ok(());
@@ -90,6 +102,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             card.bytes().len()
         ),
         None => println!("Changing byte {position}: ACCEPTED, which must never happen."),
+    }
+    match after_revocation {
+        Some(reason) => println!(
+            "Reported stolen: a {}-byte signed delta later, the card is denied ({reason}).",
+            delta.len()
+        ),
+        None => println!("Reported stolen, but still ACCEPTED, which must never happen."),
     }
     Ok(())
 }

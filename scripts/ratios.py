@@ -25,4 +25,4 @@ for group in sorted(p for p in root.iterdir() if p.is_dir() and p.name != "repor
     print("| --- | --- | --- |")
     for name, t in sorted(times.items()):
         shown = f"{t / 1000:.2f} us" if t >= 1000 else f"{t:.1f} ns"
-        print(f"| {name} | {shown} | {t / floor:.3f}x |")
+        print(f"| {name} | {shown} | {t / floor:.4g}x |")

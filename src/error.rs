@@ -3,7 +3,8 @@
 //! ([`TrustError`]) and verifying ([`Denial`]). Variants carry facts, never secrets and
 //! never free-form strings.
 
-use crate::model::{Field, IssuerId, KeyId, UnixTime};
+use crate::model::{Field, IssuerId, KeyId, Serial, UnixTime};
+use crate::status::RevokedBy;
 
 /// A value that does not fit the model's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -133,6 +134,52 @@ pub enum DecodeError {
     /// The text form is not base64url without padding.
     #[error("credential text is not base64url")]
     NotBase64,
+    /// A status set inside a revocation list or delta is malformed.
+    #[error("{object}: status set: {source}")]
+    StatusSet {
+        /// What was being decoded.
+        object: WireObject,
+        /// Why.
+        source: crate::status_codec::CodecError,
+    },
+    /// One index appears in two status sets of the same list or delta.
+    #[error("{object}: index {index} is in two status sets")]
+    OverlappingSets {
+        /// What was being decoded.
+        object: WireObject,
+        /// The index.
+        index: u32,
+    },
+    /// The list's capacity is outside the allowed range.
+    #[error("{object}: capacity {capacity} is outside {min}..={max}")]
+    Capacity {
+        /// What was being decoded.
+        object: WireObject,
+        /// Capacity found.
+        capacity: u32,
+        /// Smallest allowed.
+        min: u32,
+        /// Largest allowed.
+        max: u32,
+    },
+    /// More scope entries than allowed.
+    #[error("{object}: {count} scope entries, more than {max}")]
+    TooManyScopes {
+        /// What was being decoded.
+        object: WireObject,
+        /// Entries found.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A delta whose end sequence does not follow its start.
+    #[error("delta from {from} to {to} does not move forward")]
+    DeltaNotForward {
+        /// Start sequence.
+        from: u64,
+        /// End sequence.
+        to: u64,
+    },
 }
 
 impl DecodeError {
@@ -275,4 +322,172 @@ pub enum Denial {
         /// The allowance used.
         skew_secs: u64,
     },
+    /// The verifier holds no status list for the credential's issuer (fail closed).
+    #[error("no status list held for issuer {issuer}")]
+    NoStatusList {
+        /// The issuer.
+        issuer: IssuerId,
+    },
+    /// The status list is past its next update plus the grace period (fail closed).
+    #[error(
+        "status list {sequence} is stale: next update was due at {next_update}, grace {grace_secs}s, now {now}"
+    )]
+    StatusStale {
+        /// The list's sequence.
+        sequence: u64,
+        /// When the next list was due.
+        next_update: UnixTime,
+        /// The grace allowed.
+        grace_secs: u64,
+        /// The time given.
+        now: UnixTime,
+    },
+    /// The credential's status index lies outside its issuer's list (fail closed).
+    #[error("status index {index} is outside the list of {capacity}")]
+    StatusIndexOutOfRange {
+        /// The index.
+        index: u32,
+        /// The list's capacity.
+        capacity: u32,
+    },
+    /// The credential is revoked.
+    #[error("revoked: {by}")]
+    Revoked {
+        /// The credential.
+        serial: Serial,
+        /// Which entry revoked it.
+        by: RevokedBy,
+    },
+    /// The credential is suspended.
+    #[error("suspended")]
+    Suspended {
+        /// The credential.
+        serial: Serial,
+    },
+}
+
+/// Why the issuer's status list refused a change or a publication, or why a delta
+/// could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusError {
+    /// The list capacity is outside the allowed range.
+    #[error("a list covers {min} to {max} indexes, not {capacity}")]
+    Capacity {
+        /// Requested capacity.
+        capacity: u32,
+        /// Smallest allowed (herd privacy).
+        min: u32,
+        /// Largest allowed (memory bound).
+        max: u32,
+    },
+    /// A status index outside the list.
+    #[error("status index {index} is outside the list of {capacity}")]
+    IndexOutOfRange {
+        /// The index.
+        index: u32,
+        /// The list's capacity.
+        capacity: u32,
+    },
+    /// Revocation is permanent: a revoked index cannot be suspended or reinstated.
+    #[error("status index {index} is revoked, which is permanent")]
+    RevokedIsPermanent {
+        /// The index.
+        index: u32,
+    },
+    /// More scope entries than a list may carry.
+    #[error("a list carries at most {max} scope entries")]
+    TooManyScopes {
+        /// The limit.
+        max: usize,
+    },
+    /// The key signs for another issuer than the list's.
+    #[error("the key signs for another issuer")]
+    WrongIssuer,
+    /// The key is outside its window.
+    #[error("key {key_id} may not sign now")]
+    KeyNotValidNow {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// `next_update` lies before `now`.
+    #[error("next update lies in the past")]
+    NextUpdateInPast,
+    /// The sequence number cannot grow further.
+    #[error("sequence number exhausted")]
+    SequenceExhausted,
+    /// A delta changes an index from a status that does not allow that change (it was
+    /// made against another list).
+    #[error("delta moves index {index} from {held:?} to {to:?}, which is not allowed")]
+    InconsistentDelta {
+        /// The index.
+        index: u32,
+        /// Its status in the held list.
+        held: crate::status::Status,
+        /// The status the delta gives it.
+        to: crate::status::Status,
+    },
+}
+
+/// Why a verifier refused a revocation list or delta. It keeps its previous list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ListError {
+    /// The bytes are not a list or delta.
+    #[error("malformed: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The signing key is unknown, revoked, outside its window or another issuer's.
+    #[error("untrusted signer: {0}")]
+    Untrusted(Denial),
+    /// The signature does not verify.
+    #[error("bad signature")]
+    BadSignature,
+    /// Signed in the future, beyond the clock skew.
+    #[error("issued at {issued_at}, after now ({now}) plus skew")]
+    NotYetValid {
+        /// When it claims to be signed.
+        issued_at: UnixTime,
+        /// The time given.
+        now: UnixTime,
+    },
+    /// Older than the list held: a rollback.
+    #[error("rollback refused: holding sequence {held}, offered {offered}")]
+    Rollback {
+        /// Sequence held.
+        held: u64,
+        /// Sequence offered.
+        offered: u64,
+    },
+    /// A different list with the sequence already held: the issuer equivocated or the
+    /// list was forged with a stolen key.
+    #[error("a different list with sequence {sequence} is already held")]
+    Conflict {
+        /// The sequence.
+        sequence: u64,
+    },
+    /// The delta starts after the sequence held: fetch a full list.
+    #[error("gap: holding sequence {held}, delta starts at {from}; fetch a full list")]
+    Gap {
+        /// Sequence held.
+        held: u64,
+        /// Where the delta starts.
+        from: u64,
+    },
+    /// A delta arrived for an issuer whose list is not held: fetch a full list.
+    #[error("no list held for issuer {issuer}; fetch a full list")]
+    NoBaseList {
+        /// The issuer.
+        issuer: IssuerId,
+    },
+    /// The delta covers another number of indexes than the list held.
+    #[error("delta covers {offered} indexes, the list held {held}")]
+    CapacityMismatch {
+        /// Capacity held.
+        held: u32,
+        /// Capacity in the delta.
+        offered: u32,
+    },
+    /// The delta's changes do not fit the list held.
+    #[error(transparent)]
+    Inconsistent(#[from] StatusError),
 }

@@ -29,11 +29,22 @@
 //!     supersedes: None,
 //! }, now, &mut rng).unwrap();
 //!
+//! // The issuer publishes a signed status list; every verifier needs a fresh one.
+//! let mut statuses = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
+//! let first = statuses.publish(&key, now, now.plus(3600)).unwrap();
+//!
 //! let mut trust = TrustStore::new();
 //! trust.add(key.public().clone()).unwrap();
 //! let verifier = Verifier::new(trust, VerifyOptions::default());
+//! verifier.install_list(&first.list, now).unwrap();
 //! let verified = verifier.verify(card.bytes(), now).unwrap();
 //! assert_eq!(verified.serial(), card.serial());
+//!
+//! // Lost: one small signed delta reaches every verifier.
+//! statuses.revoke(42, RevocationReason::Lost, now).unwrap();
+//! let next = statuses.publish(&key, now, now.plus(3600)).unwrap();
+//! verifier.apply_delta(&next.delta.unwrap(), now).unwrap();
+//! assert!(matches!(verifier.verify(card.bytes(), now), Err(Denial::Revoked { .. })));
 //! ```
 
 #![forbid(unsafe_code)]
@@ -53,6 +64,8 @@ mod credential;
 mod error;
 mod keys;
 mod model;
+mod status;
+mod status_codec;
 mod trust;
 mod verify;
 mod vetting;
@@ -61,19 +74,29 @@ mod wire;
 pub use credential::{
     Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
 };
-pub use error::{DecodeError, Denial, FieldError, IssueError, TrustError, WireObject};
+pub use error::{
+    DecodeError, Denial, FieldError, IssueError, ListError, StatusError, TrustError, WireObject,
+};
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
 pub use model::{
     CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, Kind,
     MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN, PhotoDigest,
     PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
+pub use status::{
+    IssuerStatusList, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, Publication,
+    RevocationList, RevocationReason, RevokedBy, Scope, ScopeEntry, Status, StatusAnswer,
+};
+pub use status_codec::CodecError;
 pub use trust::{TrustAnchor, TrustStore};
-pub use verify::{DEFAULT_CLOCK_SKEW_SECS, Verifier, VerifyOptions};
+pub use verify::{
+    DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, Verifier,
+    VerifyOptions,
+};
 pub use vetting::{
     ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
 };
 pub use wire::{
-    CREDENTIAL_DOMAIN, FORMAT_VERSION, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN,
-    MAX_TRUST_ANCHOR_BYTES,
+    CREDENTIAL_DOMAIN, DELTA_DOMAIN, FORMAT_VERSION, LIST_DOMAIN, MAX_CREDENTIAL_BYTES,
+    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_TRUST_ANCHOR_BYTES,
 };

@@ -36,6 +36,8 @@ use crate::model::{
     CardPublicKey, Claims, Field, Holder, IssuerId, KeyId, Kind, PhotoDigest, PrintBatchId, Serial,
     StatusIndex, UnixTime, Validity,
 };
+use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry};
+use crate::status_codec;
 use crate::vetting::{ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting};
 
 /// The format version this build writes and reads.
@@ -57,8 +59,8 @@ pub const CREDENTIAL_DOMAIN: &[u8] = b"revocard/v1/credential\0";
 /// Length of an Ed25519 signature.
 const SIGNATURE_LEN: usize = 64;
 
-/// Offset of the claims in an encoded credential.
-const CLAIMS_OFFSET: usize = 1 + SIGNATURE_LEN;
+/// Offset of the body (claims, list or delta) in an encoded signed object.
+const BODY_OFFSET: usize = 1 + SIGNATURE_LEN;
 
 fn config<const LIMIT: usize>() -> impl Config {
     config::standard()
@@ -221,7 +223,7 @@ pub(crate) fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
 
 /// Assembles an encoded credential from its signature and encoded claims.
 pub(crate) fn assemble_credential(signature: &[u8; SIGNATURE_LEN], claims_body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(CLAIMS_OFFSET + claims_body.len());
+    let mut bytes = Vec::with_capacity(BODY_OFFSET + claims_body.len());
     bytes.push(FORMAT_VERSION);
     bytes.extend_from_slice(signature);
     bytes.extend_from_slice(claims_body);
@@ -275,7 +277,7 @@ pub(crate) fn decode_credential(bytes: &[u8]) -> Result<ParsedCredential<'_>, De
     if read != body.len() {
         return Err(DecodeError::TrailingBytes {
             object: OBJ,
-            decoded: CLAIMS_OFFSET + read,
+            decoded: BODY_OFFSET + read,
             remaining: body.len().saturating_sub(read),
         });
     }
@@ -348,14 +350,14 @@ pub(crate) fn decode_trust_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeEr
             max: MAX_TRUST_ANCHOR_BYTES,
         });
     }
-    if let Some(&version) = bytes.first() {
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::UnknownVersion {
-                object: OBJ,
-                version,
-                supported: FORMAT_VERSION,
-            });
-        }
+    if let Some(&version) = bytes.first()
+        && version != FORMAT_VERSION
+    {
+        return Err(DecodeError::UnknownVersion {
+            object: OBJ,
+            version,
+            supported: FORMAT_VERSION,
+        });
     }
     let (wire, read): (WireTrustAnchor, usize) =
         bincode::decode_from_slice(bytes, config::<MAX_TRUST_ANCHOR_BYTES>())
@@ -378,5 +380,382 @@ pub(crate) fn decode_trust_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeEr
                 field: Field::Validity,
             },
         )?,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Revocation lists and deltas
+// ---------------------------------------------------------------------------
+//
+// List:  version u8 | signature [64] | body
+//   body: issuer str, key_id [8], sequence u64, issued_at u64, next_update u64,
+//         capacity u32, scopes bytes, revoked bytes, suspended bytes
+// Delta: version u8 | signature [64] | body
+//   body: issuer str, key_id [8], from_sequence u64, to_sequence u64, issued_at u64,
+//         next_update u64, capacity u32, scopes bytes, revoked bytes, suspended bytes,
+//         reinstated bytes
+//
+// `bytes` is a u64 length and that many bytes, decoded by borrowing (no allocation).
+// A status set is the `status_codec` encoding of sorted indexes below `capacity`.
+// Scopes are 18-byte records: tag u8 (0 print batch, 1 issuer key, 2 issued before),
+// value [8] (batch id as u64, key id, or unix seconds), reason u8, since u64.
+
+/// Domain prefix of a revocation list signature.
+pub const LIST_DOMAIN: &[u8] = b"revocard/v1/status-list\0";
+/// Domain prefix of a revocation delta signature.
+pub const DELTA_DOMAIN: &[u8] = b"revocard/v1/status-delta\0";
+
+/// Largest encoded revocation list: two bitmaps of [`crate::MAX_LIST_CAPACITY`] bits,
+/// every scope entry, and the header, rounded up.
+pub const MAX_LIST_BYTES: usize = 2 * (crate::status::MAX_LIST_CAPACITY as usize / 8)
+    + crate::status::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+    + 4096;
+/// Largest encoded delta: three bitmaps, every scope entry, the header.
+pub const MAX_DELTA_BYTES: usize = 3 * (crate::status::MAX_LIST_CAPACITY as usize / 8)
+    + crate::status::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+    + 4096;
+
+const SCOPE_RECORD_LEN: usize = 18;
+
+#[derive(Encode, bincode::BorrowDecode)]
+struct WireList<'a> {
+    issuer: &'a str,
+    key_id: [u8; 8],
+    sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    capacity: u32,
+    scopes: &'a [u8],
+    revoked: &'a [u8],
+    suspended: &'a [u8],
+}
+
+#[derive(Encode, bincode::BorrowDecode)]
+struct WireDelta<'a> {
+    issuer: &'a str,
+    key_id: [u8; 8],
+    from_sequence: u64,
+    to_sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    capacity: u32,
+    scopes: &'a [u8],
+    revoked: &'a [u8],
+    suspended: &'a [u8],
+    reinstated: &'a [u8],
+}
+
+/// What lists and deltas share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListHeader {
+    pub(crate) issuer: IssuerId,
+    pub(crate) key_id: KeyId,
+    pub(crate) issued_at: UnixTime,
+    pub(crate) next_update: UnixTime,
+    pub(crate) capacity: u32,
+}
+
+/// The sets a delta carries.
+pub(crate) struct DeltaSets<'a> {
+    pub(crate) revoked: &'a [u32],
+    pub(crate) suspended: &'a [u32],
+    pub(crate) reinstated: &'a [u32],
+}
+
+/// A decoded list, signature not yet checked.
+pub(crate) struct ParsedList<'a> {
+    pub(crate) header: ListHeader,
+    pub(crate) sequence: u64,
+    pub(crate) revoked: Vec<u32>,
+    pub(crate) suspended: Vec<u32>,
+    pub(crate) scopes: Vec<ScopeEntry>,
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+    pub(crate) body: &'a [u8],
+}
+
+/// A decoded delta, signature not yet checked.
+pub(crate) struct ParsedDelta<'a> {
+    pub(crate) header: ListHeader,
+    pub(crate) from_sequence: u64,
+    pub(crate) to_sequence: u64,
+    pub(crate) revoked: Vec<u32>,
+    pub(crate) suspended: Vec<u32>,
+    pub(crate) reinstated: Vec<u32>,
+    pub(crate) scopes: Vec<ScopeEntry>,
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+    pub(crate) body: &'a [u8],
+}
+
+/// Assembles `version | signature | body`.
+pub(crate) fn assemble_signed(signature: &[u8; SIGNATURE_LEN], body: &[u8]) -> Vec<u8> {
+    assemble_credential(signature, body)
+}
+
+fn encode_scopes(scopes: &[ScopeEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(scopes.len() * SCOPE_RECORD_LEN);
+    for entry in scopes {
+        let (tag, value) = match entry.scope {
+            Scope::PrintBatch(batch) => (0u8, u64::from(batch.0).to_be_bytes()),
+            Scope::IssuerKey(key) => (1, key.0),
+            Scope::IssuedBefore(time) => (2, time.0.to_be_bytes()),
+        };
+        out.push(tag);
+        out.extend_from_slice(&value);
+        out.push(reason_code(entry.reason));
+        out.extend_from_slice(&entry.since.0.to_be_bytes());
+    }
+    out
+}
+
+fn reason_code(reason: RevocationReason) -> u8 {
+    RevocationReason::ALL
+        .iter()
+        .position(|r| *r == reason)
+        .and_then(|p| u8::try_from(p).ok())
+        .unwrap_or(0)
+}
+
+fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, DecodeError> {
+    let count = bytes.len() / SCOPE_RECORD_LEN;
+    if count > MAX_SCOPE_ENTRIES {
+        return Err(DecodeError::TooManyScopes {
+            object,
+            count,
+            max: MAX_SCOPE_ENTRIES,
+        });
+    }
+    let (records, rest) = bytes.as_chunks::<SCOPE_RECORD_LEN>();
+    if !rest.is_empty() {
+        return Err(DecodeError::Malformed { object });
+    }
+    let malformed = DecodeError::Malformed { object };
+    let mut out = Vec::with_capacity(count);
+    for record in records {
+        let [
+            tag,
+            v0,
+            v1,
+            v2,
+            v3,
+            v4,
+            v5,
+            v6,
+            v7,
+            reason,
+            s0,
+            s1,
+            s2,
+            s3,
+            s4,
+            s5,
+            s6,
+            s7,
+        ] = *record;
+        let value = [v0, v1, v2, v3, v4, v5, v6, v7];
+        let scope = match tag {
+            0 => Scope::PrintBatch(PrintBatchId(
+                u32::try_from(u64::from_be_bytes(value)).map_err(|_| malformed.clone())?,
+            )),
+            1 => Scope::IssuerKey(KeyId(value)),
+            2 => Scope::IssuedBefore(UnixTime(u64::from_be_bytes(value))),
+            _ => return Err(malformed),
+        };
+        let reason = *RevocationReason::ALL
+            .get(usize::from(reason))
+            .ok_or(malformed.clone())?;
+        let since = UnixTime(u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]));
+        out.push(ScopeEntry {
+            scope,
+            reason,
+            since,
+        });
+    }
+    Ok(out)
+}
+
+/// Encodes a list body (to be signed).
+pub(crate) fn encode_list(
+    header: &ListHeader,
+    sequence: u64,
+    revoked: &[u32],
+    suspended: &[u32],
+    scopes: &[ScopeEntry],
+) -> Vec<u8> {
+    let scopes = encode_scopes(scopes);
+    let revoked = status_codec::encode_index_set(revoked, header.capacity);
+    let suspended = status_codec::encode_index_set(suspended, header.capacity);
+    let wire = WireList {
+        issuer: header.issuer.as_str(),
+        key_id: header.key_id.0,
+        sequence,
+        issued_at: header.issued_at.0,
+        next_update: header.next_update.0,
+        capacity: header.capacity,
+        scopes: &scopes,
+        revoked: &revoked,
+        suspended: &suspended,
+    };
+    bincode::encode_to_vec(wire, config::<MAX_LIST_BYTES>()).unwrap_or_default()
+}
+
+/// Encodes a delta body (to be signed).
+pub(crate) fn encode_delta(
+    header: &ListHeader,
+    from_sequence: u64,
+    to_sequence: u64,
+    sets: &DeltaSets<'_>,
+    scopes: &[ScopeEntry],
+) -> Vec<u8> {
+    let scopes = encode_scopes(scopes);
+    let revoked = status_codec::encode_index_set(sets.revoked, header.capacity);
+    let suspended = status_codec::encode_index_set(sets.suspended, header.capacity);
+    let reinstated = status_codec::encode_index_set(sets.reinstated, header.capacity);
+    let wire = WireDelta {
+        issuer: header.issuer.as_str(),
+        key_id: header.key_id.0,
+        from_sequence,
+        to_sequence,
+        issued_at: header.issued_at.0,
+        next_update: header.next_update.0,
+        capacity: header.capacity,
+        scopes: &scopes,
+        revoked: &revoked,
+        suspended: &suspended,
+        reinstated: &reinstated,
+    };
+    bincode::encode_to_vec(wire, config::<MAX_DELTA_BYTES>()).unwrap_or_default()
+}
+
+fn decode_header(
+    object: WireObject,
+    issuer: &str,
+    key_id: [u8; 8],
+    issued_at: u64,
+    next_update: u64,
+    capacity: u32,
+) -> Result<ListHeader, DecodeError> {
+    use crate::status::{MAX_LIST_CAPACITY, MIN_LIST_CAPACITY};
+    if !(MIN_LIST_CAPACITY..=MAX_LIST_CAPACITY).contains(&capacity) {
+        return Err(DecodeError::Capacity {
+            object,
+            capacity,
+            min: MIN_LIST_CAPACITY,
+            max: MAX_LIST_CAPACITY,
+        });
+    }
+    Ok(ListHeader {
+        issuer: IssuerId::new(issuer).map_err(|e| DecodeError::from_field(object, e))?,
+        key_id: KeyId(key_id),
+        issued_at: UnixTime(issued_at),
+        next_update: UnixTime(next_update),
+        capacity,
+    })
+}
+
+fn decode_set(object: WireObject, bytes: &[u8], capacity: u32) -> Result<Vec<u32>, DecodeError> {
+    status_codec::decode_index_set(bytes, capacity)
+        .map_err(|source| DecodeError::StatusSet { object, source })
+}
+
+/// Refuses an index present in two sorted sets.
+fn disjoint(object: WireObject, a: &[u32], b: &[u32]) -> Result<(), DecodeError> {
+    let (mut i, mut j) = (a.iter().peekable(), b.iter().peekable());
+    while let (Some(&&x), Some(&&y)) = (i.peek(), j.peek()) {
+        match x.cmp(&y) {
+            std::cmp::Ordering::Less => {
+                i.next();
+            }
+            std::cmp::Ordering::Greater => {
+                j.next();
+            }
+            std::cmp::Ordering::Equal => {
+                return Err(DecodeError::OverlappingSets { object, index: x });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>, const LIMIT: usize>(
+    object: WireObject,
+    bytes: &'a [u8],
+    body: &'a [u8],
+) -> Result<T, DecodeError> {
+    let (wire, read): (T, usize) = bincode::borrow_decode_from_slice(body, config::<LIMIT>())
+        .map_err(|e| map_bincode(object, bytes.len(), LIMIT, &e))?;
+    if read != body.len() {
+        return Err(DecodeError::TrailingBytes {
+            object,
+            decoded: BODY_OFFSET + read,
+            remaining: body.len().saturating_sub(read),
+        });
+    }
+    Ok(wire)
+}
+
+/// Decodes a signed revocation list (signature not checked here).
+pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
+    const OBJ: WireObject = WireObject::RevocationList;
+    let (signature, body) = split_header(OBJ, bytes, MAX_LIST_BYTES)?;
+    let wire: WireList<'_> = decode_borrowed::<_, MAX_LIST_BYTES>(OBJ, bytes, body)?;
+    let header = decode_header(
+        OBJ,
+        wire.issuer,
+        wire.key_id,
+        wire.issued_at,
+        wire.next_update,
+        wire.capacity,
+    )?;
+    let scopes = decode_scopes(OBJ, wire.scopes)?;
+    let revoked = decode_set(OBJ, wire.revoked, header.capacity)?;
+    let suspended = decode_set(OBJ, wire.suspended, header.capacity)?;
+    disjoint(OBJ, &revoked, &suspended)?;
+    Ok(ParsedList {
+        header,
+        sequence: wire.sequence,
+        revoked,
+        suspended,
+        scopes,
+        signature,
+        body,
+    })
+}
+
+/// Decodes a signed delta (signature not checked here).
+pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError> {
+    const OBJ: WireObject = WireObject::Delta;
+    let (signature, body) = split_header(OBJ, bytes, MAX_DELTA_BYTES)?;
+    let wire: WireDelta<'_> = decode_borrowed::<_, MAX_DELTA_BYTES>(OBJ, bytes, body)?;
+    let header = decode_header(
+        OBJ,
+        wire.issuer,
+        wire.key_id,
+        wire.issued_at,
+        wire.next_update,
+        wire.capacity,
+    )?;
+    if wire.to_sequence <= wire.from_sequence {
+        return Err(DecodeError::DeltaNotForward {
+            from: wire.from_sequence,
+            to: wire.to_sequence,
+        });
+    }
+    let scopes = decode_scopes(OBJ, wire.scopes)?;
+    let revoked = decode_set(OBJ, wire.revoked, header.capacity)?;
+    let suspended = decode_set(OBJ, wire.suspended, header.capacity)?;
+    let reinstated = decode_set(OBJ, wire.reinstated, header.capacity)?;
+    disjoint(OBJ, &revoked, &suspended)?;
+    disjoint(OBJ, &revoked, &reinstated)?;
+    disjoint(OBJ, &suspended, &reinstated)?;
+    Ok(ParsedDelta {
+        header,
+        from_sequence: wire.from_sequence,
+        to_sequence: wire.to_sequence,
+        revoked,
+        suspended,
+        reinstated,
+        scopes,
+        signature,
+        body,
     })
 }

@@ -20,7 +20,7 @@ fn full_request(rng: &mut rand::rngs::StdRng) -> CredentialRequest {
             PoliceVetting::NonPolice(Nppv::Level2Abbreviated),
             Some(NationalSecurity::Esc),
         ),
-        status_index: StatusIndex(u32::MAX),
+        status_index: StatusIndex(CAPACITY - 1),
         print_batch: PrintBatchId(123_456),
         validity: Validity::new(NOW, NOW.plus(YEAR)).unwrap(),
         card_key: Some(CardKey::generate(rng).public()),
@@ -149,10 +149,8 @@ fn unknown_revoked_and_out_of_window_keys_are_denied() {
         })
     );
 
-    let mut trust = TrustStore::new();
-    trust.add(key.public().clone()).unwrap();
-    trust.revoke(key.key_id(), NOW.minus(10)).unwrap();
-    let revoked = Verifier::new(trust, VerifyOptions::default());
+    let revoked = verifier_for(&key);
+    revoked.revoke_key(key.key_id(), NOW.minus(10)).unwrap();
     assert_eq!(
         revoked.verify(cred.bytes(), NOW),
         Err(Denial::KeyRevoked {
@@ -168,13 +166,15 @@ fn unknown_revoked_and_out_of_window_keys_are_denied() {
     req.validity = Validity::new(NOW.minus(100), NOW.plus(100)).unwrap();
     let cred = short.issue(req, NOW, &mut rng).unwrap();
     let v = Verifier::new(
-        {
-            let mut t = TrustStore::new();
-            t.add(short.public().clone()).unwrap();
-            t
-        },
+        TrustStore::new(),
         VerifyOptions::default().with_clock_skew(0),
     );
+    v.add_key(short.public().clone()).unwrap();
+    let list = IssuerStatusList::new(issuer_id(), CAPACITY)
+        .unwrap()
+        .publish(&short, NOW, NOW.plus(YEAR))
+        .unwrap();
+    v.install_list(&list.list, NOW).unwrap();
     assert!(v.verify(cred.bytes(), NOW).is_ok());
     assert!(matches!(
         v.verify(cred.bytes(), NOW.plus(101)),
@@ -236,9 +236,12 @@ fn validity_boundaries_honour_the_skew_exactly() {
     req.validity = Validity::new(nb, na).unwrap();
     let cred = key.issue(req, NOW, &mut rng).unwrap();
     for skew in [0u64, 1, 60, 300] {
-        let mut trust = TrustStore::new();
-        trust.add(key.public().clone()).unwrap();
-        let v = Verifier::new(trust, VerifyOptions::default().with_clock_skew(skew));
+        let v = verifier_with(
+            &key,
+            VerifyOptions::default()
+                .with_clock_skew(skew)
+                .with_status_grace(10 * YEAR),
+        );
         let too_early = nb.minus(skew + 1);
         assert_eq!(
             v.verify(cred.bytes(), too_early),

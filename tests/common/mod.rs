@@ -48,8 +48,21 @@ pub fn request(n: u32) -> CredentialRequest {
     }
 }
 
+pub const CAPACITY: u32 = MIN_LIST_CAPACITY;
+
+/// A verifier trusting `key`, holding an empty (all valid) list signed by it.
 pub fn verifier_for(key: &IssuerKey) -> Verifier {
+    verifier_with(key, VerifyOptions::default())
+}
+
+pub fn verifier_with(key: &IssuerKey, options: VerifyOptions) -> Verifier {
     let mut trust = TrustStore::new();
     trust.add(key.public().clone()).unwrap();
-    Verifier::new(trust, VerifyOptions::default())
+    let verifier = Verifier::new(trust, options);
+    let mut list = IssuerStatusList::new(key.issuer().clone(), CAPACITY).unwrap();
+    let publication = list.publish(key, NOW.minus(60), NOW.plus(YEAR)).unwrap();
+    verifier
+        .install_list(&publication.list, NOW.minus(60))
+        .unwrap();
+    verifier
 }

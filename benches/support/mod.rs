@@ -1,0 +1,43 @@
+//! Paired measurement: the machines are shared and noisy, so besides criterion's
+//! absolute times each bench reports the ratio of a figure to its floor measured in
+//! alternating rounds (floor, figure, floor, figure, ...), median over the rounds.
+//! Slow drifts in machine load hit both sides of a round alike.
+
+use std::time::Instant;
+
+/// Runs `floor` and `figure` `per_round` times each, alternately, for `rounds`
+/// rounds; prints and returns the median of the per-round time ratios.
+pub fn paired_ratio(
+    name: &str,
+    rounds: usize,
+    per_round: usize,
+    mut floor: impl FnMut(),
+    mut figure: impl FnMut(),
+) -> f64 {
+    let mut ratios = Vec::with_capacity(rounds);
+    let (mut floor_total, mut figure_total) = (0f64, 0f64);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            floor();
+        }
+        let f = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        for _ in 0..per_round {
+            figure();
+        }
+        let g = t.elapsed().as_secs_f64();
+        ratios.push(g / f);
+        floor_total += f;
+        figure_total += g;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let n = (rounds * per_round) as f64;
+    println!(
+        "paired: {name}: {median:.3}x the floor (median of {rounds} rounds; figure {:.2} us, floor {:.2} us per op)",
+        figure_total / n * 1e6,
+        floor_total / n * 1e6
+    );
+    median
+}
