@@ -126,6 +126,20 @@ impl IssuerKey {
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Credential, IssueError> {
+        if let Some(card_key) = request.card_key {
+            check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
+        }
+        self.issue_with_generated_card(request, now, rng)
+    }
+
+    /// [`Self::issue`] for a card key this crate just generated (`CardKey::generate`
+    /// refuses weak keys), skipping the point decompression that checks it again.
+    pub(crate) fn issue_with_generated_card(
+        &self,
+        request: CredentialRequest,
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Credential, IssueError> {
         let window = self.public.validity;
         if now < window.not_before || now > window.not_after {
             return Err(IssueError::KeyNotValidNow {
@@ -139,9 +153,6 @@ impl IssuerKey {
             return Err(IssueError::OutlivesKey {
                 key_id: self.key_id(),
             });
-        }
-        if let Some(card_key) = request.card_key {
-            check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
         }
         let claims = Claims {
             serial: Serial::random(rng),

@@ -60,17 +60,25 @@
     )
 )]
 
+mod audit;
 mod credential;
 mod error;
 mod keys;
+mod manifest;
 mod model;
+mod registry;
+mod reissue;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 mod status;
 mod status_codec;
+mod store;
 mod trust;
 mod verify;
 mod vetting;
 mod wire;
 
+pub use audit::{AuditError, AuditEvent, AuditHead, AuditProblem, AuditRecord, seal, verify_chain};
 pub use credential::{
     Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
 };
@@ -78,16 +86,26 @@ pub use error::{
     DecodeError, Denial, FieldError, IssueError, ListError, StatusError, TrustError, WireObject,
 };
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
+pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use model::{
     CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, Kind,
     MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN, PhotoDigest,
     PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
+pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
+pub use reissue::{Declared, Incident, Plan, ReissueReport};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 pub use status::{
     IssuerStatusList, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, Publication,
     RevocationList, RevocationReason, RevokedBy, Scope, ScopeEntry, Status, StatusAnswer,
 };
 pub use status_codec::CodecError;
+pub use store::{
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, NotARegistry,
+    PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION, StatusChange,
+    StatusEntry, StatusState, Store, WrongKey,
+};
 pub use trust::{TrustAnchor, TrustStore};
 pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, Verifier,

@@ -1,0 +1,564 @@
+//! The day the card printer is breached: issue a force's cards through one supplier,
+//! declare that supplier breached, revoke and publish at once, reissue every card
+//! through another supplier, and check the result with a verifier that sees only the
+//! published artifacts.
+//!
+//! ```text
+//! cargo run --release --example reissue_batch [-- --count N] [--db PATH] [--seed S] [--json]
+//! ```
+//!
+//! `--db PATH` keeps the registry in that SQLite file (the issuer key beside it, in
+//! `PATH.issuer-key`, mode 0600). Running again on the same file resumes an unfinished
+//! run, or re-checks a finished one. Use the same `--count` and `--seed` when resuming:
+//! they define the roster. The roster is synthetic and deterministic from `--seed`;
+//! keys, serials and status indexes come from the operating system's RNG.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::{StdRng, SysRng};
+use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
+use revocard::*;
+
+const BREACHED: &str = "northgate-print";
+const REPLACEMENT: &str = "southbank-print";
+const ISSUER: &str = "metro-police";
+const YEAR: u64 = 365 * 24 * 3600;
+const LIST_LIFETIME: u64 = 3600;
+
+struct Args {
+    count: usize,
+    db: Option<PathBuf>,
+    seed: u64,
+    json: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        count: 47_000,
+        db: None,
+        seed: 1,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--count" => {
+                args.count = value("--count")?
+                    .parse()
+                    .map_err(|e| format!("--count: {e}"))?
+            }
+            "--db" => args.db = Some(PathBuf::from(value("--db")?)),
+            "--seed" => {
+                args.seed = value("--seed")?
+                    .parse()
+                    .map_err(|e| format!("--seed: {e}"))?
+            }
+            "--json" => args.json = true,
+            "--help" | "-h" => {
+                return Err(
+                    "usage: reissue_batch [--count N] [--db PATH] [--seed S] [--json]".into(),
+                );
+            }
+            other => return Err(format!("unknown argument {other}; try --help")),
+        }
+    }
+    if args.count == 0 {
+        return Err("--count must be at least 1".into());
+    }
+    Ok(args)
+}
+
+fn main() {
+    match parse_args().map_err(|e| e.into()).and_then(run) {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("reissue_batch: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn now() -> UnixTime {
+    UnixTime(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// The issuer key, kept beside the registry so a resumed run signs with the same key.
+fn issuer_key(
+    path: &Path,
+    rng: &mut StdRng,
+    now: UnixTime,
+) -> Result<IssuerKey, Box<dyn std::error::Error>> {
+    let issuer = IssuerId::new(ISSUER)?;
+    let window = Validity::new(now.minus(YEAR), now.plus(10 * YEAR))?;
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let mut parts = text.split_whitespace();
+        let secret = parts.next().ok_or("empty key file")?;
+        let nb: u64 = parts.next().ok_or("key file lacks its window")?.parse()?;
+        let na: u64 = parts.next().ok_or("key file lacks its window")?.parse()?;
+        let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = u8::from_str_radix(secret.get(2 * i..2 * i + 2).ok_or("bad key file")?, 16)?;
+        }
+        return Ok(IssuerKey::from_secret_bytes(
+            issuer,
+            Validity::new(UnixTime(nb), UnixTime(na))?,
+            &bytes,
+        )?);
+    }
+    let key = IssuerKey::generate(issuer, window, rng)?;
+    let secret = key.to_secret_bytes();
+    let hex: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(secret.iter().map(|b| format!("{b:02x}")).collect());
+    let tmp = path.with_extension("issuer-key.tmp");
+    {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
+        writeln!(
+            f,
+            "{} {} {}",
+            hex.as_str(),
+            window.not_before.0,
+            window.not_after.0
+        )?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    Ok(key)
+}
+
+/// A synthetic roster with the mix of a large force: about 60% sworn officers, the
+/// rest police staff and contractors; vetting by role.
+fn roster(count: usize, seed: u64, now: UnixTime) -> Vec<HolderRequest> {
+    const FIRST: [&str; 16] = [
+        "Amelia", "Oliver", "Priya", "James", "Fatima", "Thomas", "Grace", "Mohammed", "Sophie",
+        "Daniel", "Aisha", "William", "Chloe", "Kwame", "Hannah", "Liam",
+    ];
+    const LAST: [&str; 16] = [
+        "Smith", "Khan", "Jones", "Patel", "Williams", "Brown", "Taylor", "Okafor", "Davies",
+        "Evans", "Wilson", "Ahmed", "Thomas", "Roberts", "Nowak", "Walker",
+    ];
+    const OFFICER_RANKS: [(&str, u32); 7] = [
+        ("Police Constable", 700),
+        ("Detective Constable", 120),
+        ("Sergeant", 110),
+        ("Inspector", 40),
+        ("Chief Inspector", 15),
+        ("Superintendent", 10),
+        ("Chief Superintendent", 5),
+    ];
+    const STAFF_GRADES: [&str; 5] = ["Band A", "Band B", "Band C", "Band D", "PCSO"];
+    const UNITS: [&str; 8] = [
+        "Response",
+        "Neighbourhood",
+        "CID",
+        "Roads Policing",
+        "Custody",
+        "Counter Terrorism",
+        "Digital Forensics",
+        "Professional Standards",
+    ];
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|i| {
+            let name = format!(
+                "{} {}",
+                FIRST[rng.random_range(0..16)],
+                LAST[rng.random_range(0..16)]
+            );
+            let unit = UNITS[rng.random_range(0..UNITS.len())];
+            let roll = rng.random_range(0..100u32);
+            let (kind, rank, police) = if roll < 60 {
+                let mut pick = rng.random_range(0..1000u32);
+                let mut rank = OFFICER_RANKS[0].0;
+                for (r, weight) in OFFICER_RANKS {
+                    if pick < weight {
+                        rank = r;
+                        break;
+                    }
+                    pick -= weight;
+                }
+                let senior = !matches!(rank, "Police Constable" | "Detective Constable");
+                let level = if senior {
+                    ForceVetting::Management
+                } else {
+                    ForceVetting::Recruitment
+                };
+                (
+                    Kind::WarrantCard,
+                    rank.to_owned(),
+                    PoliceVetting::Force(level),
+                )
+            } else if roll < 90 {
+                let grade = STAFF_GRADES[rng.random_range(0..STAFF_GRADES.len())];
+                let level = if rng.random_range(0..4) == 0 {
+                    ForceVetting::Management
+                } else {
+                    ForceVetting::Recruitment
+                };
+                (
+                    Kind::StaffPass,
+                    grade.to_owned(),
+                    PoliceVetting::Force(level),
+                )
+            } else {
+                let level = [
+                    Nppv::Level1,
+                    Nppv::Level2Abbreviated,
+                    Nppv::Level2,
+                    Nppv::Level3,
+                ][rng.random_range(0..4)];
+                (
+                    Kind::StaffPass,
+                    "Contractor".to_owned(),
+                    PoliceVetting::NonPolice(level),
+                )
+            };
+            let national = match (unit, rng.random_range(0..20u32)) {
+                ("Counter Terrorism", 0..=9) => Some(NationalSecurity::Dv),
+                ("Counter Terrorism", _) => Some(NationalSecurity::Sc),
+                (_, 0) => Some(NationalSecurity::Sc),
+                (_, 1) => Some(NationalSecurity::Ctc),
+                _ => None,
+            };
+            let photo = PhotoDigest::of(format!("photo-{seed}-{i}").as_bytes());
+            HolderRequest {
+                kind,
+                holder: Holder::new(format!("{:07}", 1_000_000 + i), name, rank, unit, photo)
+                    .unwrap_or_else(|e| panic!("synthetic holder {i}: {e}")),
+                vetting: Vetting::new(police, national),
+                validity: Validity::new(now.minus(60), now.plus(5 * YEAR))
+                    .unwrap_or_else(|e| panic!("{e}")),
+            }
+        })
+        .collect()
+}
+
+fn bar(total: usize, what: &'static str) -> ProgressBar {
+    let pb = ProgressBar::new(total as u64).with_message(what);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb
+}
+
+fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let temp;
+    let db = match &args.db {
+        Some(p) => p.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().join("registry.sqlite")
+        }
+    };
+    let key_path = PathBuf::from(format!("{}.issuer-key", db.display()));
+    let start = now();
+    let mut os_rng = StdRng::try_from_rng(&mut SysRng)?;
+    let store = SqliteStore::open(&db)?;
+    let fresh_store = store.meta()?.is_none();
+    let key = issuer_key(&key_path, &mut os_rng, start)?;
+    let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
+    let mut registry = if fresh_store {
+        Registry::create(store, &key, capacity, start, start.plus(LIST_LIFETIME))?
+    } else {
+        Registry::open(store)?
+    };
+    let say = |line: String| {
+        if !args.json {
+            println!("{line}");
+        }
+    };
+    say(format!(
+        "Registry {} ({}), issuer {}, status list of {} indexes.",
+        db.display(),
+        if fresh_store { "new" } else { "resumed" },
+        registry.meta().issuer,
+        registry.meta().capacity
+    ));
+
+    // 1. The force's cards, printed by the supplier that will be breached.
+    let roster = roster(args.count, args.seed, start);
+    let jobs = registry.store().jobs()?;
+    let roster_done = jobs
+        .iter()
+        .any(|j| matches!(j.kind, JobKind::Issue { .. }) && j.finished_at.is_some());
+    let mut issue_ms = None;
+    if !roster_done {
+        let pb = bar(roster.len(), "issuing");
+        let t = Instant::now();
+        let mut hooks = Hooks {
+            progress: Box::new(|p: Progress| {
+                pb.set_position(p.done as u64);
+                ControlFlow::Continue(())
+            }),
+            ..Hooks::default()
+        };
+        let report =
+            registry.issue_roster(&key, BREACHED, &roster, now(), &mut os_rng, &mut hooks)?;
+        pb.finish_and_clear();
+        issue_ms = Some(ms(t.elapsed()));
+        say(format!(
+            "Issued {} cards through {BREACHED} into print batch {} ({} this run).",
+            report.in_batch,
+            report.batch.map_or(0, |b| b.0),
+            report.issued_now
+        ));
+    }
+    let roster_batch = registry
+        .store()
+        .jobs()?
+        .iter()
+        .find_map(|j| match j.kind {
+            JobKind::Issue { batch } => Some(batch),
+            _ => None,
+        })
+        .ok_or("no roster batch")?;
+    let before_breach = registry.latest_publication()?.ok_or("no publication")?;
+
+    // 2. The breach.
+    let incident = Incident::Supplier {
+        supplier: BREACHED.to_owned(),
+    };
+    let handled = registry
+        .store()
+        .jobs()?
+        .into_iter()
+        .find(|j| matches!(&j.kind, JobKind::Reissue { incident: i, .. } if *i == incident));
+    let (mut revoke_publish_ms, mut reissue_ms, mut affected) = (None, None, None);
+    if handled.is_none() {
+        let breach = Instant::now();
+        let declared_at = now();
+        let plan = registry.plan(&incident, declared_at)?;
+        affected = Some(plan.affected.len() as u64);
+        let declared = registry.declare(
+            &plan,
+            &key,
+            REPLACEMENT,
+            declared_at,
+            declared_at.plus(LIST_LIFETIME),
+        )?;
+        revoke_publish_ms = Some(ms(breach.elapsed()));
+        say(format!(
+            "Breach of {BREACHED} declared: {} cards affected ({}), {} by vetting ({}).",
+            plan.affected.len(),
+            plan.by_kind
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            plan.by_vetting.len(),
+            plan.by_vetting
+                .iter()
+                .map(|(k, n)| format!("{k}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+        say(format!(
+            "Revocation published as list {} ({} scope entry, {} bytes; delta {} bytes) {:.1} ms after the breach was declared.",
+            declared.publication.sequence,
+            plan.scopes.len(),
+            declared.publication.list.len(),
+            declared.publication.delta.as_ref().map_or(0, Vec::len),
+            revoke_publish_ms.unwrap_or(0.0)
+        ));
+        let report = reissue(&mut registry, &key, &incident, &mut os_rng)?;
+        reissue_ms = Some(ms(breach.elapsed()));
+        say(format!(
+            "Reissued {} cards through {REPLACEMENT} into print batch {}.",
+            report.reissued, report.batch.0
+        ));
+    } else if handled.as_ref().is_some_and(|j| j.finished_at.is_none()) {
+        let t = Instant::now();
+        let report = reissue(&mut registry, &key, &incident, &mut os_rng)?;
+        reissue_ms = Some(ms(t.elapsed()));
+        say(format!(
+            "Resumed: {} replacements in batch {} in all.",
+            report.reissued, report.batch.0
+        ));
+    } else {
+        say("This registry's breach was already handled; re-checking it.".to_owned());
+    }
+    let job = registry
+        .store()
+        .jobs()?
+        .into_iter()
+        .find(|j| matches!(&j.kind, JobKind::Reissue { incident: i, .. } if *i == incident))
+        .ok_or("no reissue job")?;
+    let JobKind::Reissue {
+        batch: new_batch,
+        affected: job_affected,
+        ..
+    } = &job.kind
+    else {
+        return Err("not a reissue job".into());
+    };
+    let affected = affected.unwrap_or(job_affected.len() as u64);
+
+    // 3. The new supplier's manifest: printed fields only.
+    let manifest = registry.manifest(*new_batch)?;
+    let manifest_path = db.with_extension("southbank-manifest.csv");
+    std::fs::write(&manifest_path, manifest.to_csv())?;
+    std::fs::write(manifest_path.with_extension("json"), manifest.to_json())?;
+
+    // 4. A verifier that sees only what was published.
+    let breach_publication = registry
+        .store()
+        .publication(before_breach.sequence + 1)?
+        .ok_or("no breach publication")?;
+    let delta = breach_publication.delta.clone().ok_or("no breach delta")?;
+    let final_list = registry.latest_publication()?.ok_or("no final list")?;
+    let anchor = key.public().to_bytes();
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_key(IssuerPublicKey::from_bytes(&anchor)?)?;
+    let check_time = now();
+    verifier.install_list(&before_breach.list, check_time)?;
+    verifier.apply_delta(&delta, check_time)?;
+    verifier.install_list(&final_list.list, check_time)?;
+
+    let old: Vec<CredentialRecord> = registry
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![roster_batch]))?;
+    let new: Vec<CredentialRecord> = registry
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![*new_batch]))?;
+    let pb = bar(old.len() + new.len(), "verifying");
+    let old_rejected = old
+        .par_iter()
+        .filter(|r| {
+            pb.inc(1);
+            matches!(
+                verifier.verify(&r.bytes, check_time),
+                Err(Denial::Revoked { .. })
+            )
+        })
+        .count();
+    let new_accepted = new
+        .par_iter()
+        .filter(|r| {
+            pb.inc(1);
+            verifier.verify(&r.bytes, check_time).is_ok()
+        })
+        .count();
+    pb.finish_and_clear();
+    // Mean single-threaded time of one accepted verification.
+    let sample: Vec<&CredentialRecord> = new.iter().take(2000).collect();
+    let t = Instant::now();
+    let mut ok = 0usize;
+    for r in &sample {
+        ok += usize::from(
+            verifier
+                .verify(std::hint::black_box(&r.bytes), check_time)
+                .is_ok(),
+        );
+    }
+    let verify_us = if ok == 0 {
+        0.0
+    } else {
+        (t.elapsed().as_secs_f64() * 1e6 / ok as f64 * 100.0).round() / 100.0
+    };
+
+    let summary = registry.summary()?;
+    let audit = registry.verify_audit()?;
+    let reissued = new.iter().filter(|r| r.supersedes.is_some()).count();
+    say(format!(
+        "Verifier (trust anchor, list {} + breach delta, final list {}): {} of {} old cards denied as revoked, {} of {} new cards accepted ({verify_us} us per verification).",
+        before_breach.sequence,
+        final_list.sequence,
+        old_rejected,
+        old.len(),
+        new_accepted,
+        new.len()
+    ));
+    say(format!(
+        "Registry: {} issued, {} active, {} revoked, {} replaced; audit chain of {} entries verifies. Final list {} bytes, breach delta {} bytes.",
+        summary.issued,
+        summary.active,
+        summary.revoked,
+        summary.superseded,
+        audit.entries,
+        final_list.list.len(),
+        delta.len()
+    ));
+    say(format!(
+        "Print manifest for {REPLACEMENT}: {} ({} cards, printed fields only).",
+        manifest_path.display(),
+        manifest.cards.len()
+    ));
+    if args.json {
+        let line = serde_json::json!({
+            "cards": args.count,
+            "issued": old.len(),
+            "affected": affected,
+            "revoked": summary.revoked,
+            "reissued": reissued,
+            "old_rejected": old_rejected,
+            "new_accepted": new_accepted,
+            "active_cards": summary.active,
+            "issue_ms": issue_ms,
+            "revoke_publish_ms": revoke_publish_ms,
+            "reissue_ms": reissue_ms,
+            "list_bytes": final_list.list.len(),
+            "delta_bytes": delta.len(),
+            "verify_us": verify_us,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn reissue(
+    registry: &mut Registry<SqliteStore>,
+    key: &IssuerKey,
+    incident: &Incident,
+    rng: &mut StdRng,
+) -> Result<ReissueReport, Box<dyn std::error::Error>> {
+    let total = match registry
+        .store()
+        .jobs()?
+        .into_iter()
+        .find(|j| j.finished_at.is_none())
+        .map(|j| j.kind)
+    {
+        Some(JobKind::Reissue { affected, .. }) => affected.len(),
+        _ => 0,
+    };
+    let pb = bar(total, "reissuing");
+    let mut hooks = Hooks {
+        progress: Box::new(|p: Progress| {
+            pb.set_position(p.done as u64);
+            ControlFlow::Continue(())
+        }),
+        ..Hooks::default()
+    };
+    let t = now();
+    let report = registry.execute(
+        incident,
+        key,
+        REPLACEMENT,
+        t,
+        t.plus(LIST_LIFETIME),
+        rng,
+        &mut hooks,
+    )?;
+    pb.finish_and_clear();
+    report.ok_or_else(|| "nothing to reissue".into())
+}

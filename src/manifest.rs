@@ -1,0 +1,97 @@
+//! The print manifest: what a supplier receives to print a batch. Only what is
+//! printed on the card: the serial as printed, the card type, the name, the rank and a
+//! reference to the photograph. Never the pay number, the vetting level, the unit, the
+//! credential bytes (they carry all of those) or any key.
+
+use crate::model::{Claims, Kind, PrintBatchId};
+
+/// The fields a manifest row holds, in CSV column order. Nothing else is written.
+pub const PRINTED_FIELDS: [&str; 5] = ["serial", "card_type", "name", "rank", "photo_ref"];
+
+/// One card to print.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PrintedCard {
+    /// The serial as printed (hex).
+    pub serial: String,
+    /// "Warrant Card" or "Staff Pass".
+    pub card_type: &'static str,
+    /// The holder's name.
+    pub name: String,
+    /// Rank or grade.
+    pub rank: String,
+    /// The photograph's SHA-256 (the supplier fetches the image by this reference).
+    pub photo_ref: String,
+}
+
+/// A batch to print.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PrintManifest {
+    /// Who prints it.
+    pub supplier: String,
+    /// The batch.
+    pub batch: PrintBatchId,
+    /// The cards.
+    pub cards: Vec<PrintedCard>,
+}
+
+impl PrintManifest {
+    /// A manifest for these credentials' claims.
+    #[must_use]
+    pub fn new(supplier: String, batch: PrintBatchId, claims: &[Claims]) -> Self {
+        let cards = claims
+            .iter()
+            .map(|c| PrintedCard {
+                serial: c.serial.to_hex(),
+                card_type: match c.kind {
+                    Kind::WarrantCard => "Warrant Card",
+                    Kind::StaffPass => "Staff Pass",
+                },
+                name: c.holder.name().to_owned(),
+                rank: c.holder.rank().to_owned(),
+                photo_ref: crate::model::hex(&c.holder.photo().0),
+            })
+            .collect();
+        Self {
+            supplier,
+            batch,
+            cards,
+        }
+    }
+
+    /// The manifest as CSV (RFC 4180: fields quoted where needed, quotes doubled).
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let mut out = PRINTED_FIELDS.join(",");
+        out.push_str("\r\n");
+        for card in &self.cards {
+            let fields = [
+                card.serial.as_str(),
+                card.card_type,
+                &card.name,
+                &card.rank,
+                &card.photo_ref,
+            ];
+            let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            out.push_str(&row.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
+    /// The manifest as JSON.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn csv_field(field: &str) -> String {
+    // A leading =, +, - or @ would be a formula in a spreadsheet: quote and prefix it.
+    let formula = field.starts_with(['=', '+', '-', '@']);
+    if formula || field.contains([',', '"', '\r', '\n']) {
+        let prefix = if formula { "'" } else { "" };
+        format!("\"{prefix}{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}

@@ -1,0 +1,731 @@
+//! The issuer's registry: the workflow over a [`Store`]. It issues rosters in bulk,
+//! changes individual statuses, publishes signed lists, builds print manifests and
+//! checks the audit chain. Incidents and reissue are in `reissue`.
+//!
+//! Every method takes `now` (and, where it draws randomness, `rng`); the store is the
+//! only I/O. Bulk work runs in chunks of [`CHUNK`]: each chunk is one atomic
+//! [`Change`], and a job record makes the work resumable after a crash.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use rand::{CryptoRng, SeedableRng, rngs::StdRng};
+use sha2::Digest as _;
+
+use crate::audit::{self, AuditEvent, AuditHead};
+use crate::credential::{Credential, UnverifiedCredential};
+use crate::keys::{CardKey, IssuerKey};
+use crate::manifest::PrintManifest;
+use crate::model::{
+    Claims, CredentialRequest, Holder, Kind, PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
+};
+use crate::status::{IssuerStatusList, Publication, RevocationReason, Status};
+use crate::store::{
+    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
+    RegistryError, RegistryMeta, Store, WrongKey,
+};
+use crate::vetting::Vetting;
+
+/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
+/// every index insert on a random page, so a commit rewrites most index pages whatever
+/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
+/// chunk's signing work, about 0.1 s on one core.
+pub const CHUNK: usize = 4096;
+
+/// One holder to issue a card for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HolderRequest {
+    /// Warrant card or staff pass.
+    pub kind: Kind,
+    /// Who.
+    pub holder: Holder,
+    /// Clearance.
+    pub vetting: Vetting,
+    /// When the card may be used.
+    pub validity: Validity,
+}
+
+/// Bulk-work progress: `done` of `total` credentials committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Committed so far.
+    pub done: usize,
+    /// In all.
+    pub total: usize,
+}
+
+/// Callbacks for bulk work. `Hooks::default()` ignores progress and drops card keys.
+pub struct Hooks<'a> {
+    /// Called after each committed chunk; `Break` stops the work there (it resumes later).
+    pub progress: Box<dyn FnMut(Progress) -> ControlFlow<()> + 'a>,
+    /// Receives each new card's secret key for personalisation (on the chip, in the
+    /// wallet). It is never stored by the registry nor written to a manifest.
+    pub card_key: Box<dyn FnMut(Serial, CardKey) + 'a>,
+}
+
+impl Default for Hooks<'_> {
+    fn default() -> Self {
+        Self {
+            progress: Box::new(|_| ControlFlow::Continue(())),
+            card_key: Box::new(|_, _| {}),
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").finish_non_exhaustive()
+    }
+}
+
+/// Counts of the registry's credentials, with scope entries applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Every credential ever issued.
+    pub issued: u64,
+    /// Valid, not suspended, not replaced: cards that open doors.
+    pub active: u64,
+    /// Revoked, individually or by a scope entry.
+    pub revoked: u64,
+    /// Suspended (and not revoked).
+    pub suspended: u64,
+    /// Replaced by a reissue.
+    pub superseded: u64,
+}
+
+/// What a bulk issue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueReport {
+    /// The batch (`None` if every holder already had a card and nothing was opened).
+    pub batch: Option<PrintBatchId>,
+    /// Issued by this call.
+    pub issued_now: u64,
+    /// In the batch in all.
+    pub in_batch: u64,
+    /// Whether every holder of the roster has a card in the batch.
+    pub finished: bool,
+}
+
+/// The issuer's registry over a store.
+pub struct Registry<S: Store> {
+    pub(crate) store: S,
+    pub(crate) meta: RegistryMeta,
+    pub(crate) chunk: usize,
+}
+
+impl<S: Store> std::fmt::Debug for Registry<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Registry<S> {
+    /// Creates a registry in an empty store and publishes the first (empty) list.
+    ///
+    /// # Errors
+    /// [`RegistryError::AlreadyCreated`]; [`RegistryError::Status`] for a bad capacity or key.
+    pub fn create(
+        mut store: S,
+        key: &IssuerKey,
+        capacity: u32,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<Self, RegistryError> {
+        if store.meta()?.is_some() {
+            return Err(RegistryError::AlreadyCreated);
+        }
+        let meta = RegistryMeta {
+            issuer: key.issuer().clone(),
+            capacity,
+        };
+        let mut list = IssuerStatusList::new(meta.issuer.clone(), capacity)?;
+        let publication = list.publish(key, now, next_update)?;
+        let window = key.validity();
+        let mut change = Change {
+            create: Some(meta.clone()),
+            events: vec![
+                (
+                    now,
+                    AuditEvent::RegistryCreated {
+                        issuer: meta.issuer.to_string(),
+                        capacity,
+                    },
+                ),
+                (
+                    now,
+                    AuditEvent::KeyAdded {
+                        key_id: key.key_id(),
+                        not_before: window.not_before,
+                        not_after: window.not_after,
+                    },
+                ),
+            ],
+            ..Change::default()
+        };
+        add_publication(&mut change, publication, now);
+        store.apply(&change)?;
+        Ok(Self {
+            store,
+            meta,
+            chunk: CHUNK,
+        })
+    }
+
+    /// Opens an existing registry.
+    ///
+    /// # Errors
+    /// [`RegistryError::Empty`] if the store holds none.
+    pub fn open(store: S) -> Result<Self, RegistryError> {
+        let meta = store.meta()?.ok_or(RegistryError::Empty)?;
+        Ok(Self {
+            store,
+            meta,
+            chunk: CHUNK,
+        })
+    }
+
+    /// Sets how many credentials each atomic chunk of bulk work holds (default [`CHUNK`]).
+    #[must_use]
+    pub fn with_chunk_size(mut self, chunk: usize) -> Self {
+        self.chunk = chunk.max(1);
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The store, mutably (for tests and maintenance).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
+    /// What the registry is for.
+    pub fn meta(&self) -> &RegistryMeta {
+        &self.meta
+    }
+
+    /// The latest publication.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.store.latest_publication()
+    }
+
+    pub(crate) fn check_key(&self, key: &IssuerKey) -> Result<(), RegistryError> {
+        if key.issuer() != &self.meta.issuer {
+            return Err(RegistryError::WrongKey {
+                key_id: key.key_id(),
+                why: WrongKey::OtherIssuer,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
+        Ok(self
+            .store
+            .jobs()?
+            .into_iter()
+            .find(|j| j.finished_at.is_none()))
+    }
+
+    pub(crate) fn next_job_id(&self) -> Result<u64, RegistryError> {
+        Ok(self
+            .store
+            .jobs()?
+            .iter()
+            .map(|j| j.id)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1))
+    }
+
+    pub(crate) fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
+        let max = self
+            .store
+            .batches()?
+            .iter()
+            .map(|b| b.id.0)
+            .max()
+            .unwrap_or(0);
+        Ok(PrintBatchId(max.saturating_add(1)))
+    }
+
+    /// The issuer's status list as stored, ready to change and publish.
+    pub(crate) fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
+        let state = self.store.status_state()?;
+        Ok(IssuerStatusList::restore(
+            self.meta.issuer.clone(),
+            self.meta.capacity,
+            state.sequence,
+            state.entries,
+            state.scopes,
+        )?)
+    }
+
+    /// Issues one card per holder of `roster` into a new print batch at `supplier`.
+    /// Idempotent and resumable: holders who already hold an active card are skipped,
+    /// and if an issue job is open for this supplier the rest go into its batch.
+    ///
+    /// # Errors
+    /// [`RegistryError::JobOpen`] if another job is open; issuing or storage failures.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_roster(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<IssueReport, RegistryError> {
+        self.check_key(key)?;
+        let batches = self.store.batches()?;
+        let open = match self.open_job()? {
+            Some(JobRecord {
+                id,
+                kind: JobKind::Issue { batch },
+                ..
+            }) if batches
+                .iter()
+                .any(|b| b.id == batch && b.supplier == supplier) =>
+            {
+                Some((id, batch))
+            }
+            Some(open) => return Err(RegistryError::JobOpen { job: open.id }),
+            None => None,
+        };
+        // One active card per holder: holders who already hold one (from this roster's
+        // earlier, interrupted run, or from anywhere else) are skipped. This makes the
+        // call idempotent.
+        let scopes = self.store.status_state()?.scopes;
+        let all = self.store.credentials(&CredentialFilter::All)?;
+        let mut holding: HashSet<&str> = all
+            .iter()
+            .filter(|r| r.superseded_by.is_none() && effective(r, &scopes) != Status::Revoked)
+            .map(|r| r.pay_number.as_str())
+            .collect();
+        let todo: Vec<&HolderRequest> = roster
+            .iter()
+            .filter(|r| holding.insert(r.holder.pay_number()))
+            .collect();
+        let (job, batch) = match open {
+            Some(open) => open,
+            None if todo.is_empty() => {
+                return Ok(IssueReport {
+                    batch: None,
+                    issued_now: 0,
+                    in_batch: 0,
+                    finished: true,
+                });
+            }
+            None => {
+                let batch = self.next_batch_id()?;
+                let id = self.next_job_id()?;
+                self.store.apply(&Change {
+                    batches: vec![PrintBatch {
+                        id: batch,
+                        supplier: supplier.to_owned(),
+                        created_at: now,
+                    }],
+                    jobs: vec![JobRecord {
+                        id,
+                        kind: JobKind::Issue { batch },
+                        started_at: now,
+                        finished_at: None,
+                    }],
+                    events: vec![(
+                        now,
+                        AuditEvent::BatchCreated {
+                            batch,
+                            supplier: supplier.to_owned(),
+                        },
+                    )],
+                    ..Change::default()
+                })?;
+                (id, batch)
+            }
+        };
+        let already = all.iter().filter(|r| r.print_batch == batch).count();
+        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
+        let total = already + todo.len();
+        let mut done = already;
+        let mut issued_now = 0u64;
+        for chunk in todo.chunks(self.chunk) {
+            let plans = chunk
+                .iter()
+                .map(|r| {
+                    let request = CredentialRequest {
+                        kind: r.kind,
+                        holder: r.holder.clone(),
+                        vetting: r.vetting,
+                        status_index: allocator.take(rng)?,
+                        print_batch: batch,
+                        validity: r.validity,
+                        card_key: None,
+                        supersedes: None,
+                    };
+                    Ok((request, seed(rng)))
+                })
+                .collect::<Result<Vec<_>, RegistryError>>()?;
+            let issued = sign_all(key, plans, now)?;
+            let mut change = Change::default();
+            for (credential, _) in &issued {
+                let c = credential.claims();
+                change.events.push((
+                    now,
+                    AuditEvent::Issued {
+                        serial: c.serial,
+                        status_index: c.status_index.0,
+                        batch: c.print_batch,
+                    },
+                ));
+                change.credentials.push(record_for(credential));
+            }
+            self.store.apply(&change)?;
+            done += issued.len();
+            issued_now += u64::try_from(issued.len()).unwrap_or(u64::MAX);
+            for (credential, card) in issued {
+                (hooks.card_key)(credential.serial(), card);
+            }
+            if (hooks.progress)(Progress { done, total }).is_break() {
+                return Ok(IssueReport {
+                    batch: Some(batch),
+                    issued_now,
+                    in_batch: count(done),
+                    finished: false,
+                });
+            }
+        }
+        self.store.apply(&Change {
+            finished_jobs: vec![(job, now)],
+            events: vec![(
+                now,
+                AuditEvent::JobFinished {
+                    job,
+                    issued: count(done),
+                },
+            )],
+            ..Change::default()
+        })?;
+        Ok(IssueReport {
+            batch: Some(batch),
+            issued_now,
+            in_batch: count(done),
+            finished: true,
+        })
+    }
+
+    /// Revokes, suspends or reinstates one credential and publishes the new list.
+    ///
+    /// # Errors
+    /// [`RegistryError::Conflict`] for an unknown serial; [`RegistryError::Status`] if
+    /// the change is not allowed (a revoked credential cannot be suspended or reinstated).
+    pub fn set_status(
+        &mut self,
+        key: &IssuerKey,
+        serial: Serial,
+        status: Status,
+        reason: RevocationReason,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<PublicationRecord, RegistryError> {
+        self.check_key(key)?;
+        let record = self
+            .store
+            .credentials(&CredentialFilter::Serials(vec![serial]))?
+            .into_iter()
+            .next()
+            .ok_or(RegistryError::Conflict(
+                crate::store::ConflictKind::UnknownCredential,
+            ))?;
+        let index = record.status_index.0;
+        let mut list = self.status_list()?;
+        let (event, stored_reason) = match status {
+            Status::Revoked => {
+                list.revoke(index, reason, now)?;
+                (AuditEvent::Revoked { serial, reason }, Some((reason, now)))
+            }
+            Status::Suspended => {
+                list.suspend(index)?;
+                (AuditEvent::Suspended { serial }, Some((reason, now)))
+            }
+            Status::Valid => {
+                list.reinstate(index)?;
+                (AuditEvent::Reinstated { serial }, None)
+            }
+        };
+        let publication = list.publish(key, now, next_update)?;
+        let mut change = Change {
+            statuses: vec![(serial, status, stored_reason)],
+            events: vec![(now, event)],
+            ..Change::default()
+        };
+        let record = add_publication(&mut change, publication, now);
+        self.store.apply(&change)?;
+        Ok(record)
+    }
+
+    /// Publishes a fresh list (same statuses, next sequence, new next-update time).
+    ///
+    /// # Errors
+    /// On a bad key or a storage failure.
+    pub fn republish(
+        &mut self,
+        key: &IssuerKey,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<PublicationRecord, RegistryError> {
+        self.check_key(key)?;
+        let publication = self.status_list()?.publish(key, now, next_update)?;
+        let mut change = Change::default();
+        let record = add_publication(&mut change, publication, now);
+        self.store.apply(&change)?;
+        Ok(record)
+    }
+
+    /// Whether `record` is revoked or suspended, applying scope entries.
+    ///
+    /// # Errors
+    /// If the stored credential does not decode.
+    pub fn effective_status(&self, record: &CredentialRecord) -> Result<Status, RegistryError> {
+        let scopes = self.store.status_state()?.scopes;
+        Ok(effective(record, &scopes))
+    }
+
+    /// Counts of the registry's credentials, with scope entries applied.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub fn summary(&self) -> Result<Summary, RegistryError> {
+        let scopes = self.store.status_state()?.scopes;
+        let mut s = Summary::default();
+        for r in self.store.credentials(&CredentialFilter::All)? {
+            s.issued += 1;
+            match effective(&r, &scopes) {
+                Status::Revoked => s.revoked += 1,
+                Status::Suspended => s.suspended += 1,
+                Status::Valid if r.superseded_by.is_none() => s.active += 1,
+                Status::Valid => {}
+            }
+            if r.superseded_by.is_some() {
+                s.superseded += 1;
+            }
+        }
+        Ok(s)
+    }
+
+    /// What the supplier of `batch` receives to print it: printed fields only.
+    ///
+    /// # Errors
+    /// On a storage failure or an undecodable stored credential.
+    pub fn manifest(&self, batch: PrintBatchId) -> Result<PrintManifest, RegistryError> {
+        let supplier = self
+            .store
+            .batches()?
+            .into_iter()
+            .find(|b| b.id == batch)
+            .map(|b| b.supplier)
+            .unwrap_or_default();
+        let mut claims = Vec::new();
+        for r in self
+            .store
+            .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
+        {
+            claims.push(decode_record(&r)?);
+        }
+        Ok(PrintManifest::new(supplier, batch, &claims))
+    }
+
+    /// Checks the whole audit chain.
+    ///
+    /// # Errors
+    /// [`RegistryError::Audit`] naming the first broken entry.
+    pub fn verify_audit(&self) -> Result<AuditHead, RegistryError> {
+        Ok(audit::verify_chain(&self.store.audit_log()?)?)
+    }
+}
+
+pub(crate) fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+/// A record's status with scope entries applied.
+pub(crate) fn effective(record: &CredentialRecord, scopes: &[crate::status::ScopeEntry]) -> Status {
+    use crate::status::Scope;
+    let covered = scopes.iter().any(|e| match e.scope {
+        Scope::PrintBatch(b) => record.print_batch == b,
+        Scope::IssuerKey(k) => record.key_id == k,
+        Scope::IssuedBefore(t) => record.issued_at < t,
+    });
+    if covered {
+        Status::Revoked
+    } else {
+        record.status
+    }
+}
+
+pub(crate) fn decode_record(record: &CredentialRecord) -> Result<Claims, RegistryError> {
+    UnverifiedCredential::from_bytes(&record.bytes)
+        .map(|c| c.unverified_claims().clone())
+        .map_err(|source| RegistryError::StoredCredential {
+            serial: record.serial,
+            source,
+        })
+}
+
+/// Adds a publication and its audit event to `change`; returns the stored record.
+pub(crate) fn add_publication(
+    change: &mut Change,
+    p: Publication,
+    now: UnixTime,
+) -> PublicationRecord {
+    let record = PublicationRecord {
+        sequence: p.sequence,
+        published_at: now,
+        list: p.list,
+        delta: p.delta,
+    };
+    change.events.push((
+        now,
+        AuditEvent::Published {
+            sequence: record.sequence,
+            list_digest: crate::model::hex(&sha2::Sha256::digest(&record.list)),
+            delta_bytes: record.delta.as_ref().map(|d| count(d.len())),
+        },
+    ));
+    change.publication = Some(record.clone());
+    record
+}
+
+pub(crate) fn record_for(credential: &Credential) -> CredentialRecord {
+    let c = credential.claims();
+    CredentialRecord {
+        serial: c.serial,
+        pay_number: c.holder.pay_number().to_owned(),
+        status_index: c.status_index,
+        print_batch: c.print_batch,
+        key_id: c.key_id,
+        issued_at: c.issued_at,
+        status: Status::Valid,
+        status_reason: None,
+        supersedes: c.supersedes,
+        superseded_by: None,
+        bytes: credential.bytes().to_vec(),
+    }
+}
+
+/// A per-credential seed drawn from the caller's RNG, so that signing can run on
+/// every core while all randomness still comes from the one RNG passed in.
+pub(crate) fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    seed
+}
+
+/// Generates a card key and signs each request, in parallel where the `parallel`
+/// feature is on. Each item's randomness (card key, serial) comes from its own seed.
+pub(crate) fn sign_all(
+    key: &IssuerKey,
+    plans: Vec<(CredentialRequest, [u8; 32])>,
+    now: UnixTime,
+) -> Result<Vec<(Credential, CardKey)>, RegistryError> {
+    let one = |(mut request, seed): (CredentialRequest, [u8; 32])| -> Result<(Credential, CardKey), RegistryError> {
+        let mut rng = StdRng::from_seed(seed);
+        let card = CardKey::generate(&mut rng);
+        request.card_key = Some(card.public());
+        Ok((key.issue_with_generated_card(request, now, &mut rng)?, card))
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        plans.into_par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        plans.into_iter().map(one).collect()
+    }
+}
+
+/// Hands out unused status indexes at random (herd privacy: an index says nothing
+/// about when or to whom a card was issued). Indexes are never reused.
+pub(crate) struct IndexAllocator {
+    used: Vec<u64>,
+    capacity: u32,
+    free: u32,
+}
+
+impl IndexAllocator {
+    pub(crate) fn new(capacity: u32, used: &[u32]) -> Self {
+        let mut bits = vec![0u64; usize::try_from(capacity.div_ceil(64)).unwrap_or(0)];
+        let mut free = capacity;
+        for &i in used {
+            if let Some(word) = bits.get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX)) {
+                let bit = 1u64 << (i % 64);
+                if *word & bit == 0 && i < capacity {
+                    *word |= bit;
+                    free = free.saturating_sub(1);
+                }
+            }
+        }
+        Self {
+            used: bits,
+            capacity,
+            free,
+        }
+    }
+
+    fn is_used(&self, i: u32) -> bool {
+        self.used
+            .get(usize::try_from(i / 64).unwrap_or(usize::MAX))
+            .is_none_or(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    pub(crate) fn take(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<StatusIndex, RegistryError> {
+        use rand::RngExt as _;
+        if self.free == 0 {
+            return Err(RegistryError::StatusListFull {
+                capacity: self.capacity,
+            });
+        }
+        // Rejection sampling while at least 1/8 is free; then a scan from a random start.
+        let mut pick = None;
+        if u64::from(self.free) * 8 >= u64::from(self.capacity) {
+            for _ in 0..64 {
+                let i = rng.random_range(0..self.capacity);
+                if !self.is_used(i) {
+                    pick = Some(i);
+                    break;
+                }
+            }
+        }
+        let i = match pick {
+            Some(i) => i,
+            None => {
+                let start = rng.random_range(0..self.capacity);
+                (0..self.capacity)
+                    .map(|k| (start + k) % self.capacity)
+                    .find(|&i| !self.is_used(i))
+                    .ok_or(RegistryError::StatusListFull {
+                        capacity: self.capacity,
+                    })?
+            }
+        };
+        if let Some(word) = self
+            .used
+            .get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX))
+        {
+            *word |= 1u64 << (i % 64);
+        }
+        self.free -= 1;
+        Ok(StatusIndex(i))
+    }
+}

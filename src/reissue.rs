@@ -1,0 +1,505 @@
+//! Incidents and the reissue workflow: incident -> plan (dry run) -> declare (revoke
+//! and publish at once, atomically) -> reissue (replacements in atomic chunks,
+//! resumable) -> final publication.
+//!
+//! Declaring writes, in one transaction, the scope entries (or individual
+//! revocations), the signed list and delta that carry them, a reissue job naming every
+//! affected credential, the new print batch and the audit events. From that commit on,
+//! every verifier that fetches the list denies the affected cards. Replacements then
+//! go in chunks: each chunk inserts the new credentials and marks the old ones
+//! superseded in one transaction, so a crash leaves every holder with exactly their
+//! old (revoked) card or their old card and exactly one replacement. Running again
+//! resumes the open job.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rand::CryptoRng;
+use sha2::Digest as _;
+
+use crate::audit::AuditEvent;
+use crate::keys::IssuerKey;
+use crate::model::{CredentialRequest, KeyId, PrintBatchId, Serial, UnixTime, Validity};
+use crate::registry::{
+    Hooks, IndexAllocator, Progress, Registry, add_publication, count, decode_record, effective,
+    record_for, seed, sign_all,
+};
+use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
+use crate::store::{
+    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
+    RegistryError, Store, WrongKey,
+};
+
+/// What was compromised.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "incident", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Incident {
+    /// A supplier was breached: everything in every batch it printed.
+    Supplier {
+        /// The supplier.
+        supplier: String,
+    },
+    /// One print batch's data leaked.
+    PrintBatch {
+        /// The batch.
+        batch: PrintBatchId,
+    },
+    /// An issuer key is compromised: everything it signed.
+    IssuerKey {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// These credentials.
+    Serials {
+        /// The serials.
+        serials: Vec<Serial>,
+    },
+    /// These holders' current credentials (a leaked list of names and pay numbers).
+    Holders {
+        /// Their pay numbers.
+        pay_numbers: Vec<String>,
+    },
+}
+
+impl Incident {
+    /// The revocation reason recorded by default for this kind of incident.
+    #[must_use]
+    pub fn default_reason(&self) -> RevocationReason {
+        match self {
+            Self::Supplier { .. } | Self::PrintBatch { .. } | Self::Holders { .. } => {
+                RevocationReason::SupplierBreach
+            }
+            Self::IssuerKey { .. } => RevocationReason::IssuerKeyCompromise,
+            Self::Serials { .. } => RevocationReason::KeyCompromise,
+        }
+    }
+}
+
+/// A dry run: what declaring the incident would do. Nothing is changed by planning.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// The incident.
+    pub incident: Incident,
+    /// The reason that will be recorded.
+    pub reason: RevocationReason,
+    /// When planned.
+    pub planned_at: UnixTime,
+    /// The registry as planned: its number of audit entries. Every change appends to
+    /// the log, so a plan whose version still matches at declaration is current.
+    pub registry_version: u64,
+    /// Scope entries that will be added (one entry revokes a whole batch or key).
+    pub scopes: Vec<Scope>,
+    /// Credentials that will be revoked one by one (serial, status index).
+    pub individual: Vec<(Serial, u32)>,
+    /// Every current credential the incident covers.
+    pub affected: Vec<Serial>,
+    /// Those that will be replaced (not suspended, not expired).
+    pub reissue: Vec<Serial>,
+    /// Suppliers that saw the affected cards' data (replacements must go elsewhere).
+    pub exposed_suppliers: Vec<String>,
+    /// Affected credentials by kind.
+    pub by_kind: BTreeMap<String, u64>,
+    /// Affected credentials by vetting level.
+    pub by_vetting: BTreeMap<String, u64>,
+}
+
+/// What declaring did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The reissue job opened.
+    pub job: u64,
+    /// Credentials revoked.
+    pub revoked: u64,
+    /// The signed list and delta that carry the revocation.
+    pub publication: PublicationRecord,
+}
+
+/// What a reissue did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReissueReport {
+    /// The job.
+    pub job: u64,
+    /// The batch replacements went into.
+    pub batch: PrintBatchId,
+    /// Replacements committed for this job in all.
+    pub reissued: u64,
+    /// Whether the job finished (false if stopped by the progress hook).
+    pub finished: bool,
+    /// The final publication, when finished.
+    pub publication: Option<PublicationRecord>,
+}
+
+impl<S: Store> Registry<S> {
+    fn filter_for(
+        &self,
+        incident: &Incident,
+    ) -> Result<(CredentialFilter, Vec<PrintBatchId>), RegistryError> {
+        Ok(match incident {
+            Incident::Supplier { supplier } => {
+                let batches: Vec<PrintBatchId> = self
+                    .store
+                    .batches()?
+                    .into_iter()
+                    .filter(|b| &b.supplier == supplier)
+                    .map(|b| b.id)
+                    .collect();
+                (CredentialFilter::PrintBatches(batches.clone()), batches)
+            }
+            Incident::PrintBatch { batch } => {
+                (CredentialFilter::PrintBatches(vec![*batch]), vec![*batch])
+            }
+            Incident::IssuerKey { key_id } => (CredentialFilter::IssuerKey(*key_id), Vec::new()),
+            Incident::Serials { serials } => {
+                (CredentialFilter::Serials(serials.clone()), Vec::new())
+            }
+            Incident::Holders { pay_numbers } => (
+                CredentialFilter::PayNumbers(pay_numbers.clone()),
+                Vec::new(),
+            ),
+        })
+    }
+
+    /// Plans an incident: which credentials it affects, how they will be revoked, which
+    /// will be replaced. Changes nothing.
+    ///
+    /// # Errors
+    /// On a storage failure or an undecodable stored credential.
+    pub fn plan(&self, incident: &Incident, now: UnixTime) -> Result<Plan, RegistryError> {
+        let (filter, batches) = self.filter_for(incident)?;
+        let existing_scopes = self.store.status_state()?.scopes;
+        let all_batches = self.store.batches()?;
+        let mut plan = Plan {
+            incident: incident.clone(),
+            reason: incident.default_reason(),
+            planned_at: now,
+            registry_version: self.store.audit_head()?.entries,
+            scopes: Vec::new(),
+            individual: Vec::new(),
+            affected: Vec::new(),
+            reissue: Vec::new(),
+            exposed_suppliers: Vec::new(),
+            by_kind: BTreeMap::new(),
+            by_vetting: BTreeMap::new(),
+        };
+        let mut exposed = HashSet::new();
+        for record in self.store.credentials(&filter)? {
+            if record.superseded_by.is_some() {
+                continue;
+            }
+            let status = effective(&record, &existing_scopes);
+            if status == Status::Revoked {
+                continue;
+            }
+            let claims = decode_record(&record)?;
+            plan.affected.push(record.serial);
+            plan.individual.push((record.serial, record.status_index.0));
+            *plan
+                .by_kind
+                .entry(format!("{:?}", claims.kind))
+                .or_default() += 1;
+            *plan
+                .by_vetting
+                .entry(claims.vetting.to_string())
+                .or_default() += 1;
+            if let Some(b) = all_batches.iter().find(|b| b.id == record.print_batch) {
+                exposed.insert(b.supplier.clone());
+            }
+            if status == Status::Valid && claims.validity.not_after >= now {
+                plan.reissue.push(record.serial);
+            }
+        }
+        let wanted: Vec<Scope> = match incident {
+            Incident::Supplier { .. } | Incident::PrintBatch { .. } => {
+                batches.into_iter().map(Scope::PrintBatch).collect()
+            }
+            Incident::IssuerKey { key_id } => vec![Scope::IssuerKey(*key_id)],
+            Incident::Serials { .. } | Incident::Holders { .. } => Vec::new(),
+        };
+        let new_scopes: Vec<Scope> = wanted
+            .into_iter()
+            .filter(|s| !existing_scopes.iter().any(|e| e.scope == *s))
+            .collect();
+        // One scope entry revokes a whole batch or key; fall back to individual entries
+        // only if the list's scope table would overflow.
+        if !new_scopes.is_empty() && existing_scopes.len() + new_scopes.len() <= MAX_SCOPE_ENTRIES {
+            plan.scopes = new_scopes;
+            plan.individual.clear();
+        }
+        plan.exposed_suppliers = exposed.into_iter().collect();
+        plan.exposed_suppliers.sort();
+        Ok(plan)
+    }
+
+    /// Declares an incident: revokes every affected credential and publishes the signed
+    /// list and delta, all in one atomic commit, and opens the reissue job. If anything
+    /// changed since the plan was made, it is recomputed at `now`, so a stale plan
+    /// cannot revoke the wrong set.
+    ///
+    /// # Errors
+    /// [`RegistryError::NothingAffected`] if the incident covers no current credential;
+    /// [`RegistryError::JobOpen`]; [`RegistryError::SameSupplier`] if `target_supplier`
+    /// saw the affected data; [`RegistryError::WrongKey`].
+    pub fn declare(
+        &mut self,
+        plan: &Plan,
+        key: &IssuerKey,
+        target_supplier: &str,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<Declared, RegistryError> {
+        self.check_key(key)?;
+        if let Some(open) = self.open_job()? {
+            return Err(RegistryError::JobOpen { job: open.id });
+        }
+        if let Incident::IssuerKey { key_id } = &plan.incident
+            && *key_id == key.key_id()
+        {
+            return Err(RegistryError::WrongKey {
+                key_id: key.key_id(),
+                why: WrongKey::Compromised,
+            });
+        }
+        let current =
+            self.store.audit_head()?.entries == plan.registry_version && plan.planned_at <= now;
+        let mut fresh = if current {
+            plan.clone()
+        } else {
+            self.plan(&plan.incident, now)?
+        };
+        fresh.reason = plan.reason;
+        if fresh.affected.is_empty() {
+            return Err(RegistryError::NothingAffected);
+        }
+        if fresh.exposed_suppliers.iter().any(|s| s == target_supplier) {
+            return Err(RegistryError::SameSupplier {
+                supplier: target_supplier.to_owned(),
+            });
+        }
+        let reason = fresh.reason;
+        let mut list = self.status_list()?;
+        let mut change = Change::default();
+        let job = self.next_job_id()?;
+        let batch = self.next_batch_id()?;
+        let digest =
+            sha2::Sha256::digest(fresh.affected.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
+        change.events.push((
+            now,
+            AuditEvent::IncidentDeclared {
+                job,
+                incident: fresh.incident.clone(),
+                affected: count(fresh.affected.len()),
+                affected_digest: crate::model::hex(&digest),
+            },
+        ));
+        for scope in &fresh.scopes {
+            let entry = ScopeEntry {
+                scope: *scope,
+                reason,
+                since: now,
+            };
+            list.revoke_scope(entry)?;
+            change.scopes.push(entry);
+            change.events.push((
+                now,
+                AuditEvent::ScopeRevoked {
+                    scope: *scope,
+                    reason,
+                    affected: count(fresh.affected.len()),
+                },
+            ));
+        }
+        for &(serial, index) in &fresh.individual {
+            list.revoke(index, reason, now)?;
+            change
+                .statuses
+                .push((serial, Status::Revoked, Some((reason, now))));
+            change
+                .events
+                .push((now, AuditEvent::Revoked { serial, reason }));
+        }
+        let publication = list.publish(key, now, next_update)?;
+        change.batches.push(PrintBatch {
+            id: batch,
+            supplier: target_supplier.to_owned(),
+            created_at: now,
+        });
+        change.events.push((
+            now,
+            AuditEvent::BatchCreated {
+                batch,
+                supplier: target_supplier.to_owned(),
+            },
+        ));
+        change.jobs.push(JobRecord {
+            id: job,
+            kind: JobKind::Reissue {
+                incident: fresh.incident.clone(),
+                affected: fresh.reissue.clone(),
+                batch,
+            },
+            started_at: now,
+            finished_at: None,
+        });
+        let publication = add_publication(&mut change, publication, now);
+        self.store.apply(&change)?;
+        Ok(Declared {
+            job,
+            revoked: count(fresh.affected.len()),
+            publication,
+        })
+    }
+
+    /// Continues the open reissue job, if any: issues the replacements not yet
+    /// committed, in atomic chunks, then publishes the final list and closes the job.
+    ///
+    /// # Errors
+    /// [`RegistryError::JobOpen`] if the open job is a roster issue (resume it with
+    /// `issue_roster`); issuing or storage failures.
+    pub fn resume(
+        &mut self,
+        key: &IssuerKey,
+        now: UnixTime,
+        next_update: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<Option<ReissueReport>, RegistryError> {
+        self.check_key(key)?;
+        let Some(job) = self.open_job()? else {
+            return Ok(None);
+        };
+        let JobKind::Reissue {
+            incident,
+            affected,
+            batch,
+        } = &job.kind
+        else {
+            return Err(RegistryError::JobOpen { job: job.id });
+        };
+        if let Incident::IssuerKey { key_id } = incident
+            && *key_id == key.key_id()
+        {
+            return Err(RegistryError::WrongKey {
+                key_id: key.key_id(),
+                why: WrongKey::Compromised,
+            });
+        }
+        let wanted: HashSet<Serial> = affected.iter().copied().collect();
+        let (filter, _) = self.filter_for(incident)?;
+        let remaining: Vec<CredentialRecord> = self
+            .store
+            .credentials(&filter)?
+            .into_iter()
+            .filter(|r| wanted.contains(&r.serial) && r.superseded_by.is_none())
+            .collect();
+        let total = wanted.len();
+        let mut done = total.saturating_sub(remaining.len());
+        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
+        let key_window = key.validity();
+        for chunk in remaining.chunks(self.chunk) {
+            let mut plans = Vec::with_capacity(chunk.len());
+            for old in chunk {
+                let claims = decode_record(old)?;
+                let not_after = claims.validity.not_after.min(key_window.not_after);
+                let request = CredentialRequest {
+                    kind: claims.kind,
+                    holder: claims.holder,
+                    vetting: claims.vetting,
+                    status_index: allocator.take(rng)?,
+                    print_batch: *batch,
+                    validity: Validity::new(now.min(not_after), not_after)
+                        .map_err(crate::error::IssueError::from)?,
+                    card_key: None,
+                    supersedes: Some(old.serial),
+                };
+                plans.push((request, seed(rng)));
+            }
+            let issued = sign_all(key, plans, now)?;
+            let mut change = Change::default();
+            for (credential, _) in &issued {
+                let c = credential.claims();
+                if let Some(old) = c.supersedes {
+                    change.superseded.push((old, c.serial));
+                    change.events.push((
+                        now,
+                        AuditEvent::Reissued {
+                            old,
+                            new: c.serial,
+                            batch: *batch,
+                        },
+                    ));
+                }
+                change.credentials.push(record_for(credential));
+            }
+            self.store.apply(&change)?;
+            done += issued.len();
+            for (credential, card) in issued {
+                (hooks.card_key)(credential.serial(), card);
+            }
+            if (hooks.progress)(Progress { done, total }).is_break() {
+                return Ok(Some(ReissueReport {
+                    job: job.id,
+                    batch: *batch,
+                    reissued: count(done),
+                    finished: false,
+                    publication: None,
+                }));
+            }
+        }
+        let publication = self.status_list()?.publish(key, now, next_update)?;
+        let mut change = Change {
+            finished_jobs: vec![(job.id, now)],
+            events: vec![(
+                now,
+                AuditEvent::JobFinished {
+                    job: job.id,
+                    issued: count(done),
+                },
+            )],
+            ..Change::default()
+        };
+        let publication = add_publication(&mut change, publication, now);
+        self.store.apply(&change)?;
+        Ok(Some(ReissueReport {
+            job: job.id,
+            batch: *batch,
+            reissued: count(done),
+            finished: true,
+            publication: Some(publication),
+        }))
+    }
+
+    /// The whole story in one call, idempotent: resumes the open job for this incident
+    /// if there is one; otherwise plans, declares and reissues. An incident that affects
+    /// nothing (for instance, one already handled) is a no-op: `Ok(None)`.
+    ///
+    /// # Errors
+    /// As [`Self::declare`] and [`Self::resume`]; [`RegistryError::JobOpen`] if a job
+    /// for another incident is open.
+    #[allow(clippy::too_many_arguments)]
+    pub fn execute(
+        &mut self,
+        incident: &Incident,
+        key: &IssuerKey,
+        target_supplier: &str,
+        now: UnixTime,
+        next_update: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<Option<ReissueReport>, RegistryError> {
+        if let Some(open) = self.open_job()? {
+            return match &open.kind {
+                JobKind::Reissue {
+                    incident: open_incident,
+                    ..
+                } if open_incident == incident => self.resume(key, now, next_update, rng, hooks),
+                _ => Err(RegistryError::JobOpen { job: open.id }),
+            };
+        }
+        let plan = self.plan(incident, now)?;
+        if plan.affected.is_empty() {
+            return Ok(None);
+        }
+        self.declare(&plan, key, target_supplier, now, next_update)?;
+        self.resume(key, now, next_update, rng, hooks)
+    }
+}

@@ -1,0 +1,798 @@
+//! The embedded registry store: one SQLite file (rusqlite, SQLite compiled in).
+//!
+//! Write-ahead logging and `synchronous = FULL`: every [`Change`] is one transaction,
+//! durable when `apply` returns, and a process killed at any instant (SIGKILL, power
+//! loss) leaves the file at the last committed change. Opening checks that the file is
+//! a revocard registry of a schema this build reads, runs SQLite's `quick_check`, and
+//! never writes to a file that is not an empty database or a registry.
+
+use std::path::Path;
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, Transaction, params};
+
+use crate::audit::{self, AuditHead, AuditRecord};
+use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::status::{RevocationReason, ScopeEntry, Status};
+use crate::store::{
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, NotARegistry,
+    PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION, StatusState, Store,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE revocard_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE print_batches (id INTEGER PRIMARY KEY, supplier TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT;
+CREATE TABLE credentials (
+    serial BLOB PRIMARY KEY,
+    pay_number TEXT NOT NULL,
+    status_index INTEGER NOT NULL UNIQUE,
+    print_batch INTEGER NOT NULL REFERENCES print_batches(id),
+    key_id BLOB NOT NULL,
+    issued_at INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    reason INTEGER,
+    status_at INTEGER,
+    supersedes BLOB UNIQUE,
+    superseded_by BLOB,
+    bytes BLOB NOT NULL
+) STRICT;
+CREATE INDEX credentials_batch ON credentials(print_batch);
+CREATE INDEX credentials_pay ON credentials(pay_number);
+CREATE INDEX credentials_key ON credentials(key_id);
+CREATE TABLE scopes (id INTEGER PRIMARY KEY, entry TEXT NOT NULL) STRICT;
+CREATE TABLE publications (sequence INTEGER PRIMARY KEY, published_at INTEGER NOT NULL, list BLOB NOT NULL, delta BLOB) STRICT;
+CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER) STRICT;
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
+";
+
+/// SQLite page cache, in KiB (negative for SQLite: a size, not a page count).
+const CACHE_KIB: i64 = -65_536;
+
+const TABLES: [&str; 7] = [
+    "revocard_meta",
+    "print_batches",
+    "credentials",
+    "scopes",
+    "publications",
+    "jobs",
+    "audit",
+];
+
+/// A registry in an SQLite file (or in memory, for tests).
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+impl SqliteStore {
+    /// Opens the registry at `path`, creating the schema if the file is new or an
+    /// empty database.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotARegistry`] (naming the file) if it is not an SQLite
+    /// database, is corrupt, or is a database without revocard's tables;
+    /// [`RegistryError::NewerSchema`] if a newer build wrote it. Nothing is written then.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path_text = path.as_ref().display().to_string();
+        let conn = Connection::open(path.as_ref()).map_err(|e| classify(&path_text, e))?;
+        Self::init(conn, path_text)
+    }
+
+    /// An in-memory registry.
+    ///
+    /// # Errors
+    /// [`RegistryError::Storage`] if SQLite fails.
+    pub fn open_in_memory() -> Result<Self, RegistryError> {
+        let conn = Connection::open_in_memory().map_err(storage)?;
+        Self::init(conn, ":memory:".to_owned())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Self, RegistryError> {
+        let bad = |e| classify(&path, e);
+        // Reading the schema is the first access to the file's pages: a file that is
+        // not a database fails here, before anything is written.
+        let names: Vec<String> = {
+            let mut stmt = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .map_err(bad)?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(bad)?;
+            rows.collect::<Result<_, _>>().map_err(bad)?
+        };
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(bad)?;
+        if check != "ok" {
+            return Err(RegistryError::NotARegistry {
+                path,
+                detail: NotARegistry::Corrupt,
+            });
+        }
+        let ours = TABLES
+            .iter()
+            .filter(|t| names.iter().any(|n| n == *t))
+            .count();
+        if names.is_empty() {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(bad)?;
+            conn.execute_batch(SCHEMA).map_err(bad)?;
+            conn.execute(
+                "INSERT INTO revocard_meta (key, value) VALUES ('schema_version', ?1)",
+                params![SCHEMA_VERSION.to_string()],
+            )
+            .map_err(bad)?;
+        } else if ours != TABLES.len() {
+            return Err(RegistryError::NotARegistry {
+                path,
+                detail: NotARegistry::MissingTables,
+            });
+        } else {
+            let version: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM revocard_meta WHERE key = 'schema_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(bad)?;
+            let found =
+                version
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .ok_or(RegistryError::NotARegistry {
+                        path: path.clone(),
+                        detail: NotARegistry::MissingTables,
+                    })?;
+            if found > SCHEMA_VERSION {
+                return Err(RegistryError::NewerSchema {
+                    path,
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(bad)?;
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(bad)?;
+        // Random 128-bit serials and status indexes put every index insert on a random
+        // page: keep the indexes of a national-sized registry in SQLite's own cache.
+        conn.pragma_update(None, "cache_size", CACHE_KIB)
+            .map_err(bad)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(bad)?;
+        Ok(Self { conn, path })
+    }
+
+    /// The file this store is kept in.
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn fail(&self, e: rusqlite::Error) -> RegistryError {
+        classify(&self.path, e)
+    }
+}
+
+fn storage(e: impl std::error::Error + Send + Sync + 'static) -> RegistryError {
+    RegistryError::Storage(Box::new(e))
+}
+
+fn classify(path: &str, e: rusqlite::Error) -> RegistryError {
+    let detail = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => NotARegistry::NotADatabase,
+        Some(ErrorCode::DatabaseCorrupt) => NotARegistry::Corrupt,
+        _ => return storage(e),
+    };
+    RegistryError::NotARegistry {
+        path: path.to_owned(),
+        detail,
+    }
+}
+
+fn corrupt(path: &str) -> RegistryError {
+    RegistryError::NotARegistry {
+        path: path.to_owned(),
+        detail: NotARegistry::Corrupt,
+    }
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn status_code(s: Status) -> i64 {
+    match s {
+        Status::Valid => 0,
+        Status::Suspended => 1,
+        Status::Revoked => 2,
+    }
+}
+
+fn reason_code(r: RevocationReason) -> i64 {
+    RevocationReason::ALL
+        .iter()
+        .position(|x| *x == r)
+        .and_then(|p| i64::try_from(p).ok())
+        .unwrap_or(0)
+}
+
+/// A credential row as read, before its fields are checked.
+type RawRow = (
+    Vec<u8>,
+    String,
+    i64,
+    i64,
+    Vec<u8>,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Vec<u8>,
+);
+
+fn serial_of(bytes: &[u8]) -> Option<Serial> {
+    Some(Serial(bytes.try_into().ok()?))
+}
+
+fn record_of(row: RawRow) -> Option<CredentialRecord> {
+    let (
+        serial,
+        pay_number,
+        index,
+        batch,
+        key_id,
+        issued_at,
+        status,
+        reason,
+        status_at,
+        supersedes,
+        superseded_by,
+        bytes,
+    ) = row;
+    let status = match status {
+        0 => Status::Valid,
+        1 => Status::Suspended,
+        2 => Status::Revoked,
+        _ => return None,
+    };
+    let status_reason = match (reason, status_at) {
+        (Some(r), Some(at)) => Some((
+            *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
+            UnixTime(u64::try_from(at).ok()?),
+        )),
+        _ => None,
+    };
+    Some(CredentialRecord {
+        serial: serial_of(&serial)?,
+        pay_number,
+        status_index: StatusIndex(u32::try_from(index).ok()?),
+        print_batch: PrintBatchId(u32::try_from(batch).ok()?),
+        key_id: KeyId(key_id.as_slice().try_into().ok()?),
+        issued_at: UnixTime(u64::try_from(issued_at).ok()?),
+        status,
+        status_reason,
+        supersedes: match supersedes {
+            Some(s) => Some(serial_of(&s)?),
+            None => None,
+        },
+        superseded_by: match superseded_by {
+            Some(s) => Some(serial_of(&s)?),
+            None => None,
+        },
+        bytes,
+    })
+}
+
+const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, \
+                                  status_at, supersedes, superseded_by, bytes";
+
+fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+        r.get(11)?,
+    ))
+}
+
+impl Store for SqliteStore {
+    fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError> {
+        let get = |key: &str| -> Result<Option<String>, RegistryError> {
+            self.conn
+                .query_row(
+                    "SELECT value FROM revocard_meta WHERE key = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(|e| self.fail(e))
+        };
+        let (Some(issuer), Some(capacity)) = (get("issuer")?, get("capacity")?) else {
+            return Ok(None);
+        };
+        let issuer = IssuerId::new(issuer).map_err(|_| corrupt(&self.path))?;
+        let capacity = capacity.parse().map_err(|_| corrupt(&self.path))?;
+        Ok(Some(RegistryMeta { issuer, capacity }))
+    }
+
+    fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, supplier, created_at FROM print_batches ORDER BY id")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, supplier, at) = row.map_err(|e| self.fail(e))?;
+            out.push(PrintBatch {
+                id: PrintBatchId(u32::try_from(id).map_err(|_| corrupt(&self.path))?),
+                supplier,
+                created_at: UnixTime(u64::try_from(at).map_err(|_| corrupt(&self.path))?),
+            });
+        }
+        Ok(out)
+    }
+
+    fn credentials(
+        &self,
+        filter: &CredentialFilter,
+    ) -> Result<Vec<CredentialRecord>, RegistryError> {
+        let base = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials");
+        // Rows come in insertion order (rowid), so that bulk work touching them in that
+        // order dirties neighbouring pages rather than random ones.
+        let mut raw = Vec::new();
+        let mut run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<(), RegistryError> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+            let rows = stmt.query_map(p, raw_row).map_err(|e| self.fail(e))?;
+            for row in rows {
+                raw.push(row.map_err(|e| self.fail(e))?);
+            }
+            Ok(())
+        };
+        match filter {
+            CredentialFilter::All => run(&format!("{base} ORDER BY rowid"), &[])?,
+            CredentialFilter::PrintBatches(batches) => {
+                let sql = format!("{base} WHERE print_batch = ?1 ORDER BY rowid");
+                for b in batches {
+                    run(&sql, &[&i64::from(b.0)])?;
+                }
+            }
+            CredentialFilter::IssuerKey(key) => run(
+                &format!("{base} WHERE key_id = ?1 ORDER BY rowid"),
+                &[&key.0.as_slice()],
+            )?,
+            CredentialFilter::Serials(serials) => {
+                let sql = format!("{base} WHERE serial = ?1 ORDER BY rowid");
+                for s in serials {
+                    run(&sql, &[&s.0.as_slice()])?;
+                }
+            }
+            CredentialFilter::PayNumbers(numbers) => {
+                let sql = format!("{base} WHERE pay_number = ?1 ORDER BY rowid");
+                for n in numbers {
+                    run(&sql, &[n])?;
+                }
+            }
+        }
+        let mut out = raw
+            .into_iter()
+            .map(record_of)
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| corrupt(&self.path))?;
+        out.sort_by_key(|r| r.serial);
+        out.dedup_by_key(|r| r.serial);
+        Ok(out)
+    }
+
+    fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT status_index FROM credentials")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.fail(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(
+                u32::try_from(row.map_err(|e| self.fail(e))?).map_err(|_| corrupt(&self.path))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn status_state(&self) -> Result<StatusState, RegistryError> {
+        let sequence: i64 = self
+            .conn
+            .query_row(
+                "SELECT COALESCE(MAX(sequence), 0) FROM publications",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.fail(e))?;
+        let mut entries = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT status_index, status, reason, status_at FROM credentials WHERE status != 0",
+            )
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        for row in rows {
+            let (index, status, reason, at) = row.map_err(|e| self.fail(e))?;
+            let parsed = (|| {
+                let status = match status {
+                    1 => Status::Suspended,
+                    2 => Status::Revoked,
+                    _ => return None,
+                };
+                let reason = match (reason, at) {
+                    (Some(r), Some(at)) => Some((
+                        *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
+                        UnixTime(u64::try_from(at).ok()?),
+                    )),
+                    _ => None,
+                };
+                Some((u32::try_from(index).ok()?, status, reason))
+            })();
+            entries.push(parsed.ok_or_else(|| corrupt(&self.path))?);
+        }
+        let mut scopes = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT entry FROM scopes ORDER BY id")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| self.fail(e))?;
+        for row in rows {
+            let text = row.map_err(|e| self.fail(e))?;
+            scopes
+                .push(serde_json::from_str::<ScopeEntry>(&text).map_err(|_| corrupt(&self.path))?);
+        }
+        Ok(StatusState {
+            sequence: u64::try_from(sequence).map_err(|_| corrupt(&self.path))?,
+            entries,
+            scopes,
+        })
+    }
+
+    fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.publication_where("ORDER BY sequence DESC LIMIT 1", None)
+    }
+
+    fn publication(&self, sequence: u64) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.publication_where("WHERE sequence = ?1", Some(i64_of(sequence)))
+    }
+
+    fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, kind, started_at, finished_at FROM jobs ORDER BY id")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, started, finished) = row.map_err(|e| self.fail(e))?;
+            let parsed = (|| {
+                Some(JobRecord {
+                    id: u64::try_from(id).ok()?,
+                    kind: serde_json::from_str::<JobKind>(&kind).ok()?,
+                    started_at: UnixTime(u64::try_from(started).ok()?),
+                    finished_at: match finished {
+                        Some(f) => Some(UnixTime(u64::try_from(f).ok()?)),
+                        None => None,
+                    },
+                })
+            })();
+            out.push(parsed.ok_or_else(|| corrupt(&self.path))?);
+        }
+        Ok(out)
+    }
+
+    fn audit_head(&self) -> Result<AuditHead, RegistryError> {
+        read_head(&self.conn, &self.path)
+    }
+
+    fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, at, event, prev_hash, hash FROM audit ORDER BY seq")
+            .map_err(|e| self.fail(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
+            .map_err(|e| self.fail(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at, event_json, prev, hash) = row.map_err(|e| self.fail(e))?;
+            // An unreadable number or hash becomes a value the chain check rejects,
+            // so that the broken entry is named rather than the whole file refused.
+            out.push(AuditRecord {
+                seq: u64::try_from(seq).unwrap_or(0),
+                at: UnixTime(u64::try_from(at).unwrap_or(0)),
+                event_json,
+                prev_hash: prev.as_slice().try_into().unwrap_or([0xff; 32]),
+                hash: hash.as_slice().try_into().unwrap_or([0xff; 32]),
+            });
+        }
+        Ok(out)
+    }
+
+    fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| classify(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        write_change(&tx, change, &path)?;
+        tx.commit().map_err(fail)
+    }
+}
+
+impl SqliteStore {
+    fn publication_where(
+        &self,
+        clause: &str,
+        arg: Option<i64>,
+    ) -> Result<Option<PublicationRecord>, RegistryError> {
+        let sql = format!("SELECT sequence, published_at, list, delta FROM publications {clause}");
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+            ))
+        };
+        let row = match arg {
+            Some(a) => self.conn.query_row(&sql, params![a], map),
+            None => self.conn.query_row(&sql, [], map),
+        }
+        .optional()
+        .map_err(|e| self.fail(e))?;
+        row.map(|(sequence, at, list, delta)| {
+            Ok(PublicationRecord {
+                sequence: u64::try_from(sequence).map_err(|_| corrupt(&self.path))?,
+                published_at: UnixTime(u64::try_from(at).map_err(|_| corrupt(&self.path))?),
+                list,
+                delta,
+            })
+        })
+        .transpose()
+    }
+}
+
+fn conflict_or(path: &str, kind: ConflictKind) -> impl Fn(rusqlite::Error) -> RegistryError + '_ {
+    move |e| {
+        if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) {
+            RegistryError::Conflict(kind)
+        } else {
+            classify(path, e)
+        }
+    }
+}
+
+fn read_head(conn: &Connection, path: &str) -> Result<AuditHead, RegistryError> {
+    let head = conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+        )
+        .optional()
+        .map_err(|e| classify(path, e))?;
+    Ok(match head {
+        None => AuditHead::EMPTY,
+        Some((seq, hash)) => AuditHead {
+            entries: u64::try_from(seq).map_err(|_| corrupt(path))?,
+            hash: hash.as_slice().try_into().map_err(|_| corrupt(path))?,
+        },
+    })
+}
+
+fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(), RegistryError> {
+    let fail = |e: rusqlite::Error| classify(path, e);
+    let duplicate = conflict_or(path, ConflictKind::Duplicate);
+    if let Some(meta) = &change.create {
+        let existing: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM revocard_meta WHERE key = 'issuer'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(fail)?;
+        if existing > 0 {
+            return Err(RegistryError::AlreadyCreated);
+        }
+        tx.execute(
+            "INSERT INTO revocard_meta (key, value) VALUES ('issuer', ?1)",
+            params![meta.issuer.as_str()],
+        )
+        .map_err(fail)?;
+        tx.execute(
+            "INSERT INTO revocard_meta (key, value) VALUES ('capacity', ?1)",
+            params![meta.capacity.to_string()],
+        )
+        .map_err(fail)?;
+    }
+    for b in &change.batches {
+        tx.execute(
+            "INSERT INTO print_batches (id, supplier, created_at) VALUES (?1, ?2, ?3)",
+            params![i64::from(b.id.0), b.supplier, i64_of(b.created_at.0)],
+        )
+        .map_err(&duplicate)?;
+    }
+    for j in &change.jobs {
+        let kind = serde_json::to_string(&j.kind).map_err(storage)?;
+        tx.execute(
+            "INSERT INTO jobs (id, kind, started_at, finished_at) VALUES (?1, ?2, ?3, NULL)",
+            params![i64_of(j.id), kind, i64_of(j.started_at.0)],
+        )
+        .map_err(&duplicate)?;
+    }
+    for (id, at) in &change.finished_jobs {
+        tx.execute(
+            "UPDATE jobs SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL",
+            params![i64_of(*id), i64_of(at.0)],
+        )
+        .map_err(fail)?;
+    }
+    {
+        let mut insert = tx
+            .prepare_cached(&format!(
+                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+            ))
+            .map_err(fail)?;
+        for c in &change.credentials {
+            insert
+                .execute(params![
+                    c.serial.0.as_slice(),
+                    c.pay_number,
+                    i64::from(c.status_index.0),
+                    i64::from(c.print_batch.0),
+                    c.key_id.0.as_slice(),
+                    i64_of(c.issued_at.0),
+                    status_code(c.status),
+                    c.status_reason.map(|(r, _)| reason_code(r)),
+                    c.status_reason.map(|(_, at)| i64_of(at.0)),
+                    c.supersedes.map(|s| s.0.to_vec()),
+                    c.superseded_by.map(|s| s.0.to_vec()),
+                    c.bytes,
+                ])
+                .map_err(&duplicate)?;
+        }
+    }
+    {
+        let mut supersede = tx
+            .prepare_cached("UPDATE credentials SET superseded_by = ?2 WHERE serial = ?1 AND superseded_by IS NULL")
+            .map_err(fail)?;
+        for (old, new) in &change.superseded {
+            let n = supersede
+                .execute(params![old.0.as_slice(), new.0.as_slice()])
+                .map_err(&duplicate)?;
+            if n == 0 {
+                let exists: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM credentials WHERE serial = ?1",
+                        params![old.0.as_slice()],
+                        |r| r.get(0),
+                    )
+                    .map_err(fail)?;
+                return Err(RegistryError::Conflict(if exists > 0 {
+                    ConflictKind::AlreadySuperseded
+                } else {
+                    ConflictKind::UnknownCredential
+                }));
+            }
+        }
+    }
+    for (serial, status, reason) in &change.statuses {
+        let n = tx
+            .execute(
+                "UPDATE credentials SET status = ?2, reason = ?3, status_at = ?4 WHERE serial = ?1",
+                params![
+                    serial.0.as_slice(),
+                    status_code(*status),
+                    reason.map(|(r, _)| reason_code(r)),
+                    reason.map(|(_, at)| i64_of(at.0)),
+                ],
+            )
+            .map_err(fail)?;
+        if n == 0 {
+            return Err(RegistryError::Conflict(ConflictKind::UnknownCredential));
+        }
+    }
+    for s in &change.scopes {
+        let entry = serde_json::to_string(s).map_err(storage)?;
+        tx.execute("INSERT INTO scopes (entry) VALUES (?1)", params![entry])
+            .map_err(fail)?;
+    }
+    if let Some(p) = &change.publication {
+        tx.execute(
+            "INSERT INTO publications (sequence, published_at, list, delta) VALUES (?1, ?2, ?3, ?4)",
+            params![i64_of(p.sequence), i64_of(p.published_at.0), p.list, p.delta],
+        )
+        .map_err(&duplicate)?;
+    }
+    if !change.events.is_empty() {
+        let head = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
+            )
+            .optional()
+            .map_err(fail)?;
+        let mut head = match head {
+            None => AuditHead::EMPTY,
+            Some((seq, hash)) => AuditHead {
+                entries: u64::try_from(seq).map_err(|_| corrupt(path))?,
+                hash: hash.as_slice().try_into().map_err(|_| corrupt(path))?,
+            },
+        };
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO audit (seq, at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(fail)?;
+        for (at, event) in &change.events {
+            let record = audit::seal(head, *at, event);
+            insert
+                .execute(params![
+                    i64_of(record.seq),
+                    i64_of(record.at.0),
+                    record.event_json,
+                    record.prev_hash.as_slice(),
+                    record.hash.as_slice()
+                ])
+                .map_err(fail)?;
+            head = AuditHead {
+                entries: record.seq,
+                hash: record.hash,
+            };
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,370 @@
+//! Where the issuer's registry is kept: every credential it issued, the print batches and who
+//! printed them (exposure), status changes, scope entries, publications, jobs and the
+//! audit log.
+//!
+//! Storage sits behind the [`Store`] trait: a handful of reads, and one write,
+//! [`Store::apply`], which commits a [`Change`] atomically (all of it or none of it).
+//! The workflow in `reissue` composes changes; a backend only has to make each one a
+//! transaction. The embedded default is [`SqliteStore`](crate::SqliteStore); a shared
+//! database server (PostgreSQL) implements the same trait without touching the workflow.
+
+use crate::audit::{AuditEvent, AuditRecord};
+use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::status::{RevocationReason, ScopeEntry, Status};
+
+/// The registry schema this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a registry is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryMeta {
+    /// The issuer whose credentials it records.
+    pub issuer: IssuerId,
+    /// Capacity of the issuer's status list.
+    pub capacity: u32,
+}
+
+/// A print batch and the supplier that handled its data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrintBatch {
+    /// The batch.
+    pub id: PrintBatchId,
+    /// Who printed it, hence who saw its cards' data.
+    pub supplier: String,
+    /// When it was opened.
+    pub created_at: UnixTime,
+}
+
+/// One issued credential as the registry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRecord {
+    /// Serial.
+    pub serial: Serial,
+    /// Holder's pay number.
+    pub pay_number: String,
+    /// Status index.
+    pub status_index: StatusIndex,
+    /// Print batch.
+    pub print_batch: PrintBatchId,
+    /// Signing key.
+    pub key_id: KeyId,
+    /// Issue time.
+    pub issued_at: UnixTime,
+    /// Its own status (scope entries may revoke it too: see [`crate::Registry::effective_status`]).
+    pub status: Status,
+    /// Reason and time of its own revocation or suspension.
+    pub status_reason: Option<(RevocationReason, UnixTime)>,
+    /// The credential it replaces.
+    pub supersedes: Option<Serial>,
+    /// The credential that replaced it.
+    pub superseded_by: Option<Serial>,
+    /// The encoded credential.
+    pub bytes: Vec<u8>,
+}
+
+/// Which credentials to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialFilter {
+    /// Every credential.
+    All,
+    /// Credentials in these print batches.
+    PrintBatches(Vec<PrintBatchId>),
+    /// Credentials signed by this key.
+    IssuerKey(KeyId),
+    /// These serials.
+    Serials(Vec<Serial>),
+    /// Credentials of these holders.
+    PayNumbers(Vec<String>),
+}
+
+/// A signed list (and delta) as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicationRecord {
+    /// Sequence.
+    pub sequence: u64,
+    /// When signed.
+    pub published_at: UnixTime,
+    /// The full signed list.
+    pub list: Vec<u8>,
+    /// The signed delta from the previous sequence.
+    pub delta: Option<Vec<u8>>,
+}
+
+/// A unit of bulk work that survives a crash: the registry resumes an open job.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "job", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobKind {
+    /// Issuing a roster into a batch.
+    Issue {
+        /// The batch.
+        batch: PrintBatchId,
+    },
+    /// Replacing the credentials an incident affected.
+    Reissue {
+        /// What was compromised.
+        incident: crate::reissue::Incident,
+        /// The affected serials, fixed when the incident was declared.
+        affected: Vec<Serial>,
+        /// The batch replacements go into.
+        batch: PrintBatchId,
+    },
+}
+
+/// A job and whether it finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    /// Id.
+    pub id: u64,
+    /// What it does.
+    pub kind: JobKind,
+    /// When it started.
+    pub started_at: UnixTime,
+    /// When it finished.
+    pub finished_at: Option<UnixTime>,
+}
+
+/// An index that is not valid: (index, status, reason and time).
+pub type StatusEntry = (u32, Status, Option<(RevocationReason, UnixTime)>);
+
+/// An individual status change: (serial, new status, reason and time).
+pub type StatusChange = (Serial, Status, Option<(RevocationReason, UnixTime)>);
+
+/// What the issuer's status list is built from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusState {
+    /// Sequence of the last publication.
+    pub sequence: u64,
+    /// Every index not valid, with its own status and reason.
+    pub entries: Vec<StatusEntry>,
+    /// Scope entries in force.
+    pub scopes: Vec<ScopeEntry>,
+}
+
+/// One atomic write: everything in it is committed together, or nothing is.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// Creates the registry (only on an empty store).
+    pub create: Option<RegistryMeta>,
+    /// New print batches.
+    pub batches: Vec<PrintBatch>,
+    /// New jobs.
+    pub jobs: Vec<JobRecord>,
+    /// Jobs that finished: (id, when).
+    pub finished_jobs: Vec<(u64, UnixTime)>,
+    /// New credentials.
+    pub credentials: Vec<CredentialRecord>,
+    /// (old, new): `old` is replaced by `new`. Fails if `old` already has a replacement.
+    pub superseded: Vec<(Serial, Serial)>,
+    /// Individual status changes: (serial, status, reason and time).
+    pub statuses: Vec<StatusChange>,
+    /// New scope entries.
+    pub scopes: Vec<ScopeEntry>,
+    /// A new publication.
+    pub publication: Option<PublicationRecord>,
+    /// Audit events, appended in order (the store seals them onto its chain).
+    pub events: Vec<(UnixTime, AuditEvent)>,
+}
+
+/// Why the registry refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The file is not a revocard registry (or is corrupt).
+    #[error("{path} is not a revocard registry: {detail}")]
+    NotARegistry {
+        /// The file.
+        path: String,
+        /// What was found.
+        detail: NotARegistry,
+    },
+    /// The registry was written by a newer schema.
+    #[error("{path} has registry schema {found}; this build reads schema {supported}")]
+    NewerSchema {
+        /// The file.
+        path: String,
+        /// Schema found.
+        found: u32,
+        /// Schema supported.
+        supported: u32,
+    },
+    /// The store is empty: create the registry first.
+    #[error("the registry has not been created")]
+    Empty,
+    /// The store already holds a registry.
+    #[error("the registry already exists")]
+    AlreadyCreated,
+    /// A change would break an invariant (a second replacement, a reused status index
+    /// or serial, an unknown credential); nothing was written.
+    #[error("refused: {0}")]
+    Conflict(ConflictKind),
+    /// No free status index is left in the list.
+    #[error("no free status index left in a list of {capacity}")]
+    StatusListFull {
+        /// The capacity.
+        capacity: u32,
+    },
+    /// The issuing key is for another issuer, or is the compromised one.
+    #[error("key {key_id} may not issue for this registry: {why}")]
+    WrongKey {
+        /// The key.
+        key_id: KeyId,
+        /// Why.
+        why: WrongKey,
+    },
+    /// Replacements must go to another supplier than the one breached.
+    #[error("replacements cannot go to {supplier}, the breached supplier")]
+    SameSupplier {
+        /// The supplier.
+        supplier: String,
+    },
+    /// The incident matches no active credential: nothing to do.
+    #[error("the incident matches no active credential")]
+    NothingAffected,
+    /// Another job is still open; resume it first.
+    #[error("job {job} is still open; resume it first")]
+    JobOpen {
+        /// The open job.
+        job: u64,
+    },
+    /// Issuing failed.
+    #[error(transparent)]
+    Issue(#[from] crate::error::IssueError),
+    /// Publishing failed.
+    #[error(transparent)]
+    Status(#[from] crate::error::StatusError),
+    /// The audit chain is broken.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    /// A stored credential does not decode.
+    #[error("stored credential {serial} does not decode: {source}")]
+    StoredCredential {
+        /// The credential.
+        serial: Serial,
+        /// Why.
+        source: crate::error::DecodeError,
+    },
+    /// The storage backend failed.
+    #[error("storage: {0}")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// What made a file not a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotARegistry {
+    /// Not an SQLite database at all (or encrypted, or truncated in its header).
+    #[error("not a database")]
+    NotADatabase,
+    /// A database, but without revocard's tables.
+    #[error("no revocard tables")]
+    MissingTables,
+    /// The database is damaged.
+    #[error("the database is corrupt")]
+    Corrupt,
+}
+
+/// Which invariant a change would break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictKind {
+    /// The credential already has a replacement.
+    AlreadySuperseded,
+    /// No such credential.
+    UnknownCredential,
+    /// A serial, status index or batch id already in use.
+    Duplicate,
+}
+
+impl std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::AlreadySuperseded => "the credential already has a replacement",
+            Self::UnknownCredential => "no such credential",
+            Self::Duplicate => "a serial, status index or batch id is already in use",
+        })
+    }
+}
+
+/// Why a key may not issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WrongKey {
+    /// It signs for another issuer.
+    OtherIssuer,
+    /// It is the key the incident names as compromised.
+    Compromised,
+}
+
+impl std::fmt::Display for WrongKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::OtherIssuer => "it signs for another issuer",
+            Self::Compromised => "it is the compromised key",
+        })
+    }
+}
+
+/// Where a registry is kept. One writer at a time.
+pub trait Store {
+    /// The registry's metadata, or `None` if the store is empty.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError>;
+    /// Every print batch.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError>;
+    /// Credentials matching `filter`, each once, in the order they were stored.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn credentials(
+        &self,
+        filter: &CredentialFilter,
+    ) -> Result<Vec<CredentialRecord>, RegistryError>;
+    /// Every status index in use (never reused, even after revocation).
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn status_indexes(&self) -> Result<Vec<u32>, RegistryError>;
+    /// What the status list is built from.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn status_state(&self) -> Result<StatusState, RegistryError>;
+    /// The latest publication.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError>;
+    /// A publication by sequence.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn publication(&self, sequence: u64) -> Result<Option<PublicationRecord>, RegistryError>;
+    /// Every job, oldest first.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError>;
+    /// The last audit entry's position and hash (every change appends to the log, so
+    /// this also tells whether anything changed).
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn audit_head(&self) -> Result<crate::audit::AuditHead, RegistryError>;
+    /// The whole audit log, in order.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError>;
+    /// Commits `change` atomically, sealing its events onto the audit chain.
+    ///
+    /// # Errors
+    /// [`RegistryError::Conflict`] if it would break an invariant; nothing is written.
+    fn apply(&mut self, change: &Change) -> Result<(), RegistryError>;
+}

@@ -1,0 +1,878 @@
+//! The registry and the reissue workflow on a temporary SQLite file: dry runs, atomic
+//! and resumable execution, idempotence, the audit chain, the print manifest, bad files.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use common::*;
+use revocard::*;
+
+const BREACHED: &str = "northgate-print";
+const SPARE: &str = "southbank-print";
+
+fn roster(n: u32) -> Vec<HolderRequest> {
+    (0..n)
+        .map(|i| HolderRequest {
+            kind: if i % 3 == 0 {
+                Kind::StaffPass
+            } else {
+                Kind::WarrantCard
+            },
+            holder: holder(i),
+            vetting: if i % 5 == 0 {
+                Vetting::new(PoliceVetting::NonPolice(Nppv::Level2), None)
+            } else {
+                Vetting::new(
+                    PoliceVetting::Force(ForceVetting::Recruitment),
+                    Some(NationalSecurity::Sc),
+                )
+            },
+            validity: Validity::new(NOW.minus(60), NOW.plus(YEAR)).unwrap(),
+        })
+        .collect()
+}
+
+/// A registry at `path` with `n` cards issued through the breached supplier.
+fn issued_registry(
+    path: &Path,
+    n: u32,
+    seed: u64,
+) -> (Registry<SqliteStore>, IssuerKey, rand::rngs::StdRng) {
+    let mut rng = rng(seed);
+    let key = issuer_key(&mut rng);
+    let store = SqliteStore::open(path).unwrap();
+    let mut reg = Registry::create(store, &key, CAPACITY, NOW, NOW.plus(3600))
+        .unwrap()
+        .with_chunk_size(64);
+    let report = reg
+        .issue_roster(
+            &key,
+            BREACHED,
+            &roster(n),
+            NOW,
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert_eq!(report.in_batch, u64::from(n));
+    assert!(report.finished);
+    (reg, key, rng)
+}
+
+fn incident() -> Incident {
+    Incident::Supplier {
+        supplier: BREACHED.to_owned(),
+    }
+}
+
+/// The logical state a user relies on after a breach: which holder has which active
+/// card, where it came from, and that nothing is doubled or lost.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    summary: Summary,
+    active_by_holder: BTreeMap<String, (String, bool)>,
+    replaced: usize,
+}
+
+fn outcome(reg: &Registry<SqliteStore>) -> Outcome {
+    let batches: BTreeMap<PrintBatchId, String> = reg
+        .store()
+        .batches()
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.id, b.supplier))
+        .collect();
+    let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+    let mut active_by_holder = BTreeMap::new();
+    let mut replaced = 0;
+    for r in &all {
+        let status = reg.effective_status(r).unwrap();
+        if status == Status::Valid && r.superseded_by.is_none() {
+            let previous = active_by_holder.insert(
+                r.pay_number.clone(),
+                (batches[&r.print_batch].clone(), r.supersedes.is_some()),
+            );
+            assert!(
+                previous.is_none(),
+                "holder {} has two active cards",
+                r.pay_number
+            );
+        }
+        if let Some(old) = r.supersedes {
+            replaced += 1;
+            let old = all
+                .iter()
+                .find(|o| o.serial == old)
+                .expect("replacement points at a real card");
+            assert_eq!(old.superseded_by, Some(r.serial), "links go both ways");
+            assert_eq!(old.pay_number, r.pay_number, "same holder");
+            assert_eq!(
+                reg.effective_status(old).unwrap(),
+                Status::Revoked,
+                "a replaced card is revoked"
+            );
+        }
+    }
+    reg.verify_audit().unwrap();
+    Outcome {
+        summary: reg.summary().unwrap(),
+        active_by_holder,
+        replaced,
+    }
+}
+
+fn run_to_end(
+    reg: &mut Registry<SqliteStore>,
+    key: &IssuerKey,
+    rng: &mut rand::rngs::StdRng,
+) -> Option<ReissueReport> {
+    reg.execute(
+        &incident(),
+        key,
+        SPARE,
+        NOW.plus(10),
+        NOW.plus(3600),
+        rng,
+        &mut Hooks::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn planning_is_a_dry_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, _key, _rng) = issued_registry(&dir.path().join("r.sqlite"), 300, 1);
+    let head = reg.verify_audit().unwrap();
+    let before = (
+        reg.summary().unwrap(),
+        reg.latest_publication().unwrap(),
+        reg.store().jobs().unwrap(),
+    );
+    let plan = reg.plan(&incident(), NOW.plus(10)).unwrap();
+    assert_eq!(plan.affected.len(), 300);
+    assert_eq!(plan.reissue.len(), 300);
+    assert_eq!(plan.scopes, vec![Scope::PrintBatch(PrintBatchId(1))]);
+    assert!(
+        plan.individual.is_empty(),
+        "a supplier breach is one scope entry, not 300"
+    );
+    assert_eq!(plan.by_kind.values().sum::<u64>(), 300);
+    assert_eq!(plan.by_kind["StaffPass"], 100);
+    assert_eq!(plan.by_vetting["NPPV2"], 60);
+    assert_eq!(plan.exposed_suppliers, vec![BREACHED.to_owned()]);
+    assert_eq!(reg.verify_audit().unwrap(), head);
+    assert_eq!(
+        (
+            reg.summary().unwrap(),
+            reg.latest_publication().unwrap(),
+            reg.store().jobs().unwrap()
+        ),
+        before
+    );
+}
+
+#[test]
+fn a_breach_is_revoked_published_and_reissued_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 300, 2);
+    let first = reg.latest_publication().unwrap().unwrap();
+    let old = reg
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![PrintBatchId(1)]))
+        .unwrap();
+
+    let plan = reg.plan(&incident(), NOW.plus(10)).unwrap();
+    assert!(matches!(
+        reg.declare(&plan, &key, BREACHED, NOW.plus(10), NOW.plus(3600)),
+        Err(RegistryError::SameSupplier { .. })
+    ));
+    let declared = reg
+        .declare(&plan, &key, SPARE, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    assert_eq!(declared.revoked, 300);
+    let delta = declared.publication.delta.clone().unwrap();
+    assert!(delta.len() <= 512, "breach delta {} bytes", delta.len());
+
+    // Before any replacement exists, a verifier with the delta denies every old card.
+    let verifier = verifier_for_key(&key);
+    verifier.install_list(&first.list, NOW.plus(10)).unwrap();
+    verifier.apply_delta(&delta, NOW.plus(10)).unwrap();
+    for r in &old {
+        match verifier.verify(&r.bytes, NOW.plus(10)) {
+            Err(Denial::Revoked {
+                by: RevokedBy::Scope(e),
+                ..
+            }) => assert_eq!(e.reason, RevocationReason::SupplierBreach),
+            other => panic!("{other:?}"),
+        }
+    }
+    // Another declaration while the job is open is refused.
+    assert!(matches!(
+        reg.declare(&plan, &key, SPARE, NOW.plus(11), NOW.plus(3600)),
+        Err(RegistryError::JobOpen { .. })
+    ));
+
+    let report = reg
+        .resume(
+            &key,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.reissued, 300);
+    let last = report.publication.unwrap();
+    assert!(
+        last.list.len() <= 1024,
+        "final list {} bytes",
+        last.list.len()
+    );
+    verifier.install_list(&last.list, NOW.plus(20)).unwrap();
+    let new = reg
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![report.batch]))
+        .unwrap();
+    assert_eq!(new.len(), 300);
+    for r in &new {
+        let v = verifier.verify(&r.bytes, NOW.plus(20)).unwrap();
+        let c = v.claims();
+        assert!(c.supersedes.is_some());
+        assert!(c.card_key.is_some(), "replacements carry a new card key");
+        assert!(
+            !old.iter().any(|o| o.status_index == r.status_index),
+            "status indexes are never reused"
+        );
+    }
+    let o = outcome(&reg);
+    assert_eq!(
+        o.summary,
+        Summary {
+            issued: 600,
+            active: 300,
+            revoked: 300,
+            suspended: 0,
+            superseded: 300
+        }
+    );
+    assert!(
+        o.active_by_holder
+            .values()
+            .all(|(supplier, replaced)| supplier == SPARE && *replaced)
+    );
+}
+
+fn verifier_for_key(key: &IssuerKey) -> Verifier {
+    let v = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    v.add_key(IssuerPublicKey::from_bytes(&key.public().to_bytes()).unwrap())
+        .unwrap();
+    v
+}
+
+#[test]
+fn executing_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 200, 3);
+    assert!(run_to_end(&mut reg, &key, &mut rng).unwrap().finished);
+    let head = reg.verify_audit().unwrap();
+    let state = outcome(&reg);
+    assert_eq!(run_to_end(&mut reg, &key, &mut rng), None);
+    assert_eq!(
+        reg.resume(
+            &key,
+            NOW.plus(30),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default()
+        )
+        .unwrap(),
+        None
+    );
+    let plan = reg.plan(&incident(), NOW.plus(30)).unwrap();
+    assert!(plan.affected.is_empty());
+    assert!(matches!(
+        reg.declare(&plan, &key, SPARE, NOW.plus(30), NOW.plus(3600)),
+        Err(RegistryError::NothingAffected)
+    ));
+    assert_eq!(reg.verify_audit().unwrap(), head, "nothing was appended");
+    assert_eq!(outcome(&reg), state);
+}
+
+#[test]
+fn an_incident_that_matches_nothing_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 20, 4);
+    let head = reg.verify_audit().unwrap();
+    for incident in [
+        Incident::Supplier {
+            supplier: "nobody-print".into(),
+        },
+        Incident::PrintBatch {
+            batch: PrintBatchId(99),
+        },
+        Incident::Serials {
+            serials: vec![Serial([1; 16])],
+        },
+        Incident::Holders {
+            pay_numbers: vec!["none".into()],
+        },
+    ] {
+        let plan = reg.plan(&incident, NOW).unwrap();
+        assert!(plan.affected.is_empty(), "{incident:?}");
+        assert!(matches!(
+            reg.declare(&plan, &key, SPARE, NOW, NOW.plus(60)),
+            Err(RegistryError::NothingAffected)
+        ));
+        assert_eq!(
+            reg.execute(
+                &incident,
+                &key,
+                SPARE,
+                NOW,
+                NOW.plus(60),
+                &mut rng,
+                &mut Hooks::default()
+            )
+            .unwrap(),
+            None
+        );
+    }
+    assert_eq!(reg.verify_audit().unwrap(), head);
+}
+
+#[test]
+fn holders_and_serials_are_revoked_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 50, 5);
+    let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+    let leaked = Incident::Holders {
+        pay_numbers: vec![all[3].pay_number.clone(), all[7].pay_number.clone()],
+    };
+    let plan = reg.plan(&leaked, NOW).unwrap();
+    assert!(plan.scopes.is_empty());
+    assert_eq!(plan.individual.len(), 2);
+    let report = reg
+        .execute(
+            &leaked,
+            &key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.reissued, 2);
+    let o = outcome(&reg);
+    assert_eq!(o.summary.active, 50);
+    assert_eq!(o.summary.revoked, 2);
+    assert_eq!(
+        o.active_by_holder[&all[3].pay_number],
+        (SPARE.to_owned(), true)
+    );
+    assert_eq!(
+        o.active_by_holder[&all[4].pay_number],
+        (BREACHED.to_owned(), false)
+    );
+}
+
+#[test]
+fn a_compromised_key_cannot_sign_the_replacements() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 10, 6);
+    let incident = Incident::IssuerKey {
+        key_id: key.key_id(),
+    };
+    assert!(matches!(
+        reg.execute(
+            &incident,
+            &key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default()
+        ),
+        Err(RegistryError::WrongKey {
+            why: WrongKey::Compromised,
+            ..
+        })
+    ));
+    let new_key = IssuerKey::generate(
+        issuer_id(),
+        Validity::new(NOW.minus(10), NOW.plus(5 * YEAR)).unwrap(),
+        &mut rng,
+    )
+    .unwrap();
+    let report = reg
+        .execute(
+            &incident,
+            &new_key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.reissued, 10);
+    let scopes = reg.store().status_state().unwrap().scopes;
+    assert_eq!(scopes.len(), 1);
+    assert_eq!(scopes[0].scope, Scope::IssuerKey(key.key_id()));
+    assert_eq!(scopes[0].reason, RevocationReason::IssuerKeyCompromise);
+    assert_eq!(outcome(&reg).summary.active, 10);
+}
+
+/// Fails `apply` on its `fail_at`-th call, either before committing (the transaction
+/// never happened) or after (the caller crashed before hearing back).
+struct Crashing<S: Store> {
+    inner: S,
+    calls: usize,
+    fail_at: usize,
+    after_commit: bool,
+}
+
+impl<S: Store> Store for Crashing<S> {
+    fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError> {
+        self.inner.meta()
+    }
+    fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
+        self.inner.batches()
+    }
+    fn credentials(&self, f: &CredentialFilter) -> Result<Vec<CredentialRecord>, RegistryError> {
+        self.inner.credentials(f)
+    }
+    fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
+        self.inner.status_indexes()
+    }
+    fn status_state(&self) -> Result<StatusState, RegistryError> {
+        self.inner.status_state()
+    }
+    fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.inner.latest_publication()
+    }
+    fn publication(&self, s: u64) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.inner.publication(s)
+    }
+    fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError> {
+        self.inner.jobs()
+    }
+    fn audit_head(&self) -> Result<AuditHead, RegistryError> {
+        self.inner.audit_head()
+    }
+    fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
+        self.inner.audit_log()
+    }
+    fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            if self.after_commit {
+                self.inner.apply(change)?;
+            }
+            return Err(RegistryError::Storage("simulated crash".into()));
+        }
+        self.inner.apply(change)
+    }
+}
+
+#[test]
+fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
+    const N: u32 = 200; // chunks of 64: 4 issue chunks, 4 reissue chunks
+    let dir = tempfile::tempdir().unwrap();
+    let reference = {
+        let (mut reg, key, mut rng) = issued_registry(&dir.path().join("reference.sqlite"), N, 7);
+        run_to_end(&mut reg, &key, &mut rng);
+        outcome(&reg)
+    };
+    assert_eq!(
+        reference.summary,
+        Summary {
+            issued: 400,
+            active: 200,
+            revoked: 200,
+            suspended: 0,
+            superseded: 200
+        }
+    );
+
+    // Every write of the whole story, from the registry's creation on, crashed in turn.
+    let mut points = 0;
+    for fail_at in 1..=14 {
+        for after_commit in [false, true] {
+            let path = dir
+                .path()
+                .join(format!("crash-{fail_at}-{after_commit}.sqlite"));
+            let mut rng = rng(7);
+            let key = issuer_key(&mut rng);
+            let store = Crashing {
+                inner: SqliteStore::open(&path).unwrap(),
+                calls: 0,
+                fail_at,
+                after_commit,
+            };
+            let crashed = (|| -> Result<(), RegistryError> {
+                let mut reg = Registry::create(store, &key, CAPACITY, NOW, NOW.plus(3600))?
+                    .with_chunk_size(64);
+                reg.issue_roster(
+                    &key,
+                    BREACHED,
+                    &roster(N),
+                    NOW,
+                    &mut rng,
+                    &mut Hooks::default(),
+                )?;
+                reg.execute(
+                    &incident(),
+                    &key,
+                    SPARE,
+                    NOW.plus(10),
+                    NOW.plus(3600),
+                    &mut rng,
+                    &mut Hooks::default(),
+                )?;
+                Ok(())
+            })();
+            if crashed.is_ok() {
+                continue; // the story had fewer writes than fail_at
+            }
+            points += 1;
+            // Recovery: reopen the file (a new process would) and run the same story again.
+            let store = SqliteStore::open(&path).unwrap();
+            let mut reg = match Registry::open(store) {
+                Ok(reg) => reg.with_chunk_size(64),
+                Err(RegistryError::Empty) => Registry::create(
+                    SqliteStore::open(&path).unwrap(),
+                    &key,
+                    CAPACITY,
+                    NOW,
+                    NOW.plus(3600),
+                )
+                .unwrap()
+                .with_chunk_size(64),
+                Err(e) => panic!("{e}"),
+            };
+            reg.verify_audit().unwrap();
+            let reissue_started = reg
+                .store()
+                .jobs()
+                .unwrap()
+                .iter()
+                .any(|j| matches!(j.kind, JobKind::Reissue { .. }));
+            if !reissue_started {
+                reg.issue_roster(
+                    &key,
+                    BREACHED,
+                    &roster(N),
+                    NOW,
+                    &mut rng,
+                    &mut Hooks::default(),
+                )
+                .unwrap();
+            }
+            run_to_end(&mut reg, &key, &mut rng);
+            assert_eq!(
+                outcome(&reg),
+                reference,
+                "crash at write {fail_at} (after commit: {after_commit})"
+            );
+        }
+    }
+    assert!(points >= 20, "only {points} crash points exercised");
+}
+
+#[test]
+fn a_progress_hook_can_stop_bulk_work_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 200, 8);
+    let mut stops = 0;
+    loop {
+        let mut hooks = Hooks {
+            progress: Box::new(|_| ControlFlow::Break(())),
+            ..Hooks::default()
+        };
+        let report = reg
+            .execute(
+                &incident(),
+                &key,
+                SPARE,
+                NOW.plus(10),
+                NOW.plus(3600),
+                &mut rng,
+                &mut hooks,
+            )
+            .unwrap()
+            .unwrap();
+        if report.finished {
+            break;
+        }
+        stops += 1;
+        assert_eq!(report.reissued, (64 * stops).min(200));
+        // Mid-way: the old cards are all revoked already; each holder has either their
+        // one replacement or a place in the open job, which the next run completes.
+        let o = outcome(&reg);
+        assert_eq!(o.summary.revoked, 200);
+        assert_eq!(o.summary.active, report.reissued);
+        let job = reg
+            .store()
+            .jobs()
+            .unwrap()
+            .into_iter()
+            .find(|j| j.finished_at.is_none())
+            .unwrap();
+        let JobKind::Reissue { affected, .. } = job.kind else {
+            panic!("not a reissue job")
+        };
+        let pending = reg
+            .store()
+            .credentials(&CredentialFilter::Serials(affected))
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.superseded_by.is_none())
+            .count();
+        assert_eq!(
+            o.summary.active + pending as u64,
+            200,
+            "nobody is forgotten"
+        );
+    }
+    assert_eq!(stops, 4);
+    assert_eq!(
+        outcome(&reg).summary,
+        Summary {
+            issued: 400,
+            active: 200,
+            revoked: 200,
+            suspended: 0,
+            superseded: 200
+        }
+    );
+}
+
+#[test]
+fn editing_any_audit_row_is_detected_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    let entries = {
+        let (mut reg, key, mut rng) = issued_registry(&path, 30, 9);
+        run_to_end(&mut reg, &key, &mut rng);
+        reg.verify_audit().unwrap().entries
+    };
+    assert!(entries > 60);
+    for seq in [1, 2, entries / 2, entries - 1, entries] {
+        for (column, sql) in [
+            (
+                "event",
+                "UPDATE audit SET event = replace(event, 'e', 'E') WHERE seq = ?1",
+            ),
+            ("at", "UPDATE audit SET at = at + 1 WHERE seq = ?1"),
+            (
+                "hash",
+                "UPDATE audit SET hash = zeroblob(32) WHERE seq = ?1",
+            ),
+            ("delete", "DELETE FROM audit WHERE seq = ?1"),
+        ] {
+            let copy = dir.path().join("edited.sqlite");
+            std::fs::copy(&path, &copy).unwrap();
+            let _ = std::fs::remove_file(dir.path().join("edited.sqlite-wal"));
+            {
+                let conn = rusqlite::Connection::open(&copy).unwrap();
+                assert_eq!(conn.execute(sql, [seq as i64]).unwrap(), 1);
+            }
+            let reg = Registry::open(SqliteStore::open(&copy).unwrap()).unwrap();
+            match reg.verify_audit() {
+                Err(RegistryError::Audit(e)) => {
+                    // Deleting the last entry leaves a valid shorter chain: the head tells.
+                    let expected = if column == "delete" || column == "hash" {
+                        seq.min(entries - 1) + 1
+                    } else {
+                        seq
+                    };
+                    if column == "delete" && seq == entries {
+                        unreachable!("deleting the last entry cannot break the chain");
+                    }
+                    assert!(
+                        e.seq == seq || e.seq == expected,
+                        "{column} at {seq}: named {}",
+                        e.seq
+                    );
+                }
+                Ok(head) => {
+                    assert_eq!((column, seq), ("delete", entries), "an edit went unnoticed");
+                    assert_eq!(head.entries, entries - 1, "a cut tail shows in the head");
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_print_manifest_holds_only_printed_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 40, 10);
+    let report = run_to_end(&mut reg, &key, &mut rng).unwrap();
+    let manifest = reg.manifest(report.batch).unwrap();
+    assert_eq!(manifest.supplier, SPARE);
+    assert_eq!(manifest.cards.len(), 40);
+    let json: serde_json::Value = serde_json::from_str(&manifest.to_json()).unwrap();
+    let fields: BTreeSet<&str> = PRINTED_FIELDS.into_iter().collect();
+    for card in json["cards"].as_array().unwrap() {
+        let keys: BTreeSet<&str> = card
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, fields);
+    }
+    let csv = manifest.to_csv();
+    assert_eq!(csv.lines().next().unwrap(), PRINTED_FIELDS.join(","));
+    assert_eq!(csv.lines().count(), 41);
+    let new = reg
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![report.batch]))
+        .unwrap();
+    for r in &new {
+        for text in [&csv, &manifest.to_json()] {
+            assert!(
+                !text.contains(&r.pay_number),
+                "pay number leaked into the manifest"
+            );
+            assert!(!text.contains("Response Team"), "unit leaked");
+            assert!(
+                !text.contains("NPPV") && !text.contains("\"SC\""),
+                "vetting leaked"
+            );
+            assert!(
+                !text.contains(&credential_text(&r.bytes)[..40]),
+                "credential bytes leaked"
+            );
+        }
+        assert!(csv.contains(&r.serial.to_hex()));
+    }
+}
+
+fn credential_text(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[test]
+fn files_that_are_not_registries_are_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_db = dir.path().join("notes.txt");
+    std::fs::write(
+        &not_db,
+        b"these are not the droids you are looking for, not at all, no",
+    )
+    .unwrap();
+    match SqliteStore::open(&not_db) {
+        Err(
+            e @ RegistryError::NotARegistry {
+                detail: NotARegistry::NotADatabase,
+                ..
+            },
+        ) => {
+            assert!(e.to_string().contains("notes.txt"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&not_db).unwrap(),
+        b"these are not the droids you are looking for, not at all, no"
+    );
+
+    let other_db = dir.path().join("other.sqlite");
+    rusqlite::Connection::open(&other_db)
+        .unwrap()
+        .execute_batch("CREATE TABLE cats (name TEXT);")
+        .unwrap();
+    let before = std::fs::read(&other_db).unwrap();
+    assert!(matches!(
+        SqliteStore::open(&other_db),
+        Err(RegistryError::NotARegistry {
+            detail: NotARegistry::MissingTables,
+            ..
+        })
+    ));
+    assert_eq!(std::fs::read(&other_db).unwrap(), before);
+
+    let path = dir.path().join("r.sqlite");
+    drop(issued_registry(&path, 10, 11));
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE revocard_meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    assert!(matches!(
+        SqliteStore::open(&path),
+        Err(RegistryError::NewerSchema {
+            found: 99,
+            supported: SCHEMA_VERSION,
+            ..
+        })
+    ));
+
+    // An empty store is not a registry yet.
+    assert!(matches!(
+        Registry::open(SqliteStore::open_in_memory().unwrap()),
+        Err(RegistryError::Empty)
+    ));
+}
+
+#[test]
+fn truncated_or_corrupted_files_give_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    {
+        let (reg, _, _) = issued_registry(&path, 200, 12);
+        drop(reg);
+    }
+    // Fold the WAL into the main file so that the damage below hits committed data.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024);
+
+    let truncated = dir.path().join("truncated.sqlite");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let opened = SqliteStore::open(&truncated).and_then(|s| {
+        let reg = Registry::open(s)?;
+        reg.summary()?;
+        reg.verify_audit()
+    });
+    assert!(
+        opened.is_err(),
+        "a half file must not pass silently: {opened:?}"
+    );
+
+    let scribbled = dir.path().join("scribbled.sqlite");
+    let mut damaged = bytes.clone();
+    for b in &mut damaged[bytes.len() / 3..bytes.len() / 3 + 8192] {
+        *b = 0x5A;
+    }
+    std::fs::write(&scribbled, &damaged).unwrap();
+    let opened = SqliteStore::open(&scribbled).and_then(|s| {
+        let reg = Registry::open(s)?;
+        reg.summary()?;
+        reg.verify_audit()
+    });
+    assert!(
+        opened.is_err(),
+        "scribbled pages must not pass silently: {opened:?}"
+    );
+}
