@@ -51,14 +51,12 @@ pub enum AuditEvent {
         /// Who prints it.
         supplier: String,
     },
-    /// A credential was issued.
+    /// Credentials were issued into a print batch (one entry per atomic chunk).
     Issued {
-        /// The credential.
-        serial: Serial,
-        /// Its status index.
-        status_index: u32,
-        /// Its print batch.
+        /// The batch.
         batch: PrintBatchId,
+        /// Each credential and its status index.
+        credentials: Vec<(Serial, u32)>,
     },
     /// A credential was revoked individually.
     Revoked {
@@ -97,14 +95,12 @@ pub enum AuditEvent {
         /// SHA-256 over the sorted serials of the affected credentials, hex.
         affected_digest: String,
     },
-    /// A credential was replaced.
+    /// Credentials were replaced (one entry per atomic chunk).
     Reissued {
-        /// The credential replaced.
-        old: Serial,
-        /// Its replacement.
-        new: Serial,
-        /// The replacement's print batch.
+        /// The replacements' print batch.
         batch: PrintBatchId,
+        /// Each (replaced, replacement) pair.
+        replacements: Vec<(Serial, Serial)>,
     },
     /// A job finished.
     JobFinished {

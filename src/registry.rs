@@ -356,51 +356,53 @@ impl<S: Store> Registry<S> {
         let total = already + todo.len();
         let mut done = already;
         let mut issued_now = 0u64;
-        for chunk in todo.chunks(self.chunk) {
-            let plans = chunk
-                .iter()
-                .map(|r| {
-                    let request = CredentialRequest {
-                        kind: r.kind,
-                        holder: r.holder.clone(),
-                        vetting: r.vetting,
-                        status_index: allocator.take(rng)?,
-                        print_batch: batch,
-                        validity: r.validity,
-                        card_key: None,
-                        supersedes: None,
-                    };
-                    Ok((request, seed(rng)))
-                })
-                .collect::<Result<Vec<_>, RegistryError>>()?;
-            let issued = sign_all(key, plans, now)?;
+        let plans = todo
+            .iter()
+            .map(|r| {
+                let request = CredentialRequest {
+                    kind: r.kind,
+                    holder: r.holder.clone(),
+                    vetting: r.vetting,
+                    status_index: allocator.take(rng)?,
+                    print_batch: batch,
+                    validity: r.validity,
+                    card_key: None,
+                    supersedes: None,
+                };
+                Ok((request, seed(rng)))
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let store = &mut self.store;
+        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
             let mut change = Change::default();
+            let mut entries = Vec::with_capacity(issued.len());
             for (credential, _) in &issued {
                 let c = credential.claims();
-                change.events.push((
-                    now,
-                    AuditEvent::Issued {
-                        serial: c.serial,
-                        status_index: c.status_index.0,
-                        batch: c.print_batch,
-                    },
-                ));
+                entries.push((c.serial, c.status_index.0));
                 change.credentials.push(record_for(credential));
             }
-            self.store.apply(&change)?;
+            change.events.push((
+                now,
+                AuditEvent::Issued {
+                    batch,
+                    credentials: entries,
+                },
+            ));
+            store.apply(&change)?;
             done += issued.len();
-            issued_now += u64::try_from(issued.len()).unwrap_or(u64::MAX);
+            issued_now += count(issued.len());
             for (credential, card) in issued {
                 (hooks.card_key)(credential.serial(), card);
             }
-            if (hooks.progress)(Progress { done, total }).is_break() {
-                return Ok(IssueReport {
-                    batch: Some(batch),
-                    issued_now,
-                    in_batch: count(done),
-                    finished: false,
-                });
-            }
+            Ok((hooks.progress)(Progress { done, total }))
+        })?;
+        if flow.is_break() {
+            return Ok(IssueReport {
+                batch: Some(batch),
+                issued_now,
+                in_batch: count(done),
+                finished: false,
+            });
         }
         self.store.apply(&Change {
             finished_jobs: vec![(job, now)],
@@ -650,6 +652,40 @@ pub(crate) fn sign_all(
     {
         plans.into_iter().map(one).collect()
     }
+}
+
+/// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
+/// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
+/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
+/// the worker then stops too (its channel is closed).
+pub(crate) fn sign_and_commit(
+    key: &IssuerKey,
+    plans: Vec<(CredentialRequest, [u8; 32])>,
+    chunk: usize,
+    now: UnixTime,
+    mut commit: impl FnMut(Vec<(Credential, CardKey)>) -> Result<ControlFlow<()>, RegistryError>,
+) -> Result<ControlFlow<()>, RegistryError> {
+    let mut chunks = Vec::new();
+    let mut plans = plans.into_iter().peekable();
+    while plans.peek().is_some() {
+        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for plans in chunks {
+                if tx.send(sign_all(key, plans, now)).is_err() {
+                    break;
+                }
+            }
+        });
+        for signed in rx {
+            if commit(signed?)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    })
 }
 
 /// Hands out unused status indexes at random (herd privacy: an index says nothing

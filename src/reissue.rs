@@ -21,7 +21,7 @@ use crate::keys::IssuerKey;
 use crate::model::{CredentialRequest, KeyId, PrintBatchId, Serial, UnixTime, Validity};
 use crate::registry::{
     Hooks, IndexAllocator, Progress, Registry, add_publication, count, decode_record, effective,
-    record_for, seed, sign_all,
+    record_for, seed, sign_and_commit,
 };
 use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
 use crate::store::{
@@ -395,55 +395,56 @@ impl<S: Store> Registry<S> {
         let mut done = total.saturating_sub(remaining.len());
         let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
         let key_window = key.validity();
-        for chunk in remaining.chunks(self.chunk) {
-            let mut plans = Vec::with_capacity(chunk.len());
-            for old in chunk {
-                let claims = decode_record(old)?;
-                let not_after = claims.validity.not_after.min(key_window.not_after);
-                let request = CredentialRequest {
-                    kind: claims.kind,
-                    holder: claims.holder,
-                    vetting: claims.vetting,
-                    status_index: allocator.take(rng)?,
-                    print_batch: *batch,
-                    validity: Validity::new(now.min(not_after), not_after)
-                        .map_err(crate::error::IssueError::from)?,
-                    card_key: None,
-                    supersedes: Some(old.serial),
-                };
-                plans.push((request, seed(rng)));
-            }
-            let issued = sign_all(key, plans, now)?;
+        let mut plans = Vec::with_capacity(remaining.len());
+        for old in &remaining {
+            let claims = decode_record(old)?;
+            let not_after = claims.validity.not_after.min(key_window.not_after);
+            let request = CredentialRequest {
+                kind: claims.kind,
+                holder: claims.holder,
+                vetting: claims.vetting,
+                status_index: allocator.take(rng)?,
+                print_batch: *batch,
+                validity: Validity::new(now.min(not_after), not_after)
+                    .map_err(crate::error::IssueError::from)?,
+                card_key: None,
+                supersedes: Some(old.serial),
+            };
+            plans.push((request, seed(rng)));
+        }
+        let store = &mut self.store;
+        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
             let mut change = Change::default();
+            let mut replacements = Vec::with_capacity(issued.len());
             for (credential, _) in &issued {
                 let c = credential.claims();
                 if let Some(old) = c.supersedes {
-                    change.superseded.push((old, c.serial));
-                    change.events.push((
-                        now,
-                        AuditEvent::Reissued {
-                            old,
-                            new: c.serial,
-                            batch: *batch,
-                        },
-                    ));
+                    replacements.push((old, c.serial));
                 }
                 change.credentials.push(record_for(credential));
             }
-            self.store.apply(&change)?;
+            change.events.push((
+                now,
+                AuditEvent::Reissued {
+                    batch: *batch,
+                    replacements,
+                },
+            ));
+            store.apply(&change)?;
             done += issued.len();
             for (credential, card) in issued {
                 (hooks.card_key)(credential.serial(), card);
             }
-            if (hooks.progress)(Progress { done, total }).is_break() {
-                return Ok(Some(ReissueReport {
-                    job: job.id,
-                    batch: *batch,
-                    reissued: count(done),
-                    finished: false,
-                    publication: None,
-                }));
-            }
+            Ok((hooks.progress)(Progress { done, total }))
+        })?;
+        if flow.is_break() {
+            return Ok(Some(ReissueReport {
+                job: job.id,
+                batch: *batch,
+                reissued: count(done),
+                finished: false,
+                publication: None,
+            }));
         }
         let publication = self.status_list()?.publish(key, now, next_update)?;
         let mut change = Change {

@@ -31,13 +31,11 @@ CREATE TABLE credentials (
     status INTEGER NOT NULL,
     reason INTEGER,
     status_at INTEGER,
-    supersedes BLOB UNIQUE,
-    superseded_by BLOB,
+    supersedes BLOB UNIQUE REFERENCES credentials(serial),
     bytes BLOB NOT NULL
 ) STRICT;
 CREATE INDEX credentials_batch ON credentials(print_batch);
 CREATE INDEX credentials_pay ON credentials(pay_number);
-CREATE INDEX credentials_key ON credentials(key_id);
 CREATE TABLE scopes (id INTEGER PRIMARY KEY, entry TEXT NOT NULL) STRICT;
 CREATE TABLE publications (sequence INTEGER PRIMARY KEY, published_at INTEGER NOT NULL, list BLOB NOT NULL, delta BLOB) STRICT;
 CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER) STRICT;
@@ -46,6 +44,11 @@ CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT
 
 /// SQLite page cache, in KiB (negative for SQLite: a size, not a page count).
 const CACHE_KIB: i64 = -65_536;
+
+/// WAL pages between automatic checkpoints (16,384 pages of 4 KiB: 64 MiB). Bulk
+/// work rewrites the same index pages chunk after chunk; checkpointing less often
+/// writes each to the database file once rather than once a chunk.
+const CHECKPOINT_PAGES: i64 = 16_384;
 
 const TABLES: [&str; 7] = [
     "revocard_meta",
@@ -156,6 +159,8 @@ impl SqliteStore {
         // Random 128-bit serials and status indexes put every index insert on a random
         // page: keep the indexes of a national-sized registry in SQLite's own cache.
         conn.pragma_update(None, "cache_size", CACHE_KIB)
+            .map_err(bad)?;
+        conn.pragma_update(None, "wal_autocheckpoint", CHECKPOINT_PAGES)
             .map_err(bad)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(bad)?;
@@ -285,8 +290,13 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
     })
 }
 
-const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, \
-                                  status_at, supersedes, superseded_by, bytes";
+/// Columns written for a credential. `superseded_by` is not stored: it is the serial
+/// of the row whose `supersedes` names this one (unique, so there is at most one).
+const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, status_at, supersedes, bytes";
+
+/// Columns read for a credential, joined with its replacement.
+const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
+                            c.reason, c.status_at, c.supersedes, r.serial, c.bytes";
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
@@ -355,7 +365,9 @@ impl Store for SqliteStore {
         &self,
         filter: &CredentialFilter,
     ) -> Result<Vec<CredentialRecord>, RegistryError> {
-        let base = format!("SELECT {CREDENTIAL_COLUMNS} FROM credentials");
+        let base = format!(
+            "SELECT {READ_COLUMNS} FROM credentials c LEFT JOIN credentials r ON r.supersedes = c.serial"
+        );
         // Rows come in insertion order (rowid), so that bulk work touching them in that
         // order dirties neighbouring pages rather than random ones.
         let mut raw = Vec::new();
@@ -368,25 +380,25 @@ impl Store for SqliteStore {
             Ok(())
         };
         match filter {
-            CredentialFilter::All => run(&format!("{base} ORDER BY rowid"), &[])?,
+            CredentialFilter::All => run(&format!("{base} ORDER BY c.rowid"), &[])?,
             CredentialFilter::PrintBatches(batches) => {
-                let sql = format!("{base} WHERE print_batch = ?1 ORDER BY rowid");
+                let sql = format!("{base} WHERE c.print_batch = ?1 ORDER BY c.rowid");
                 for b in batches {
                     run(&sql, &[&i64::from(b.0)])?;
                 }
             }
             CredentialFilter::IssuerKey(key) => run(
-                &format!("{base} WHERE key_id = ?1 ORDER BY rowid"),
+                &format!("{base} WHERE c.key_id = ?1 ORDER BY c.rowid"),
                 &[&key.0.as_slice()],
             )?,
             CredentialFilter::Serials(serials) => {
-                let sql = format!("{base} WHERE serial = ?1 ORDER BY rowid");
+                let sql = format!("{base} WHERE c.serial = ?1");
                 for s in serials {
                     run(&sql, &[&s.0.as_slice()])?;
                 }
             }
             CredentialFilter::PayNumbers(numbers) => {
-                let sql = format!("{base} WHERE pay_number = ?1 ORDER BY rowid");
+                let sql = format!("{base} WHERE c.pay_number = ?1 ORDER BY c.rowid");
                 for n in numbers {
                     run(&sql, &[n])?;
                 }
@@ -682,10 +694,27 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
     {
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ))
             .map_err(fail)?;
+        let mut replaced = tx
+            .prepare_cached(
+                "SELECT (SELECT COUNT(*) FROM credentials WHERE serial = ?1), \
+                        (SELECT COUNT(*) FROM credentials WHERE supersedes = ?1)",
+            )
+            .map_err(fail)?;
         for c in &change.credentials {
+            if let Some(old) = c.supersedes {
+                let (exists, replacements): (i64, i64) = replaced
+                    .query_row(params![old.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(fail)?;
+                if exists == 0 {
+                    return Err(RegistryError::Conflict(ConflictKind::UnknownCredential));
+                }
+                if replacements > 0 {
+                    return Err(RegistryError::Conflict(ConflictKind::AlreadySuperseded));
+                }
+            }
             insert
                 .execute(params![
                     c.serial.0.as_slice(),
@@ -698,34 +727,9 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
                     c.status_reason.map(|(r, _)| reason_code(r)),
                     c.status_reason.map(|(_, at)| i64_of(at.0)),
                     c.supersedes.map(|s| s.0.to_vec()),
-                    c.superseded_by.map(|s| s.0.to_vec()),
                     c.bytes,
                 ])
                 .map_err(&duplicate)?;
-        }
-    }
-    {
-        let mut supersede = tx
-            .prepare_cached("UPDATE credentials SET superseded_by = ?2 WHERE serial = ?1 AND superseded_by IS NULL")
-            .map_err(fail)?;
-        for (old, new) in &change.superseded {
-            let n = supersede
-                .execute(params![old.0.as_slice(), new.0.as_slice()])
-                .map_err(&duplicate)?;
-            if n == 0 {
-                let exists: i64 = tx
-                    .query_row(
-                        "SELECT COUNT(*) FROM credentials WHERE serial = ?1",
-                        params![old.0.as_slice()],
-                        |r| r.get(0),
-                    )
-                    .map_err(fail)?;
-                return Err(RegistryError::Conflict(if exists > 0 {
-                    ConflictKind::AlreadySuperseded
-                } else {
-                    ConflictKind::UnknownCredential
-                }));
-            }
         }
     }
     for (serial, status, reason) in &change.statuses {

@@ -56,7 +56,8 @@ pub struct CredentialRecord {
     pub status_reason: Option<(RevocationReason, UnixTime)>,
     /// The credential it replaces.
     pub supersedes: Option<Serial>,
-    /// The credential that replaced it.
+    /// The credential that replaced it: derived from the replacement's `supersedes`
+    /// when read; [`Store::apply`] ignores it.
     pub superseded_by: Option<Serial>,
     /// The encoded credential.
     pub bytes: Vec<u8>,
@@ -153,10 +154,9 @@ pub struct Change {
     pub jobs: Vec<JobRecord>,
     /// Jobs that finished: (id, when).
     pub finished_jobs: Vec<(u64, UnixTime)>,
-    /// New credentials.
+    /// New credentials. One whose `supersedes` names a credential that is unknown or
+    /// already replaced makes the whole change fail: a card has at most one replacement.
     pub credentials: Vec<CredentialRecord>,
-    /// (old, new): `old` is replaced by `new`. Fails if `old` already has a replacement.
-    pub superseded: Vec<(Serial, Serial)>,
     /// Individual status changes: (serial, status, reason and time).
     pub statuses: Vec<StatusChange>,
     /// New scope entries.

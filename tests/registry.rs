@@ -664,8 +664,8 @@ fn editing_any_audit_row_is_detected_and_named() {
         run_to_end(&mut reg, &key, &mut rng);
         reg.verify_audit().unwrap().entries
     };
-    assert!(entries > 60);
-    for seq in [1, 2, entries / 2, entries - 1, entries] {
+    assert!(entries >= 10, "{entries} entries");
+    for seq in 1..=entries {
         for (column, sql) in [
             (
                 "event",
