@@ -332,7 +332,6 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             _ => None,
         })
         .ok_or("no roster batch")?;
-    let before_breach = registry.latest_publication()?.ok_or("no publication")?;
 
     // 2. The breach.
     let incident = Incident::Supplier {
@@ -407,6 +406,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let JobKind::Reissue {
         batch: new_batch,
         affected: job_affected,
+        revoked_in,
         ..
     } = &job.kind
     else {
@@ -421,9 +421,14 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(manifest_path.with_extension("json"), manifest.to_json())?;
 
     // 4. A verifier that sees only what was published.
+    // The list a door held before the breach, and the one that carried the revocation.
+    let before_breach = registry
+        .store()
+        .publication(revoked_in - 1)?
+        .ok_or("no list before the breach")?;
     let breach_publication = registry
         .store()
-        .publication(before_breach.sequence + 1)?
+        .publication(*revoked_in)?
         .ok_or("no breach publication")?;
     let delta = breach_publication.delta.clone().ok_or("no breach delta")?;
     let final_list = registry.latest_publication()?.ok_or("no final list")?;

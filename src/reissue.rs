@@ -336,6 +336,7 @@ impl<S: Store> Registry<S> {
                 incident: fresh.incident.clone(),
                 affected: fresh.reissue.clone(),
                 batch,
+                revoked_in: publication.sequence,
             },
             started_at: now,
             finished_at: None,
@@ -371,6 +372,7 @@ impl<S: Store> Registry<S> {
             incident,
             affected,
             batch,
+            ..
         } = &job.kind
         else {
             return Err(RegistryError::JobOpen { job: job.id });

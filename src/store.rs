@@ -110,6 +110,8 @@ pub enum JobKind {
         affected: Vec<Serial>,
         /// The batch replacements go into.
         batch: PrintBatchId,
+        /// The sequence of the signed list (and delta) that carried the revocation.
+        revoked_in: u64,
     },
 }
 
