@@ -58,9 +58,8 @@ impl fmt::Display for UnixTime {
 }
 
 /// The 128-bit random identifier of one credential. Never sequential, never reused.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+/// Serialised (serde) as 32 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Serial(pub [u8; 16]);
 
 impl Serial {
@@ -116,10 +115,31 @@ pub struct PrintBatchId(pub u32);
 
 /// Identifies an issuer key: the first 8 bytes of a domain-separated SHA-256 of the
 /// public key, so an id can never name two keys by mistake.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
+/// Serialised (serde) as 16 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KeyId(pub [u8; 8]);
+
+macro_rules! hex_serde {
+    ($ty:ident, $len:literal) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&hex(&self.0))
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let mut out = [0u8; $len];
+                parse_hex(&text, &mut out).ok_or_else(|| {
+                    serde::de::Error::custom(concat!("expected ", $len, " bytes as hex"))
+                })?;
+                Ok(Self(out))
+            }
+        }
+    };
+}
+hex_serde!(Serial, 16);
+hex_serde!(KeyId, 8);
 
 impl fmt::Debug for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -39,6 +39,20 @@ CREATE INDEX credentials_pay ON credentials(pay_number);
 CREATE TABLE scopes (id INTEGER PRIMARY KEY, entry TEXT NOT NULL) STRICT;
 CREATE TABLE publications (sequence INTEGER PRIMARY KEY, published_at INTEGER NOT NULL, list BLOB NOT NULL, delta BLOB) STRICT;
 CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER) STRICT;
+-- For auditors reading the file with SQL: each card's status with scope entries applied.
+-- A card revoked by a scope entry keeps its own status column; this view says revoked.
+CREATE VIEW credential_status AS
+SELECT c.serial AS serial, c.pay_number AS pay_number, c.print_batch AS print_batch,
+  CASE
+    WHEN c.status = 2 OR EXISTS (SELECT 1 FROM scopes s WHERE
+        json_extract(s.entry, '$.scope.PrintBatch') = c.print_batch
+        OR json_extract(s.entry, '$.scope.IssuerKey') = lower(hex(c.key_id))
+        OR json_extract(s.entry, '$.scope.IssuedBefore') > c.issued_at) THEN 'revoked'
+    WHEN c.status = 1 THEN 'suspended'
+    WHEN EXISTS (SELECT 1 FROM credentials r WHERE r.supersedes = c.serial) THEN 'superseded'
+    ELSE 'active'
+  END AS status
+FROM credentials c;
 CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
 ";
 

@@ -265,6 +265,24 @@ fn a_breach_is_revoked_published_and_reissued_elsewhere() {
             .values()
             .all(|(supplier, replaced)| supplier == SPARE && *replaced)
     );
+    drop(reg);
+    // An auditor reading the file with SQL sees the same through the view.
+    let conn = rusqlite::Connection::open(dir.path().join("r.sqlite")).unwrap();
+    let mut counts = BTreeMap::new();
+    let mut stmt = conn
+        .prepare("SELECT status, COUNT(*) FROM credential_status GROUP BY status")
+        .unwrap();
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+        .unwrap()
+    {
+        let (status, n) = row.unwrap();
+        counts.insert(status, n);
+    }
+    assert_eq!(
+        counts,
+        BTreeMap::from([("active".to_owned(), 300), ("revoked".to_owned(), 300)])
+    );
 }
 
 fn verifier_for_key(key: &IssuerKey) -> Verifier {
@@ -428,6 +446,16 @@ fn a_compromised_key_cannot_sign_the_replacements() {
     assert_eq!(scopes[0].scope, Scope::IssuerKey(key.key_id()));
     assert_eq!(scopes[0].reason, RevocationReason::IssuerKeyCompromise);
     assert_eq!(outcome(&reg).summary.active, 10);
+    drop(reg);
+    let conn = rusqlite::Connection::open(dir.path().join("r.sqlite")).unwrap();
+    let revoked: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM credential_status WHERE status = 'revoked'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(revoked, 10, "the SQL view applies key scopes too");
 }
 
 /// Fails `apply` on its `fail_at`-th call, either before committing (the transaction
