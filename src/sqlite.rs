@@ -36,6 +36,8 @@ CREATE TABLE credentials (
 ) STRICT;
 CREATE INDEX credentials_batch ON credentials(print_batch);
 CREATE INDEX credentials_pay ON credentials(pay_number);
+-- Few cards are individually suspended or revoked: building the status list reads only those.
+CREATE INDEX credentials_not_valid ON credentials(status) WHERE status != 0;
 CREATE TABLE scopes (id INTEGER PRIMARY KEY, entry TEXT NOT NULL) STRICT;
 CREATE TABLE publications (sequence INTEGER PRIMARY KEY, published_at INTEGER NOT NULL, list BLOB NOT NULL, delta BLOB) STRICT;
 CREATE TABLE jobs (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER) STRICT;
