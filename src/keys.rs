@@ -171,7 +171,7 @@ impl IssuerKey {
         let body = wire::encode_claims(&claims);
         let signature = self.sign(wire::CREDENTIAL_DOMAIN, &body);
         Ok(Credential::new(
-            wire::assemble_credential(&signature, &body),
+            wire::assemble_signed(&signature, &body),
             claims,
         ))
     }

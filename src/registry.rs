@@ -559,11 +559,9 @@ pub(crate) fn count(n: usize) -> u64 {
 
 /// A record's status with scope entries applied.
 pub(crate) fn effective(record: &CredentialRecord, scopes: &[crate::status::ScopeEntry]) -> Status {
-    use crate::status::Scope;
-    let covered = scopes.iter().any(|e| match e.scope {
-        Scope::PrintBatch(b) => record.print_batch == b,
-        Scope::IssuerKey(k) => record.key_id == k,
-        Scope::IssuedBefore(t) => record.issued_at < t,
+    let covered = scopes.iter().any(|e| {
+        e.scope
+            .covers_parts(record.print_batch, record.key_id, record.issued_at)
     });
     if covered {
         Status::Revoked

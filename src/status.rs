@@ -102,10 +102,16 @@ impl Scope {
     /// Whether this scope covers a credential with these claims.
     #[must_use]
     pub fn covers(&self, claims: &Claims) -> bool {
+        self.covers_parts(claims.print_batch, claims.key_id, claims.issued_at)
+    }
+
+    /// Whether this scope covers a credential of this batch, key and issue time.
+    #[must_use]
+    pub fn covers_parts(&self, batch: PrintBatchId, key: KeyId, issued_at: UnixTime) -> bool {
         match *self {
-            Self::PrintBatch(batch) => claims.print_batch == batch,
-            Self::IssuerKey(key) => claims.key_id == key,
-            Self::IssuedBefore(cutoff) => claims.issued_at < cutoff,
+            Self::PrintBatch(b) => batch == b,
+            Self::IssuerKey(k) => key == k,
+            Self::IssuedBefore(cutoff) => issued_at < cutoff,
         }
     }
 }

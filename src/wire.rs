@@ -221,8 +221,8 @@ pub(crate) fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
     msg
 }
 
-/// Assembles an encoded credential from its signature and encoded claims.
-pub(crate) fn assemble_credential(signature: &[u8; SIGNATURE_LEN], claims_body: &[u8]) -> Vec<u8> {
+/// Assembles a signed object (credential, list, delta): `version | signature | body`.
+pub(crate) fn assemble_signed(signature: &[u8; SIGNATURE_LEN], claims_body: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(BODY_OFFSET + claims_body.len());
     bytes.push(FORMAT_VERSION);
     bytes.extend_from_slice(signature);
@@ -484,11 +484,6 @@ pub(crate) struct ParsedDelta<'a> {
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
-}
-
-/// Assembles `version | signature | body`.
-pub(crate) fn assemble_signed(signature: &[u8; SIGNATURE_LEN], body: &[u8]) -> Vec<u8> {
-    assemble_credential(signature, body)
 }
 
 fn encode_scopes(scopes: &[ScopeEntry]) -> Vec<u8> {
