@@ -193,14 +193,18 @@ impl WireClaims {
 
 fn map_bincode(
     object: WireObject,
-    len: usize,
-    max: usize,
+    _len: usize,
+    _max: usize,
     err: &bincode::error::DecodeError,
 ) -> DecodeError {
     use bincode::error::DecodeError as B;
     match err {
         B::UnexpectedEnd { .. } => DecodeError::Truncated { object },
-        B::LimitExceeded => DecodeError::TooLarge { object, len, max },
+        // Inputs over the limit are refused before decoding, so the limit is only ever
+        // exceeded by a length prefix claiming more bytes than the input holds: the
+        // input ends before the object it announces (not `TooLarge`, which would report
+        // an input length below the limit as over it).
+        B::LimitExceeded => DecodeError::Truncated { object },
         _ => DecodeError::Malformed { object },
     }
 }

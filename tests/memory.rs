@@ -1,0 +1,441 @@
+//! Resource bounds on hostile input, measured with a counting global allocator.
+//!
+//! A test binary of its own, because the allocator counts every allocation of the
+//! process: the tests here take one lock so that they never overlap, and each measures
+//! the peak of live heap bytes above what was live when its measurement started.
+//!
+//! The bound for a list, from ARCHITECTURE.md ("Status decoding allocates at most the
+//! table (capacity / 4 bytes) and transient index sets (4 bytes an index, at most 8
+//! indexes per input byte)"), made concrete:
+//!
+//! ```text
+//! table        capacity / 4                  2 bits an index, in u64 words
+//! index sets   4 * (indexes in all sets)     a Vec<u32> per set while decoding
+//! input        len + domain + 1              the signed message is copied once to verify
+//! scopes       entries * size_of ScopeEntry  at most MAX_SCOPE_ENTRIES
+//! slack        64 KiB                        issuer id, snapshot vector, Arc, error values
+//! ```
+//!
+//! For the largest list a verifier accepts (capacity `MAX_LIST_CAPACITY` = 2^22, every
+//! index revoked or suspended so both sets are dense bitmaps, and `MAX_SCOPE_ENTRIES`
+//! scopes) that is 1 MiB + 16 MiB + ~1 MiB + 1024 entries + 64 KiB. The sets of a valid
+//! list are disjoint, so together they hold at most `capacity` indexes. A hostile list is
+//! decoded before its signature is checked, and both of its sets are decoded before
+//! they are found to overlap, so an unsigned list can cost `2 * 4 * capacity` (a delta,
+//! with three sets, `3 * 4 * capacity`) transiently: measured below too.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use revocard::*;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+impl Counting {
+    fn grew(by: usize) {
+        let now = LIVE.fetch_add(by, Ordering::SeqCst) + by;
+        PEAK.fetch_max(now, Ordering::SeqCst);
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counters only
+// observe the sizes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            Self::grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            Self::grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+            Self::grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Tests in this binary never overlap: the counters are process-wide.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Runs `f` and returns its result, the peak of live heap bytes above the start, and
+/// the time it took.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, usize, Duration) {
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let start = Instant::now();
+    let out = f();
+    let took = start.elapsed();
+    (out, PEAK.load(Ordering::SeqCst) - base, took)
+}
+
+const NOW: UnixTime = UnixTime(1_800_000_000);
+const KIB: usize = 1024;
+const SLACK: usize = 64 * KIB;
+
+fn key() -> IssuerKey {
+    IssuerKey::from_secret_bytes(
+        IssuerId::new("memory-police").unwrap(),
+        Validity::new(UnixTime(0), UnixTime(u64::MAX)).unwrap(),
+        &[5; 32],
+    )
+    .unwrap()
+}
+
+fn verifier(key: &IssuerKey) -> Verifier {
+    let mut trust = TrustStore::new();
+    trust.add(key.public().clone()).unwrap();
+    Verifier::new(trust, VerifyOptions::default())
+}
+
+fn u64_at(bytes: &mut [u8], at: usize, value: u64) {
+    bytes[at..at + 8].copy_from_slice(&value.to_be_bytes());
+}
+
+/// Offset of the first length prefix (the issuer id) in a signed list or delta.
+const BODY: usize = 1 + 64;
+
+#[test]
+fn absurd_length_prefixes_are_refused_without_allocating() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let key = key();
+    let absurd = 1u64 << 40;
+
+    // Credential: the pay number's length prefix follows version, signature, serial, kind.
+    let holder = Holder::new("123", "N", "R", "U", PhotoDigest([0; 32])).unwrap();
+    let cred = key
+        .issue(
+            CredentialRequest {
+                kind: Kind::WarrantCard,
+                holder,
+                vetting: Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None),
+                status_index: StatusIndex(1),
+                print_batch: PrintBatchId(1),
+                validity: Validity::new(NOW, NOW).unwrap(),
+                card_key: None,
+                supersedes: None,
+            },
+            NOW,
+            &mut <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1),
+        )
+        .unwrap();
+    let mut bytes = cred.bytes().to_vec();
+    let at = BODY + 16 + 1;
+    assert_eq!(bytes[at..at + 8], 3u64.to_be_bytes());
+    u64_at(&mut bytes, at, absurd);
+    let (result, peak, took) = measure(|| UnverifiedCredential::from_bytes(&bytes).map(|_| ()));
+    // A length prefix beyond the input is truncation, not an over-long input.
+    assert_eq!(
+        result,
+        Err(DecodeError::Truncated {
+            object: WireObject::Credential
+        })
+    );
+    println!("credential, 2^40 length prefix: {result:?}, peak {peak} B, {took:?}");
+    assert!(peak <= KIB, "peak {peak}");
+    assert!(took < Duration::from_secs(1));
+
+    // Trust anchor: the issuer id's length prefix follows the version byte.
+    let mut anchor = key.public().to_bytes();
+    u64_at(&mut anchor, 1, absurd);
+    let (result, peak, took) = measure(|| IssuerPublicKey::from_bytes(&anchor).map(|_| ()));
+    assert_eq!(
+        result,
+        Err(DecodeError::Truncated {
+            object: WireObject::TrustAnchor
+        })
+    );
+    println!("trust anchor, 2^40 length prefix: {result:?}, peak {peak} B, {took:?}");
+    assert!(peak <= KIB, "peak {peak}");
+    assert!(took < Duration::from_secs(1));
+
+    // List and delta: the issuer id's length prefix, then the revoked set's.
+    let mut list = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
+    list.publish(&key, NOW, NOW.plus(60)).unwrap();
+    list.revoke(3, RevocationReason::Lost, NOW).unwrap();
+    let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
+    let issuer_len = key.issuer().as_str().len();
+    // issuer str, key id, sequence, issued_at, next_update, capacity, then scopes (empty).
+    let list_scopes = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 4;
+    let list_revoked = list_scopes + 8;
+    // A delta has one more u64 (from and to sequence).
+    let delta_revoked = list_revoked + 8;
+    let v = verifier(&key);
+    for (what, original, at) in [
+        ("list issuer", &p.list, BODY),
+        ("list revoked set", &p.list, list_revoked),
+        ("delta issuer", p.delta.as_ref().unwrap(), BODY),
+        (
+            "delta revoked set",
+            p.delta.as_ref().unwrap(),
+            delta_revoked,
+        ),
+    ] {
+        let mut bytes = original.clone();
+        assert!(
+            u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap()) < 64,
+            "{what}: not a length prefix"
+        );
+        u64_at(&mut bytes, at, absurd);
+        let (result, peak, took) = measure(|| {
+            if what.starts_with("list") {
+                v.install_list(&bytes, NOW)
+            } else {
+                v.apply_delta(&bytes, NOW)
+            }
+        });
+        println!("{what}, 2^40 length prefix: {result:?}, peak {peak} B, {took:?}");
+        assert!(
+            matches!(
+                result,
+                Err(ListError::Malformed(DecodeError::Truncated { .. }))
+            ),
+            "{what}: {result:?}"
+        );
+        assert!(peak <= KIB, "{what}: peak {peak}");
+        assert!(took < Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn oversized_input_is_refused_before_decoding() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let key = key();
+    let v = verifier(&key);
+    let list = vec![FORMAT_VERSION; MAX_LIST_BYTES + 1];
+    let (result, peak, _) = measure(|| v.install_list(&list, NOW));
+    assert_eq!(
+        result,
+        Err(ListError::Malformed(DecodeError::TooLarge {
+            object: WireObject::RevocationList,
+            len: MAX_LIST_BYTES + 1,
+            max: MAX_LIST_BYTES
+        }))
+    );
+    assert!(peak <= KIB, "list: peak {peak}");
+
+    let delta = vec![FORMAT_VERSION; MAX_DELTA_BYTES + 1];
+    let (result, peak, _) = measure(|| v.apply_delta(&delta, NOW));
+    assert_eq!(
+        result,
+        Err(ListError::Malformed(DecodeError::TooLarge {
+            object: WireObject::Delta,
+            len: MAX_DELTA_BYTES + 1,
+            max: MAX_DELTA_BYTES
+        }))
+    );
+    assert!(peak <= KIB, "delta: peak {peak}");
+
+    let cred = vec![FORMAT_VERSION; MAX_CREDENTIAL_BYTES + 1];
+    let (result, peak, _) = measure(|| v.verify(&cred, NOW).map(|_| ()));
+    assert!(matches!(
+        result,
+        Err(Denial::Malformed(DecodeError::TooLarge { .. }))
+    ));
+    assert!(peak <= KIB, "credential: peak {peak}");
+
+    let text = "A".repeat(MAX_CREDENTIAL_TEXT_LEN + 1);
+    let (result, peak, _) = measure(|| credential_bytes_from_text(&text));
+    assert!(matches!(result, Err(DecodeError::TooLarge { .. })));
+    assert!(peak <= KIB, "text: peak {peak}");
+
+    let anchor = vec![FORMAT_VERSION; MAX_TRUST_ANCHOR_BYTES + 1];
+    let (result, peak, _) = measure(|| IssuerPublicKey::from_bytes(&anchor).map(|_| ()));
+    assert!(matches!(result, Err(DecodeError::TooLarge { .. })));
+    assert!(peak <= KIB, "anchor: peak {peak}");
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn all_scopes() -> Vec<ScopeEntry> {
+    (0..MAX_SCOPE_ENTRIES)
+        .map(|b| ScopeEntry {
+            scope: Scope::PrintBatch(PrintBatchId(u32::try_from(b).unwrap())),
+            reason: RevocationReason::SupplierBreach,
+            since: NOW,
+        })
+        .collect()
+}
+
+/// The stated bound for decoding (and holding) a list or applying a delta.
+fn bound(capacity: u32, indexes: usize, input: usize, scopes: usize) -> usize {
+    capacity as usize / 4
+        + 4 * indexes
+        + input
+        + LIST_DOMAIN.len()
+        + 1
+        + scopes * size_of::<ScopeEntry>()
+        + SLACK
+}
+
+#[test]
+fn the_largest_list_installs_within_the_stated_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let key = key();
+    let capacity = MAX_LIST_CAPACITY;
+    // Every index revoked or suspended, at random: two dense bitmaps.
+    let statuses = (0..capacity).map(|i| {
+        let status = if splitmix64(u64::from(i)).is_multiple_of(2) {
+            Status::Revoked
+        } else {
+            Status::Suspended
+        };
+        (i, status, None)
+    });
+    let mut list =
+        IssuerStatusList::restore(key.issuer().clone(), capacity, 0, statuses, all_scopes())
+            .unwrap();
+    let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
+    assert!(p.list.len() <= MAX_LIST_BYTES);
+    let v = verifier(&key);
+    let (result, peak, took) = measure(|| v.install_list(&p.list, NOW));
+    assert_eq!(result, Ok(ListUpdate::Installed { sequence: 1 }));
+    let bound = bound(capacity, capacity as usize, p.list.len(), MAX_SCOPE_ENTRIES);
+    println!(
+        "largest list: {} input bytes, capacity {capacity}, {MAX_SCOPE_ENTRIES} scopes: \
+         peak {peak} B (bound {bound} B), {took:?}",
+        p.list.len()
+    );
+    assert!(peak <= bound, "peak {peak} > bound {bound}");
+    // The measurement sees the decoded sets: the bound is not vacuous.
+    assert!(peak >= 4 * capacity as usize, "peak {peak}");
+}
+
+#[test]
+fn the_largest_delta_applies_within_the_stated_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let key = key();
+    let capacity = MAX_LIST_CAPACITY;
+    let mut list = IssuerStatusList::new(key.issuer().clone(), capacity).unwrap();
+    let first = list.publish(&key, NOW, NOW.plus(60)).unwrap();
+    for i in 0..capacity {
+        list.suspend(i).unwrap();
+    }
+    for e in all_scopes() {
+        list.revoke_scope(e).unwrap();
+    }
+    let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
+    let delta = p.delta.unwrap();
+    let v = verifier(&key);
+    v.install_list(&first.list, NOW).unwrap();
+    let (result, peak, took) = measure(|| v.apply_delta(&delta, NOW));
+    assert_eq!(result, Ok(ListUpdate::Advanced { from: 1, to: 2 }));
+    let bound = bound(capacity, capacity as usize, delta.len(), MAX_SCOPE_ENTRIES);
+    println!(
+        "largest delta: {} input bytes, every index suspended, {MAX_SCOPE_ENTRIES} scopes: \
+         peak {peak} B (bound {bound} B), {took:?}",
+        delta.len()
+    );
+    assert!(peak <= bound, "peak {peak} > bound {bound}");
+    assert!(peak >= 4 * capacity as usize, "peak {peak}");
+}
+
+/// Writes `u64 length || bytes`.
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// An unsigned list or delta whose sets are all "every index" (bitmaps of ones).
+fn overlapping(sets: usize, capacity: u32) -> Vec<u8> {
+    let mut out = vec![FORMAT_VERSION];
+    out.extend_from_slice(&[0; 64]);
+    field(&mut out, b"memory-police");
+    out.extend_from_slice(&[0; 8]); // key id
+    out.extend_from_slice(&1u64.to_be_bytes()); // sequence (from sequence for a delta)
+    if sets == 3 {
+        out.extend_from_slice(&2u64.to_be_bytes()); // to sequence
+    }
+    out.extend_from_slice(&NOW.0.to_be_bytes());
+    out.extend_from_slice(&NOW.0.to_be_bytes());
+    out.extend_from_slice(&capacity.to_be_bytes());
+    field(&mut out, &[]); // scopes
+    let mut full = vec![0x03];
+    full.resize(1 + capacity as usize / 8, 0xff);
+    for _ in 0..sets {
+        field(&mut out, &full);
+    }
+    out
+}
+
+#[test]
+fn unsigned_overlapping_sets_cost_at_most_their_stated_transient_bound() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let key = key();
+    let v = verifier(&key);
+    let capacity = MAX_LIST_CAPACITY;
+    let cap = capacity as usize;
+
+    let list = overlapping(2, capacity);
+    assert!(list.len() <= MAX_LIST_BYTES);
+    let (result, peak, took) = measure(|| v.install_list(&list, NOW));
+    assert!(
+        matches!(
+            result,
+            Err(ListError::Malformed(DecodeError::OverlappingSets {
+                index: 0,
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+    println!(
+        "unsigned list, two full sets: peak {peak} B (bound {} B), {took:?}",
+        8 * cap + SLACK
+    );
+    assert!(peak <= 8 * cap + SLACK, "peak {peak}");
+
+    let delta = overlapping(3, capacity);
+    assert!(delta.len() <= MAX_DELTA_BYTES);
+    let (result, peak, took) = measure(|| v.apply_delta(&delta, NOW));
+    assert!(
+        matches!(
+            result,
+            Err(ListError::Malformed(DecodeError::OverlappingSets {
+                index: 0,
+                ..
+            }))
+        ),
+        "{result:?}"
+    );
+    println!(
+        "unsigned delta, three full sets: peak {peak} B (bound {} B), {took:?}",
+        12 * cap + SLACK
+    );
+    assert!(peak <= 12 * cap + SLACK, "peak {peak}");
+    assert!(v.list(key.issuer()).is_none());
+}
