@@ -133,11 +133,11 @@ impl SqliteStore {
         if names.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(bad)?;
-            conn.execute_batch(SCHEMA).map_err(bad)?;
-            conn.execute(
-                "INSERT INTO revocard_meta (key, value) VALUES ('schema_version', ?1)",
-                params![SCHEMA_VERSION.to_string()],
-            )
+            // One transaction: a process killed while creating the schema leaves an
+            // empty database (created again next time), never half a registry.
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+            ))
             .map_err(bad)?;
         } else if ours != TABLES.len() {
             return Err(RegistryError::NotARegistry {
