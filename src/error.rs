@@ -487,7 +487,13 @@ pub enum ListError {
         /// Capacity in the delta.
         offered: u32,
     },
-    /// The delta's changes do not fit the list held.
+    /// The delta's changes do not fit the list held, or a newer list lifts a revocation.
     #[error(transparent)]
     Inconsistent(#[from] StatusError),
+    /// A newer list lacks a scope entry the list held has in force (scopes are permanent).
+    #[error("the new list drops the scope entry {scope:?}")]
+    ScopeDropped {
+        /// The scope it drops.
+        scope: crate::status::Scope,
+    },
 }

@@ -242,6 +242,27 @@ impl StatusTable {
         out
     }
 
+    /// The first index revoked in `self` that is not revoked in `later` (revocation is
+    /// permanent, so a later list that lifts one is inconsistent).
+    pub(crate) fn first_lifted_revocation(&self, later: &Self) -> Option<u32> {
+        const REVOKED_MASK: u64 = 0xAAAA_AAAA_AAAA_AAAA;
+        for (w, &word) in (0u32..).zip(&self.words) {
+            let revoked = word & REVOKED_MASK;
+            if revoked == 0 {
+                continue;
+            }
+            let kept = later
+                .words
+                .get(usize::try_from(w).ok()?)
+                .map_or(0, |l| l & REVOKED_MASK);
+            let lifted = revoked & !kept;
+            if lifted != 0 {
+                return Some(w * 32 + lifted.trailing_zeros() / 2);
+            }
+        }
+        None
+    }
+
     /// The changes that turn `self` into `next`: (revoked, suspended, reinstated).
     pub(crate) fn diff(&self, next: &Self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let (mut revoked, mut suspended, mut reinstated) = (Vec::new(), Vec::new(), Vec::new());
@@ -618,7 +639,11 @@ impl RevocationList {
     }
 
     /// Applies a checked delta's changes. All-or-nothing: on error `self` is unchanged.
-    pub(crate) fn apply(&self, delta: &wire::ParsedDelta) -> Result<Self, StatusError> {
+    pub(crate) fn apply(
+        &self,
+        delta: &wire::ParsedDelta,
+        sets: &wire::StatusSets,
+    ) -> Result<Self, StatusError> {
         let mut next = self.clone();
         let capacity = self.capacity();
         // Each change is checked against the table as already changed, so an index
@@ -630,7 +655,7 @@ impl RevocationList {
             Some(held) if allowed.contains(&held) => Ok(()),
             Some(held) => Err(StatusError::InconsistentDelta { index, held, to }),
         };
-        for &index in &delta.revoked {
+        for &index in &sets.revoked {
             check(
                 index,
                 &[Status::Valid, Status::Suspended],
@@ -639,20 +664,26 @@ impl RevocationList {
             )?;
             next.table.set(index, Status::Revoked);
         }
-        for &index in &delta.suspended {
+        for &index in &sets.suspended {
             check(index, &[Status::Valid], Status::Suspended, &next.table)?;
             next.table.set(index, Status::Suspended);
         }
-        for &index in &delta.reinstated {
+        for &index in &sets.reinstated {
             check(index, &[Status::Suspended], Status::Valid, &next.table)?;
             next.table.set(index, Status::Valid);
         }
-        if next.scopes.len().saturating_add(delta.scopes.len()) > MAX_SCOPE_ENTRIES {
-            return Err(StatusError::TooManyScopes {
-                max: MAX_SCOPE_ENTRIES,
-            });
+        for entry in &delta.scopes {
+            // A scope already in force stays as first declared.
+            if next.scopes.iter().any(|e| e.scope == entry.scope) {
+                continue;
+            }
+            if next.scopes.len() >= MAX_SCOPE_ENTRIES {
+                return Err(StatusError::TooManyScopes {
+                    max: MAX_SCOPE_ENTRIES,
+                });
+            }
+            next.scopes.push(*entry);
         }
-        next.scopes.extend_from_slice(&delta.scopes);
         next.sequence = delta.to_sequence;
         next.issued_at = delta.header.issued_at;
         next.next_update = delta.header.next_update;

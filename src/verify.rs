@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 use crate::credential::{UnverifiedCredential, VerifiedCredential};
-use crate::error::{Denial, ListError, TrustError};
+use crate::error::{Denial, ListError, StatusError, TrustError};
 use crate::keys::IssuerPublicKey;
 use crate::model::{Claims, IssuerId, KeyId, UnixTime};
 use crate::status::{RevocationList, StatusAnswer, StatusTable};
@@ -246,13 +246,15 @@ impl Verifier {
             parsed.body,
             now,
         )?;
+        let sets = parsed.decode_sets()?;
         let mut table = StatusTable::new(header.capacity);
-        for &index in &parsed.revoked {
+        for &index in &sets.revoked {
             table.set(index, crate::status::Status::Revoked);
         }
-        for &index in &parsed.suspended {
+        for &index in &sets.suspended {
             table.set(index, crate::status::Status::Suspended);
         }
+        drop(sets);
         let offered = RevocationList {
             issuer: header.issuer.clone(),
             key_id: header.key_id,
@@ -293,10 +295,25 @@ impl Verifier {
                         })
                     };
                 }
-                Some(held) => ListUpdate::Advanced {
-                    from: held.sequence,
-                    to: offered.sequence,
-                },
+                Some(held) => {
+                    // Revocation is permanent: a newer list may not lift one, nor drop a scope.
+                    if let Some(index) = held.table.first_lifted_revocation(&offered.table) {
+                        return Err(ListError::Inconsistent(StatusError::RevokedIsPermanent {
+                            index,
+                        }));
+                    }
+                    if let Some(entry) = held
+                        .scopes
+                        .iter()
+                        .find(|e| !offered.scopes.iter().any(|o| o.scope == e.scope))
+                    {
+                        return Err(ListError::ScopeDropped { scope: entry.scope });
+                    }
+                    ListUpdate::Advanced {
+                        from: held.sequence,
+                        to: offered.sequence,
+                    }
+                }
             };
             s.lists.retain(|l| l.issuer != offered.issuer);
             s.lists.push(Arc::new(offered));
@@ -322,6 +339,7 @@ impl Verifier {
             delta.body,
             now,
         )?;
+        let sets = delta.decode_sets()?;
         self.update(|s| {
             usable_key(&s.trust, header.key_id, &header.issuer, now, &self.options)
                 .map_err(ListError::Untrusted)?;
@@ -348,7 +366,7 @@ impl Verifier {
                     from: delta.from_sequence,
                 });
             }
-            let next = held.apply(&delta)?;
+            let next = held.apply(&delta, &sets)?;
             let update = ListUpdate::Advanced {
                 from: held.sequence,
                 to: next.sequence,

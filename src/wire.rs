@@ -467,14 +467,59 @@ pub(crate) struct DeltaSets<'a> {
 }
 
 /// A decoded list, signature not yet checked.
+///
+/// The status sets stay encoded until [`ParsedList::decode_sets`]: a verifier checks
+/// the signature first, so unsigned input never makes it allocate index sets.
 pub(crate) struct ParsedList<'a> {
     pub(crate) header: ListHeader,
     pub(crate) sequence: u64,
-    pub(crate) revoked: Vec<u32>,
-    pub(crate) suspended: Vec<u32>,
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
+    revoked: &'a [u8],
+    suspended: &'a [u8],
+}
+
+/// Decoded status sets of a list or delta: sorted, below capacity, pairwise disjoint.
+#[derive(Debug, Default)]
+pub(crate) struct StatusSets {
+    pub(crate) revoked: Vec<u32>,
+    pub(crate) suspended: Vec<u32>,
+    pub(crate) reinstated: Vec<u32>,
+}
+
+impl ParsedList<'_> {
+    /// Decodes the status sets (after the signature has been checked).
+    pub(crate) fn decode_sets(&self) -> Result<StatusSets, DecodeError> {
+        const OBJ: WireObject = WireObject::RevocationList;
+        let revoked = decode_set(OBJ, self.revoked, self.header.capacity)?;
+        let suspended = decode_set(OBJ, self.suspended, self.header.capacity)?;
+        disjoint(OBJ, &revoked, &suspended)?;
+        Ok(StatusSets {
+            revoked,
+            suspended,
+            reinstated: Vec::new(),
+        })
+    }
+}
+
+impl ParsedDelta<'_> {
+    /// Decodes the status sets (after the signature has been checked).
+    pub(crate) fn decode_sets(&self) -> Result<StatusSets, DecodeError> {
+        const OBJ: WireObject = WireObject::Delta;
+        let capacity = self.header.capacity;
+        let revoked = decode_set(OBJ, self.revoked, capacity)?;
+        let suspended = decode_set(OBJ, self.suspended, capacity)?;
+        let reinstated = decode_set(OBJ, self.reinstated, capacity)?;
+        disjoint(OBJ, &revoked, &suspended)?;
+        disjoint(OBJ, &revoked, &reinstated)?;
+        disjoint(OBJ, &suspended, &reinstated)?;
+        Ok(StatusSets {
+            revoked,
+            suspended,
+            reinstated,
+        })
+    }
 }
 
 /// A decoded delta, signature not yet checked.
@@ -482,12 +527,12 @@ pub(crate) struct ParsedDelta<'a> {
     pub(crate) header: ListHeader,
     pub(crate) from_sequence: u64,
     pub(crate) to_sequence: u64,
-    pub(crate) revoked: Vec<u32>,
-    pub(crate) suspended: Vec<u32>,
-    pub(crate) reinstated: Vec<u32>,
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
+    revoked: &'a [u8],
+    suspended: &'a [u8],
+    reinstated: &'a [u8],
 }
 
 fn encode_scopes(scopes: &[ScopeEntry]) -> Vec<u8> {
@@ -692,7 +737,8 @@ fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>, const LIMIT: usize>(
     Ok(wire)
 }
 
-/// Decodes a signed revocation list (signature not checked here).
+/// Decodes a signed revocation list's header and scopes (signature not checked here;
+/// status sets decoded later by [`ParsedList::decode_sets`]).
 pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::RevocationList;
     let (signature, body) = split_header(OBJ, bytes, MAX_LIST_BYTES)?;
@@ -706,21 +752,19 @@ pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
         wire.capacity,
     )?;
     let scopes = decode_scopes(OBJ, wire.scopes)?;
-    let revoked = decode_set(OBJ, wire.revoked, header.capacity)?;
-    let suspended = decode_set(OBJ, wire.suspended, header.capacity)?;
-    disjoint(OBJ, &revoked, &suspended)?;
     Ok(ParsedList {
         header,
         sequence: wire.sequence,
-        revoked,
-        suspended,
         scopes,
         signature,
         body,
+        revoked: wire.revoked,
+        suspended: wire.suspended,
     })
 }
 
-/// Decodes a signed delta (signature not checked here).
+/// Decodes a signed delta's header and scopes (signature not checked here; status sets
+/// decoded later by [`ParsedDelta::decode_sets`]).
 pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::Delta;
     let (signature, body) = split_header(OBJ, bytes, MAX_DELTA_BYTES)?;
@@ -740,19 +784,13 @@ pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError>
         });
     }
     let scopes = decode_scopes(OBJ, wire.scopes)?;
-    let revoked = decode_set(OBJ, wire.revoked, header.capacity)?;
-    let suspended = decode_set(OBJ, wire.suspended, header.capacity)?;
-    let reinstated = decode_set(OBJ, wire.reinstated, header.capacity)?;
-    disjoint(OBJ, &revoked, &suspended)?;
-    disjoint(OBJ, &revoked, &reinstated)?;
-    disjoint(OBJ, &suspended, &reinstated)?;
     Ok(ParsedDelta {
         header,
         from_sequence: wire.from_sequence,
         to_sequence: wire.to_sequence,
-        revoked,
-        suspended,
-        reinstated,
+        revoked: wire.revoked,
+        suspended: wire.suspended,
+        reinstated: wire.reinstated,
         scopes,
         signature,
         body,

@@ -370,12 +370,13 @@ fn field(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// An unsigned list or delta whose sets are all "every index" (bitmaps of ones).
-fn overlapping(sets: usize, capacity: u32) -> Vec<u8> {
+/// A list (2 sets) or delta (3 sets) whose sets are all "every index" (bitmaps of
+/// ones), signed by `signer` if given, else unsigned (zero key id and signature).
+fn overlapping(sets: usize, capacity: u32, signer: Option<&IssuerKey>) -> Vec<u8> {
     let mut out = vec![FORMAT_VERSION];
     out.extend_from_slice(&[0; 64]);
     field(&mut out, b"memory-police");
-    out.extend_from_slice(&[0; 8]); // key id
+    out.extend_from_slice(&signer.map_or([0; 8], |k| k.key_id().0)); // key id
     out.extend_from_slice(&1u64.to_be_bytes()); // sequence (from sequence for a delta)
     if sets == 3 {
         out.extend_from_slice(&2u64.to_be_bytes()); // to sequence
@@ -389,19 +390,53 @@ fn overlapping(sets: usize, capacity: u32) -> Vec<u8> {
     for _ in 0..sets {
         field(&mut out, &full);
     }
+    if let Some(key) = signer {
+        use ed25519_dalek::Signer;
+        let signing = ed25519_dalek::SigningKey::from_bytes(&key.to_secret_bytes());
+        let mut message = if sets == 3 { DELTA_DOMAIN } else { LIST_DOMAIN }.to_vec();
+        message.push(FORMAT_VERSION);
+        message.extend_from_slice(&out[65..]);
+        out[1..65].copy_from_slice(&signing.sign(&message).to_bytes());
+    }
     out
 }
 
 #[test]
-fn unsigned_overlapping_sets_cost_at_most_their_stated_transient_bound() {
+fn unsigned_sets_are_never_decoded_and_signed_overlaps_stay_bounded() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let key = key();
     let v = verifier(&key);
     let capacity = MAX_LIST_CAPACITY;
     let cap = capacity as usize;
 
-    let list = overlapping(2, capacity);
-    assert!(list.len() <= MAX_LIST_BYTES);
+    // Unsigned: refused on its key before any status set is decoded.
+    for sets in [2, 3] {
+        let bytes = overlapping(sets, capacity, None);
+        assert!(bytes.len() <= MAX_DELTA_BYTES);
+        let (result, peak, took) = measure(|| {
+            if sets == 2 {
+                v.install_list(&bytes, NOW)
+            } else {
+                v.apply_delta(&bytes, NOW)
+            }
+        });
+        assert!(
+            matches!(result, Err(ListError::Untrusted(Denial::UnknownKey { .. }))),
+            "{result:?}"
+        );
+        println!(
+            "unsigned, {sets} full sets of {} input bytes: peak {peak} B, {took:?}",
+            bytes.len()
+        );
+        assert!(
+            peak <= SLACK,
+            "peak {peak}: sets were decoded before the signature check"
+        );
+    }
+
+    // Signed by the trusted key (a compromised or buggy issuer): decoded, then refused
+    // for the overlap, within 4 bytes an index per set.
+    let list = overlapping(2, capacity, Some(&key));
     let (result, peak, took) = measure(|| v.install_list(&list, NOW));
     assert!(
         matches!(
@@ -414,13 +449,11 @@ fn unsigned_overlapping_sets_cost_at_most_their_stated_transient_bound() {
         "{result:?}"
     );
     println!(
-        "unsigned list, two full sets: peak {peak} B (bound {} B), {took:?}",
+        "signed list, two full sets: peak {peak} B (bound {} B), {took:?}",
         8 * cap + SLACK
     );
     assert!(peak <= 8 * cap + SLACK, "peak {peak}");
-
-    let delta = overlapping(3, capacity);
-    assert!(delta.len() <= MAX_DELTA_BYTES);
+    let delta = overlapping(3, capacity, Some(&key));
     let (result, peak, took) = measure(|| v.apply_delta(&delta, NOW));
     assert!(
         matches!(
@@ -433,7 +466,7 @@ fn unsigned_overlapping_sets_cost_at_most_their_stated_transient_bound() {
         "{result:?}"
     );
     println!(
-        "unsigned delta, three full sets: peak {peak} B (bound {} B), {took:?}",
+        "signed delta, three full sets: peak {peak} B (bound {} B), {took:?}",
         12 * cap + SLACK
     );
     assert!(peak <= 12 * cap + SLACK, "peak {peak}");

@@ -438,6 +438,13 @@ fn hostile_lists_are_refused_and_the_previous_list_is_kept() {
         (CAPACITY * 2).to_be_bytes()
     );
     shrunk[capacity_at..capacity_at + 4].copy_from_slice(&CAPACITY.to_be_bytes());
+    // Unsigned, it is refused for its signature before any set is decoded ...
+    assert_eq!(
+        w.verifier.install_list(&shrunk, NOW),
+        Err(ListError::BadSignature)
+    );
+    // ... and signed by the issuer's key (a buggy or compromised issuer), for its index.
+    let shrunk = resign(&w.key, LIST_DOMAIN, &shrunk);
     assert!(matches!(
         w.verifier.install_list(&shrunk, NOW),
         Err(ListError::Malformed(DecodeError::StatusSet {
@@ -446,6 +453,7 @@ fn hostile_lists_are_refused_and_the_previous_list_is_kept() {
         }))
     ));
     // A capacity below the herd-privacy floor.
+    let mut shrunk = shrunk;
     shrunk[capacity_at..capacity_at + 4].copy_from_slice(&1000u32.to_be_bytes());
     assert!(matches!(
         w.verifier.install_list(&shrunk, NOW),
@@ -583,4 +591,60 @@ fn eight_threads_verify_while_a_thousand_deltas_apply() {
             Err(Denial::Revoked { .. })
         ));
     }
+}
+
+#[test]
+fn a_newer_list_may_not_lift_a_revocation_or_drop_a_scope() {
+    let mut w = World::new(12);
+    let fork = w.list.clone();
+    w.list.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    w.list
+        .revoke_scope(ScopeEntry {
+            scope: Scope::PrintBatch(PrintBatchId(3)),
+            reason: RevocationReason::SupplierBreach,
+            since: NOW,
+        })
+        .unwrap();
+    let honest = w.publish();
+    w.verifier.install_list(&honest.list, NOW).unwrap();
+
+    // A later list (signed with the issuer's key) that forgot index 5.
+    let mut forgetful = fork.clone();
+    forgetful
+        .revoke_scope(ScopeEntry {
+            scope: Scope::PrintBatch(PrintBatchId(3)),
+            reason: RevocationReason::SupplierBreach,
+            since: NOW,
+        })
+        .unwrap();
+    forgetful.publish(&w.key, NOW, NOW.plus(60)).unwrap();
+    let lifted = forgetful.publish(&w.key, NOW, NOW.plus(60)).unwrap();
+    assert_eq!(lifted.sequence, 3);
+    assert_eq!(
+        w.verifier.install_list(&lifted.list, NOW),
+        Err(ListError::Inconsistent(StatusError::RevokedIsPermanent {
+            index: 5
+        }))
+    );
+
+    // A later list that keeps index 5 but forgot the scope entry.
+    let mut scopeless = fork;
+    scopeless.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    scopeless.publish(&w.key, NOW, NOW.plus(60)).unwrap();
+    let dropped = scopeless.publish(&w.key, NOW, NOW.plus(60)).unwrap();
+    assert_eq!(
+        w.verifier.install_list(&dropped.list, NOW),
+        Err(ListError::ScopeDropped {
+            scope: Scope::PrintBatch(PrintBatchId(3))
+        })
+    );
+    assert_eq!(w.verifier.list(&issuer_id()).unwrap().sequence(), 2);
+
+    // The honest next list is accepted.
+    w.list.suspend(6).unwrap();
+    let next = w.publish();
+    assert_eq!(
+        w.verifier.install_list(&next.list, NOW).unwrap(),
+        ListUpdate::Advanced { from: 2, to: 3 }
+    );
 }
