@@ -1,0 +1,59 @@
+//! Deltas: `Verifier::apply_delta` on a verifier holding the `list-mixed` vector
+//! (sequence 1). The decoder runs before the signature check.
+//!
+//! A refused delta leaves the held list exactly as it was; an applied one moves the
+//! sequence forward and keeps every revoked index revoked and every scope in place.
+#![no_main]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use revocard::*;
+
+const AT: UnixTime = UnixTime(common::NOW.0 + 60);
+
+fn base() -> &'static RevocationList {
+    static BASE: OnceLock<RevocationList> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let v = common::verifier();
+        v.install_list(common::LIST_MIXED, common::NOW).unwrap();
+        let issuer = IssuerId::new("vector-police").unwrap();
+        RevocationList::clone(&v.list(&issuer).unwrap())
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let base = base();
+    let verifier = common::verifier();
+    verifier
+        .install_list(common::LIST_MIXED, common::NOW)
+        .unwrap();
+    let result = verifier.apply_delta(data, AT);
+    let held = verifier.list(base.issuer()).unwrap();
+    match result {
+        Ok(update) => {
+            assert_eq!(
+                update,
+                ListUpdate::Advanced {
+                    from: base.sequence(),
+                    to: held.sequence()
+                }
+            );
+            assert!(held.sequence() > base.sequence());
+            assert_eq!(held.capacity(), base.capacity());
+            assert_eq!(&held.scopes()[..base.scopes().len()], base.scopes());
+            for i in 0..base.capacity() {
+                if base.status_at(i) == Some(Status::Revoked) {
+                    assert_eq!(
+                        held.status_at(i),
+                        Some(Status::Revoked),
+                        "index {i} un-revoked"
+                    );
+                }
+            }
+        }
+        Err(_) => assert_eq!(&*held, base),
+    }
+});

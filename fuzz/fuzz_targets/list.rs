@@ -1,0 +1,35 @@
+//! Revocation lists: `Verifier::install_list` on a verifier trusting the vector
+//! issuer key. The decoder runs before the signature check, so every byte reaches it.
+//!
+//! A list that installs, installs again as `Unchanged`; a refused list leaves no list.
+#![no_main]
+
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use revocard::*;
+
+fuzz_target!(|data: &[u8]| {
+    let verifier = common::verifier();
+    let issuer = IssuerId::new("vector-police").unwrap();
+    match verifier.install_list(data, common::NOW) {
+        Ok(update) => {
+            let held = verifier.list(&issuer).unwrap();
+            assert_eq!(
+                update,
+                ListUpdate::Installed {
+                    sequence: held.sequence()
+                }
+            );
+            assert!(held.scopes().len() <= MAX_SCOPE_ENTRIES);
+            assert!((MIN_LIST_CAPACITY..=MAX_LIST_CAPACITY).contains(&held.capacity()));
+            assert_eq!(
+                verifier.install_list(data, common::NOW),
+                Ok(ListUpdate::Unchanged {
+                    sequence: held.sequence()
+                })
+            );
+        }
+        Err(_) => assert!(verifier.list(&issuer).is_none()),
+    }
+});
