@@ -1,5 +1,7 @@
 //! Deltas: `Verifier::apply_delta` on a verifier holding the `list-mixed` vector
-//! (sequence 1). The decoder runs before the signature check.
+//! (sequence 1). The input is re-signed with the vector key first (`common::resign`),
+//! so that mutated bodies reach the status-set decoders, which run after the signature
+//! check.
 //!
 //! A refused delta leaves the held list exactly as it was; an applied one moves the
 //! sequence forward and keeps every revoked index revoked and every scope in place.
@@ -25,6 +27,8 @@ fn base() -> &'static RevocationList {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let signed = common::resign(DELTA_DOMAIN, data);
+    let data = signed.as_slice();
     let base = base();
     let verifier = common::verifier();
     verifier

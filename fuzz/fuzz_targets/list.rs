@@ -1,5 +1,7 @@
 //! Revocation lists: `Verifier::install_list` on a verifier trusting the vector
-//! issuer key. The decoder runs before the signature check, so every byte reaches it.
+//! issuer key. The input is re-signed with that key first (`common::resign`): the
+//! verifier checks the signature before it decodes the status sets, so only signed
+//! bytes reach the set decoders. (`sequence` covers bad signatures.)
 //!
 //! A list that installs, installs again as `Unchanged`; a refused list leaves no list.
 #![no_main]
@@ -10,6 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use revocard::*;
 
 fuzz_target!(|data: &[u8]| {
+    let signed = common::resign(LIST_DOMAIN, data);
+    let data = signed.as_slice();
     let verifier = common::verifier();
     let issuer = IssuerId::new("vector-police").unwrap();
     match verifier.install_list(data, common::NOW) {
