@@ -60,6 +60,7 @@
     )
 )]
 
+mod batch;
 mod credential;
 mod error;
 mod keys;
@@ -71,6 +72,7 @@ mod verify;
 mod vetting;
 mod wire;
 
+pub use batch::MAX_BATCH_CHUNK;
 pub use credential::{
     Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
 };
