@@ -61,7 +61,9 @@
 )]
 
 mod batch;
+mod challenge;
 mod credential;
+mod door;
 mod error;
 mod keys;
 mod model;
@@ -73,11 +75,17 @@ mod vetting;
 mod wire;
 
 pub use batch::MAX_BATCH_CHUNK;
+pub use challenge::{Card, Challenge, MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
 pub use credential::{
     Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
 };
+pub use door::{
+    DEFAULT_CHALLENGE_TTL_SECS, Decision, DoorController, DoorEvent, DoorId, DoorPolicy,
+    MAX_CACHED_CREDENTIALS, MAX_CHALLENGE_TTL_SECS, MAX_DOOR_ID_LEN,
+};
 pub use error::{
-    DecodeError, Denial, FieldError, IssueError, ListError, StatusError, TrustError, WireObject,
+    CardError, DecodeError, Denial, DoorDenial, DoorError, FieldError, IssueError, ListError,
+    StatusError, TrustError, WireObject,
 };
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
 pub use model::{
@@ -99,6 +107,8 @@ pub use vetting::{
     ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
 };
 pub use wire::{
-    CREDENTIAL_DOMAIN, DELTA_DOMAIN, FORMAT_VERSION, LIST_DOMAIN, MAX_CREDENTIAL_BYTES,
-    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_TRUST_ANCHOR_BYTES,
+    CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, DELTA_DOMAIN,
+    FORMAT_VERSION, LIST_DOMAIN, MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES,
+    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
+    MAX_TRUST_ANCHOR_BYTES,
 };

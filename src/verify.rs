@@ -131,6 +131,19 @@ impl Snapshot {
     ) -> Result<&IssuerPublicKey, Denial> {
         usable_key(&self.trust, claims.key_id, &claims.issuer, now, options)
     }
+
+    /// Re-checks a credential whose signature was verified earlier (a cached one):
+    /// key trust, revocation and window, issue time, validity and status. Everything
+    /// [`Verifier::verify`] checks except the signature, in the same order.
+    pub(crate) fn recheck(
+        &self,
+        claims: &Claims,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<(), Denial> {
+        let key = self.usable_key(claims, now, options)?;
+        check_claims(self, key, claims, now, options)
+    }
 }
 
 /// Checks credentials against a trust store and revocation lists. `Send + Sync`:
