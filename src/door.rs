@@ -199,6 +199,14 @@ impl DoorPolicy {
     }
 }
 
+/// What a tap learnt about the credential, whatever the outcome.
+#[derive(Debug, Default)]
+struct Seen {
+    serial: Option<Serial>,
+    verified: bool,
+    cached: bool,
+}
+
 /// A credential whose signature was verified, kept for repeat taps.
 #[derive(Debug)]
 struct Cached {
@@ -380,16 +388,15 @@ impl DoorController {
         response: Option<&[u8]>,
         now: UnixTime,
     ) -> Decision {
-        let mut decision = Decision {
-            door: door.clone(),
-            at: now,
-            serial: None,
-            serial_verified: false,
-            cached: false,
-            outcome: Err(DoorDenial::UnknownDoor { door: door.clone() }),
-        };
         let Some(policy) = self.door(door) else {
-            return decision;
+            return Decision {
+                door: door.clone(),
+                at: now,
+                serial: None,
+                serial_verified: false,
+                cached: false,
+                outcome: Err(DoorDenial::UnknownDoor { door: door.clone() }),
+            };
         };
         // The response's challenge is taken (spent) first, whatever comes next: every
         // challenge gets exactly one attempt.
@@ -406,16 +413,26 @@ impl DoorController {
                 .unwrap_or_else(PoisonError::into_inner)
                 .get(&d)
         });
-        decision.outcome = match (cached, digest) {
+        let mut seen = Seen::default();
+        let outcome = match (cached, digest) {
             (Some(entry), Some(digest)) => {
-                decision.cached = true;
-                decision.serial = Some(entry.credential.serial());
-                decision.serial_verified = true;
+                seen = Seen {
+                    serial: Some(entry.credential.serial()),
+                    verified: true,
+                    cached: true,
+                };
                 tap_cached(&snapshot, policy, &entry, &digest, binding, now)
             }
-            _ => self.tap_full(&snapshot, policy, credential, binding, now, &mut decision),
+            _ => self.tap_full(&snapshot, policy, credential, binding, now, &mut seen),
         };
-        decision
+        Decision {
+            door: policy.door.clone(),
+            at: now,
+            serial: seen.serial,
+            serial_verified: seen.verified,
+            cached: seen.cached,
+            outcome,
+        }
     }
 
     /// A first tap: the whole credential, and the response in the same batch.
@@ -426,13 +443,13 @@ impl DoorController {
         bytes: &[u8],
         binding: Option<Result<Binding, DoorDenial>>,
         now: UnixTime,
-        decision: &mut Decision,
+        seen: &mut Seen,
     ) -> Result<VerifiedCredential, DoorDenial> {
         let options = &policy.options;
         let cred = UnverifiedCredential::from_bytes(bytes).map_err(Denial::from)?;
         let digest = credential_digest(bytes);
         let claims = cred.unverified_claims();
-        decision.serial = Some(claims.serial);
+        seen.serial = Some(claims.serial);
         let issuer_key = snapshot.usable_key(claims, now, options)?;
         let key = *issuer_key.verifying_key();
         let signature = Signature::from_bytes(&cred.parsed.signature);
@@ -470,7 +487,7 @@ impl DoorController {
         if !credential_good {
             return Err(Denial::BadSignature.into());
         }
-        decision.serial_verified = true;
+        seen.verified = true;
         check_claims(snapshot, issuer_key, claims, now, options)?;
         let verified = VerifiedCredential::new(cred.parsed.claims);
         check_policy(policy, &verified)?;
