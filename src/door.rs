@@ -8,6 +8,55 @@
 //! list freshness. [`DoorController::tap`] decides a tap in one call and returns a
 //! [`Decision`]: admit with the [`VerifiedCredential`], or a [`DoorDenial`].
 //!
+//! ```
+//! use std::sync::Arc;
+//! use rand::{SeedableRng, rngs::StdRng};
+//! use revocard::*;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut rng = StdRng::seed_from_u64(7);
+//! let now = UnixTime(1_800_000_000);
+//! let key = IssuerKey::generate(IssuerId::new("example-police")?, Validity::new(now, now.plus(9_999_999))?, &mut rng)?;
+//! let card_key = CardKey::generate(&mut rng);
+//! let credential = key.issue(CredentialRequest {
+//!     kind: Kind::WarrantCard,
+//!     holder: Holder::new("123456", "A. Officer", "Sergeant", "Custody", PhotoDigest::of(b"jpeg"))?,
+//!     vetting: Vetting::new(PoliceVetting::Force(ForceVetting::Management), None),
+//!     status_index: StatusIndex(42),
+//!     print_batch: PrintBatchId(1),
+//!     validity: Validity::new(now, now.plus(999_999))?,
+//!     card_key: Some(card_key.public()),
+//!     supersedes: None,
+//! }, now, &mut rng)?;
+//! let card = Card::new(credential.into_bytes(), card_key)?;
+//!
+//! let verifier = Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
+//! verifier.add_key(key.public().clone())?;
+//! let mut statuses = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY)?;
+//! verifier.install_list(&statuses.publish(&key, now, now.plus(3600))?.list, now)?;
+//!
+//! let custody = DoorId::new("custody-suite")?;
+//! let doors = DoorController::new(verifier, vec![
+//!     DoorPolicy::new(custody.clone())
+//!         .admit_only(&[Kind::WarrantCard])
+//!         .require_vetting(VettingRequirement::force(ForceVetting::Management))
+//!         .require_holder_binding(),
+//! ])?;
+//! // The door sends a fresh challenge; the card signs it with its own key.
+//! let challenge = doors.challenge(&custody, now, &mut rng)?;
+//! let response = card.respond(&challenge);
+//! assert!(doors.tap(&custody, card.credential(), Some(&response), now).is_admitted());
+//! // A recorded response does not open it again: a challenge is single-use.
+//! let replay = doors.tap(&custody, card.credential(), Some(&response), now);
+//! assert_eq!(replay.denial(), Some(&DoorDenial::ChallengeReplayed));
+//! assert_eq!(replay.event().reason, "challenge_replayed");
+//! // The credential bytes alone (a photographed QR code) do not answer a challenge.
+//! let copy = doors.tap(&custody, card.credential(), None, now);
+//! assert_eq!(copy.denial(), Some(&DoorDenial::ResponseMissing));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Check order
 //!
 //! Credential (decode, key, signature, issue time, validity, status), then policy
@@ -39,7 +88,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand::CryptoRng;
 
-use crate::batch::{batch_ok, passes_strict_prechecks};
+use crate::batch::{batch_ok, passes_strict_prechecks, signature_is_canonical};
 use crate::challenge::{Challenge, ChallengeStore, NotOutstanding, credential_digest};
 use crate::credential::{UnverifiedCredential, VerifiedCredential};
 use crate::error::{Denial, DoorDenial, DoorError, FieldError};
@@ -466,7 +515,8 @@ impl DoorController {
         let credential_prechecked = passes_strict_prechecks(&key, &signature);
         let (credential_good, response_good) = match (&binding, &card_key) {
             (Some(Ok(b)), Some(Ok(card))) if credential_prechecked => {
-                if !passes_strict_prechecks(card, &b.signature) {
+                // The card key's weakness was checked by check_card_key.
+                if !signature_is_canonical(&b.signature) {
                     (key.verify_strict(&message, &signature).is_ok(), false)
                 } else if batch_ok(
                     &[message.as_slice(), response_message.as_slice()],
