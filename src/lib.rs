@@ -5,7 +5,8 @@
 //! revokes everything the supplier saw, and replacements are issued in bulk.
 //!
 //! Start with [`IssuerKey::issue`] to sign a credential and [`Verifier::verify`] to
-//! check one. `ARCHITECTURE.md` maps the modules.
+//! check one; a door controller embeds a [`DoorController`] (policies, holder binding,
+//! a cache for repeat taps). `ARCHITECTURE.md` maps the modules.
 //!
 //! ```
 //! use rand::{SeedableRng, rngs::StdRng};
