@@ -502,6 +502,28 @@ fn a_repeat_tap_is_cached_and_a_status_change_reaches_the_very_next_tap() {
         DoorDenial::Credential(Denial::Revoked { .. })
     ));
 
+    // Revoked by a delta: the very next tap, from the cache, is denied.
+    let third = w.card(Kind::WarrantCard, MV);
+    assert!(w.tap("front-gate", &third).is_admitted());
+    assert!(w.tap("front-gate", &third).from_cache());
+    w.list
+        .revoke(
+            World::index_of(third.credential()),
+            RevocationReason::Stolen,
+            NOW,
+        )
+        .unwrap();
+    w.publish_delta();
+    let d = w.tap("front-gate", &third);
+    assert!(d.from_cache());
+    assert_eq!(
+        denial(&d),
+        DoorDenial::Credential(Denial::Revoked {
+            serial: d.serial().unwrap(),
+            by: RevokedBy::Index
+        })
+    );
+
     // The issuer key revoked: the next cached tap of any card under it is denied.
     assert!(w.tap("custody", &other).is_admitted());
     assert!(w.tap("custody", &other).from_cache());
