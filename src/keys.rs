@@ -332,7 +332,6 @@ impl CardKey {
     }
 
     /// Signs `domain || version || body` with the card key.
-    #[allow(dead_code, reason = "used by the challenge-response module")]
     pub(crate) fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
         self.signing
             .sign(&wire::signed_message(domain, body))

@@ -5,7 +5,8 @@
 //! revokes everything the supplier saw, and replacements are issued in bulk.
 //!
 //! Start with [`IssuerKey::issue`] to sign a credential and [`Verifier::verify`] to
-//! check one. `ARCHITECTURE.md` maps the modules.
+//! check one; a door controller embeds a [`DoorController`] (policies, holder binding,
+//! a cache for repeat taps). `ARCHITECTURE.md` maps the modules.
 //!
 //! ```
 //! use rand::{SeedableRng, rngs::StdRng};
@@ -61,7 +62,10 @@
 )]
 
 mod audit;
+mod batch;
+mod challenge;
 mod credential;
+mod door;
 mod error;
 mod keys;
 mod manifest;
@@ -79,11 +83,18 @@ mod vetting;
 mod wire;
 
 pub use audit::{AuditError, AuditEvent, AuditHead, AuditProblem, AuditRecord, seal, verify_chain};
+pub use batch::MAX_BATCH_CHUNK;
+pub use challenge::{Card, Challenge, MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
 pub use credential::{
     Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
 };
+pub use door::{
+    DEFAULT_CHALLENGE_TTL_SECS, Decision, DoorController, DoorEvent, DoorId, DoorPolicy,
+    MAX_CACHED_CREDENTIALS, MAX_CHALLENGE_TTL_SECS, MAX_DOOR_ID_LEN,
+};
 pub use error::{
-    DecodeError, Denial, FieldError, IssueError, ListError, StatusError, TrustError, WireObject,
+    CardError, DecodeError, Denial, DoorDenial, DoorError, FieldError, IssueError, ListError,
+    StatusError, TrustError, WireObject,
 };
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
@@ -115,6 +126,8 @@ pub use vetting::{
     ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
 };
 pub use wire::{
-    CREDENTIAL_DOMAIN, DELTA_DOMAIN, FORMAT_VERSION, LIST_DOMAIN, MAX_CREDENTIAL_BYTES,
-    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_TRUST_ANCHOR_BYTES,
+    CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, DELTA_DOMAIN,
+    FORMAT_VERSION, LIST_DOMAIN, MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES,
+    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
+    MAX_TRUST_ANCHOR_BYTES,
 };

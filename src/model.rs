@@ -247,6 +247,8 @@ pub enum Field {
     Validity,
     /// The card public key (weak or not a curve point).
     CardKey,
+    /// A door id (empty, too long or not printable ASCII).
+    Door,
 }
 
 impl fmt::Display for Field {
@@ -260,6 +262,7 @@ impl fmt::Display for Field {
             Self::Serial => "serial",
             Self::Validity => "validity",
             Self::CardKey => "card key",
+            Self::Door => "door id",
         })
     }
 }

@@ -120,6 +120,30 @@ impl Snapshot {
     fn list(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
         self.lists.iter().find(|l| &l.issuer == issuer)
     }
+
+    /// The key that signed `claims`, if it is trusted, not revoked and within its
+    /// window at `now`.
+    pub(crate) fn usable_key(
+        &self,
+        claims: &Claims,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<&IssuerPublicKey, Denial> {
+        usable_key(&self.trust, claims.key_id, &claims.issuer, now, options)
+    }
+
+    /// Re-checks a credential whose signature was verified earlier (a cached one):
+    /// key trust, revocation and window, issue time, validity and status. Everything
+    /// [`Verifier::verify`] checks except the signature, in the same order.
+    pub(crate) fn recheck(
+        &self,
+        claims: &Claims,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<(), Denial> {
+        let key = self.usable_key(claims, now, options)?;
+        check_claims(self, key, claims, now, options)
+    }
 }
 
 /// Checks credentials against a trust store and revocation lists. `Send + Sync`:
@@ -182,6 +206,11 @@ impl Verifier {
         now: UnixTime,
     ) -> Result<VerifiedCredential, Denial> {
         self.verify_with(&self.state.load(), cred, now, &self.options)
+    }
+
+    /// The current snapshot, loaded once (lock-free): a door decides a whole tap on it.
+    pub(crate) fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.state.load()
     }
 
     pub(crate) fn verify_with(
@@ -439,7 +468,7 @@ fn usable_key<'a>(
 
 /// Everything after the signature: issue time within the key's window, validity with
 /// skew, and status in the issuer's list.
-fn check_claims(
+pub(crate) fn check_claims(
     snapshot: &Snapshot,
     key: &IssuerPublicKey,
     claims: &Claims,

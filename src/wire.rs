@@ -796,3 +796,162 @@ pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError>
         body,
     })
 }
+
+// ---------------------------------------------------------------------------
+// Challenge and response (holder binding)
+// ---------------------------------------------------------------------------
+//
+// Challenge: version u8 | body
+//   body: door str, nonce [32], issued_at u64, expires_at u64
+// Response:  version u8 | signature [64] | door str, nonce [32]
+//
+// The card signs CHALLENGE_RESPONSE_DOMAIN || version || challenge body || digest,
+// where digest is the SHA-256 of the credential bytes presented with the response.
+// A challenge is not signed: the door that issued it remembers it, and a card signs
+// only what binds its answer to that door, that nonce, that time and that credential.
+
+/// Domain prefix of a card's signature over a door's challenge.
+pub const CHALLENGE_RESPONSE_DOMAIN: &[u8] = b"revocard/v1/challenge-response\0";
+
+/// Length of a challenge nonce, in bytes (256 random bits: never repeats).
+pub const CHALLENGE_NONCE_LEN: usize = 32;
+
+/// Largest encoded challenge: version, door id (u64 length prefix and
+/// [`crate::MAX_DOOR_ID_LEN`] bytes), nonce, two times.
+pub const MAX_CHALLENGE_BYTES: usize = 1 + 8 + crate::door::MAX_DOOR_ID_LEN + 32 + 8 + 8;
+
+/// Largest encoded response: version, signature, door id, nonce.
+pub const MAX_RESPONSE_BYTES: usize = 1 + SIGNATURE_LEN + 8 + crate::door::MAX_DOOR_ID_LEN + 32;
+
+#[derive(Encode, bincode::BorrowDecode)]
+struct WireChallenge<'a> {
+    door: &'a str,
+    nonce: [u8; CHALLENGE_NONCE_LEN],
+    issued_at: u64,
+    expires_at: u64,
+}
+
+#[derive(Encode, bincode::BorrowDecode)]
+struct WireResponse<'a> {
+    door: &'a str,
+    nonce: [u8; CHALLENGE_NONCE_LEN],
+}
+
+/// The fields of a challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChallengeFields {
+    pub(crate) door: crate::door::DoorId,
+    pub(crate) nonce: [u8; CHALLENGE_NONCE_LEN],
+    pub(crate) issued_at: UnixTime,
+    pub(crate) expires_at: UnixTime,
+}
+
+/// A decoded response, signature not yet checked.
+pub(crate) struct ParsedResponse {
+    pub(crate) door: crate::door::DoorId,
+    pub(crate) nonce: [u8; CHALLENGE_NONCE_LEN],
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+}
+
+/// The challenge body (what follows the version byte), as the card signs it.
+pub(crate) fn challenge_body(c: &ChallengeFields) -> Vec<u8> {
+    let wire = WireChallenge {
+        door: c.door.as_str(),
+        nonce: c.nonce,
+        issued_at: c.issued_at.0,
+        expires_at: c.expires_at.0,
+    };
+    bincode::encode_to_vec(wire, config::<MAX_CHALLENGE_BYTES>()).unwrap_or_default()
+}
+
+/// Encodes a challenge: `version || body`.
+pub(crate) fn encode_challenge(c: &ChallengeFields) -> Vec<u8> {
+    let mut out = vec![FORMAT_VERSION];
+    out.extend_from_slice(&challenge_body(c));
+    out
+}
+
+/// The exact message a card signs in answer to `challenge`, presenting the credential
+/// whose SHA-256 digest is `credential_digest`.
+pub(crate) fn response_message(
+    challenge: &ChallengeFields,
+    credential_digest: &[u8; 32],
+) -> Vec<u8> {
+    let mut body = challenge_body(challenge);
+    body.extend_from_slice(credential_digest);
+    signed_message(CHALLENGE_RESPONSE_DOMAIN, &body)
+}
+
+/// Encodes a response: `version || signature || door || nonce`.
+pub(crate) fn encode_response(
+    signature: &[u8; SIGNATURE_LEN],
+    door: &crate::door::DoorId,
+    nonce: &[u8; CHALLENGE_NONCE_LEN],
+) -> Vec<u8> {
+    let wire = WireResponse {
+        door: door.as_str(),
+        nonce: *nonce,
+    };
+    let body = bincode::encode_to_vec(wire, config::<MAX_RESPONSE_BYTES>()).unwrap_or_default();
+    assemble_signed(signature, &body)
+}
+
+fn decode_door(object: WireObject, door: &str) -> Result<crate::door::DoorId, DecodeError> {
+    crate::door::DoorId::new(door).map_err(|e| DecodeError::from_field(object, e))
+}
+
+/// Decodes a challenge (as a card or wallet receives it).
+pub(crate) fn decode_challenge(bytes: &[u8]) -> Result<ChallengeFields, DecodeError> {
+    const OBJ: WireObject = WireObject::Challenge;
+    if bytes.len() > MAX_CHALLENGE_BYTES {
+        return Err(DecodeError::TooLarge {
+            object: OBJ,
+            len: bytes.len(),
+            max: MAX_CHALLENGE_BYTES,
+        });
+    }
+    let (&version, body) = bytes
+        .split_first()
+        .ok_or(DecodeError::Truncated { object: OBJ })?;
+    if version != FORMAT_VERSION {
+        return Err(DecodeError::UnknownVersion {
+            object: OBJ,
+            version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    let (wire, read): (WireChallenge<'_>, usize) =
+        bincode::borrow_decode_from_slice(body, config::<MAX_CHALLENGE_BYTES>())
+            .map_err(|e| map_bincode(OBJ, bytes.len(), MAX_CHALLENGE_BYTES, &e))?;
+    if read != body.len() {
+        return Err(DecodeError::TrailingBytes {
+            object: OBJ,
+            decoded: 1 + read,
+            remaining: body.len().saturating_sub(read),
+        });
+    }
+    if wire.expires_at < wire.issued_at {
+        return Err(DecodeError::InvalidField {
+            object: OBJ,
+            field: Field::Validity,
+        });
+    }
+    Ok(ChallengeFields {
+        door: decode_door(OBJ, wire.door)?,
+        nonce: wire.nonce,
+        issued_at: UnixTime(wire.issued_at),
+        expires_at: UnixTime(wire.expires_at),
+    })
+}
+
+/// Decodes a card's response (signature not checked here).
+pub(crate) fn decode_response(bytes: &[u8]) -> Result<ParsedResponse, DecodeError> {
+    const OBJ: WireObject = WireObject::ChallengeResponse;
+    let (signature, body) = split_header(OBJ, bytes, MAX_RESPONSE_BYTES)?;
+    let wire: WireResponse<'_> = decode_borrowed::<_, MAX_RESPONSE_BYTES>(OBJ, bytes, body)?;
+    Ok(ParsedResponse {
+        door: decode_door(OBJ, wire.door)?,
+        nonce: wire.nonce,
+        signature,
+    })
+}

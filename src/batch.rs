@@ -1,0 +1,319 @@
+//! Batch verification: an audit of many credentials, and the two signatures of a door
+//! tap, checked in one ed25519-dalek batch.
+//!
+//! `ed25519_dalek::verify_batch` checks one random linear combination of the
+//! verification equations. It answers only for the whole batch, and it skips three
+//! checks that `verify_strict` makes: a weak (small-order) public key, a small-order
+//! `R`, and (in the equation) a non-canonical encoding of `R`. Each is checked here
+//! before an item joins a batch ([`passes_strict_prechecks`]); a non-canonical `S`
+//! (`S >= l`) is refused here too, though the batch would refuse it as well. An item
+//! that fails a pre-check is denied as [`Denial::BadSignature`], exactly as
+//! `verify_strict` would deny it. When a batch fails, its items are checked one by one
+//! with `verify_strict` to name each bad one, so a batch and one-by-one verification
+//! give the same answers.
+//!
+//! One difference remains, and only the holder of a secret key can reach it: a
+//! signature whose `R` carries a torsion component (`R = rB + T`, `T` of order 2, 4
+//! or 8), made with the secret key, fails `verify_strict` and passes the batch
+//! equation with probability 1/2 to 1/8. Nobody without the key can make one (it is
+//! a Schnorr forgery otherwise), so it never admits a card its key holder could not
+//! have presented honestly; refusing it would need a scalar multiplication by `l` per
+//! item, about as much work as the batch saves. See `ARCHITECTURE.md`.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+
+use crate::credential::{UnverifiedCredential, VerifiedCredential};
+use crate::error::Denial;
+use crate::model::{KeyId, UnixTime};
+use crate::verify::{Verifier, check_claims};
+use crate::wire;
+
+/// Most signatures checked in one ed25519-dalek batch. A batch that fails is re-checked
+/// one by one, so a forged credential in an audit costs at most this many single
+/// verifications (about 40 ms). Per signature, a batch of 1,024 costs about 13% less
+/// than four of 256 and little more than a larger one (see `BENCHMARKS.md`).
+pub const MAX_BATCH_CHUNK: usize = 1024;
+
+/// The order `l` of the Ed25519 base point, little-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// The field prime `p = 2^255 - 19`, little-endian.
+const FIELD_PRIME: [u8; 32] = [
+    0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+];
+
+/// The canonical `y` coordinates (sign bit cleared) of the eight points of small order:
+/// 1 (the identity), `p - 1` (order 2), 0 (the two points of order 4) and the two `y`
+/// values of the four points of order 8. The same list as libsodium's
+/// `ge25519_has_small_order`; a unit test derives it independently.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+];
+
+/// `a < b` for little-endian 256-bit numbers.
+fn less_than(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    for (x, y) in a.iter().rev().zip(b.iter().rev()) {
+        if x != y {
+            return x < y;
+        }
+    }
+    false
+}
+
+/// Whether `R` (the first half of a signature) is a canonical encoding of a point that
+/// is not of small order, as far as the bytes tell. A `y` that is not on the curve is
+/// left to the equation, which refuses it in both modes.
+fn r_is_acceptable(r: &[u8; 32]) -> bool {
+    let mut y = *r;
+    y[31] &= 0x7f;
+    less_than(&y, &FIELD_PRIME) && !SMALL_ORDER_Y.contains(&y)
+}
+
+/// The signature half of [`passes_strict_prechecks`]: `S < l`, and `R` a canonical
+/// encoding of a point not of small order. For a key whose weakness was just checked
+/// (a card key out of `keys::check_card_key`).
+pub(crate) fn signature_is_canonical(signature: &Signature) -> bool {
+    less_than(signature.s_bytes(), &GROUP_ORDER) && r_is_acceptable(signature.r_bytes())
+}
+
+/// Whether a signature under `key` may join a batch: everything `verify_strict`
+/// refuses before its equation (weak key, small-order `R`, non-canonical `S`) and what
+/// its byte comparison refuses (non-canonical `R`). An item that fails is denied
+/// without a batch; one that passes gets the same answer from the batch as from
+/// `verify_strict` (see the module docs for the one exception).
+pub(crate) fn passes_strict_prechecks(key: &VerifyingKey, signature: &Signature) -> bool {
+    !key.is_weak() && signature_is_canonical(signature)
+}
+
+/// Checks every (message, signature, key) triple in one batch. Only items that passed
+/// [`passes_strict_prechecks`] may be given. `true` only if every signature is good.
+pub(crate) fn batch_ok(
+    messages: &[&[u8]],
+    signatures: &[Signature],
+    keys: &[VerifyingKey],
+) -> bool {
+    ed25519_dalek::verify_batch(messages, signatures, keys).is_ok()
+}
+
+/// A credential that reached its signature check.
+struct Pending<'a> {
+    index: usize,
+    cred: UnverifiedCredential<'a>,
+    key: VerifyingKey,
+    message: Vec<u8>,
+    signature: Signature,
+}
+
+impl Verifier {
+    /// Verifies many credentials at time `now`, as an audit does: one answer per
+    /// credential, in order, each the answer [`Verifier::verify`] gives for it. All are
+    /// checked against one snapshot of the trust store and lists. Signatures are checked
+    /// in batches of at most [`MAX_BATCH_CHUNK`]; a batch that fails is re-checked one
+    /// by one to name each bad credential.
+    #[must_use]
+    pub fn verify_batch(
+        &self,
+        credentials: &[&[u8]],
+        now: UnixTime,
+    ) -> Vec<Result<VerifiedCredential, Denial>> {
+        let snapshot = self.snapshot();
+        let options = self.options();
+        let mut results: Vec<Result<VerifiedCredential, Denial>> =
+            vec![Err(Denial::BadSignature); credentials.len()];
+        let mut pending = Vec::with_capacity(credentials.len());
+        // Each issuer key's weakness is checked once per batch (an audit has few keys;
+        // a check costs about 2% of a verification).
+        let mut weak: HashMap<KeyId, bool> = HashMap::new();
+        for (index, bytes) in credentials.iter().enumerate() {
+            let staged = UnverifiedCredential::from_bytes(bytes)
+                .map_err(Denial::from)
+                .and_then(|cred| {
+                    let claims = cred.unverified_claims();
+                    let key = *snapshot.usable_key(claims, now, &options)?.verifying_key();
+                    let signature = Signature::from_bytes(&cred.parsed.signature);
+                    let key_is_weak = *weak.entry(claims.key_id).or_insert_with(|| key.is_weak());
+                    if key_is_weak || !signature_is_canonical(&signature) {
+                        return Err(Denial::BadSignature);
+                    }
+                    let message = wire::signed_message(wire::CREDENTIAL_DOMAIN, cred.parsed.body);
+                    Ok(Pending {
+                        index,
+                        cred,
+                        key,
+                        message,
+                        signature,
+                    })
+                });
+            match staged {
+                Ok(p) => pending.push(p),
+                Err(denial) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Err(denial);
+                    }
+                }
+            }
+        }
+        let mut good = Vec::with_capacity(pending.len());
+        for chunk in pending.chunks(MAX_BATCH_CHUNK) {
+            let messages: Vec<&[u8]> = chunk.iter().map(|p| p.message.as_slice()).collect();
+            let signatures: Vec<Signature> = chunk.iter().map(|p| p.signature).collect();
+            let keys: Vec<VerifyingKey> = chunk.iter().map(|p| p.key).collect();
+            if batch_ok(&messages, &signatures, &keys) {
+                good.extend(std::iter::repeat_n(true, chunk.len()));
+            } else {
+                good.extend(
+                    chunk
+                        .iter()
+                        .map(|p| p.key.verify_strict(&p.message, &p.signature).is_ok()),
+                );
+            }
+        }
+        for (p, signature_good) in pending.into_iter().zip(good) {
+            let answer = if signature_good {
+                let claims = p.cred.parsed.claims;
+                snapshot
+                    .usable_key(&claims, now, &options)
+                    .and_then(|key| check_claims(&snapshot, key, &claims, now, &options))
+                    .map(|()| VerifiedCredential::new(claims))
+            } else {
+                Err(Denial::BadSignature)
+            };
+            if let Some(slot) = results.get_mut(p.index) {
+                *slot = answer;
+            }
+        }
+        results
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+    use curve25519_dalek::scalar::Scalar;
+    use std::collections::BTreeSet;
+
+    /// The torsion subgroup, found without trusting the table above: `l * Q` for a
+    /// point `Q` with a torsion component of order 8, and its multiples.
+    fn torsion_points() -> Vec<EdwardsPoint> {
+        for seed in 0u8..=255 {
+            let mut bytes = [seed; 32];
+            bytes[31] &= 0x7f;
+            let Some(q) = CompressedEdwardsY(bytes).decompress() else {
+                continue;
+            };
+            // (l - 1) * Q + Q = l * Q, computed on the integer l - 1.
+            let t = q * (-Scalar::ONE) + q;
+            let points: Vec<EdwardsPoint> = (0u64..8).map(|k| t * Scalar::from(k)).collect();
+            let distinct: BTreeSet<[u8; 32]> = points.iter().map(|p| p.compress().0).collect();
+            if distinct.len() == 8 {
+                return points;
+            }
+        }
+        unreachable!("some small seed gives a point with an order-8 component")
+    }
+
+    #[test]
+    fn small_order_table_is_exactly_the_torsion_subgroup() {
+        let torsion = torsion_points();
+        let ys: BTreeSet<[u8; 32]> = torsion
+            .iter()
+            .map(|p| {
+                assert!(p.is_small_order());
+                let mut y = p.compress().0;
+                y[31] &= 0x7f;
+                y
+            })
+            .collect();
+        let table: BTreeSet<[u8; 32]> = SMALL_ORDER_Y.iter().copied().collect();
+        assert_eq!(ys, table);
+        for y in SMALL_ORDER_Y {
+            for sign in [0u8, 0x80] {
+                let mut r = y;
+                r[31] |= sign;
+                assert!(!r_is_acceptable(&r));
+                if let Some(p) = CompressedEdwardsY(r).decompress() {
+                    assert!(p.is_small_order());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn prechecks_match_verify_strict_on_r_and_s() {
+        use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
+        // Ordinary points pass.
+        for k in 1u64..200 {
+            let r = (B * Scalar::from(k)).compress().0;
+            assert!(r_is_acceptable(&r), "k = {k}");
+        }
+        // Every non-canonical y (y + p for y < 19) is refused, with either sign.
+        for y in 0u8..19 {
+            let mut r = FIELD_PRIME;
+            r[0] = r[0].wrapping_add(y);
+            assert!(!r_is_acceptable(&r));
+            r[31] |= 0x80;
+            assert!(!r_is_acceptable(&r));
+        }
+        // S: l - 1 is canonical, l and l + 1 and 2^255 - 1 are not.
+        let mut l_minus_1 = GROUP_ORDER;
+        l_minus_1[0] -= 1;
+        assert!(less_than(&l_minus_1, &GROUP_ORDER));
+        assert!(!less_than(&GROUP_ORDER, &GROUP_ORDER));
+        let mut l_plus_1 = GROUP_ORDER;
+        l_plus_1[0] += 1;
+        assert!(!less_than(&l_plus_1, &GROUP_ORDER));
+        assert!(!less_than(&[0xff; 32], &GROUP_ORDER));
+        assert_eq!(
+            Option::<Scalar>::from(Scalar::from_canonical_bytes(l_minus_1)).is_some(),
+            less_than(&l_minus_1, &GROUP_ORDER)
+        );
+        assert!(Option::<Scalar>::from(Scalar::from_canonical_bytes(GROUP_ORDER)).is_none());
+    }
+
+    #[test]
+    fn a_weak_key_never_joins_a_batch() {
+        // The identity as a public key, and the "signature" (R = identity, S = 0) that
+        // satisfies the cofactorless equation for every message under it.
+        let identity = CompressedEdwardsY([
+            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            0, 0, 0,
+        ]);
+        let weak = VerifyingKey::from_bytes(identity.as_bytes()).unwrap();
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(identity.as_bytes());
+        let sig = Signature::from_bytes(&sig);
+        let msg: &[u8] = b"anything at all";
+        assert!(
+            batch_ok(&[msg], &[sig], &[weak]),
+            "the bare batch accepts it: this is why the pre-check exists"
+        );
+        assert!(weak.verify_strict(msg, &sig).is_err());
+        assert!(!passes_strict_prechecks(&weak, &sig));
+    }
+}
