@@ -692,3 +692,43 @@ fn claims_probe() -> impl Strategy<Value = Claims> {
         supersedes: None,
     })
 }
+
+/// A controller whose only door is `door`, to issue challenges.
+fn challenge_controller(door: &DoorId, ttl: u64) -> DoorController {
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    DoorController::new(
+        std::sync::Arc::new(verifier),
+        vec![
+            DoorPolicy::new(door.clone())
+                .require_holder_binding()
+                .with_challenge_ttl(ttl),
+        ],
+    )
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(config(CASES_CHEAP))]
+
+    /// Challenges round-trip through their bytes, with every field kept.
+    #[test]
+    fn challenges_round_trip(
+        door in "[a-z0-9-]{1,32}",
+        ttl in 1u64..=MAX_CHALLENGE_TTL_SECS,
+        now in 0u64..u64::MAX / 2,
+        seed in any::<u64>(),
+    ) {
+        let door = DoorId::new(door).unwrap();
+        let controller = challenge_controller(&door, ttl);
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+        let challenge = controller.challenge(&door, UnixTime(now), &mut rng).unwrap();
+        let bytes = challenge.to_bytes();
+        prop_assert!(bytes.len() <= MAX_CHALLENGE_BYTES);
+        let decoded = Challenge::from_bytes(&bytes).unwrap();
+        prop_assert_eq!(decoded.door(), &door);
+        prop_assert_eq!(decoded.nonce(), challenge.nonce());
+        prop_assert_eq!(decoded.issued_at(), UnixTime(now));
+        prop_assert_eq!(decoded.expires_at(), challenge.expires_at());
+        prop_assert_eq!(decoded.to_bytes(), bytes);
+    }
+}

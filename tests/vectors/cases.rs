@@ -743,6 +743,82 @@ pub fn delta_cases() -> Vec<DeltaCase> {
 // ---------------------------------------------------------------------------
 // All vectors
 // ---------------------------------------------------------------------------
+// Holder binding: a door's challenge and a card's response
+// ---------------------------------------------------------------------------
+
+/// A challenge from door `custody` at `T0` (nonce `derive_secret("nonce", 1)`, lifetime
+/// 30 s), answered by the card of `credential-full` presenting that credential.
+pub struct ChallengeBuilt {
+    pub challenge: Vec<u8>,
+    pub response: Vec<u8>,
+    pub credential: Vec<u8>,
+    pub nonce: [u8; 32],
+}
+
+pub const CHALLENGE_DOOR: &str = "custody";
+pub const CHALLENGE_TTL: u64 = 30;
+
+/// A door controller trusting the vector issuer, holding `list-empty`, with one door
+/// requiring holder binding; and the challenge it issues at `T0` with the pinned nonce.
+pub fn challenge_door() -> (DoorController, Challenge, [u8; 32]) {
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_key(ISSUER.key().public().clone()).unwrap();
+    let (_, empty) = list_cases()
+        .into_iter()
+        .find(|c| c.name == "list-empty")
+        .unwrap()
+        .build();
+    verifier.install_list(&empty.list, UnixTime(T0)).unwrap();
+    let door = DoorId::new(CHALLENGE_DOOR).unwrap();
+    let controller = DoorController::new(
+        std::sync::Arc::new(verifier),
+        vec![
+            DoorPolicy::new(door.clone())
+                .require_holder_binding()
+                .with_challenge_ttl(CHALLENGE_TTL),
+        ],
+    )
+    .unwrap();
+    let nonce = derive_secret("nonce", 1);
+    let challenge = controller
+        .challenge(&door, UnixTime(T0), &mut Replay::new(&nonce))
+        .unwrap();
+    (controller, challenge, nonce)
+}
+
+pub fn challenge_built() -> ChallengeBuilt {
+    let case = credential_cases()
+        .into_iter()
+        .find(|c| c.name == "credential-full")
+        .unwrap();
+    let credential = case.build().bytes().to_vec();
+    let (_, challenge, nonce) = challenge_door();
+    let response = case.card_key().unwrap().respond(&challenge, &credential);
+    ChallengeBuilt {
+        challenge: challenge.to_bytes(),
+        response,
+        credential,
+        nonce,
+    }
+}
+
+fn challenge_json(b: &ChallengeBuilt) -> Value {
+    json!({
+        "object": "challenge_and_response",
+        "name": "challenge-response",
+        "description": "Door `custody` challenges at T0 with a pinned nonce; the card of credential-full answers, presenting that credential.",
+        "door": CHALLENGE_DOOR,
+        "nonce": hex(&b.nonce),
+        "issued_at": T0,
+        "expires_at": T0 + CHALLENGE_TTL,
+        "credential": "credential-full",
+        "card_secret_key": hex(&derive_secret("card", 1)),
+        "challenge_hex": hex(&b.challenge),
+        "response_hex": hex(&b.response),
+    })
+}
+
+// ---------------------------------------------------------------------------
 
 /// One vector file: its name (file stem), its JSON, and the bytes for a fuzz seed.
 pub struct Built {
@@ -789,6 +865,12 @@ pub fn all() -> Vec<Built> {
             seeds: vec![("delta", built.delta.clone()), ("list", built.list.clone())],
         });
     }
+    let built = challenge_built();
+    out.push(Built {
+        name: "challenge-response",
+        json: challenge_json(&built),
+        seeds: Vec::new(),
+    });
     out
 }
 
