@@ -449,11 +449,19 @@ pub(crate) fn check_text(field: Field, text: &str, max: usize) -> Result<(), Fie
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |nibble: u8| {
+        char::from(
+            DIGITS
+                .get(usize::from(nibble & 0x0f))
+                .copied()
+                .unwrap_or(b'0'),
+        )
+    };
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{b:02x}");
+        out.push(digit(b >> 4));
+        out.push(digit(*b));
     }
     out
 }

@@ -106,7 +106,9 @@ pub enum JobKind {
     Reissue {
         /// What was compromised.
         incident: crate::reissue::Incident,
-        /// The affected serials, fixed when the incident was declared.
+        /// The affected serials, fixed when the incident was declared (serialised as
+        /// one base64 string of the concatenated serials: 47,000 of them are 1 MB).
+        #[serde(with = "serials_base64")]
         affected: Vec<Serial>,
         /// The batch replacements go into.
         batch: PrintBatchId,
@@ -369,4 +371,33 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError::Conflict`] if it would break an invariant; nothing is written.
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError>;
+}
+
+/// Serde for a long list of serials: one base64 string of their concatenated bytes.
+mod serials_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    use crate::model::Serial;
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        serials: &[Serial],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = serials.iter().flat_map(|x| x.0).collect();
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<Serial>, D::Error> {
+        use serde::de::Error as _;
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        let bytes = STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)?;
+        let (chunks, rest) = bytes.as_chunks::<16>();
+        if !rest.is_empty() {
+            return Err(D::Error::custom("serials are 16 bytes each"));
+        }
+        Ok(chunks.iter().map(|c| Serial(*c)).collect())
+    }
 }
