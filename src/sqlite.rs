@@ -253,6 +253,27 @@ type RawRow = (
     Vec<u8>,
 );
 
+/// A stored status code.
+fn status_of(code: i64) -> Option<Status> {
+    match code {
+        0 => Some(Status::Valid),
+        1 => Some(Status::Suspended),
+        2 => Some(Status::Revoked),
+        _ => None,
+    }
+}
+
+/// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
+fn reason_of(reason: Option<i64>, at: Option<i64>) -> Option<Option<(RevocationReason, UnixTime)>> {
+    match (reason, at) {
+        (Some(r), Some(at)) => Some(Some((
+            *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
+            UnixTime(u64::try_from(at).ok()?),
+        ))),
+        _ => Some(None),
+    }
+}
+
 fn serial_of(bytes: &[u8]) -> Option<Serial> {
     Some(Serial(bytes.try_into().ok()?))
 }
@@ -272,19 +293,8 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
         superseded_by,
         bytes,
     ) = row;
-    let status = match status {
-        0 => Status::Valid,
-        1 => Status::Suspended,
-        2 => Status::Revoked,
-        _ => return None,
-    };
-    let status_reason = match (reason, status_at) {
-        (Some(r), Some(at)) => Some((
-            *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
-            UnixTime(u64::try_from(at).ok()?),
-        )),
-        _ => None,
-    };
+    let status = status_of(status)?;
+    let status_reason = reason_of(reason, status_at)?;
     Some(CredentialRecord {
         serial: serial_of(&serial)?,
         pay_number,
@@ -352,99 +362,97 @@ impl Store for SqliteStore {
     }
 
     fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, supplier, created_at FROM print_batches ORDER BY id")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.query_all(
+            "SELECT id, supplier, created_at FROM print_batches ORDER BY id",
+            [],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
                 ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(id, supplier, at)| {
+                Some(PrintBatch {
+                    id: PrintBatchId(u32::try_from(id).ok()?),
+                    supplier,
+                    created_at: UnixTime(u64::try_from(at).ok()?),
+                })
             })
-            .map_err(|e| self.fail(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, supplier, at) = row.map_err(|e| self.fail(e))?;
-            out.push(PrintBatch {
-                id: PrintBatchId(u32::try_from(id).map_err(|_| corrupt(&self.path))?),
-                supplier,
-                created_at: UnixTime(u64::try_from(at).map_err(|_| corrupt(&self.path))?),
-            });
-        }
-        Ok(out)
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.path))
     }
 
     fn credentials(
         &self,
         filter: &CredentialFilter,
     ) -> Result<Vec<CredentialRecord>, RegistryError> {
+        // Rows come in insertion order (rowid), so that bulk work touching them in that
+        // order dirties neighbouring pages rather than random ones.
         let base = format!(
             "SELECT {READ_COLUMNS} FROM credentials c LEFT JOIN credentials r ON r.supersedes = c.serial"
         );
-        // Rows come in insertion order (rowid), so that bulk work touching them in that
-        // order dirties neighbouring pages rather than random ones.
-        let mut raw = Vec::new();
-        let mut run = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> Result<(), RegistryError> {
-            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
-            let rows = stmt.query_map(p, raw_row).map_err(|e| self.fail(e))?;
-            for row in rows {
-                raw.push(row.map_err(|e| self.fail(e))?);
+        let each = |sql: String,
+                    keys: Vec<Box<dyn rusqlite::ToSql + '_>>|
+         -> Result<Vec<RawRow>, RegistryError> {
+            let mut raw = Vec::new();
+            for key in keys {
+                raw.extend(self.query_all(&sql, [key], raw_row)?);
             }
-            Ok(())
+            Ok(raw)
         };
-        match filter {
-            CredentialFilter::All => run(&format!("{base} ORDER BY c.rowid"), &[])?,
-            CredentialFilter::PrintBatches(batches) => {
-                let sql = format!("{base} WHERE c.print_batch = ?1 ORDER BY c.rowid");
-                for b in batches {
-                    run(&sql, &[&i64::from(b.0)])?;
-                }
+        let raw = match filter {
+            CredentialFilter::All => {
+                self.query_all(&format!("{base} ORDER BY c.rowid"), [], raw_row)?
             }
-            CredentialFilter::IssuerKey(key) => run(
-                &format!("{base} WHERE c.key_id = ?1 ORDER BY c.rowid"),
-                &[&key.0.as_slice()],
+            CredentialFilter::PrintBatches(batches) => each(
+                format!("{base} WHERE c.print_batch = ?1 ORDER BY c.rowid"),
+                batches
+                    .iter()
+                    .map(|b| Box::new(i64::from(b.0)) as Box<dyn rusqlite::ToSql>)
+                    .collect(),
             )?,
-            CredentialFilter::Serials(serials) => {
-                let sql = format!("{base} WHERE c.serial = ?1");
-                for s in serials {
-                    run(&sql, &[&s.0.as_slice()])?;
-                }
-            }
-            CredentialFilter::PayNumbers(numbers) => {
-                let sql = format!("{base} WHERE c.pay_number = ?1 ORDER BY c.rowid");
-                for n in numbers {
-                    run(&sql, &[n])?;
-                }
-            }
-        }
+            CredentialFilter::IssuerKey(key) => self.query_all(
+                &format!("{base} WHERE c.key_id = ?1 ORDER BY c.rowid"),
+                [key.0.as_slice()],
+                raw_row,
+            )?,
+            CredentialFilter::Serials(serials) => each(
+                format!("{base} WHERE c.serial = ?1"),
+                serials
+                    .iter()
+                    .map(|s| Box::new(s.0.as_slice()) as Box<dyn rusqlite::ToSql>)
+                    .collect(),
+            )?,
+            CredentialFilter::PayNumbers(numbers) => each(
+                format!("{base} WHERE c.pay_number = ?1 ORDER BY c.rowid"),
+                numbers
+                    .iter()
+                    .map(|n| Box::new(n.as_str()) as Box<dyn rusqlite::ToSql>)
+                    .collect(),
+            )?,
+        };
         let mut out = raw
             .into_iter()
             .map(record_of)
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| corrupt(&self.path))?;
-        out.sort_by_key(|r| r.serial);
-        out.dedup_by_key(|r| r.serial);
+        // A filter may name one credential twice (a serial listed twice): keep the first.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|r| seen.insert(r.serial));
         Ok(out)
     }
 
     fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT status_index FROM credentials")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, i64>(0))
-            .map_err(|e| self.fail(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                u32::try_from(row.map_err(|e| self.fail(e))?).map_err(|_| corrupt(&self.path))?,
-            );
-        }
-        Ok(out)
+        let rows = self.query_all("SELECT status_index FROM credentials", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        rows.into_iter()
+            .map(|i| u32::try_from(i).ok())
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.path))
     }
 
     fn status_state(&self) -> Result<StatusState, RegistryError> {
@@ -456,55 +464,37 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(|e| self.fail(e))?;
-        let mut entries = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT status_index, status, reason, status_at FROM credentials WHERE status != 0",
-            )
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.query_all(
+            "SELECT status_index, status, reason, status_at FROM credentials WHERE status != 0",
+            [],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, Option<i64>>(2)?,
                     r.get::<_, Option<i64>>(3)?,
                 ))
+            },
+        )?;
+        let entries = rows
+            .into_iter()
+            .map(|(index, status, reason, at)| {
+                Some((
+                    u32::try_from(index).ok()?,
+                    status_of(status)?,
+                    reason_of(reason, at)?,
+                ))
             })
-            .map_err(|e| self.fail(e))?;
-        for row in rows {
-            let (index, status, reason, at) = row.map_err(|e| self.fail(e))?;
-            let parsed = (|| {
-                let status = match status {
-                    1 => Status::Suspended,
-                    2 => Status::Revoked,
-                    _ => return None,
-                };
-                let reason = match (reason, at) {
-                    (Some(r), Some(at)) => Some((
-                        *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
-                        UnixTime(u64::try_from(at).ok()?),
-                    )),
-                    _ => None,
-                };
-                Some((u32::try_from(index).ok()?, status, reason))
-            })();
-            entries.push(parsed.ok_or_else(|| corrupt(&self.path))?);
-        }
-        let mut scopes = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT entry FROM scopes ORDER BY id")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.fail(e))?;
-        for row in rows {
-            let text = row.map_err(|e| self.fail(e))?;
-            scopes
-                .push(serde_json::from_str::<ScopeEntry>(&text).map_err(|_| corrupt(&self.path))?);
-        }
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| corrupt(&self.path))?;
+        let scopes = self
+            .query_all("SELECT entry FROM scopes ORDER BY id", [], |r| {
+                r.get::<_, String>(0)
+            })?
+            .iter()
+            .map(|text| serde_json::from_str::<ScopeEntry>(text).ok())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| corrupt(&self.path))?;
         Ok(StatusState {
             sequence: u64::try_from(sequence).map_err(|_| corrupt(&self.path))?,
             entries,
@@ -521,24 +511,20 @@ impl Store for SqliteStore {
     }
 
     fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, kind, started_at, finished_at FROM jobs ORDER BY id")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.query_all(
+            "SELECT id, kind, started_at, finished_at FROM jobs ORDER BY id",
+            [],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)?,
                     r.get::<_, Option<i64>>(3)?,
                 ))
-            })
-            .map_err(|e| self.fail(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, kind, started, finished) = row.map_err(|e| self.fail(e))?;
-            let parsed = (|| {
+            },
+        )?;
+        rows.into_iter()
+            .map(|(id, kind, started, finished)| {
                 Some(JobRecord {
                     id: u64::try_from(id).ok()?,
                     kind: serde_json::from_str::<JobKind>(&kind).ok()?,
@@ -548,10 +534,9 @@ impl Store for SqliteStore {
                         None => None,
                     },
                 })
-            })();
-            out.push(parsed.ok_or_else(|| corrupt(&self.path))?);
-        }
-        Ok(out)
+            })
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.path))
     }
 
     fn audit_head(&self) -> Result<AuditHead, RegistryError> {
@@ -559,12 +544,10 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, at, event, prev_hash, hash FROM audit ORDER BY seq")
-            .map_err(|e| self.fail(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        let rows = self.query_all(
+            "SELECT seq, at, event, prev_hash, hash FROM audit ORDER BY seq",
+            [],
+            |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
@@ -572,22 +555,20 @@ impl Store for SqliteStore {
                     r.get::<_, Vec<u8>>(3)?,
                     r.get::<_, Vec<u8>>(4)?,
                 ))
-            })
-            .map_err(|e| self.fail(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, at, event_json, prev, hash) = row.map_err(|e| self.fail(e))?;
-            // An unreadable number or hash becomes a value the chain check rejects,
-            // so that the broken entry is named rather than the whole file refused.
-            out.push(AuditRecord {
+            },
+        )?;
+        // An unreadable number or hash becomes a value the chain check rejects, so that
+        // the broken entry is named rather than the whole file refused.
+        Ok(rows
+            .into_iter()
+            .map(|(seq, at, event_json, prev, hash)| AuditRecord {
                 seq: u64::try_from(seq).unwrap_or(0),
                 at: UnixTime(u64::try_from(at).unwrap_or(0)),
                 event_json,
                 prev_hash: prev.as_slice().try_into().unwrap_or([0xff; 32]),
                 hash: hash.as_slice().try_into().unwrap_or([0xff; 32]),
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
@@ -600,6 +581,18 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Runs `sql` and maps every row.
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let rows = stmt.query_map(params, map).map_err(|e| self.fail(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.fail(e))
+    }
+
     fn publication_where(
         &self,
         clause: &str,
