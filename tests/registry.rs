@@ -779,7 +779,7 @@ fn the_print_manifest_holds_only_printed_fields() {
                 "vetting leaked"
             );
             assert!(
-                !text.contains(&credential_text(&r.bytes)[..40]),
+                !text.contains(&hex_of(&r.bytes)[..40]),
                 "credential bytes leaked"
             );
         }
@@ -787,7 +787,7 @@ fn the_print_manifest_holds_only_printed_fields() {
     }
 }
 
-fn credential_text(bytes: &[u8]) -> String {
+fn hex_of(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");

@@ -11,38 +11,21 @@ pub fn paired_ratio(
     name: &str,
     rounds: usize,
     per_round: usize,
-    mut floor: impl FnMut(),
+    floor: impl FnMut(),
     mut figure: impl FnMut(),
 ) -> f64 {
-    let mut ratios = Vec::with_capacity(rounds);
-    let (mut floor_total, mut figure_total) = (0f64, 0f64);
-    for _ in 0..rounds {
-        let t = Instant::now();
-        for _ in 0..per_round {
-            floor();
-        }
-        let f = t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        for _ in 0..per_round {
-            figure();
-        }
-        let g = t.elapsed().as_secs_f64();
-        ratios.push(g / f);
-        floor_total += f;
-        figure_total += g;
-    }
-    ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
-    let n = (rounds * per_round) as f64;
-    println!(
-        "paired: {name}: {median:.3}x the floor (median of {rounds} rounds; figure {:.2} us, floor {:.2} us per op)",
-        figure_total / n * 1e6,
-        floor_total / n * 1e6
-    );
-    median
+    paired_ratio_with_setup(
+        name,
+        rounds,
+        per_round,
+        floor,
+        |n| vec![(); n],
+        |()| figure(),
+    )
 }
 
-/// Rounds whose inputs [`paired_ratio_with_setup`] prepares at once: setting up (a
+/// Rounds whose inputs [`paired_ratio_with_setup`] prepares at once (for
+/// [`paired_ratio`] the inputs are zero-sized and setting up costs nothing): setting up (a
 /// card signing its answer) disturbs the caches, so it runs once every so many rounds
 /// and the median leaves the disturbed round out.
 const SETUP_ROUNDS: usize = 20;
@@ -51,7 +34,6 @@ const SETUP_ROUNDS: usize = 20;
 /// fresh challenge and the card's signed answer, which are not the door's work):
 /// `setup(n)` runs untimed, before the floor of every [`SETUP_ROUNDS`]th round, and
 /// returns `n` inputs; `figure` takes one per call. Same alternation, same median.
-#[allow(dead_code, reason = "used by some benches only")]
 pub fn paired_ratio_with_setup<S>(
     name: &str,
     rounds: usize,
