@@ -49,7 +49,27 @@ fn prepared(n: u32, rng: &mut StdRng) -> (tempfile::TempDir, Registry<SqliteStor
     .unwrap();
     let capacity = MIN_LIST_CAPACITY.max((n * 4).next_power_of_two());
     let store = SqliteStore::open(dir.path().join("r.sqlite")).unwrap();
-    let mut reg = Registry::create(store, &key, capacity, NOW, NOW.plus(3600)).unwrap();
+    let root = RootKey::generate(
+        key.issuer().clone(),
+        Validity::new(NOW.minus(3600), NOW.plus(20 * 365 * 86_400)).unwrap(),
+        rng,
+    )
+    .unwrap();
+    let mut draft = KeySetDraft::first(root.public(), NOW);
+    draft
+        .certify(key.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    let key_set = root.sign_key_set(&draft);
+    let mut reg = Registry::create(
+        store,
+        root.public(),
+        &key_set,
+        &key,
+        capacity,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
     reg.issue_roster(
         &key,
         "northgate-print",

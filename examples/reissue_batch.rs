@@ -97,13 +97,18 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// The issuer key, kept beside the registry so a resumed run signs with the same key.
-fn issuer_key(
+/// 32 secret bytes that zeroize themselves.
+type Secret = zeroize::Zeroizing<[u8; 32]>;
+
+/// Reads a secret key file (`hex not_before not_after`), or with `create` makes one.
+/// Without `create` a missing file is an error: a registry never signs with a key it
+/// has not certified, and a fresh key would be such a key.
+fn key_file(
     path: &Path,
     rng: &mut StdRng,
-    now: UnixTime,
-) -> Result<IssuerKey, Box<dyn std::error::Error>> {
-    let issuer = IssuerId::new(ISSUER)?;
-    let window = Validity::new(now.minus(YEAR), now.plus(10 * YEAR))?;
+    window: Validity,
+    create: bool,
+) -> Result<(Secret, Validity), Box<dyn std::error::Error>> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let mut parts = text.split_whitespace();
         let secret = parts.next().ok_or("empty key file")?;
@@ -113,17 +118,21 @@ fn issuer_key(
         for (i, b) in bytes.iter_mut().enumerate() {
             *b = u8::from_str_radix(secret.get(2 * i..2 * i + 2).ok_or("bad key file")?, 16)?;
         }
-        return Ok(IssuerKey::from_secret_bytes(
-            issuer,
-            Validity::new(UnixTime(nb), UnixTime(na))?,
-            &bytes,
-        )?);
+        return Ok((bytes, Validity::new(UnixTime(nb), UnixTime(na))?));
     }
-    let key = IssuerKey::generate(issuer, window, rng)?;
-    let secret = key.to_secret_bytes();
+    if !create {
+        return Err(format!(
+            "{} is missing: this registry signs only with the keys its root certified. \
+             Restore the key file, or certify a new key under the root.",
+            path.display()
+        )
+        .into());
+    }
+    let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+    rand::Rng::fill_bytes(rng, secret.as_mut_slice());
     let hex: zeroize::Zeroizing<String> =
         zeroize::Zeroizing::new(secret.iter().map(|b| format!("{b:02x}")).collect());
-    let tmp = path.with_extension("issuer-key.tmp");
+    let tmp = path.with_extension("key.tmp");
     {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
@@ -141,7 +150,7 @@ fn issuer_key(
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
-    Ok(key)
+    Ok((secret, window))
 }
 
 /// A synthetic roster with the mix of a large force: about 60% sworn officers, the
@@ -275,10 +284,38 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut os_rng = StdRng::try_from_rng(&mut SysRng)?;
     let store = SqliteStore::open(&db)?;
     let fresh_store = store.meta()?.is_none();
-    let key = issuer_key(&key_path, &mut os_rng, start)?;
+    let issuer = IssuerId::new(ISSUER)?;
+    let (secret, window) = key_file(
+        &key_path,
+        &mut os_rng,
+        Validity::new(start.minus(YEAR), start.plus(10 * YEAR))?,
+        fresh_store,
+    )?;
+    let key = IssuerKey::from_secret_bytes(issuer.clone(), window, &secret)?;
     let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
     let mut registry = if fresh_store {
-        Registry::create(store, &key, capacity, start, start.plus(LIST_LIFETIME))?
+        // The root certifies the signing key once; a deployment keeps the root offline
+        // (an HSM, a laptop in a safe) and brings it out only to sign key sets.
+        let root_path = PathBuf::from(format!("{}.root-key", db.display()));
+        let (root_secret, root_window) = key_file(
+            &root_path,
+            &mut os_rng,
+            Validity::new(start.minus(YEAR), start.plus(20 * YEAR))?,
+            true,
+        )?;
+        let root = RootKey::from_secret_bytes(issuer, root_window, &root_secret)?;
+        let mut draft = KeySetDraft::first(root.public(), start);
+        draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
+        let key_set = root.sign_key_set(&draft);
+        Registry::create(
+            store,
+            root.public(),
+            &key_set,
+            &key,
+            capacity,
+            start,
+            start.plus(LIST_LIFETIME),
+        )?
     } else {
         Registry::open(store)?
     };

@@ -10,6 +10,7 @@
 
 use sha2::Digest as _;
 
+pub(crate) use crate::model::AuditHead;
 use crate::model::{KeyId, PrintBatchId, Serial, UnixTime};
 use crate::status::{RevocationReason, Scope};
 
@@ -27,22 +28,38 @@ pub enum AuditEvent {
         issuer: String,
         /// Status list capacity.
         capacity: u32,
+        /// The issuer's root key.
+        root_key_id: KeyId,
     },
-    /// An issuer key was put into service.
-    KeyAdded {
+    /// A root-signed key set was installed: the keys the registry may sign with.
+    KeySetInstalled {
+        /// Its sequence.
+        sequence: u64,
+        /// SHA-256 of the signed set, hex.
+        digest: String,
+    },
+    /// The root certified a signing key (or changed its usage or window): rotation.
+    KeyCertified {
         /// The key.
         key_id: KeyId,
+        /// What it may sign.
+        usage: crate::model::KeyUsage,
         /// Start of its window.
         not_before: UnixTime,
         /// End of its window.
         not_after: UnixTime,
     },
-    /// An issuer key was revoked.
+    /// The root revoked a signing key.
     KeyRevoked {
         /// The key.
         key_id: KeyId,
         /// Why.
         reason: RevocationReason,
+    },
+    /// The registry declared a signing key compromised: it signs nothing more here.
+    KeyCompromised {
+        /// The key.
+        key_id: KeyId,
     },
     /// A print batch was opened at a supplier.
     BatchCreated {
@@ -145,23 +162,6 @@ impl AuditRecord {
     }
 }
 
-/// The end of a verified chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AuditHead {
-    /// Number of entries.
-    pub entries: u64,
-    /// Hash of the last entry (zeros for an empty log).
-    pub hash: [u8; 32],
-}
-
-impl AuditHead {
-    /// The head of an empty log.
-    pub const EMPTY: Self = Self {
-        entries: 0,
-        hash: [0; 32],
-    };
-}
-
 /// What is wrong with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditProblem {
@@ -176,6 +176,10 @@ pub enum AuditProblem {
     HashMismatch,
     /// Its event text is not an event.
     Unreadable,
+    /// A signed list commits to this entry, and the log does not hold it (truncated).
+    Missing,
+    /// A signed list commits to this entry with another hash (rewritten).
+    CommitmentMismatch,
 }
 
 /// The first entry at which the chain breaks.
@@ -247,6 +251,44 @@ pub fn verify_chain<'a>(
             entries: record.seq,
             hash: record.hash,
         };
+    }
+    Ok(head)
+}
+
+/// Checks a whole log, as [`verify_chain`] does, and that it holds the head a signed
+/// list commits to (read with [`crate::list_state_digest`]): anyone holding a list can
+/// so detect a log rewritten or truncated after the list was signed.
+///
+/// # Errors
+/// [`AuditError`] naming the first broken entry, or the committed entry with
+/// [`AuditProblem::Missing`] or [`AuditProblem::CommitmentMismatch`].
+pub fn verify_chain_against(
+    records: &[AuditRecord],
+    committed: &[AuditHead],
+) -> Result<AuditHead, AuditError> {
+    let head = verify_chain(records)?;
+    for c in committed {
+        if c.entries == 0 {
+            continue;
+        }
+        let held = usize::try_from(c.entries - 1)
+            .ok()
+            .and_then(|i| records.get(i));
+        match held {
+            None => {
+                return Err(AuditError {
+                    seq: c.entries,
+                    problem: AuditProblem::Missing,
+                });
+            }
+            Some(r) if r.hash != c.hash => {
+                return Err(AuditError {
+                    seq: c.entries,
+                    problem: AuditProblem::CommitmentMismatch,
+                });
+            }
+            Some(_) => {}
+        }
     }
     Ok(head)
 }

@@ -160,7 +160,11 @@ impl Verifier {
                     if key_is_weak || !signature_is_canonical(&signature) {
                         return Err(Denial::BadSignature);
                     }
-                    let message = wire::signed_message(wire::CREDENTIAL_DOMAIN, cred.parsed.body);
+                    let message = wire::signed_message(
+                        wire::CREDENTIAL_DOMAIN,
+                        wire::FORMAT_VERSION,
+                        cred.parsed.body,
+                    );
                     Ok(Pending {
                         index,
                         cred,

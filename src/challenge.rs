@@ -104,7 +104,7 @@ impl CardKey {
     pub fn respond(&self, challenge: &Challenge, credential: &[u8]) -> Vec<u8> {
         let mut body = wire::challenge_body(&challenge.fields);
         body.extend_from_slice(&credential_digest(credential));
-        let signature = self.sign(wire::CHALLENGE_RESPONSE_DOMAIN, &body);
+        let signature = self.sign(wire::CHALLENGE_RESPONSE_DOMAIN, wire::FORMAT_VERSION, &body);
         wire::encode_response(&signature, &challenge.fields.door, &challenge.fields.nonce)
     }
 }

@@ -502,7 +502,11 @@ impl DoorController {
         let issuer_key = snapshot.usable_key(claims, now, options)?;
         let key = *issuer_key.verifying_key();
         let signature = Signature::from_bytes(&cred.parsed.signature);
-        let message = wire::signed_message(wire::CREDENTIAL_DOMAIN, cred.parsed.body);
+        let message = wire::signed_message(
+            wire::CREDENTIAL_DOMAIN,
+            wire::FORMAT_VERSION,
+            cred.parsed.body,
+        );
         let response_message = match &binding {
             Some(Ok(b)) => b.message(&digest),
             _ => Vec::new(),

@@ -49,6 +49,10 @@ pub enum WireObject {
     Challenge,
     /// A card's response to a challenge.
     ChallengeResponse,
+    /// An issuer's root public key as installed at a door.
+    RootAnchor,
+    /// A root-signed set of an issuer's signing keys.
+    KeySet,
 }
 
 impl std::fmt::Display for WireObject {
@@ -61,6 +65,8 @@ impl std::fmt::Display for WireObject {
             Self::TrustAnchor => "trust anchor",
             Self::Challenge => "challenge",
             Self::ChallengeResponse => "challenge response",
+            Self::RootAnchor => "root anchor",
+            Self::KeySet => "key set",
         })
     }
 }
@@ -174,6 +180,14 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// A key set naming more signing keys than allowed.
+    #[error("key set: {count} keys, more than {max}")]
+    TooManyKeys {
+        /// Keys found.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A delta whose end sequence does not follow its start.
     #[error("delta from {from} to {to} does not move forward")]
     DeltaNotForward {
@@ -256,6 +270,100 @@ pub enum TrustError {
         /// The id.
         key_id: KeyId,
     },
+    /// The key was revoked: revocation is permanent, so it cannot be trusted again.
+    #[error("key {key_id} was revoked and cannot be trusted again")]
+    Revoked {
+        /// The id.
+        key_id: KeyId,
+    },
+    /// A different root is already installed for this issuer.
+    #[error("another root key is already installed for issuer {issuer}")]
+    DuplicateRoot {
+        /// The issuer.
+        issuer: IssuerId,
+    },
+    /// The store would hold more keys, or remember more revocations, than allowed.
+    #[error("a trust store holds at most {max} keys and {max} revocations")]
+    TooManyKeys {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Why a verifier (or a registry) refused a key set. It keeps the keys it had.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeySetError {
+    /// The bytes are not a key set.
+    #[error("malformed: {0}")]
+    Malformed(#[from] DecodeError),
+    /// No root is installed for the key set's issuer.
+    #[error("no root key installed for issuer {issuer}")]
+    NoRoot {
+        /// The issuer.
+        issuer: IssuerId,
+    },
+    /// The key set names another root than the one installed.
+    #[error("key set is signed for root {found}, the installed root is {installed}")]
+    WrongRoot {
+        /// The root installed.
+        installed: KeyId,
+        /// The root the set names.
+        found: KeyId,
+    },
+    /// The root's signature does not verify.
+    #[error("bad root signature")]
+    BadSignature,
+    /// The root is outside its validity window.
+    #[error("root key {key_id} is valid from {not_before} to {not_after}, not at {now}")]
+    RootOutsideWindow {
+        /// The root.
+        key_id: KeyId,
+        /// Start of its window.
+        not_before: UnixTime,
+        /// End of its window.
+        not_after: UnixTime,
+        /// The time given.
+        now: UnixTime,
+    },
+    /// Signed in the future, beyond the clock skew.
+    #[error("issued at {issued_at}, after now ({now}) plus skew")]
+    NotYetValid {
+        /// When it claims to be signed.
+        issued_at: UnixTime,
+        /// The time given.
+        now: UnixTime,
+    },
+    /// Older than the key set held.
+    #[error("rollback refused: holding key set {held}, offered {offered}")]
+    Rollback {
+        /// Sequence held.
+        held: u64,
+        /// Sequence offered.
+        offered: u64,
+    },
+    /// A different key set with the sequence already held.
+    #[error("a different key set with sequence {sequence} is already held")]
+    Conflict {
+        /// The sequence.
+        sequence: u64,
+    },
+    /// The set names as usable a key that was revoked: revocation is permanent.
+    #[error("the key set lifts the revocation of key {key_id}")]
+    RevocationLifted {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// A key in the set is not acceptable (weak, torsion, not a point, or its id does
+    /// not match its bytes).
+    #[error("key {key_id} in the set is not an acceptable Ed25519 public key")]
+    BadKey {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// The keys conflict with what the store holds (an id already used by another key).
+    #[error(transparent)]
+    Trust(#[from] TrustError),
 }
 
 /// Why a verifier refused a credential: every denial names a reason an operator can act on.
@@ -300,6 +408,14 @@ pub enum Denial {
         not_after: UnixTime,
         /// The time that fell outside.
         at: UnixTime,
+    },
+    /// The key is certified for something else (lists, not credentials, or the reverse).
+    #[error("issuer key {key_id} is certified for {certified} only")]
+    WrongKeyUsage {
+        /// The key.
+        key_id: KeyId,
+        /// What it is certified for.
+        certified: crate::model::KeyUsage,
     },
     /// The signature does not verify (strict Ed25519).
     #[error("bad signature")]
@@ -475,6 +591,13 @@ pub enum ListError {
         /// Where the delta starts.
         from: u64,
     },
+    /// The delta was made from another list than the one held at its start sequence
+    /// (another branch): fetch a full list.
+    #[error("the delta from sequence {sequence} was made from another list than the one held")]
+    Branch {
+        /// The sequence it starts from.
+        sequence: u64,
+    },
     /// A delta arrived for an issuer whose list is not held: fetch a full list.
     #[error("no list held for issuer {issuer}; fetch a full list")]
     NoBaseList {
@@ -511,6 +634,7 @@ impl Denial {
             Self::IssuerMismatch { .. } => "issuer_mismatch",
             Self::KeyRevoked { .. } => "key_revoked",
             Self::KeyOutsideWindow { .. } => "key_outside_window",
+            Self::WrongKeyUsage { .. } => "wrong_key_usage",
             Self::BadSignature => "bad_signature",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::Expired { .. } => "expired",

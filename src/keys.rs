@@ -169,17 +169,17 @@ impl IssuerKey {
             supersedes: request.supersedes,
         };
         let body = wire::encode_claims(&claims);
-        let signature = self.sign(wire::CREDENTIAL_DOMAIN, &body);
+        let signature = self.sign(wire::CREDENTIAL_DOMAIN, wire::FORMAT_VERSION, &body);
         Ok(Credential::new(
-            wire::assemble_signed(&signature, &body),
+            wire::assemble_signed(wire::FORMAT_VERSION, &signature, &body),
             claims,
         ))
     }
 
     /// Signs `domain || version || body`.
-    pub(crate) fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
+    pub(crate) fn sign(&self, domain: &[u8], version: u8, body: &[u8]) -> [u8; 64] {
         self.signing
-            .sign(&wire::signed_message(domain, body))
+            .sign(&wire::signed_message(domain, version, body))
             .to_bytes()
     }
 }
@@ -332,9 +332,9 @@ impl CardKey {
     }
 
     /// Signs `domain || version || body` with the card key.
-    pub(crate) fn sign(&self, domain: &[u8], body: &[u8]) -> [u8; 64] {
+    pub(crate) fn sign(&self, domain: &[u8], version: u8, body: &[u8]) -> [u8; 64] {
         self.signing
-            .sign(&wire::signed_message(domain, body))
+            .sign(&wire::signed_message(domain, version, body))
             .to_bytes()
     }
 }

@@ -72,6 +72,7 @@ mod manifest;
 mod model;
 mod registry;
 mod reissue;
+mod root;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod status;
@@ -82,7 +83,9 @@ mod verify;
 mod vetting;
 mod wire;
 
-pub use audit::{AuditError, AuditEvent, AuditHead, AuditProblem, AuditRecord, seal, verify_chain};
+pub use audit::{
+    AuditError, AuditEvent, AuditProblem, AuditRecord, seal, verify_chain, verify_chain_against,
+};
 pub use batch::MAX_BATCH_CHUNK;
 pub use challenge::{Card, Challenge, MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
 pub use credential::{
@@ -93,31 +96,33 @@ pub use door::{
     MAX_CACHED_CREDENTIALS, MAX_CHALLENGE_TTL_SECS, MAX_DOOR_ID_LEN,
 };
 pub use error::{
-    CardError, DecodeError, Denial, DoorDenial, DoorError, FieldError, IssueError, ListError,
-    StatusError, TrustError, WireObject,
+    CardError, DecodeError, Denial, DoorDenial, DoorError, FieldError, IssueError, KeySetError,
+    ListError, StatusError, TrustError, WireObject,
 };
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use model::{
-    CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, Kind,
-    MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN, PhotoDigest,
-    PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
+    AuditHead, CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, KeyUsage,
+    Kind, MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN,
+    PhotoDigest, PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
 pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
 pub use reissue::{Declared, Incident, Plan, ReissueReport};
+pub use root::{KeyEntry, KeySet, KeySetDraft, RootKey, RootPublicKey};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 pub use status::{
     IssuerStatusList, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, Publication,
     RevocationList, RevocationReason, RevokedBy, Scope, ScopeEntry, Status, StatusAnswer,
+    list_state_digest,
 };
 pub use status_codec::CodecError;
 pub use store::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, NotARegistry,
-    PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION, StatusChange,
-    StatusEntry, StatusState, Store, WrongKey,
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
+    StatusChange, StatusEntry, StatusState, Store, WrongKey,
 };
-pub use trust::{TrustAnchor, TrustStore};
+pub use trust::{MAX_TRUSTED_KEYS, TrustAnchor, TrustStore};
 pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, Verifier,
     VerifyOptions,
@@ -127,7 +132,8 @@ pub use vetting::{
 };
 pub use wire::{
     CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, DELTA_DOMAIN,
-    FORMAT_VERSION, LIST_DOMAIN, MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES,
-    MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
-    MAX_TRUST_ANCHOR_BYTES,
+    FORMAT_VERSION, KEY_SET_DOMAIN, KEY_SET_FORMAT_VERSION, LIST_DOMAIN, LIST_FORMAT_VERSION,
+    MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,
+    MAX_KEY_SET_BYTES, MAX_KEY_SET_ENTRIES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
+    MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION,
 };

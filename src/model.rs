@@ -466,7 +466,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn parse_hex(text: &str, out: &mut [u8]) -> Option<()> {
+pub(crate) fn parse_hex(text: &str, out: &mut [u8]) -> Option<()> {
     let text = text.as_bytes();
     if text.len() != out.len() * 2 {
         return None;
@@ -478,4 +478,77 @@ fn parse_hex(text: &str, out: &mut [u8]) -> Option<()> {
         *byte = u8::try_from(hi * 16 + lo).ok()?;
     }
     Some(())
+}
+
+/// The head of an issuer's audit log: how many entries, and the last entry's hash.
+/// Every signed list commits to the head at which it was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct AuditHead {
+    /// Number of entries.
+    pub entries: u64,
+    /// Hash of the last entry (zeros for an empty log).
+    #[serde(with = "hex_bytes")]
+    pub hash: [u8; 32],
+}
+
+impl AuditHead {
+    /// The head of an empty log.
+    pub const EMPTY: Self = Self {
+        entries: 0,
+        hash: [0; 32],
+    };
+}
+
+/// Serde for a 32-byte digest as lowercase hex.
+mod hex_bytes {
+    pub(super) fn serialize<S: serde::Serializer>(
+        bytes: &[u8; 32],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::hex(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<[u8; 32], D::Error> {
+        use serde::de::Error as _;
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        let mut out = [0u8; 32];
+        super::parse_hex(&text, &mut out)
+            .ok_or_else(|| D::Error::custom("a digest is 64 hex digits"))?;
+        Ok(out)
+    }
+}
+
+/// What a root certifies a signing key to sign. A door refuses a credential signed by
+/// a key certified only for lists, and a list signed by a key certified only for
+/// credentials, so the two duties can live on different machines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    /// Credentials only.
+    Credentials,
+    /// Revocation lists and deltas only.
+    Lists,
+    /// Both.
+    CredentialsAndLists,
+}
+
+impl KeyUsage {
+    /// Whether a key certified for `self` may sign what `wanted` names
+    /// ([`KeyUsage::Credentials`] or [`KeyUsage::Lists`]).
+    #[must_use]
+    pub fn allows(self, wanted: KeyUsage) -> bool {
+        self == Self::CredentialsAndLists || self == wanted
+    }
+}
+
+impl fmt::Display for KeyUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Credentials => "credentials",
+            Self::Lists => "lists",
+            Self::CredentialsAndLists => "credentials and lists",
+        })
+    }
 }

@@ -14,16 +14,21 @@ use sha2::Digest as _;
 
 use crate::audit::{self, AuditEvent, AuditHead};
 use crate::credential::{Credential, UnverifiedCredential};
+use crate::error::KeySetError;
 use crate::keys::{CardKey, IssuerKey};
 use crate::manifest::PrintManifest;
 use crate::model::{
-    Claims, CredentialRequest, Holder, Kind, PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
+    Claims, CredentialRequest, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, StatusIndex,
+    UnixTime, Validity,
 };
-use crate::status::{IssuerStatusList, Publication, RevocationReason, Status};
+use crate::reissue::Incident;
+use crate::root::{KeySet, KeySetDraft, RootPublicKey};
+use crate::status::{IssuerStatusList, Publication, RevocationReason, Status, list_state_digest};
 use crate::store::{
-    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
-    RegistryError, RegistryMeta, Store, WrongKey,
+    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord, PrintBatch,
+    PublicationRecord, RegistryError, RegistryMeta, Store, WrongKey,
 };
+use crate::verify::DEFAULT_CLOCK_SKEW_SECS;
 use crate::vetting::Vetting;
 
 /// Credentials per atomic chunk of bulk work. Random serials and status indexes put
@@ -111,6 +116,8 @@ pub struct Registry<S: Store> {
     pub(crate) store: S,
     pub(crate) meta: RegistryMeta,
     pub(crate) chunk: usize,
+    /// The key set in force: the only keys the registry signs with.
+    pub(crate) key_set: KeySet,
 }
 
 impl<S: Store> std::fmt::Debug for Registry<S> {
@@ -122,12 +129,18 @@ impl<S: Store> std::fmt::Debug for Registry<S> {
 }
 
 impl<S: Store> Registry<S> {
-    /// Creates a registry in an empty store and publishes the first (empty) list.
+    /// Creates a registry in an empty store for the issuer of `root`, with the
+    /// root-signed `key_set` naming the keys it may sign with, and publishes the first
+    /// (empty) list signed by `key`.
     ///
     /// # Errors
-    /// [`RegistryError::AlreadyCreated`]; [`RegistryError::Status`] for a bad capacity or key.
+    /// [`RegistryError::AlreadyCreated`]; [`RegistryError::KeySet`] if the set is not
+    /// signed by `root`; [`RegistryError::WrongKey`] if `key` is not certified in it
+    /// for lists; [`RegistryError::Status`] for a bad capacity.
     pub fn create(
         mut store: S,
+        root: &RootPublicKey,
+        key_set: &[u8],
         key: &IssuerKey,
         capacity: u32,
         now: UnixTime,
@@ -136,54 +149,123 @@ impl<S: Store> Registry<S> {
         if store.meta()?.is_some() {
             return Err(RegistryError::AlreadyCreated);
         }
+        let set = root.verify_key_set(key_set, now, DEFAULT_CLOCK_SKEW_SECS)?;
         let meta = RegistryMeta {
-            issuer: key.issuer().clone(),
+            issuer: root.issuer().clone(),
             capacity,
+            root: root.clone(),
         };
+        check_key_against(&meta, &set, &[], key, KeyUsage::Lists)?;
         let mut list = IssuerStatusList::new(meta.issuer.clone(), capacity)?;
-        let publication = list.publish(key, now, next_update)?;
-        let window = key.validity();
+        let publication = list.publish_at(key, now, next_update, AuditHead::EMPTY)?;
         let mut change = Change {
             create: Some(meta.clone()),
-            events: vec![
-                (
-                    now,
-                    AuditEvent::RegistryCreated {
-                        issuer: meta.issuer.to_string(),
-                        capacity,
-                    },
-                ),
-                (
-                    now,
-                    AuditEvent::KeyAdded {
-                        key_id: key.key_id(),
-                        not_before: window.not_before,
-                        not_after: window.not_after,
-                    },
-                ),
-            ],
+            events: vec![(
+                now,
+                AuditEvent::RegistryCreated {
+                    issuer: meta.issuer.to_string(),
+                    capacity,
+                    root_key_id: root.key_id(),
+                },
+            )],
             ..Change::default()
         };
+        add_key_set(&mut change, None, &set, key_set, now);
         add_publication(&mut change, publication, now);
         store.apply(&change)?;
         Ok(Self {
             store,
             meta,
             chunk: CHUNK,
+            key_set: set,
         })
     }
 
-    /// Opens an existing registry.
+    /// Opens an existing registry, checking its stored key set under its root.
     ///
     /// # Errors
-    /// [`RegistryError::Empty`] if the store holds none.
+    /// [`RegistryError::Empty`] if the store holds none; [`RegistryError::KeySet`] if
+    /// the stored key set no longer checks under the stored root.
     pub fn open(store: S) -> Result<Self, RegistryError> {
         let meta = store.meta()?.ok_or(RegistryError::Empty)?;
+        let record = store.latest_key_set()?.ok_or(RegistryError::Empty)?;
+        let key_set = meta.root.verify_key_set(
+            &record.bytes,
+            record.installed_at,
+            DEFAULT_CLOCK_SKEW_SECS,
+        )?;
         Ok(Self {
             store,
             meta,
             chunk: CHUNK,
+            key_set,
         })
+    }
+
+    /// The issuer's root, as every door of the issuer installs it.
+    pub fn root(&self) -> &RootPublicKey {
+        &self.meta.root
+    }
+
+    /// The key set in force: the keys the registry signs with.
+    pub fn key_set(&self) -> &KeySet {
+        &self.key_set
+    }
+
+    /// The signed bytes of the key set in force, to publish beside the lists.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub fn key_set_bytes(&self) -> Result<Vec<u8>, RegistryError> {
+        Ok(self
+            .store
+            .latest_key_set()?
+            .map(|r| r.bytes)
+            .unwrap_or_default())
+    }
+
+    /// A draft of the next key set: the keys in force, sequence + 1. Certify or revoke
+    /// keys in it, have the root sign [`KeySetDraft::to_be_signed`] wherever the root
+    /// is kept, and give the result to [`Self::install_key_set`].
+    #[must_use]
+    pub fn draft_key_set(&self, now: UnixTime) -> KeySetDraft {
+        self.key_set.draft_next(now)
+    }
+
+    /// Installs a newer root-signed key set: from then on the registry signs only with
+    /// the keys it certifies and does not revoke. Every key it certifies and revokes
+    /// is an audit event.
+    ///
+    /// # Errors
+    /// [`RegistryError::KeySet`] if it is not signed by the registry's root, not newer
+    /// than the set in force, or lifts a revocation.
+    pub fn install_key_set(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
+        let set = self
+            .meta
+            .root
+            .verify_key_set(bytes, now, DEFAULT_CLOCK_SKEW_SECS)?;
+        if set.sequence() <= self.key_set.sequence() {
+            return Err(KeySetError::Rollback {
+                held: self.key_set.sequence(),
+                offered: set.sequence(),
+            }
+            .into());
+        }
+        for held in self.key_set.entries() {
+            let key_id = held.key.key_id();
+            if held.revoked.is_some()
+                && set
+                    .entry(key_id)
+                    .is_some_and(|offered| offered.revoked.is_none())
+            {
+                return Err(KeySetError::RevocationLifted { key_id }.into());
+            }
+        }
+        let mut change = Change::default();
+        add_key_set(&mut change, Some(&self.key_set), &set, bytes, now);
+        self.store.apply(&change)?;
+        self.key_set = set;
+        Ok(())
     }
 
     /// Sets how many credentials each atomic chunk of bulk work holds (default [`CHUNK`]).
@@ -216,14 +298,34 @@ impl<S: Store> Registry<S> {
         self.store.latest_publication()
     }
 
-    pub(crate) fn check_key(&self, key: &IssuerKey) -> Result<(), RegistryError> {
-        if key.issuer() != &self.meta.issuer {
-            return Err(RegistryError::WrongKey {
-                key_id: key.key_id(),
-                why: WrongKey::OtherIssuer,
-            });
-        }
-        Ok(())
+    /// Refuses, before anything is signed or written, a key that may not sign `usage`
+    /// for this registry: another issuer's, not certified by the key set in force (or
+    /// with other bytes or another window than certified), revoked by it, declared
+    /// compromised by an issuer-key incident, or certified for something else.
+    pub(crate) fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
+        check_key_against(
+            &self.meta,
+            &self.key_set,
+            &self.compromised_keys()?,
+            key,
+            usage,
+        )
+    }
+
+    /// Keys the registry declared compromised: those named by issuer-key incidents.
+    pub(crate) fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
+        Ok(self
+            .store
+            .jobs()?
+            .into_iter()
+            .filter_map(|j| match j.kind {
+                JobKind::Reissue {
+                    incident: Incident::IssuerKey { key_id },
+                    ..
+                } => Some(key_id),
+                _ => None,
+            })
+            .collect())
     }
 
     pub(crate) fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
@@ -259,13 +361,37 @@ impl<S: Store> Registry<S> {
     /// The issuer's status list as stored, ready to change and publish.
     pub(crate) fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
         let state = self.store.status_state()?;
+        let digest = match self.store.latest_publication()? {
+            Some(p) => {
+                list_state_digest(&p.list)
+                    .map_err(|source| RegistryError::StoredList {
+                        sequence: p.sequence,
+                        source,
+                    })?
+                    .0
+            }
+            None => [0; 32],
+        };
         Ok(IssuerStatusList::restore(
             self.meta.issuer.clone(),
             self.meta.capacity,
             state.sequence,
+            digest,
             state.entries,
             state.scopes,
         )?)
+    }
+
+    /// Signs the next list with `key`, committing to the audit head as it stands
+    /// before the change that will carry the publication.
+    pub(crate) fn publish(
+        &self,
+        list: &mut IssuerStatusList,
+        key: &IssuerKey,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<Publication, RegistryError> {
+        Ok(list.publish_at(key, now, next_update, self.store.audit_head()?)?)
     }
 
     /// Issues one card per holder of `roster` into a new print batch at `supplier`.
@@ -284,7 +410,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<IssueReport, RegistryError> {
-        self.check_key(key)?;
+        self.check_key(key, KeyUsage::Credentials)?;
         let batches = self.store.batches()?;
         let open = match self.open_job()? {
             Some(JobRecord {
@@ -437,7 +563,7 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
-        self.check_key(key)?;
+        self.check_key(key, KeyUsage::Lists)?;
         let record = self
             .store
             .credentials(&CredentialFilter::Serials(vec![serial]))?
@@ -462,7 +588,7 @@ impl<S: Store> Registry<S> {
                 (AuditEvent::Reinstated { serial }, None)
             }
         };
-        let publication = list.publish(key, now, next_update)?;
+        let publication = self.publish(&mut list, key, now, next_update)?;
         let mut change = Change {
             statuses: vec![(serial, status, stored_reason)],
             events: vec![(now, event)],
@@ -483,8 +609,8 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
-        self.check_key(key)?;
-        let publication = self.status_list()?.publish(key, now, next_update)?;
+        self.check_key(key, KeyUsage::Lists)?;
+        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
         let mut change = Change::default();
         let record = add_publication(&mut change, publication, now);
         self.store.apply(&change)?;
@@ -544,12 +670,24 @@ impl<S: Store> Registry<S> {
         Ok(PrintManifest::new(supplier, batch, &claims))
     }
 
-    /// Checks the whole audit chain.
+    /// Checks the whole audit chain, and that it holds the head every stored list
+    /// committed to (so a log rewritten or truncated after a publication is caught).
     ///
     /// # Errors
-    /// [`RegistryError::Audit`] naming the first broken entry.
+    /// [`RegistryError::Audit`] naming the first broken entry or the first list whose
+    /// committed entry the log lacks or holds with another hash.
     pub fn verify_audit(&self) -> Result<AuditHead, RegistryError> {
-        Ok(audit::verify_chain(&self.store.audit_log()?)?)
+        let log = self.store.audit_log()?;
+        let latest = self.store.latest_publication()?.map_or(0, |p| p.sequence);
+        let mut committed = Vec::new();
+        for sequence in 1..=latest {
+            if let Some(p) = self.store.publication(sequence)? {
+                let (_, head) = list_state_digest(&p.list)
+                    .map_err(|source| RegistryError::StoredList { sequence, source })?;
+                committed.push(head);
+            }
+        }
+        Ok(audit::verify_chain_against(&log, &committed)?)
     }
 }
 
@@ -577,6 +715,83 @@ pub(crate) fn decode_record(record: &CredentialRecord) -> Result<Claims, Registr
             serial: record.serial,
             source,
         })
+}
+
+/// See [`Registry::check_key`].
+fn check_key_against(
+    meta: &RegistryMeta,
+    set: &KeySet,
+    compromised: &[KeyId],
+    key: &IssuerKey,
+    usage: KeyUsage,
+) -> Result<(), RegistryError> {
+    let key_id = key.key_id();
+    let refuse = |why| Err(RegistryError::WrongKey { key_id, why });
+    if key.issuer() != &meta.issuer {
+        return refuse(WrongKey::OtherIssuer);
+    }
+    let Some(entry) = set.entry(key_id) else {
+        return refuse(WrongKey::NotCertified);
+    };
+    if &entry.key != key.public() {
+        return refuse(WrongKey::NotCertified);
+    }
+    if entry.revoked.is_some() {
+        return refuse(WrongKey::Revoked);
+    }
+    if compromised.contains(&key_id) {
+        return refuse(WrongKey::Compromised);
+    }
+    if !entry.usage.allows(usage) {
+        return refuse(WrongKey::WrongUsage);
+    }
+    Ok(())
+}
+
+/// Adds a key set and its audit events to `change`: the set, then every key it
+/// certifies anew (or with another usage or window), then every key it newly revokes.
+fn add_key_set(
+    change: &mut Change,
+    previous: Option<&KeySet>,
+    set: &KeySet,
+    bytes: &[u8],
+    now: UnixTime,
+) {
+    change.events.push((
+        now,
+        AuditEvent::KeySetInstalled {
+            sequence: set.sequence(),
+            digest: crate::model::hex(&set.digest()),
+        },
+    ));
+    for entry in set.entries() {
+        let key_id = entry.key.key_id();
+        let before = previous.and_then(|p| p.entry(key_id));
+        let window = entry.key.validity();
+        if before.is_none_or(|b| b.usage != entry.usage || b.key.validity() != window) {
+            change.events.push((
+                now,
+                AuditEvent::KeyCertified {
+                    key_id,
+                    usage: entry.usage,
+                    not_before: window.not_before,
+                    not_after: window.not_after,
+                },
+            ));
+        }
+        if let Some((_, reason)) = entry.revoked
+            && before.is_none_or(|b| b.revoked.is_none())
+        {
+            change
+                .events
+                .push((now, AuditEvent::KeyRevoked { key_id, reason }));
+        }
+    }
+    change.key_set = Some(KeySetRecord {
+        sequence: set.sequence(),
+        installed_at: now,
+        bytes: bytes.to_vec(),
+    });
 }
 
 /// Adds a publication and its audit event to `change`; returns the stored record.

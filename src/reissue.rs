@@ -18,7 +18,7 @@ use sha2::Digest as _;
 
 use crate::audit::AuditEvent;
 use crate::keys::IssuerKey;
-use crate::model::{CredentialRequest, KeyId, PrintBatchId, Serial, UnixTime, Validity};
+use crate::model::{CredentialRequest, KeyId, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
 use crate::registry::{
     Hooks, IndexAllocator, Progress, Registry, add_publication, count, decode_record, effective,
     record_for, seed, sign_and_commit,
@@ -247,7 +247,7 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Declared, RegistryError> {
-        self.check_key(key)?;
+        self.check_key(key, KeyUsage::Lists)?;
         if let Some(open) = self.open_job()? {
             return Err(RegistryError::JobOpen { job: open.id });
         }
@@ -317,7 +317,12 @@ impl<S: Store> Registry<S> {
                 .events
                 .push((now, AuditEvent::Revoked { serial, reason }));
         }
-        let publication = list.publish(key, now, next_update)?;
+        if let Incident::IssuerKey { key_id } = &fresh.incident {
+            change
+                .events
+                .push((now, AuditEvent::KeyCompromised { key_id: *key_id }));
+        }
+        let publication = self.publish(&mut list, key, now, next_update)?;
         change.batches.push(PrintBatch {
             id: batch,
             supplier: target_supplier.to_owned(),
@@ -364,10 +369,12 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<Option<ReissueReport>, RegistryError> {
-        self.check_key(key)?;
         let Some(job) = self.open_job()? else {
             return Ok(None);
         };
+        // Replacements are credentials; the closing publication is a list.
+        self.check_key(key, KeyUsage::Credentials)?;
+        self.check_key(key, KeyUsage::Lists)?;
         let JobKind::Reissue {
             incident,
             affected,
@@ -448,7 +455,7 @@ impl<S: Store> Registry<S> {
                 publication: None,
             }));
         }
-        let publication = self.status_list()?.publish(key, now, next_update)?;
+        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
         let mut change = Change {
             finished_jobs: vec![(job.id, now)],
             events: vec![(

@@ -12,10 +12,12 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension as _, Transaction, param
 
 use crate::audit::{self, AuditHead, AuditRecord};
 use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::root::RootPublicKey;
 use crate::status::{RevocationReason, ScopeEntry, Status};
 use crate::store::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, NotARegistry,
-    PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION, StatusState, Store,
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
+    StatusState, Store,
 };
 
 const SCHEMA: &str = "
@@ -55,6 +57,7 @@ SELECT c.serial AS serial, c.pay_number AS pay_number, c.print_batch AS print_ba
     ELSE 'active'
   END AS status
 FROM credentials c;
+CREATE TABLE key_sets (sequence INTEGER PRIMARY KEY, installed_at INTEGER NOT NULL, bytes BLOB NOT NULL) STRICT;
 CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
 ";
 
@@ -66,13 +69,14 @@ const CACHE_KIB: i64 = -65_536;
 /// writes each to the database file once rather than once a chunk.
 const CHECKPOINT_PAGES: i64 = 16_384;
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 8] = [
     "revocard_meta",
     "print_batches",
     "credentials",
     "scopes",
     "publications",
     "jobs",
+    "key_sets",
     "audit",
 ];
 
@@ -139,33 +143,43 @@ impl SqliteStore {
                 "BEGIN IMMEDIATE; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
             ))
             .map_err(bad)?;
-        } else if ours != TABLES.len() {
-            return Err(RegistryError::NotARegistry {
-                path,
-                detail: NotARegistry::MissingTables,
-            });
         } else {
-            let version: Option<String> = conn
-                .query_row(
+            // The schema version first, so that an older or newer registry is refused
+            // by name rather than as missing tables.
+            let version: Option<String> = if names.iter().any(|n| n == "revocard_meta") {
+                conn.query_row(
                     "SELECT value FROM revocard_meta WHERE key = 'schema_version'",
                     [],
                     |r| r.get(0),
                 )
                 .optional()
-                .map_err(bad)?;
-            let found =
-                version
-                    .and_then(|v| v.parse::<u32>().ok())
-                    .ok_or(RegistryError::NotARegistry {
-                        path: path.clone(),
-                        detail: NotARegistry::MissingTables,
-                    })?;
+                .map_err(bad)?
+            } else {
+                None
+            };
+            let missing = || RegistryError::NotARegistry {
+                path: path.clone(),
+                detail: NotARegistry::MissingTables,
+            };
+            let found = version
+                .and_then(|v| v.parse::<u32>().ok())
+                .ok_or_else(missing)?;
             if found > SCHEMA_VERSION {
                 return Err(RegistryError::NewerSchema {
                     path,
                     found,
                     supported: SCHEMA_VERSION,
                 });
+            }
+            if found < SCHEMA_VERSION {
+                return Err(RegistryError::OlderSchema {
+                    path,
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if ours != TABLES.len() {
+                return Err(missing());
             }
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(bad)?;
@@ -353,12 +367,21 @@ impl Store for SqliteStore {
                 .optional()
                 .map_err(|e| self.fail(e))
         };
-        let (Some(issuer), Some(capacity)) = (get("issuer")?, get("capacity")?) else {
+        let (Some(issuer), Some(capacity), Some(root)) =
+            (get("issuer")?, get("capacity")?, get("root")?)
+        else {
             return Ok(None);
         };
         let issuer = IssuerId::new(issuer).map_err(|_| corrupt(&self.path))?;
         let capacity = capacity.parse().map_err(|_| corrupt(&self.path))?;
-        Ok(Some(RegistryMeta { issuer, capacity }))
+        let mut anchor = vec![0u8; root.len() / 2];
+        crate::model::parse_hex(&root, &mut anchor).ok_or_else(|| corrupt(&self.path))?;
+        let root = RootPublicKey::from_bytes(&anchor).map_err(|_| corrupt(&self.path))?;
+        Ok(Some(RegistryMeta {
+            issuer,
+            capacity,
+            root,
+        }))
     }
 
     fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
@@ -543,6 +566,32 @@ impl Store for SqliteStore {
         read_head(&self.conn, &self.path)
     }
 
+    fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT sequence, installed_at, bytes FROM key_sets ORDER BY sequence DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.fail(e))?;
+        row.map(|(sequence, at, bytes)| {
+            Ok(KeySetRecord {
+                sequence: u64::try_from(sequence).map_err(|_| corrupt(&self.path))?,
+                installed_at: UnixTime(u64::try_from(at).map_err(|_| corrupt(&self.path))?),
+                bytes,
+            })
+        })
+        .transpose()
+    }
+
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
         let rows = self.query_all(
             "SELECT seq, at, event, prev_hash, hash FROM audit ORDER BY seq",
@@ -677,6 +726,18 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             params![meta.capacity.to_string()],
         )
         .map_err(fail)?;
+        tx.execute(
+            "INSERT INTO revocard_meta (key, value) VALUES ('root', ?1)",
+            params![crate::model::hex(&meta.root.to_bytes())],
+        )
+        .map_err(fail)?;
+    }
+    if let Some(k) = &change.key_set {
+        tx.execute(
+            "INSERT INTO key_sets (sequence, installed_at, bytes) VALUES (?1, ?2, ?3)",
+            params![i64_of(k.sequence), i64_of(k.installed_at.0), k.bytes],
+        )
+        .map_err(&duplicate)?;
     }
     for b in &change.batches {
         tx.execute(

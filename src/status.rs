@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use crate::error::StatusError;
 use crate::keys::IssuerKey;
-use crate::model::{Claims, IssuerId, KeyId, PrintBatchId, UnixTime};
+use crate::model::{AuditHead, Claims, IssuerId, KeyId, PrintBatchId, UnixTime};
 use crate::wire;
 
 /// Fewest indexes a list covers: herd privacy, as in W3C Bitstring Status List (2^17).
@@ -303,6 +303,8 @@ pub struct IssuerStatusList {
 struct Published {
     table: StatusTable,
     scopes: usize,
+    /// The state digest of the list last published (see `wire`).
+    state: [u8; 32],
 }
 
 /// What one publication produced: the full signed list and, after the first, the
@@ -336,8 +338,9 @@ impl IssuerStatusList {
     }
 
     /// Rebuilds the working copy from stored state (a registry), taking it as already
-    /// published at `sequence`: the next publication is `sequence + 1` with a delta
-    /// from `sequence`.
+    /// published at `sequence` with state digest `state` (read it from that list with
+    /// [`list_state_digest`]): the next publication is `sequence + 1` with a delta from
+    /// `sequence`.
     ///
     /// # Errors
     /// [`StatusError`] if the capacity, an index or the number of scopes is out of range.
@@ -345,6 +348,7 @@ impl IssuerStatusList {
         issuer: IssuerId,
         capacity: u32,
         sequence: u64,
+        state: [u8; 32],
         statuses: impl IntoIterator<Item = (u32, Status, Option<(RevocationReason, UnixTime)>)>,
         scopes: Vec<ScopeEntry>,
     ) -> Result<Self, StatusError> {
@@ -368,6 +372,7 @@ impl IssuerStatusList {
             list.published = Some(Published {
                 table: list.table.clone(),
                 scopes: list.scopes.len(),
+                state,
             });
         }
         Ok(list)
@@ -480,17 +485,34 @@ impl IssuerStatusList {
         Ok(())
     }
 
-    /// Signs the next list (sequence + 1) and the delta from the previous one.
+    /// Signs the next list (sequence + 1) and the delta from the previous one,
+    /// committing to an empty audit log (see [`Self::publish_at`]).
     ///
     /// # Errors
-    /// [`StatusError::WrongIssuer`] if `key` signs for another issuer;
-    /// [`StatusError::KeyNotValidNow`] outside the key's window;
-    /// [`StatusError::NextUpdateInPast`] if `next_update < now`.
+    /// As [`Self::publish_at`].
     pub fn publish(
         &mut self,
         key: &IssuerKey,
         now: UnixTime,
         next_update: UnixTime,
+    ) -> Result<Publication, StatusError> {
+        self.publish_at(key, now, next_update, AuditHead::EMPTY)
+    }
+
+    /// Signs the next list (sequence + 1), committing to the issuer's audit log head
+    /// `audit`, and the delta from the previous one. The delta names the state of the
+    /// list it applies to; the list names its own state.
+    ///
+    /// # Errors
+    /// [`StatusError::WrongIssuer`] if `key` signs for another issuer;
+    /// [`StatusError::KeyNotValidNow`] outside the key's window;
+    /// [`StatusError::NextUpdateInPast`] if `next_update < now`.
+    pub fn publish_at(
+        &mut self,
+        key: &IssuerKey,
+        now: UnixTime,
+        next_update: UnixTime,
+        audit: AuditHead,
     ) -> Result<Publication, StatusError> {
         if key.issuer() != &self.issuer {
             return Err(StatusError::WrongIssuer);
@@ -515,34 +537,55 @@ impl IssuerStatusList {
             next_update,
             capacity: self.capacity(),
         };
+        let revoked = self.table.indexes_with(Status::Revoked);
+        let suspended = self.table.indexes_with(Status::Suspended);
+        let (delta, state) = match &self.published {
+            Some(published) => {
+                let (revoked, suspended, reinstated) = published.table.diff(&self.table);
+                let new_scopes = self.scopes.get(published.scopes..).unwrap_or(&[]);
+                let body = wire::encode_delta(
+                    &header,
+                    self.sequence,
+                    sequence,
+                    &published.state,
+                    &wire::DeltaSets {
+                        revoked: &revoked,
+                        suspended: &suspended,
+                        reinstated: &reinstated,
+                    },
+                    new_scopes,
+                );
+                let state = wire::state_after(&body);
+                (Some(sign_object(key, wire::DELTA_DOMAIN, &body)), state)
+            }
+            None => {
+                let first = wire::encode_list(
+                    &header,
+                    sequence,
+                    &[0; 32],
+                    audit,
+                    &revoked,
+                    &suspended,
+                    &self.scopes,
+                );
+                (None, wire::genesis_state(&first))
+            }
+        };
         let list = wire::encode_list(
             &header,
             sequence,
-            &self.table.indexes_with(Status::Revoked),
-            &self.table.indexes_with(Status::Suspended),
+            &state,
+            audit,
+            &revoked,
+            &suspended,
             &self.scopes,
         );
         let list = sign_object(key, wire::LIST_DOMAIN, &list);
-        let delta = self.published.as_ref().map(|published| {
-            let (revoked, suspended, reinstated) = published.table.diff(&self.table);
-            let new_scopes = self.scopes.get(published.scopes..).unwrap_or(&[]);
-            let body = wire::encode_delta(
-                &header,
-                self.sequence,
-                sequence,
-                &wire::DeltaSets {
-                    revoked: &revoked,
-                    suspended: &suspended,
-                    reinstated: &reinstated,
-                },
-                new_scopes,
-            );
-            sign_object(key, wire::DELTA_DOMAIN, &body)
-        });
         self.sequence = sequence;
         self.published = Some(Published {
             table: self.table.clone(),
             scopes: self.scopes.len(),
+            state,
         });
         Ok(Publication {
             sequence,
@@ -553,7 +596,22 @@ impl IssuerStatusList {
 }
 
 fn sign_object(key: &IssuerKey, domain: &[u8], body: &[u8]) -> Vec<u8> {
-    wire::assemble_signed(&key.sign(domain, body), body)
+    wire::assemble_signed(
+        wire::LIST_FORMAT_VERSION,
+        &key.sign(domain, wire::LIST_FORMAT_VERSION, body),
+        body,
+    )
+}
+
+/// The state digest a signed list names, and the audit head it commits to, read
+/// without checking its signature (for an issuer restoring its own stored list, or an
+/// auditor comparing a list with the log).
+///
+/// # Errors
+/// [`crate::DecodeError`] if the bytes are not a list.
+pub fn list_state_digest(list: &[u8]) -> Result<([u8; 32], AuditHead), crate::error::DecodeError> {
+    let parsed = wire::decode_list(list)?;
+    Ok((parsed.state, parsed.audit))
 }
 
 pub(crate) fn check_capacity(capacity: u32) -> Result<(), StatusError> {
@@ -570,7 +628,11 @@ pub(crate) fn check_capacity(capacity: u32) -> Result<(), StatusError> {
 
 /// A revocation list whose signature a verifier has checked (or that it built by
 /// applying checked deltas). Answers status lookups in constant time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two lists are equal when their content is: issuer, signer, sequence, times,
+/// statuses, scopes and state digest. The audit head a full list carried is not
+/// content (a list rebuilt from deltas has none) and is not compared.
+#[derive(Debug, Clone)]
 pub struct RevocationList {
     pub(crate) issuer: IssuerId,
     pub(crate) key_id: KeyId,
@@ -579,7 +641,26 @@ pub struct RevocationList {
     pub(crate) next_update: UnixTime,
     pub(crate) table: StatusTable,
     pub(crate) scopes: Vec<ScopeEntry>,
+    /// The state digest: the issuer's name for exactly this content and history.
+    pub(crate) state: [u8; 32],
+    /// The audit head the last full list committed to (`None` once a delta applied).
+    pub(crate) audit: Option<AuditHead>,
 }
+
+impl PartialEq for RevocationList {
+    fn eq(&self, other: &Self) -> bool {
+        self.issuer == other.issuer
+            && self.key_id == other.key_id
+            && self.sequence == other.sequence
+            && self.issued_at == other.issued_at
+            && self.next_update == other.next_update
+            && self.table == other.table
+            && self.scopes == other.scopes
+            && self.state == other.state
+    }
+}
+
+impl Eq for RevocationList {}
 
 impl RevocationList {
     /// The issuer.
@@ -616,6 +697,24 @@ impl RevocationList {
     #[must_use]
     pub fn scopes(&self) -> &[ScopeEntry] {
         &self.scopes
+    }
+    /// The state digest (what a delta must name to apply to this list).
+    #[must_use]
+    pub fn state_digest(&self) -> [u8; 32] {
+        self.state
+    }
+    /// The issuer's audit log head that the full list committed to; `None` if the list
+    /// was advanced by a delta since (deltas carry no audit head).
+    #[must_use]
+    pub fn audit_head(&self) -> Option<AuditHead> {
+        self.audit
+    }
+    /// Whether a scope entry revokes the issuer key `key_id`.
+    #[must_use]
+    pub fn revokes_key(&self, key_id: KeyId) -> Option<&ScopeEntry> {
+        self.scopes
+            .iter()
+            .find(|e| e.scope == Scope::IssuerKey(key_id))
     }
     /// The status of one index (`None` out of range).
     #[must_use]
@@ -688,6 +787,8 @@ impl RevocationList {
         next.issued_at = delta.header.issued_at;
         next.next_update = delta.header.next_update;
         next.key_id = delta.header.key_id;
+        next.state = wire::state_after(delta.body);
+        next.audit = None;
         Ok(next)
     }
 }

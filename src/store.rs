@@ -12,8 +12,8 @@ use crate::audit::{AuditEvent, AuditRecord};
 use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
 use crate::status::{RevocationReason, ScopeEntry, Status};
 
-/// The registry schema this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The registry schema this build reads and writes (2: the issuer's root and key sets).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What a registry is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +22,19 @@ pub struct RegistryMeta {
     pub issuer: IssuerId,
     /// Capacity of the issuer's status list.
     pub capacity: u32,
+    /// The issuer's root: every key set the registry holds is signed by it.
+    pub root: crate::root::RootPublicKey,
+}
+
+/// A root-signed key set as the registry stored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySetRecord {
+    /// Its sequence.
+    pub sequence: u64,
+    /// When the registry installed it.
+    pub installed_at: UnixTime,
+    /// The signed bytes, as published to doors.
+    pub bytes: Vec<u8>,
 }
 
 /// A print batch and the supplier that handled its data.
@@ -167,6 +180,8 @@ pub struct Change {
     pub scopes: Vec<ScopeEntry>,
     /// A new publication.
     pub publication: Option<PublicationRecord>,
+    /// A new key set (its sequence is unique in the store).
+    pub key_set: Option<KeySetRecord>,
     /// Audit events, appended in order (the store seals them onto its chain).
     pub events: Vec<(UnixTime, AuditEvent)>,
 }
@@ -182,6 +197,18 @@ pub enum RegistryError {
         path: String,
         /// What was found.
         detail: NotARegistry,
+    },
+    /// The registry was written by an older schema, which this build does not migrate.
+    #[error(
+        "{path} has registry schema {found}; this build reads schema {supported}: export it with the build that wrote it"
+    )]
+    OlderSchema {
+        /// The file.
+        path: String,
+        /// Schema found.
+        found: u32,
+        /// Schema supported.
+        supported: u32,
     },
     /// The registry was written by a newer schema.
     #[error("{path} has registry schema {found}; this build reads schema {supported}")]
@@ -249,6 +276,28 @@ pub enum RegistryError {
         /// Why.
         source: crate::error::DecodeError,
     },
+    /// A stored signed list does not decode.
+    #[error("stored list {sequence} does not decode: {source}")]
+    StoredList {
+        /// Its sequence.
+        sequence: u64,
+        /// Why.
+        source: crate::error::DecodeError,
+    },
+    /// A key set was refused (or the stored one no longer checks under the root).
+    #[error("key set refused: {0}")]
+    KeySet(#[from] crate::error::KeySetError),
+    /// A stored list commits to an audit head that the log does not have: the log was
+    /// rewritten or truncated after the list was signed.
+    #[error(
+        "list {sequence} commits to audit entry {entries}, which the log does not hold as signed"
+    )]
+    AuditCommitmentBroken {
+        /// The list.
+        sequence: u64,
+        /// The entry it commits to.
+        entries: u64,
+    },
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -291,21 +340,33 @@ impl std::fmt::Display for ConflictKind {
     }
 }
 
-/// Why a key may not issue.
+/// Why a key may not sign for the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WrongKey {
     /// It signs for another issuer.
     OtherIssuer,
-    /// It is the key the incident names as compromised.
+    /// The registry declared it compromised (an issuer-key incident names it).
     Compromised,
+    /// The registry's key set revokes it.
+    Revoked,
+    /// The registry's key set does not certify it (or certifies other bytes or another
+    /// window under its id): a key no door trusts.
+    NotCertified,
+    /// The key set certifies it for something else (lists, not credentials, or the reverse).
+    WrongUsage,
 }
 
 impl std::fmt::Display for WrongKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::OtherIssuer => "it signs for another issuer",
-            Self::Compromised => "it is the compromised key",
+            Self::Compromised => "the registry declared it compromised",
+            Self::Revoked => "the registry's key set revokes it",
+            Self::NotCertified => {
+                "the registry's key set does not certify it: no door would trust what it signs"
+            }
+            Self::WrongUsage => "the key set certifies it for something else",
         })
     }
 }
@@ -361,6 +422,11 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn audit_head(&self) -> Result<crate::audit::AuditHead, RegistryError>;
+    /// The key set with the highest sequence.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError>;
     /// The whole audit log, in order.
     ///
     /// # Errors

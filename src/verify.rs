@@ -17,11 +17,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 use crate::credential::{UnverifiedCredential, VerifiedCredential};
-use crate::error::{Denial, ListError, StatusError, TrustError};
+use crate::error::{Denial, KeySetError, ListError, StatusError, TrustError};
 use crate::keys::IssuerPublicKey;
-use crate::model::{Claims, IssuerId, KeyId, UnixTime};
+use crate::model::{Claims, IssuerId, KeyId, KeyUsage, UnixTime};
+use crate::root::RootPublicKey;
 use crate::status::{RevocationList, StatusAnswer, StatusTable};
-use crate::trust::TrustStore;
+use crate::trust::{MAX_TRUSTED_KEYS, TrustStore};
 use crate::wire;
 
 /// Default allowance for clocks that disagree: a door controller's clock may drift.
@@ -87,7 +88,7 @@ impl VerifyOptions {
     }
 }
 
-/// What installing a list or applying a delta did.
+/// What installing a list, applying a delta or applying a key set did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListUpdate {
     /// The first list for this issuer.
@@ -109,16 +110,84 @@ pub enum ListUpdate {
     },
 }
 
-/// One consistent view: trusted keys and current lists.
+/// One consistent view: trusted keys, current lists, and the highest list sequence
+/// seen under each key (the rollback floor).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
     trust: TrustStore,
     lists: Vec<Arc<RevocationList>>,
+    /// (issuer, signing key, highest sequence installed under that key). Kept per key
+    /// so that revoking a key takes its sequences out of the floor: a stolen key that
+    /// signed a list at `u64::MAX` cannot lock the honest key out.
+    seen: Vec<(IssuerId, KeyId, u64)>,
 }
 
 impl Snapshot {
     fn list(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
         self.lists.iter().find(|l| &l.issuer == issuer)
+    }
+
+    /// Takes out of force every list whose latest signer is revoked: its issuer has no
+    /// list (and its cards are denied) until a list from a usable key arrives.
+    fn prune(&mut self) {
+        let trust = &self.trust;
+        self.lists.retain(|l| !trust.is_revoked(&l.key_id));
+    }
+
+    /// The highest sequence installed for `issuer` under a key that is not revoked and
+    /// that `counts` accepts.
+    fn floor(&self, issuer: &IssuerId, counts: impl Fn(KeyId) -> bool) -> u64 {
+        self.seen
+            .iter()
+            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(k) && counts(*k))
+            .map(|&(_, _, sequence)| sequence)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn record_seen(&mut self, issuer: &IssuerId, key_id: KeyId, sequence: u64) {
+        if let Some(entry) = self
+            .seen
+            .iter_mut()
+            .find(|(i, k, _)| i == issuer && *k == key_id)
+        {
+            entry.2 = entry.2.max(sequence);
+            return;
+        }
+        if self.seen.len() >= MAX_TRUSTED_KEYS {
+            // Bounded: forget the lowest sequence, which raises no floor above another.
+            if let Some(lowest) = self
+                .seen
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, _, s))| *s)
+                .map(|(at, _)| at)
+            {
+                self.seen.swap_remove(lowest);
+            }
+        }
+        self.seen.push((issuer.clone(), key_id, sequence));
+    }
+
+    /// The key `key_id` if it may sign `issuer`'s lists at `now`: trusted for lists,
+    /// not revoked, within its window, and not revoked by a scope entry of `held`.
+    fn list_signer(
+        &self,
+        key_id: KeyId,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+        held: Option<&RevocationList>,
+    ) -> Result<&IssuerPublicKey, ListError> {
+        let key = usable_key(&self.trust, key_id, issuer, now, options, KeyUsage::Lists)
+            .map_err(ListError::Untrusted)?;
+        if let Some(entry) = held.and_then(|h| h.revokes_key(key_id)) {
+            return Err(ListError::Untrusted(Denial::KeyRevoked {
+                key_id,
+                revoked_at: entry.since,
+            }));
+        }
+        Ok(key)
     }
 
     /// The key that signed `claims`, if it is trusted, not revoked and within its
@@ -129,7 +198,14 @@ impl Snapshot {
         now: UnixTime,
         options: &VerifyOptions,
     ) -> Result<&IssuerPublicKey, Denial> {
-        usable_key(&self.trust, claims.key_id, &claims.issuer, now, options)
+        usable_key(
+            &self.trust,
+            claims.key_id,
+            &claims.issuer,
+            now,
+            options,
+            KeyUsage::Credentials,
+        )
     }
 
     /// Re-checks a credential whose signature was verified earlier (a cached one):
@@ -164,6 +240,7 @@ impl Verifier {
             state: ArcSwap::from_pointee(Snapshot {
                 trust,
                 lists: Vec::new(),
+                seen: Vec::new(),
             }),
             options,
             writer: Mutex::new(()),
@@ -221,11 +298,15 @@ impl Verifier {
         options: &VerifyOptions,
     ) -> Result<VerifiedCredential, Denial> {
         let claims = &cred.parsed.claims;
-        let key = usable_key(&snapshot.trust, claims.key_id, &claims.issuer, now, options)?;
+        let key = snapshot.usable_key(claims, now, options)?;
         let signature = ed25519_dalek::Signature::from_bytes(&cred.parsed.signature);
         key.verifying_key()
             .verify_strict(
-                &wire::signed_message(wire::CREDENTIAL_DOMAIN, cred.parsed.body),
+                &wire::signed_message(
+                    wire::CREDENTIAL_DOMAIN,
+                    wire::FORMAT_VERSION,
+                    cred.parsed.body,
+                ),
                 &signature,
             )
             .map_err(|_| Denial::BadSignature)?;
@@ -233,20 +314,63 @@ impl Verifier {
         Ok(VerifiedCredential::new(cred.parsed.claims))
     }
 
-    /// Trusts another key (rotation).
+    /// Pins another signing key (rotation without a root).
     ///
     /// # Errors
-    /// [`TrustError::DuplicateKeyId`].
+    /// [`TrustError::DuplicateKeyId`], [`TrustError::Revoked`], [`TrustError::TooManyKeys`].
     pub fn add_key(&self, key: IssuerPublicKey) -> Result<(), TrustError> {
         self.update(|s| s.trust.add(key))
     }
 
-    /// Revokes a key: every credential and list under it is denied from the next check.
+    /// Installs an issuer's root: from then on its signing keys arrive in key sets.
+    ///
+    /// # Errors
+    /// [`TrustError::DuplicateRoot`] if another root is installed for the issuer.
+    pub fn add_root(&self, root: RootPublicKey) -> Result<(), TrustError> {
+        self.update(|s| s.trust.add_root(root))
+    }
+
+    /// Checks a key set against its issuer's installed root and applies it: newly
+    /// certified keys are trusted, and every key it revokes is revoked at once, which
+    /// takes every list and delta that key signed out of force (see
+    /// [`Self::revoke_key`]). On any error nothing changes.
+    ///
+    /// # Errors
+    /// [`KeySetError`] naming why.
+    pub fn install_key_set(&self, bytes: &[u8], now: UnixTime) -> Result<ListUpdate, KeySetError> {
+        let parsed_issuer = wire::decode_key_set(bytes)?.fields.issuer;
+        let root = self
+            .state
+            .load()
+            .trust
+            .root(&parsed_issuer)
+            .cloned()
+            .ok_or(KeySetError::NoRoot {
+                issuer: parsed_issuer,
+            })?;
+        // The root signature is checked before the lock is taken.
+        let set = root.verify_key_set(bytes, now, self.options.clock_skew_secs)?;
+        self.update(|s| {
+            let update = s.trust.apply_key_set(&set)?;
+            s.prune();
+            Ok(update)
+        })
+    }
+
+    /// Revokes a key: every credential under it is denied from the next check, and
+    /// every list or delta it signed is out of force at once. If the list held for its
+    /// issuer was last signed by it, the issuer has no list (its cards are denied)
+    /// until a list signed by a usable key arrives, whatever sequence the revoked key
+    /// used.
     ///
     /// # Errors
     /// [`TrustError::UnknownKey`].
     pub fn revoke_key(&self, key_id: KeyId, at: UnixTime) -> Result<(), TrustError> {
-        self.update(|s| s.trust.revoke(key_id, at))
+        self.update(|s| {
+            s.trust.revoke(key_id, at)?;
+            s.prune();
+            Ok(())
+        })
     }
 
     fn update<T, E>(&self, change: impl FnOnce(&mut Snapshot) -> Result<T, E>) -> Result<T, E> {
@@ -258,8 +382,10 @@ impl Verifier {
     }
 
     /// Checks and installs a full signed revocation list. A list older than the one
-    /// held is refused (rollback), as is a different list with the same sequence.
-    /// On any error the list held is kept.
+    /// held is refused (rollback), as is a different list with the same sequence. A
+    /// list whose scope entries revoke the key that signed the list held replaces it
+    /// whatever its sequence, and sequences seen only under revoked keys never count
+    /// as a rollback floor. On any error the list held is kept.
     ///
     /// # Errors
     /// [`ListError`] naming why.
@@ -292,21 +418,34 @@ impl Verifier {
             next_update: header.next_update,
             table,
             scopes: parsed.scopes,
+            state: parsed.state,
+            audit: Some(parsed.audit),
         };
         self.update(|s| {
-            // The key may have been revoked since the signature was checked.
-            usable_key(
-                &s.trust,
+            let revoked_by_offered = |k: KeyId| offered.revokes_key(k).is_some();
+            if let Some(entry) = offered.revokes_key(offered.key_id) {
+                // A list that revokes its own signer vouches for nothing.
+                return Err(ListError::Untrusted(Denial::KeyRevoked {
+                    key_id: offered.key_id,
+                    revoked_at: entry.since,
+                }));
+            }
+            // A held list signed by a key the offered list revokes is not the base
+            // of anything: the offered list replaces it.
+            let held = s
+                .list(&offered.issuer)
+                .filter(|h| !revoked_by_offered(h.key_id))
+                .cloned();
+            // The key may have been revoked since the signature was checked, or be
+            // revoked by the list held.
+            s.list_signer(
                 offered.key_id,
                 &offered.issuer,
                 now,
                 &self.options,
-            )
-            .map_err(ListError::Untrusted)?;
-            let update = match s.list(&offered.issuer) {
-                None => ListUpdate::Installed {
-                    sequence: offered.sequence,
-                },
+                held.as_deref(),
+            )?;
+            let update = match held {
                 Some(held) if held.sequence > offered.sequence => {
                     return Err(ListError::Rollback {
                         held: held.sequence,
@@ -314,7 +453,10 @@ impl Verifier {
                     });
                 }
                 Some(held) if held.sequence == offered.sequence => {
-                    return if held.table == offered.table && held.scopes == offered.scopes {
+                    return if held.state == offered.state
+                        && held.table == offered.table
+                        && held.scopes == offered.scopes
+                    {
                         Ok(ListUpdate::Unchanged {
                             sequence: held.sequence,
                         })
@@ -343,7 +485,20 @@ impl Verifier {
                         to: offered.sequence,
                     }
                 }
+                None => {
+                    let floor = s.floor(&offered.issuer, |k| !revoked_by_offered(k));
+                    if offered.sequence < floor {
+                        return Err(ListError::Rollback {
+                            held: floor,
+                            offered: offered.sequence,
+                        });
+                    }
+                    ListUpdate::Installed {
+                        sequence: offered.sequence,
+                    }
+                }
             };
+            s.record_seen(&offered.issuer, offered.key_id, offered.sequence);
             s.lists.retain(|l| l.issuer != offered.issuer);
             s.lists.push(Arc::new(offered));
             Ok(update)
@@ -351,8 +506,10 @@ impl Verifier {
     }
 
     /// Checks and applies a signed delta to the list held for its issuer. It applies
-    /// only to exactly the sequence it starts from: an older base is a rollback, a
-    /// newer one a gap (fetch a full list). On any error the list held is kept.
+    /// only to exactly the list it names: an older base is a rollback, a newer one a
+    /// gap, another list at the same sequence a branch (fetch a full list in each
+    /// case). A delta signed by a key that the list held revokes is refused. On any
+    /// error the list held is kept.
     ///
     /// # Errors
     /// [`ListError`] naming why.
@@ -368,15 +525,31 @@ impl Verifier {
             delta.body,
             now,
         )?;
+        if let Some(entry) = delta
+            .scopes
+            .iter()
+            .find(|e| e.scope == crate::status::Scope::IssuerKey(header.key_id))
+        {
+            return Err(ListError::Untrusted(Denial::KeyRevoked {
+                key_id: header.key_id,
+                revoked_at: entry.since,
+            }));
+        }
         let sets = delta.decode_sets()?;
         self.update(|s| {
-            usable_key(&s.trust, header.key_id, &header.issuer, now, &self.options)
-                .map_err(ListError::Untrusted)?;
             let held = s
                 .list(&header.issuer)
+                .cloned()
                 .ok_or_else(|| ListError::NoBaseList {
                     issuer: header.issuer.clone(),
                 })?;
+            s.list_signer(
+                header.key_id,
+                &header.issuer,
+                now,
+                &self.options,
+                Some(&held),
+            )?;
             if held.capacity() != header.capacity {
                 return Err(ListError::CapacityMismatch {
                     held: held.capacity(),
@@ -395,11 +568,17 @@ impl Verifier {
                     from: delta.from_sequence,
                 });
             }
+            if delta.base_state != held.state {
+                return Err(ListError::Branch {
+                    sequence: held.sequence,
+                });
+            }
             let next = held.apply(&delta, &sets)?;
             let update = ListUpdate::Advanced {
                 from: held.sequence,
                 to: next.sequence,
             };
+            s.record_seen(&header.issuer, header.key_id, next.sequence);
             s.lists.retain(|l| l.issuer != header.issuer);
             s.lists.push(Arc::new(next));
             Ok(update)
@@ -418,11 +597,10 @@ impl Verifier {
         now: UnixTime,
     ) -> Result<(), ListError> {
         let snapshot = self.state.load();
-        let key = usable_key(&snapshot.trust, key_id, issuer, now, &self.options)
-            .map_err(ListError::Untrusted)?;
+        let key = snapshot.list_signer(key_id, issuer, now, &self.options, None)?;
         key.verifying_key()
             .verify_strict(
-                &wire::signed_message(domain, body),
+                &wire::signed_message(domain, wire::LIST_FORMAT_VERSION, body),
                 &ed25519_dalek::Signature::from_bytes(signature),
             )
             .map_err(|_| ListError::BadSignature)?;
@@ -433,13 +611,15 @@ impl Verifier {
     }
 }
 
-/// The key `key_id` if it is trusted for `issuer`, not revoked and within its window at `now`.
+/// The key `key_id` if it is trusted for `issuer` and for `usage`, not revoked and
+/// within its window at `now`.
 fn usable_key<'a>(
     trust: &'a TrustStore,
     key_id: KeyId,
     issuer: &IssuerId,
     now: UnixTime,
     options: &VerifyOptions,
+    usage: KeyUsage,
 ) -> Result<&'a IssuerPublicKey, Denial> {
     let anchor = trust.get(&key_id).ok_or(Denial::UnknownKey { key_id })?;
     let key = anchor.key();
@@ -452,6 +632,12 @@ fn usable_key<'a>(
     }
     if let Some(revoked_at) = anchor.revoked_at() {
         return Err(Denial::KeyRevoked { key_id, revoked_at });
+    }
+    if !anchor.usage().allows(usage) {
+        return Err(Denial::WrongKeyUsage {
+            key_id,
+            certified: anchor.usage(),
+        });
     }
     let skew = options.clock_skew_secs;
     let window = key.validity();

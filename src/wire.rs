@@ -30,11 +30,12 @@
 
 use bincode::config::{self, Config};
 use bincode::{Decode, Encode};
+use sha2::Digest as _;
 
 use crate::error::{DecodeError, WireObject};
 use crate::model::{
-    CardPublicKey, Claims, Field, Holder, IssuerId, KeyId, Kind, PhotoDigest, PrintBatchId, Serial,
-    StatusIndex, UnixTime, Validity,
+    AuditHead, CardPublicKey, Claims, Field, Holder, IssuerId, KeyId, KeyUsage, Kind, PhotoDigest,
+    PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
 use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry};
 use crate::status_codec;
@@ -217,20 +218,24 @@ pub(crate) fn encode_claims(claims: &Claims) -> Vec<u8> {
 }
 
 /// The exact message a signature covers: `domain || version || body`.
-pub(crate) fn signed_message(domain: &[u8], body: &[u8]) -> Vec<u8> {
+pub(crate) fn signed_message(domain: &[u8], version: u8, body: &[u8]) -> Vec<u8> {
     let mut msg = Vec::with_capacity(domain.len() + 1 + body.len());
     msg.extend_from_slice(domain);
-    msg.push(FORMAT_VERSION);
+    msg.push(version);
     msg.extend_from_slice(body);
     msg
 }
 
-/// Assembles a signed object (credential, list, delta): `version | signature | body`.
-pub(crate) fn assemble_signed(signature: &[u8; SIGNATURE_LEN], claims_body: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(BODY_OFFSET + claims_body.len());
-    bytes.push(FORMAT_VERSION);
+/// Assembles a signed object (credential, list, delta, key set): `version | signature | body`.
+pub(crate) fn assemble_signed(
+    version: u8,
+    signature: &[u8; SIGNATURE_LEN],
+    body: &[u8],
+) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(BODY_OFFSET + body.len());
+    bytes.push(version);
     bytes.extend_from_slice(signature);
-    bytes.extend_from_slice(claims_body);
+    bytes.extend_from_slice(body);
     bytes
 }
 
@@ -247,6 +252,7 @@ fn split_header(
     object: WireObject,
     bytes: &[u8],
     max: usize,
+    supported: u8,
 ) -> Result<([u8; SIGNATURE_LEN], &[u8]), DecodeError> {
     if bytes.len() > max {
         return Err(DecodeError::TooLarge {
@@ -258,11 +264,11 @@ fn split_header(
     let (&version, rest) = bytes
         .split_first()
         .ok_or(DecodeError::Truncated { object })?;
-    if version != FORMAT_VERSION {
+    if version != supported {
         return Err(DecodeError::UnknownVersion {
             object,
             version,
-            supported: FORMAT_VERSION,
+            supported,
         });
     }
     let (sig, body) = rest
@@ -274,7 +280,7 @@ fn split_header(
 /// Decodes credential bytes into unchecked claims.
 pub(crate) fn decode_credential(bytes: &[u8]) -> Result<ParsedCredential<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::Credential;
-    let (signature, body) = split_header(OBJ, bytes, MAX_CREDENTIAL_BYTES)?;
+    let (signature, body) = split_header(OBJ, bytes, MAX_CREDENTIAL_BYTES, FORMAT_VERSION)?;
     let (wire, read): (WireClaims, usize) =
         bincode::decode_from_slice(body, config::<MAX_CREDENTIAL_BYTES>())
             .map_err(|e| map_bincode(OBJ, bytes.len(), MAX_CREDENTIAL_BYTES, &e))?;
@@ -388,26 +394,302 @@ pub(crate) fn decode_trust_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeEr
 }
 
 // ---------------------------------------------------------------------------
+// Root anchors and key sets (the root of trust)
+// ---------------------------------------------------------------------------
+//
+// Root anchor (unsigned; installed once at a door, like a root certificate):
+//   version u8 (= 1) | kind u8 (= b'R') | issuer str | key_id [8] | public_key [32]
+//   | not_before u64 | not_after u64
+// The kind byte makes a root anchor and a signing key's anchor fail to decode as each
+// other: a door cannot be configured with a signing key as its root by mistake.
+//
+// Key set (signed by the root): version u8 (= KEY_SET_FORMAT_VERSION) | signature [64] | body
+//   body: issuer str, root_key_id [8], sequence u64, issued_at u64, entries bytes
+//   entry, 67 bytes: key_id [8], public_key [32], usage u8 (1 credentials, 2 lists,
+//     3 both), not_before u64, not_after u64, revoked u8 (0 or 1), revoked_at u64,
+//     reason u8 (both zero when not revoked)
+// Entries are sorted by key id, each id once: one encoding per set.
+
+/// Domain prefix of a key set signature (made by an issuer's root key).
+pub const KEY_SET_DOMAIN: &[u8] = b"revocard/v1/key-set\0";
+/// Format version of key sets.
+pub const KEY_SET_FORMAT_VERSION: u8 = 1;
+/// Format version of root anchors.
+pub const ROOT_ANCHOR_FORMAT_VERSION: u8 = 1;
+/// Most signing keys one key set names: a key a fortnight for two years, with room.
+/// A key whose window has ended can be left out of later sets.
+pub const MAX_KEY_SET_ENTRIES: usize = 64;
+const KEY_ENTRY_LEN: usize = 67;
+/// Largest encoded key set: header, issuer and every entry.
+pub const MAX_KEY_SET_BYTES: usize = BODY_OFFSET
+    + 8
+    + crate::model::MAX_ISSUER_ID_LEN
+    + 8
+    + 8
+    + 8
+    + 8
+    + MAX_KEY_SET_ENTRIES * KEY_ENTRY_LEN;
+/// Largest encoded root anchor.
+pub const MAX_ROOT_ANCHOR_BYTES: usize = 256;
+const ROOT_ANCHOR_KIND: u8 = b'R';
+
+#[derive(Encode, Decode)]
+struct WireRootAnchor {
+    version: u8,
+    kind: u8,
+    issuer: String,
+    key_id: [u8; 8],
+    public_key: [u8; 32],
+    not_before: u64,
+    not_after: u64,
+}
+
+/// Encodes a root anchor.
+pub(crate) fn encode_root_anchor(a: &AnchorFields) -> Vec<u8> {
+    let wire = WireRootAnchor {
+        version: ROOT_ANCHOR_FORMAT_VERSION,
+        kind: ROOT_ANCHOR_KIND,
+        issuer: a.issuer.as_str().to_owned(),
+        key_id: a.key_id.0,
+        public_key: a.public_key,
+        not_before: a.validity.not_before.0,
+        not_after: a.validity.not_after.0,
+    };
+    bincode::encode_to_vec(wire, config::<MAX_ROOT_ANCHOR_BYTES>()).unwrap_or_default()
+}
+
+/// Decodes a root anchor; the caller checks the key itself.
+pub(crate) fn decode_root_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeError> {
+    const OBJ: WireObject = WireObject::RootAnchor;
+    if bytes.len() > MAX_ROOT_ANCHOR_BYTES {
+        return Err(DecodeError::TooLarge {
+            object: OBJ,
+            len: bytes.len(),
+            max: MAX_ROOT_ANCHOR_BYTES,
+        });
+    }
+    if let Some(&version) = bytes.first()
+        && version != ROOT_ANCHOR_FORMAT_VERSION
+    {
+        return Err(DecodeError::UnknownVersion {
+            object: OBJ,
+            version,
+            supported: ROOT_ANCHOR_FORMAT_VERSION,
+        });
+    }
+    if bytes.get(1).is_some_and(|&kind| kind != ROOT_ANCHOR_KIND) {
+        return Err(DecodeError::Malformed { object: OBJ });
+    }
+    let (wire, read): (WireRootAnchor, usize) =
+        bincode::decode_from_slice(bytes, config::<MAX_ROOT_ANCHOR_BYTES>())
+            .map_err(|e| map_bincode(OBJ, bytes.len(), MAX_ROOT_ANCHOR_BYTES, &e))?;
+    if read != bytes.len() {
+        return Err(DecodeError::TrailingBytes {
+            object: OBJ,
+            decoded: read,
+            remaining: bytes.len() - read,
+        });
+    }
+    let field = |e| DecodeError::from_field(OBJ, e);
+    Ok(AnchorFields {
+        issuer: IssuerId::new(wire.issuer).map_err(field)?,
+        key_id: KeyId(wire.key_id),
+        public_key: wire.public_key,
+        validity: Validity::new(UnixTime(wire.not_before), UnixTime(wire.not_after))
+            .map_err(field)?,
+    })
+}
+
+#[derive(Encode, bincode::BorrowDecode)]
+struct WireKeySet<'a> {
+    issuer: &'a str,
+    root_key_id: [u8; 8],
+    sequence: u64,
+    issued_at: u64,
+    entries: &'a [u8],
+}
+
+/// One signing key as a key set names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyEntryFields {
+    pub(crate) key_id: KeyId,
+    pub(crate) public_key: [u8; 32],
+    pub(crate) usage: KeyUsage,
+    pub(crate) validity: Validity,
+    pub(crate) revoked: Option<(UnixTime, RevocationReason)>,
+}
+
+/// The fields of a key set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeySetFields {
+    pub(crate) issuer: IssuerId,
+    pub(crate) root_key_id: KeyId,
+    pub(crate) sequence: u64,
+    pub(crate) issued_at: UnixTime,
+    /// Sorted by key id, each once.
+    pub(crate) entries: Vec<KeyEntryFields>,
+}
+
+/// A decoded key set, signature not yet checked.
+pub(crate) struct ParsedKeySet<'a> {
+    pub(crate) fields: KeySetFields,
+    pub(crate) signature: [u8; SIGNATURE_LEN],
+    pub(crate) body: &'a [u8],
+}
+
+fn usage_code(usage: KeyUsage) -> u8 {
+    match usage {
+        KeyUsage::Credentials => 1,
+        KeyUsage::Lists => 2,
+        KeyUsage::CredentialsAndLists => 3,
+    }
+}
+
+/// Encodes a key set body (to be signed by the root). Entries must be sorted by key
+/// id and unique (the caller, `KeySetDraft`, keeps them so).
+pub(crate) fn encode_key_set(set: &KeySetFields) -> Vec<u8> {
+    let mut entries = Vec::with_capacity(set.entries.len() * KEY_ENTRY_LEN);
+    for e in &set.entries {
+        entries.extend_from_slice(&e.key_id.0);
+        entries.extend_from_slice(&e.public_key);
+        entries.push(usage_code(e.usage));
+        entries.extend_from_slice(&e.validity.not_before.0.to_be_bytes());
+        entries.extend_from_slice(&e.validity.not_after.0.to_be_bytes());
+        let (flag, at, reason) = match e.revoked {
+            None => (0u8, 0u64, 0u8),
+            Some((at, reason)) => (1, at.0, reason_code(reason)),
+        };
+        entries.push(flag);
+        entries.extend_from_slice(&at.to_be_bytes());
+        entries.push(reason);
+    }
+    let wire = WireKeySet {
+        issuer: set.issuer.as_str(),
+        root_key_id: set.root_key_id.0,
+        sequence: set.sequence,
+        issued_at: set.issued_at.0,
+        entries: &entries,
+    };
+    bincode::encode_to_vec(wire, config::<MAX_KEY_SET_BYTES>()).unwrap_or_default()
+}
+
+/// Decodes a signed key set (signature not checked here).
+pub(crate) fn decode_key_set(bytes: &[u8]) -> Result<ParsedKeySet<'_>, DecodeError> {
+    const OBJ: WireObject = WireObject::KeySet;
+    let (signature, body) = split_header(OBJ, bytes, MAX_KEY_SET_BYTES, KEY_SET_FORMAT_VERSION)?;
+    let wire: WireKeySet<'_> = decode_borrowed::<_, MAX_KEY_SET_BYTES>(OBJ, bytes, body)?;
+    let malformed = DecodeError::Malformed { object: OBJ };
+    let (records, rest) = wire.entries.as_chunks::<KEY_ENTRY_LEN>();
+    if !rest.is_empty() {
+        return Err(malformed);
+    }
+    if records.len() > MAX_KEY_SET_ENTRIES {
+        return Err(DecodeError::TooManyKeys {
+            count: records.len(),
+            max: MAX_KEY_SET_ENTRIES,
+        });
+    }
+    let mut entries: Vec<KeyEntryFields> = Vec::with_capacity(records.len());
+    for record in records {
+        let mut r = Reader(record);
+        let key_id = KeyId(r.array().ok_or(malformed.clone())?);
+        let public_key = r.array().ok_or(malformed.clone())?;
+        let usage = match r.byte() {
+            Some(1) => KeyUsage::Credentials,
+            Some(2) => KeyUsage::Lists,
+            Some(3) => KeyUsage::CredentialsAndLists,
+            _ => return Err(malformed),
+        };
+        let not_before = UnixTime(r.u64().ok_or(malformed.clone())?);
+        let not_after = UnixTime(r.u64().ok_or(malformed.clone())?);
+        let validity =
+            Validity::new(not_before, not_after).map_err(|e| DecodeError::from_field(OBJ, e))?;
+        let revoked = match (r.byte(), r.u64(), r.byte()) {
+            (Some(0), Some(0), Some(0)) => None,
+            (Some(1), Some(at), Some(reason)) => Some((
+                UnixTime(at),
+                *RevocationReason::ALL
+                    .get(usize::from(reason))
+                    .ok_or(malformed.clone())?,
+            )),
+            _ => return Err(malformed),
+        };
+        // Sorted and unique: one encoding per set, and no key named twice.
+        if entries.last().is_some_and(|last| last.key_id.0 >= key_id.0) {
+            return Err(malformed);
+        }
+        entries.push(KeyEntryFields {
+            key_id,
+            public_key,
+            usage,
+            validity,
+            revoked,
+        });
+    }
+    Ok(ParsedKeySet {
+        fields: KeySetFields {
+            issuer: IssuerId::new(wire.issuer).map_err(|e| DecodeError::from_field(OBJ, e))?,
+            root_key_id: KeyId(wire.root_key_id),
+            sequence: wire.sequence,
+            issued_at: UnixTime(wire.issued_at),
+            entries,
+        },
+        signature,
+        body,
+    })
+}
+
+/// Reads fixed-size big-endian fields from a record whose length was checked.
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+    fn byte(&mut self) -> Option<u8> {
+        self.array::<1>().map(|[b]| b)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.array::<8>().map(u64::from_be_bytes)
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Revocation lists and deltas
 // ---------------------------------------------------------------------------
 //
-// List:  version u8 | signature [64] | body
+// List (format 2):  version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
 //   body: issuer str, key_id [8], sequence u64, issued_at u64, next_update u64,
-//         capacity u32, scopes bytes, revoked bytes, suspended bytes
-// Delta: version u8 | signature [64] | body
+//         capacity u32, state [32], audit_entries u64, audit_hash [32],
+//         scopes bytes, revoked bytes, suspended bytes
+// Delta (format 2): version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
 //   body: issuer str, key_id [8], from_sequence u64, to_sequence u64, issued_at u64,
-//         next_update u64, capacity u32, scopes bytes, revoked bytes, suspended bytes,
-//         reinstated bytes
+//         next_update u64, capacity u32, base_state [32], scopes bytes, revoked bytes,
+//         suspended bytes, reinstated bytes
 //
 // `bytes` is a u64 length and that many bytes, decoded by borrowing (no allocation).
 // A status set is the `status_codec` encoding of sorted indexes below `capacity`.
 // Scopes are 18-byte records: tag u8 (0 print batch, 1 issuer key, 2 issued before),
 // value [8] (batch id as u64, key id, or unix seconds), reason u8, since u64.
+//
+// `state` names the list's content through its history: the state after a delta is
+// SHA-256(STATE_DOMAIN || 1 || delta body), and a delta names the state it applies to
+// (`base_state`), so a delta from one branch never applies to a list of another. The
+// first list of an issuer takes SHA-256(STATE_DOMAIN || 0 || its body with a zero
+// state). A verifier that applies a delta computes the same state the issuer wrote
+// into the full list of that sequence. `audit_*` is the issuer's audit log head when
+// the list was signed: a list in anyone's hands pins the log up to that entry.
 
 /// Domain prefix of a revocation list signature.
-pub const LIST_DOMAIN: &[u8] = b"revocard/v1/status-list\0";
+pub const LIST_DOMAIN: &[u8] = b"revocard/v2/status-list\0";
 /// Domain prefix of a revocation delta signature.
-pub const DELTA_DOMAIN: &[u8] = b"revocard/v1/status-delta\0";
+pub const DELTA_DOMAIN: &[u8] = b"revocard/v2/status-delta\0";
+/// Format version of revocation lists and deltas (2: state digests and the audit head).
+pub const LIST_FORMAT_VERSION: u8 = 2;
+/// Domain prefix of a list's state digest.
+const STATE_DOMAIN: &[u8] = b"revocard/v2/status-state\0";
 
 /// Largest encoded revocation list: two bitmaps of [`crate::MAX_LIST_CAPACITY`] bits,
 /// every scope entry, and the header, rounded up.
@@ -429,6 +711,9 @@ struct WireList<'a> {
     issued_at: u64,
     next_update: u64,
     capacity: u32,
+    state: [u8; 32],
+    audit_entries: u64,
+    audit_hash: [u8; 32],
     scopes: &'a [u8],
     revoked: &'a [u8],
     suspended: &'a [u8],
@@ -443,6 +728,7 @@ struct WireDelta<'a> {
     issued_at: u64,
     next_update: u64,
     capacity: u32,
+    base_state: [u8; 32],
     scopes: &'a [u8],
     revoked: &'a [u8],
     suspended: &'a [u8],
@@ -473,6 +759,10 @@ pub(crate) struct DeltaSets<'a> {
 pub(crate) struct ParsedList<'a> {
     pub(crate) header: ListHeader,
     pub(crate) sequence: u64,
+    /// The state digest the issuer names for this list.
+    pub(crate) state: [u8; 32],
+    /// The issuer's audit head when it signed.
+    pub(crate) audit: AuditHead,
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
@@ -527,6 +817,8 @@ pub(crate) struct ParsedDelta<'a> {
     pub(crate) header: ListHeader,
     pub(crate) from_sequence: u64,
     pub(crate) to_sequence: u64,
+    /// The state of the list this delta applies to.
+    pub(crate) base_state: [u8; 32],
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
@@ -621,6 +913,8 @@ fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, De
 pub(crate) fn encode_list(
     header: &ListHeader,
     sequence: u64,
+    state: &[u8; 32],
+    audit: AuditHead,
     revoked: &[u32],
     suspended: &[u32],
     scopes: &[ScopeEntry],
@@ -635,6 +929,9 @@ pub(crate) fn encode_list(
         issued_at: header.issued_at.0,
         next_update: header.next_update.0,
         capacity: header.capacity,
+        state: *state,
+        audit_entries: audit.entries,
+        audit_hash: audit.hash,
         scopes: &scopes,
         revoked: &revoked,
         suspended: &suspended,
@@ -647,6 +944,7 @@ pub(crate) fn encode_delta(
     header: &ListHeader,
     from_sequence: u64,
     to_sequence: u64,
+    base_state: &[u8; 32],
     sets: &DeltaSets<'_>,
     scopes: &[ScopeEntry],
 ) -> Vec<u8> {
@@ -662,6 +960,7 @@ pub(crate) fn encode_delta(
         issued_at: header.issued_at.0,
         next_update: header.next_update.0,
         capacity: header.capacity,
+        base_state: *base_state,
         scopes: &scopes,
         revoked: &revoked,
         suspended: &suspended,
@@ -737,11 +1036,31 @@ fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>, const LIMIT: usize>(
     Ok(wire)
 }
 
+/// The state after applying the delta whose signed body is `delta_body`.
+pub(crate) fn state_after(delta_body: &[u8]) -> [u8; 32] {
+    sha2::Sha256::new()
+        .chain_update(STATE_DOMAIN)
+        .chain_update([1u8])
+        .chain_update(delta_body)
+        .finalize()
+        .into()
+}
+
+/// The state of an issuer's first list, from its body encoded with a zero state.
+pub(crate) fn genesis_state(list_body: &[u8]) -> [u8; 32] {
+    sha2::Sha256::new()
+        .chain_update(STATE_DOMAIN)
+        .chain_update([0u8])
+        .chain_update(list_body)
+        .finalize()
+        .into()
+}
+
 /// Decodes a signed revocation list's header and scopes (signature not checked here;
 /// status sets decoded later by [`ParsedList::decode_sets`]).
 pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::RevocationList;
-    let (signature, body) = split_header(OBJ, bytes, MAX_LIST_BYTES)?;
+    let (signature, body) = split_header(OBJ, bytes, MAX_LIST_BYTES, LIST_FORMAT_VERSION)?;
     let wire: WireList<'_> = decode_borrowed::<_, MAX_LIST_BYTES>(OBJ, bytes, body)?;
     let header = decode_header(
         OBJ,
@@ -755,6 +1074,11 @@ pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
     Ok(ParsedList {
         header,
         sequence: wire.sequence,
+        state: wire.state,
+        audit: AuditHead {
+            entries: wire.audit_entries,
+            hash: wire.audit_hash,
+        },
         scopes,
         signature,
         body,
@@ -767,7 +1091,7 @@ pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
 /// decoded later by [`ParsedDelta::decode_sets`]).
 pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::Delta;
-    let (signature, body) = split_header(OBJ, bytes, MAX_DELTA_BYTES)?;
+    let (signature, body) = split_header(OBJ, bytes, MAX_DELTA_BYTES, LIST_FORMAT_VERSION)?;
     let wire: WireDelta<'_> = decode_borrowed::<_, MAX_DELTA_BYTES>(OBJ, bytes, body)?;
     let header = decode_header(
         OBJ,
@@ -788,6 +1112,7 @@ pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError>
         header,
         from_sequence: wire.from_sequence,
         to_sequence: wire.to_sequence,
+        base_state: wire.base_state,
         revoked: wire.revoked,
         suspended: wire.suspended,
         reinstated: wire.reinstated,
@@ -879,7 +1204,7 @@ pub(crate) fn response_message(
 ) -> Vec<u8> {
     let mut body = challenge_body(challenge);
     body.extend_from_slice(credential_digest);
-    signed_message(CHALLENGE_RESPONSE_DOMAIN, &body)
+    signed_message(CHALLENGE_RESPONSE_DOMAIN, FORMAT_VERSION, &body)
 }
 
 /// Encodes a response: `version || signature || door || nonce`.
@@ -893,7 +1218,7 @@ pub(crate) fn encode_response(
         nonce: *nonce,
     };
     let body = bincode::encode_to_vec(wire, config::<MAX_RESPONSE_BYTES>()).unwrap_or_default();
-    assemble_signed(signature, &body)
+    assemble_signed(FORMAT_VERSION, signature, &body)
 }
 
 fn decode_door(object: WireObject, door: &str) -> Result<crate::door::DoorId, DecodeError> {
@@ -947,7 +1272,7 @@ pub(crate) fn decode_challenge(bytes: &[u8]) -> Result<ChallengeFields, DecodeEr
 /// Decodes a card's response (signature not checked here).
 pub(crate) fn decode_response(bytes: &[u8]) -> Result<ParsedResponse, DecodeError> {
     const OBJ: WireObject = WireObject::ChallengeResponse;
-    let (signature, body) = split_header(OBJ, bytes, MAX_RESPONSE_BYTES)?;
+    let (signature, body) = split_header(OBJ, bytes, MAX_RESPONSE_BYTES, FORMAT_VERSION)?;
     let wire: WireResponse<'_> = decode_borrowed::<_, MAX_RESPONSE_BYTES>(OBJ, bytes, body)?;
     Ok(ParsedResponse {
         door: decode_door(OBJ, wire.door)?,

@@ -42,7 +42,7 @@ fn story(path: &Path) {
     let store = SqliteStore::open(path).unwrap();
     let reg = match Registry::open(store) {
         Ok(reg) => reg,
-        Err(RegistryError::Empty) => Registry::create(
+        Err(RegistryError::Empty) => create_registry(
             SqliteStore::open(path).unwrap(),
             &key,
             CAPACITY,

@@ -184,11 +184,12 @@ fn absurd_length_prefixes_are_refused_without_allocating() {
     list.revoke(3, RevocationReason::Lost, NOW).unwrap();
     let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
     let issuer_len = key.issuer().as_str().len();
-    // issuer str, key id, sequence, issued_at, next_update, capacity, then scopes (empty).
-    let list_scopes = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 4;
+    // issuer str, key id, sequence, issued_at, next_update, capacity, state, audit
+    // entries and hash, then scopes (empty).
+    let list_scopes = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 4 + 32 + 8 + 32;
     let list_revoked = list_scopes + 8;
-    // A delta has one more u64 (from and to sequence).
-    let delta_revoked = list_revoked + 8;
+    // A delta has one more u64 (from and to sequence), a base state and no audit head.
+    let delta_revoked = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 8 + 4 + 32 + 8;
     let v = verifier(&key);
     for (what, original, at) in [
         ("list issuer", &p.list, BODY),
@@ -316,9 +317,15 @@ fn the_largest_list_installs_within_the_stated_bound() {
         };
         (i, status, None)
     });
-    let mut list =
-        IssuerStatusList::restore(key.issuer().clone(), capacity, 0, statuses, all_scopes())
-            .unwrap();
+    let mut list = IssuerStatusList::restore(
+        key.issuer().clone(),
+        capacity,
+        0,
+        [0; 32],
+        statuses,
+        all_scopes(),
+    )
+    .unwrap();
     let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
     assert!(p.list.len() <= MAX_LIST_BYTES);
     let v = verifier(&key);
@@ -373,7 +380,7 @@ fn field(out: &mut Vec<u8>, bytes: &[u8]) {
 /// A list (2 sets) or delta (3 sets) whose sets are all "every index" (bitmaps of
 /// ones), signed by `signer` if given, else unsigned (zero key id and signature).
 fn overlapping(sets: usize, capacity: u32, signer: Option<&IssuerKey>) -> Vec<u8> {
-    let mut out = vec![FORMAT_VERSION];
+    let mut out = vec![LIST_FORMAT_VERSION];
     out.extend_from_slice(&[0; 64]);
     field(&mut out, b"memory-police");
     out.extend_from_slice(&signer.map_or([0; 8], |k| k.key_id().0)); // key id
@@ -384,6 +391,10 @@ fn overlapping(sets: usize, capacity: u32, signer: Option<&IssuerKey>) -> Vec<u8
     out.extend_from_slice(&NOW.0.to_be_bytes());
     out.extend_from_slice(&NOW.0.to_be_bytes());
     out.extend_from_slice(&capacity.to_be_bytes());
+    out.extend_from_slice(&[0; 32]); // state (a delta: the base state)
+    if sets == 2 {
+        out.extend_from_slice(&[0; 40]); // audit head: entries and hash
+    }
     field(&mut out, &[]); // scopes
     let mut full = vec![0x03];
     full.resize(1 + capacity as usize / 8, 0xff);
@@ -394,7 +405,7 @@ fn overlapping(sets: usize, capacity: u32, signer: Option<&IssuerKey>) -> Vec<u8
         use ed25519_dalek::Signer;
         let signing = ed25519_dalek::SigningKey::from_bytes(&key.to_secret_bytes());
         let mut message = if sets == 3 { DELTA_DOMAIN } else { LIST_DOMAIN }.to_vec();
-        message.push(FORMAT_VERSION);
+        message.push(LIST_FORMAT_VERSION);
         message.extend_from_slice(&out[65..]);
         out[1..65].copy_from_slice(&signing.sign(&message).to_bytes());
     }

@@ -44,7 +44,7 @@ fn issued_registry(
     let mut rng = rng(seed);
     let key = issuer_key(&mut rng);
     let store = SqliteStore::open(path).unwrap();
-    let mut reg = Registry::create(store, &key, CAPACITY, NOW, NOW.plus(3600))
+    let mut reg = create_registry(store, &key, CAPACITY, NOW, NOW.plus(3600))
         .unwrap()
         .with_chunk_size(64);
     let report = reg
@@ -428,6 +428,29 @@ fn a_compromised_key_cannot_sign_the_replacements() {
         &mut rng,
     )
     .unwrap();
+    // A key the root has not certified signs nothing here.
+    assert!(matches!(
+        reg.execute(
+            &incident,
+            &new_key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default()
+        ),
+        Err(RegistryError::WrongKey {
+            why: WrongKey::NotCertified,
+            ..
+        })
+    ));
+    let root = root_for(&key);
+    let mut draft = reg.draft_key_set(NOW);
+    draft
+        .certify(new_key.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    reg.install_key_set(&root.sign_key_set(&draft), NOW)
+        .unwrap();
     let report = reg
         .execute(
             &incident,
@@ -495,6 +518,9 @@ impl<S: Store> Store for Crashing<S> {
     fn audit_head(&self) -> Result<AuditHead, RegistryError> {
         self.inner.audit_head()
     }
+    fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
+        self.inner.latest_key_set()
+    }
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
         self.inner.audit_log()
     }
@@ -546,7 +572,7 @@ fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
                 after_commit,
             };
             let crashed = (|| -> Result<(), RegistryError> {
-                let mut reg = Registry::create(store, &key, CAPACITY, NOW, NOW.plus(3600))?
+                let mut reg = create_registry(store, &key, CAPACITY, NOW, NOW.plus(3600))?
                     .with_chunk_size(64);
                 reg.issue_roster(
                     &key,
@@ -575,7 +601,7 @@ fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
             let store = SqliteStore::open(&path).unwrap();
             let mut reg = match Registry::open(store) {
                 Ok(reg) => reg.with_chunk_size(64),
-                Err(RegistryError::Empty) => Registry::create(
+                Err(RegistryError::Empty) => create_registry(
                     SqliteStore::open(&path).unwrap(),
                     &key,
                     CAPACITY,

@@ -66,3 +66,44 @@ pub fn verifier_with(key: &IssuerKey, options: VerifyOptions) -> Verifier {
         .unwrap();
     verifier
 }
+
+/// A root for `key`'s issuer, derived from `key` so that a test re-creating a registry
+/// (a crash test, a second process) gets the same root.
+pub fn root_for(key: &IssuerKey) -> RootKey {
+    use sha2::Digest as _;
+    let secret: [u8; 32] = sha2::Sha256::new()
+        .chain_update(b"revocard test root\0")
+        .chain_update(key.to_secret_bytes().as_slice())
+        .finalize()
+        .into();
+    RootKey::from_secret_bytes(
+        key.issuer().clone(),
+        Validity::new(NOW.minus(YEAR), NOW.plus(20 * YEAR)).unwrap(),
+        &secret,
+    )
+    .unwrap()
+}
+
+/// The first key set of `root`, certifying `keys` for credentials and lists.
+pub fn first_key_set(root: &RootKey, keys: &[&IssuerKey]) -> Vec<u8> {
+    let mut draft = KeySetDraft::first(root.public(), NOW.minus(YEAR));
+    for key in keys {
+        draft
+            .certify(key.public(), KeyUsage::CredentialsAndLists)
+            .unwrap();
+    }
+    root.sign_key_set(&draft)
+}
+
+/// Creates a registry whose root (see [`root_for`]) certifies `key` alone.
+pub fn create_registry<S: Store>(
+    store: S,
+    key: &IssuerKey,
+    capacity: u32,
+    now: UnixTime,
+    next_update: UnixTime,
+) -> Result<Registry<S>, RegistryError> {
+    let root = root_for(key);
+    let set = first_key_set(&root, &[key]);
+    Registry::create(store, root.public(), &set, key, capacity, now, next_update)
+}
