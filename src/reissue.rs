@@ -384,14 +384,6 @@ impl<S: Store> Registry<S> {
         else {
             return Err(RegistryError::JobOpen { job: job.id });
         };
-        if let Incident::IssuerKey { key_id } = incident
-            && *key_id == key.key_id()
-        {
-            return Err(RegistryError::WrongKey {
-                key_id: key.key_id(),
-                why: WrongKey::Compromised,
-            });
-        }
         let wanted: HashSet<Serial> = affected.iter().copied().collect();
         let (filter, _) = self.filter_for(incident)?;
         let remaining: Vec<CredentialRecord> = self
