@@ -146,7 +146,7 @@ impl AuditRecord {
 }
 
 /// The end of a verified chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditHead {
     /// Number of entries.
     pub entries: u64,

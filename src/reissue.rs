@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditHead};
 use crate::keys::IssuerKey;
 use crate::model::{CredentialRequest, KeyId, PrintBatchId, Serial, UnixTime, Validity};
 use crate::registry::{
@@ -84,9 +84,11 @@ pub struct Plan {
     pub reason: RevocationReason,
     /// When planned.
     pub planned_at: UnixTime,
-    /// The registry as planned: its number of audit entries. Every change appends to
-    /// the log, so a plan whose version still matches at declaration is current.
-    pub registry_version: u64,
+    /// The registry's audit head (entries and hash) when planned. Every change appends
+    /// to the log, so a plan whose head is still the head at declaration is current; one
+    /// whose head is an earlier entry of the log is stale (and recomputed); one whose
+    /// head is not in the log at all was made on another registry (and refused).
+    pub audit_head: AuditHead,
     /// Scope entries that will be added (one entry revokes a whole batch or key).
     pub scopes: Vec<Scope>,
     /// Credentials that will be revoked one by one (serial, status index).
@@ -159,6 +161,24 @@ impl<S: Store> Registry<S> {
         })
     }
 
+    /// Whether this registry's audit log has the entry `head` names (the empty head is in
+    /// every log). A head is the hash of the whole chain up to it, so only this
+    /// registry's own past can match.
+    fn log_holds(&self, head: AuditHead) -> Result<bool, RegistryError> {
+        let Some(position) = head
+            .entries
+            .checked_sub(1)
+            .and_then(|p| usize::try_from(p).ok())
+        else {
+            return Ok(head == AuditHead::EMPTY);
+        };
+        Ok(self
+            .store
+            .audit_log()?
+            .get(position)
+            .is_some_and(|r| r.seq == head.entries && r.hash == head.hash))
+    }
+
     /// Plans an incident: which credentials it affects, how they will be revoked, which
     /// will be replaced. Changes nothing.
     ///
@@ -172,7 +192,7 @@ impl<S: Store> Registry<S> {
             incident: incident.clone(),
             reason: incident.default_reason(),
             planned_at: now,
-            registry_version: self.store.audit_head()?.entries,
+            audit_head: self.store.audit_head()?,
             scopes: Vec::new(),
             individual: Vec::new(),
             affected: Vec::new(),
@@ -233,12 +253,14 @@ impl<S: Store> Registry<S> {
     /// Declares an incident: revokes every affected credential and publishes the signed
     /// list and delta, all in one atomic commit, and opens the reissue job. If anything
     /// changed since the plan was made, it is recomputed at `now`, so a stale plan
-    /// cannot revoke the wrong set.
+    /// cannot revoke the wrong set; a plan made on another registry is refused.
     ///
     /// # Errors
-    /// [`RegistryError::NothingAffected`] if the incident covers no current credential;
-    /// [`RegistryError::JobOpen`]; [`RegistryError::SameSupplier`] if `target_supplier`
-    /// saw the affected data; [`RegistryError::WrongKey`].
+    /// [`RegistryError::PlanNotFromThisRegistry`] if this registry's audit log does not
+    /// hold the head the plan was made at; [`RegistryError::NothingAffected`] if the
+    /// incident covers no current credential; [`RegistryError::JobOpen`];
+    /// [`RegistryError::SameSupplier`] if `target_supplier` saw the affected data;
+    /// [`RegistryError::WrongKey`].
     pub fn declare(
         &mut self,
         plan: &Plan,
@@ -248,6 +270,13 @@ impl<S: Store> Registry<S> {
         next_update: UnixTime,
     ) -> Result<Declared, RegistryError> {
         self.check_key(key)?;
+        let head = self.store.audit_head()?;
+        if head != plan.audit_head && !self.log_holds(plan.audit_head)? {
+            return Err(RegistryError::PlanNotFromThisRegistry {
+                planned_at_entry: plan.audit_head.entries,
+                entries: head.entries,
+            });
+        }
         if let Some(open) = self.open_job()? {
             return Err(RegistryError::JobOpen { job: open.id });
         }
@@ -259,9 +288,7 @@ impl<S: Store> Registry<S> {
                 why: WrongKey::Compromised,
             });
         }
-        let current =
-            self.store.audit_head()?.entries == plan.registry_version && plan.planned_at <= now;
-        let mut fresh = if current {
+        let mut fresh = if head == plan.audit_head && plan.planned_at <= now {
             plan.clone()
         } else {
             self.plan(&plan.incident, now)?
@@ -353,9 +380,12 @@ impl<S: Store> Registry<S> {
     /// Continues the open reissue job, if any: issues the replacements not yet
     /// committed, in atomic chunks, then publishes the final list and closes the job.
     ///
+    /// A card counts as done only if its replacement exists.
+    ///
     /// # Errors
     /// [`RegistryError::JobOpen`] if the open job is a roster issue (resume it with
-    /// `issue_roster`); issuing or storage failures.
+    /// `issue_roster`); [`RegistryError::UnknownAffectedCredential`] if the job names a
+    /// card this registry does not hold (nothing is written); issuing or storage failures.
     pub fn resume(
         &mut self,
         key: &IssuerKey,
@@ -386,15 +416,46 @@ impl<S: Store> Registry<S> {
             });
         }
         let wanted: HashSet<Serial> = affected.iter().copied().collect();
+        // The incident's filter reads the job's cards in one pass on the registry that
+        // declared it; any it misses are looked up by serial, and any still missing are
+        // not in this registry: refused, never counted as done.
         let (filter, _) = self.filter_for(incident)?;
-        let remaining: Vec<CredentialRecord> = self
+        let mut held: Vec<CredentialRecord> = self
             .store
             .credentials(&filter)?
             .into_iter()
-            .filter(|r| wanted.contains(&r.serial) && r.superseded_by.is_none())
+            .filter(|r| wanted.contains(&r.serial))
             .collect();
+        let mut seen: HashSet<Serial> = held.iter().map(|r| r.serial).collect();
+        let missed: Vec<Serial> = affected
+            .iter()
+            .filter(|s| !seen.contains(*s))
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missed.is_empty() {
+            held.extend(
+                self.store
+                    .credentials(&CredentialFilter::Serials(missed.clone()))?
+                    .into_iter()
+                    .filter(|r| seen.insert(r.serial)),
+            );
+            let unknown: Vec<Serial> = missed.into_iter().filter(|s| !seen.contains(s)).collect();
+            if let Some(&serial) = unknown.first() {
+                return Err(RegistryError::UnknownAffectedCredential {
+                    job: job.id,
+                    serial,
+                    unknown: count(unknown.len()),
+                });
+            }
+        }
+        // Done: the job's cards whose replacement exists (`superseded_by` is derived from
+        // the replacement's row). Every other card of the job is still to be replaced.
+        let (replaced, remaining): (Vec<CredentialRecord>, Vec<CredentialRecord>) =
+            held.into_iter().partition(|r| r.superseded_by.is_some());
         let total = wanted.len();
-        let mut done = total.saturating_sub(remaining.len());
+        let mut done = replaced.len();
         let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
         let key_window = key.validity();
         let mut plans = Vec::with_capacity(remaining.len());

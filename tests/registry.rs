@@ -904,3 +904,121 @@ fn truncated_or_corrupted_files_give_a_clear_error() {
         "scribbled pages must not pass silently: {opened:?}"
     );
 }
+
+/// Every card of the registry with the audit head: what "nothing changed" means.
+fn snapshot(reg: &Registry<SqliteStore>) -> (AuditHead, Summary, usize) {
+    (
+        reg.verify_audit().unwrap(),
+        reg.summary().unwrap(),
+        reg.store().jobs().unwrap().len(),
+    )
+}
+
+#[test]
+fn a_plan_made_on_another_registry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _key_a, _) = issued_registry(&dir.path().join("a.sqlite"), 40, 40);
+    let (mut b, key_b, mut rng_b) = issued_registry(&dir.path().join("b.sqlite"), 40, 41);
+    let plan_a = a.plan(&incident(), NOW.plus(10)).unwrap();
+    assert_eq!(
+        a.verify_audit().unwrap().entries,
+        b.verify_audit().unwrap().entries,
+        "the registries have logs of equal length"
+    );
+    let before = snapshot(&b);
+    let state = outcome(&b);
+    let refused = b.declare(&plan_a, &key_b, SPARE, NOW.plus(10), NOW.plus(3600));
+    let entries = before.0.entries;
+    assert!(
+        matches!(
+            refused,
+            Err(RegistryError::PlanNotFromThisRegistry { planned_at_entry, entries: e })
+                if planned_at_entry == entries && e == entries
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&b), before, "nothing was written on B");
+    assert_eq!(outcome(&b), state);
+
+    // A stale plan of B itself is recomputed: B issued more cards after planning.
+    let plan_b = b.plan(&incident(), NOW.plus(10)).unwrap();
+    assert_eq!(plan_b.affected.len(), 40);
+    b.issue_roster(
+        &key_b,
+        BREACHED,
+        &roster(50),
+        NOW.plus(20),
+        &mut rng_b,
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    let declared = b
+        .declare(&plan_b, &key_b, SPARE, NOW.plus(30), NOW.plus(3600))
+        .unwrap();
+    assert_eq!(declared.revoked, 50, "the plan was recomputed");
+    let report = b
+        .resume(
+            &key_b,
+            NOW.plus(40),
+            NOW.plus(3600),
+            &mut rng_b,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.reissued, 50);
+    assert_eq!(outcome(&b).summary.active, 50);
+}
+
+#[test]
+fn resume_refuses_a_job_naming_a_card_the_registry_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 10, 50);
+    let real = reg.store().credentials(&CredentialFilter::All).unwrap()[0].serial;
+    let ghost = Serial([0xEE; 16]);
+    let sequence = reg.latest_publication().unwrap().unwrap().sequence;
+    // A job as a foreign plan (or a hand-edited store) would leave it.
+    reg.store_mut()
+        .apply(&Change {
+            batches: vec![PrintBatch {
+                id: PrintBatchId(2),
+                supplier: SPARE.to_owned(),
+                created_at: NOW,
+            }],
+            jobs: vec![JobRecord {
+                id: 2,
+                kind: JobKind::Reissue {
+                    incident: Incident::Serials {
+                        serials: vec![real, ghost],
+                    },
+                    affected: vec![real, ghost],
+                    batch: PrintBatchId(2),
+                    revoked_in: sequence,
+                },
+                started_at: NOW,
+                finished_at: None,
+            }],
+            ..Change::default()
+        })
+        .unwrap();
+    let before = snapshot(&reg);
+    let state = outcome(&reg);
+    let resumed = reg.resume(
+        &key,
+        NOW.plus(10),
+        NOW.plus(3600),
+        &mut rng,
+        &mut Hooks::default(),
+    );
+    assert!(
+        matches!(
+            resumed,
+            Err(RegistryError::UnknownAffectedCredential { job: 2, serial, unknown: 1 })
+                if serial == ghost
+        ),
+        "{resumed:?}"
+    );
+    assert_eq!(snapshot(&reg), before, "nothing was written");
+    assert_eq!(outcome(&reg), state);
+}
