@@ -11,7 +11,7 @@
 //! old (revoked) card or their old card and exactly one replacement. Running again
 //! resumes the open job.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rand::CryptoRng;
 use sha2::Digest as _;
@@ -54,7 +54,11 @@ pub enum Incident {
         /// The serials.
         serials: Vec<Serial>,
     },
-    /// These holders' current credentials (a leaked list of names and pay numbers).
+    /// The credentials these holders held when the incident was first declared (a
+    /// leaked list of names and pay numbers). Their replacements, and any card issued
+    /// to them since, were not in the leak: once declared, the incident covers no
+    /// current card, and declaring it again does nothing. A new leak of the same
+    /// holders' current cards names those cards ([`Incident::Serials`]).
     Holders {
         /// Their pay numbers.
         pay_numbers: Vec<String>,
@@ -62,6 +66,22 @@ pub enum Incident {
 }
 
 impl Incident {
+    /// Whether `other` is the same incident: the same kind naming the same things,
+    /// lists compared as sets (order and repetition do not matter).
+    #[must_use]
+    pub fn is_same_as(&self, other: &Self) -> bool {
+        fn set<T: Ord>(items: &[T]) -> BTreeSet<&T> {
+            items.iter().collect()
+        }
+        match (self, other) {
+            (Self::Serials { serials: a }, Self::Serials { serials: b }) => set(a) == set(b),
+            (Self::Holders { pay_numbers: a }, Self::Holders { pay_numbers: b }) => {
+                set(a) == set(b)
+            }
+            _ => self == other,
+        }
+    }
+
     /// The revocation reason recorded by default for this kind of incident.
     #[must_use]
     pub fn default_reason(&self) -> RevocationReason {
@@ -179,13 +199,32 @@ impl<S: Store> Registry<S> {
             .is_some_and(|r| r.seq == head.entries && r.hash == head.hash))
     }
 
+    /// Whether a reissue job (open or finished) was opened for `incident`.
+    fn declared(&self, incident: &Incident) -> Result<bool, RegistryError> {
+        Ok(self.store.jobs()?.iter().any(|j| {
+            matches!(&j.kind, JobKind::Reissue { incident: declared, .. }
+                if declared.is_same_as(incident))
+        }))
+    }
+
     /// Plans an incident: which credentials it affects, how they will be revoked, which
     /// will be replaced. Changes nothing.
+    ///
+    /// An incident covers current credentials (neither revoked nor replaced). A
+    /// supplier, print batch, issuer key or list of serials names cards by something
+    /// their replacements never share (another supplier, a new batch, another key, new
+    /// serials), so once handled it covers nothing. A list of holders names people,
+    /// who get replacements: it covers the cards they held when it was first declared,
+    /// and declaring revoked all of them, so once declared it covers nothing either.
     ///
     /// # Errors
     /// On a storage failure or an undecodable stored credential.
     pub fn plan(&self, incident: &Incident, now: UnixTime) -> Result<Plan, RegistryError> {
         let (filter, batches) = self.filter_for(incident)?;
+        let covered = match incident {
+            Incident::Holders { .. } if self.declared(incident)? => Vec::new(),
+            _ => self.store.credentials(&filter)?,
+        };
         let existing_scopes = self.store.status_state()?.scopes;
         let all_batches = self.store.batches()?;
         let mut plan = Plan {
@@ -202,7 +241,7 @@ impl<S: Store> Registry<S> {
             by_vetting: BTreeMap::new(),
         };
         let mut exposed = HashSet::new();
-        for record in self.store.credentials(&filter)? {
+        for record in covered {
             if record.superseded_by.is_some() {
                 continue;
             }
@@ -431,7 +470,7 @@ impl<S: Store> Registry<S> {
             .iter()
             .filter(|s| !seen.contains(*s))
             .copied()
-            .collect::<std::collections::BTreeSet<_>>()
+            .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
         if !missed.is_empty() {
@@ -534,7 +573,8 @@ impl<S: Store> Registry<S> {
 
     /// The whole story in one call, idempotent: resumes the open job for this incident
     /// if there is one; otherwise plans, declares and reissues. An incident that affects
-    /// nothing (for instance, one already handled) is a no-op: `Ok(None)`.
+    /// nothing (for instance, one already handled: see [`Self::plan`]) is a no-op:
+    /// `Ok(None)`, and nothing is written.
     ///
     /// # Errors
     /// As [`Self::declare`] and [`Self::resume`]; [`RegistryError::JobOpen`] if a job
@@ -555,7 +595,9 @@ impl<S: Store> Registry<S> {
                 JobKind::Reissue {
                     incident: open_incident,
                     ..
-                } if open_incident == incident => self.resume(key, now, next_update, rng, hooks),
+                } if open_incident.is_same_as(incident) => {
+                    self.resume(key, now, next_update, rng, hooks)
+                }
                 _ => Err(RegistryError::JobOpen { job: open.id }),
             };
         }

@@ -915,6 +915,253 @@ fn snapshot(reg: &Registry<SqliteStore>) -> (AuditHead, Summary, usize) {
 }
 
 #[test]
+fn a_handled_holders_incident_run_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 30, 20);
+    let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+    let leaked = Incident::Holders {
+        pay_numbers: vec![all[3].pay_number.clone(), all[7].pay_number.clone()],
+    };
+    let first = reg
+        .execute(
+            &leaked,
+            &key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(first.finished);
+    assert_eq!(first.reissued, 2);
+    let handled = snapshot(&reg);
+    let state = outcome(&reg);
+
+    // Again, to another supplier, and to the one the replacements went to: the
+    // replacements were not in the leak, so the incident covers nothing now.
+    for supplier in ["third-print", SPARE, BREACHED] {
+        assert_eq!(
+            reg.execute(
+                &leaked,
+                &key,
+                supplier,
+                NOW.plus(100),
+                NOW.plus(3600),
+                &mut rng,
+                &mut Hooks::default(),
+            )
+            .unwrap(),
+            None,
+            "executed again towards {supplier}"
+        );
+        let plan = reg.plan(&leaked, NOW.plus(100)).unwrap();
+        assert!(plan.affected.is_empty(), "{plan:?}");
+        assert!(matches!(
+            reg.declare(&plan, &key, supplier, NOW.plus(100), NOW.plus(3600)),
+            Err(RegistryError::NothingAffected)
+        ));
+        assert_eq!(snapshot(&reg), handled, "nothing was written");
+    }
+    // The same holders in another order are the same incident.
+    let reordered = Incident::Holders {
+        pay_numbers: vec![all[7].pay_number.clone(), all[3].pay_number.clone()],
+    };
+    assert_eq!(
+        reg.execute(
+            &reordered,
+            &key,
+            "third-print",
+            NOW.plus(100),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(snapshot(&reg), handled);
+    assert_eq!(outcome(&reg), state);
+
+    // A new leak is a new incident: a list naming other holders too covers the
+    // current cards of everyone on it, replacements included.
+    let replacement = |reg: &Registry<SqliteStore>, pay: &str| {
+        reg.store()
+            .credentials(&CredentialFilter::PayNumbers(vec![pay.to_owned()]))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.superseded_by.is_none())
+            .unwrap()
+    };
+    let r3 = replacement(&reg, &all[3].pay_number);
+    assert!(r3.supersedes.is_some());
+    let second_leak = Incident::Holders {
+        pay_numbers: vec![all[3].pay_number.clone(), all[9].pay_number.clone()],
+    };
+    let plan = reg.plan(&second_leak, NOW.plus(200)).unwrap();
+    assert_eq!(
+        plan.affected.iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&r3.serial, &all[9].serial])
+    );
+    assert_eq!(
+        plan.exposed_suppliers,
+        vec![BREACHED.to_owned(), SPARE.to_owned()]
+    );
+    let report = reg
+        .execute(
+            &second_leak,
+            &key,
+            "third-print",
+            NOW.plus(200),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.reissued, 2);
+    // And naming the current card by serial covers it, whatever incident came before.
+    let r7 = replacement(&reg, &all[7].pay_number);
+    let by_serial = Incident::Serials {
+        serials: vec![r7.serial],
+    };
+    assert_eq!(
+        reg.execute(
+            &by_serial,
+            &key,
+            "third-print",
+            NOW.plus(300),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap()
+        .reissued,
+        1
+    );
+    let o = outcome(&reg);
+    assert_eq!(o.summary.active, 30);
+    assert_eq!(o.replaced, 5);
+
+    // A card issued since (holder 7 lost the last one and got a new card from the
+    // roster) was not in the first leak either: running it again still does nothing.
+    let r7 = replacement(&reg, &all[7].pay_number);
+    reg.set_status(
+        &key,
+        r7.serial,
+        Status::Revoked,
+        RevocationReason::KeyCompromise,
+        NOW.plus(400),
+        NOW.plus(3600),
+    )
+    .unwrap();
+    let issued = reg
+        .issue_roster(
+            &key,
+            "third-print",
+            &roster(30),
+            NOW.plus(400),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert_eq!(issued.issued_now, 1);
+    let since = snapshot(&reg);
+    assert_eq!(
+        reg.execute(
+            &leaked,
+            &key,
+            "fourth-print",
+            NOW.plus(500),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(snapshot(&reg), since);
+}
+
+#[test]
+fn every_kind_of_incident_handled_is_a_no_op_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, kind) in [
+        "supplier",
+        "print_batch",
+        "issuer_key",
+        "serials",
+        "holders",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (mut reg, key, mut rng) = issued_registry(
+            &dir.path().join(format!("{kind}.sqlite")),
+            24,
+            30 + i as u64,
+        );
+        let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+        // Replacements for a compromised key are signed by another key of the issuer.
+        let other_key = issuer_key(&mut rng);
+        let signer = if kind == "issuer_key" {
+            &other_key
+        } else {
+            &key
+        };
+        let incident = match kind {
+            "supplier" => incident(),
+            "print_batch" => Incident::PrintBatch {
+                batch: PrintBatchId(1),
+            },
+            "issuer_key" => Incident::IssuerKey {
+                key_id: key.key_id(),
+            },
+            "serials" => Incident::Serials {
+                serials: vec![all[1].serial, all[5].serial, all[8].serial],
+            },
+            _ => Incident::Holders {
+                pay_numbers: vec![all[2].pay_number.clone(), all[6].pay_number.clone()],
+            },
+        };
+        let first = reg
+            .execute(
+                &incident,
+                signer,
+                SPARE,
+                NOW.plus(10),
+                NOW.plus(3600),
+                &mut rng,
+                &mut Hooks::default(),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(first.finished, "{kind}");
+        assert!(first.reissued > 0, "{kind}");
+        let handled = snapshot(&reg);
+        for (supplier, now) in [(SPARE, NOW.plus(20)), ("third-print", NOW.plus(30))] {
+            assert_eq!(
+                reg.execute(
+                    &incident,
+                    signer,
+                    supplier,
+                    now,
+                    NOW.plus(3600),
+                    &mut rng,
+                    &mut Hooks::default(),
+                )
+                .unwrap(),
+                None,
+                "{kind} executed again towards {supplier}"
+            );
+            assert_eq!(snapshot(&reg), handled, "{kind}: nothing was written");
+        }
+    }
+}
+
+#[test]
 fn a_plan_made_on_another_registry_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (a, _key_a, _) = issued_registry(&dir.path().join("a.sqlite"), 40, 40);
