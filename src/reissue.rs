@@ -11,12 +11,12 @@
 //! old (revoked) card or their old card and exactly one replacement. Running again
 //! resumes the open job.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditHead};
 use crate::keys::IssuerKey;
 use crate::model::{CredentialRequest, KeyId, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
 use crate::registry::{
@@ -54,7 +54,11 @@ pub enum Incident {
         /// The serials.
         serials: Vec<Serial>,
     },
-    /// These holders' current credentials (a leaked list of names and pay numbers).
+    /// The credentials these holders held when the incident was first declared (a
+    /// leaked list of names and pay numbers). Their replacements, and any card issued
+    /// to them since, were not in the leak: once declared, the incident covers no
+    /// current card, and declaring it again does nothing. A new leak of the same
+    /// holders' current cards names those cards ([`Incident::Serials`]).
     Holders {
         /// Their pay numbers.
         pay_numbers: Vec<String>,
@@ -62,6 +66,22 @@ pub enum Incident {
 }
 
 impl Incident {
+    /// Whether `other` is the same incident: the same kind naming the same things,
+    /// lists compared as sets (order and repetition do not matter).
+    #[must_use]
+    pub fn is_same_as(&self, other: &Self) -> bool {
+        fn set<T: Ord>(items: &[T]) -> BTreeSet<&T> {
+            items.iter().collect()
+        }
+        match (self, other) {
+            (Self::Serials { serials: a }, Self::Serials { serials: b }) => set(a) == set(b),
+            (Self::Holders { pay_numbers: a }, Self::Holders { pay_numbers: b }) => {
+                set(a) == set(b)
+            }
+            _ => self == other,
+        }
+    }
+
     /// The revocation reason recorded by default for this kind of incident.
     #[must_use]
     pub fn default_reason(&self) -> RevocationReason {
@@ -84,9 +104,11 @@ pub struct Plan {
     pub reason: RevocationReason,
     /// When planned.
     pub planned_at: UnixTime,
-    /// The registry as planned: its number of audit entries. Every change appends to
-    /// the log, so a plan whose version still matches at declaration is current.
-    pub registry_version: u64,
+    /// The registry's audit head (entries and hash) when planned. Every change appends
+    /// to the log, so a plan whose head is still the head at declaration is current; one
+    /// whose head is an earlier entry of the log is stale (and recomputed); one whose
+    /// head is not in the log at all was made on another registry (and refused).
+    pub audit_head: AuditHead,
     /// Scope entries that will be added (one entry revokes a whole batch or key).
     pub scopes: Vec<Scope>,
     /// Credentials that will be revoked one by one (serial, status index).
@@ -159,20 +181,57 @@ impl<S: Store> Registry<S> {
         })
     }
 
+    /// Whether this registry's audit log has the entry `head` names (the empty head is in
+    /// every log). A head is the hash of the whole chain up to it, so only this
+    /// registry's own past can match.
+    fn log_holds(&self, head: AuditHead) -> Result<bool, RegistryError> {
+        let Some(position) = head
+            .entries
+            .checked_sub(1)
+            .and_then(|p| usize::try_from(p).ok())
+        else {
+            return Ok(head == AuditHead::EMPTY);
+        };
+        Ok(self
+            .store
+            .audit_log()?
+            .get(position)
+            .is_some_and(|r| r.seq == head.entries && r.hash == head.hash))
+    }
+
+    /// Whether a reissue job (open or finished) was opened for `incident`.
+    fn declared(&self, incident: &Incident) -> Result<bool, RegistryError> {
+        Ok(self.store.jobs()?.iter().any(|j| {
+            matches!(&j.kind, JobKind::Reissue { incident: declared, .. }
+                if declared.is_same_as(incident))
+        }))
+    }
+
     /// Plans an incident: which credentials it affects, how they will be revoked, which
     /// will be replaced. Changes nothing.
+    ///
+    /// An incident covers current credentials (neither revoked nor replaced). A
+    /// supplier, print batch, issuer key or list of serials names cards by something
+    /// their replacements never share (another supplier, a new batch, another key, new
+    /// serials), so once handled it covers nothing. A list of holders names people,
+    /// who get replacements: it covers the cards they held when it was first declared,
+    /// and declaring revoked all of them, so once declared it covers nothing either.
     ///
     /// # Errors
     /// On a storage failure or an undecodable stored credential.
     pub fn plan(&self, incident: &Incident, now: UnixTime) -> Result<Plan, RegistryError> {
         let (filter, batches) = self.filter_for(incident)?;
+        let covered = match incident {
+            Incident::Holders { .. } if self.declared(incident)? => Vec::new(),
+            _ => self.store.credentials(&filter)?,
+        };
         let existing_scopes = self.store.status_state()?.scopes;
         let all_batches = self.store.batches()?;
         let mut plan = Plan {
             incident: incident.clone(),
             reason: incident.default_reason(),
             planned_at: now,
-            registry_version: self.store.audit_head()?.entries,
+            audit_head: self.store.audit_head()?,
             scopes: Vec::new(),
             individual: Vec::new(),
             affected: Vec::new(),
@@ -182,7 +241,7 @@ impl<S: Store> Registry<S> {
             by_vetting: BTreeMap::new(),
         };
         let mut exposed = HashSet::new();
-        for record in self.store.credentials(&filter)? {
+        for record in covered {
             if record.superseded_by.is_some() {
                 continue;
             }
@@ -233,12 +292,14 @@ impl<S: Store> Registry<S> {
     /// Declares an incident: revokes every affected credential and publishes the signed
     /// list and delta, all in one atomic commit, and opens the reissue job. If anything
     /// changed since the plan was made, it is recomputed at `now`, so a stale plan
-    /// cannot revoke the wrong set.
+    /// cannot revoke the wrong set; a plan made on another registry is refused.
     ///
     /// # Errors
-    /// [`RegistryError::NothingAffected`] if the incident covers no current credential;
-    /// [`RegistryError::JobOpen`]; [`RegistryError::SameSupplier`] if `target_supplier`
-    /// saw the affected data; [`RegistryError::WrongKey`].
+    /// [`RegistryError::PlanNotFromThisRegistry`] if this registry's audit log does not
+    /// hold the head the plan was made at; [`RegistryError::NothingAffected`] if the
+    /// incident covers no current credential; [`RegistryError::JobOpen`];
+    /// [`RegistryError::SameSupplier`] if `target_supplier` saw the affected data;
+    /// [`RegistryError::WrongKey`].
     pub fn declare(
         &mut self,
         plan: &Plan,
@@ -248,6 +309,13 @@ impl<S: Store> Registry<S> {
         next_update: UnixTime,
     ) -> Result<Declared, RegistryError> {
         self.check_key(key, KeyUsage::Lists)?;
+        let head = self.store.audit_head()?;
+        if head != plan.audit_head && !self.log_holds(plan.audit_head)? {
+            return Err(RegistryError::PlanNotFromThisRegistry {
+                planned_at_entry: plan.audit_head.entries,
+                entries: head.entries,
+            });
+        }
         if let Some(open) = self.open_job()? {
             return Err(RegistryError::JobOpen { job: open.id });
         }
@@ -259,9 +327,7 @@ impl<S: Store> Registry<S> {
                 why: WrongKey::Compromised,
             });
         }
-        let current =
-            self.store.audit_head()?.entries == plan.registry_version && plan.planned_at <= now;
-        let mut fresh = if current {
+        let mut fresh = if head == plan.audit_head && plan.planned_at <= now {
             plan.clone()
         } else {
             self.plan(&plan.incident, now)?
@@ -358,9 +424,12 @@ impl<S: Store> Registry<S> {
     /// Continues the open reissue job, if any: issues the replacements not yet
     /// committed, in atomic chunks, then publishes the final list and closes the job.
     ///
+    /// A card counts as done only if its replacement exists.
+    ///
     /// # Errors
     /// [`RegistryError::JobOpen`] if the open job is a roster issue (resume it with
-    /// `issue_roster`); issuing or storage failures.
+    /// `issue_roster`); [`RegistryError::UnknownAffectedCredential`] if the job names a
+    /// card this registry does not hold (nothing is written); issuing or storage failures.
     pub fn resume(
         &mut self,
         key: &IssuerKey,
@@ -385,15 +454,46 @@ impl<S: Store> Registry<S> {
             return Err(RegistryError::JobOpen { job: job.id });
         };
         let wanted: HashSet<Serial> = affected.iter().copied().collect();
+        // The incident's filter reads the job's cards in one pass on the registry that
+        // declared it; any it misses are looked up by serial, and any still missing are
+        // not in this registry: refused, never counted as done.
         let (filter, _) = self.filter_for(incident)?;
-        let remaining: Vec<CredentialRecord> = self
+        let mut held: Vec<CredentialRecord> = self
             .store
             .credentials(&filter)?
             .into_iter()
-            .filter(|r| wanted.contains(&r.serial) && r.superseded_by.is_none())
+            .filter(|r| wanted.contains(&r.serial))
             .collect();
+        let mut seen: HashSet<Serial> = held.iter().map(|r| r.serial).collect();
+        let missed: Vec<Serial> = affected
+            .iter()
+            .filter(|s| !seen.contains(*s))
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missed.is_empty() {
+            held.extend(
+                self.store
+                    .credentials(&CredentialFilter::Serials(missed.clone()))?
+                    .into_iter()
+                    .filter(|r| seen.insert(r.serial)),
+            );
+            let unknown: Vec<Serial> = missed.into_iter().filter(|s| !seen.contains(s)).collect();
+            if let Some(&serial) = unknown.first() {
+                return Err(RegistryError::UnknownAffectedCredential {
+                    job: job.id,
+                    serial,
+                    unknown: count(unknown.len()),
+                });
+            }
+        }
+        // Done: the job's cards whose replacement exists (`superseded_by` is derived from
+        // the replacement's row). Every other card of the job is still to be replaced.
+        let (replaced, remaining): (Vec<CredentialRecord>, Vec<CredentialRecord>) =
+            held.into_iter().partition(|r| r.superseded_by.is_some());
         let total = wanted.len();
-        let mut done = total.saturating_sub(remaining.len());
+        let mut done = replaced.len();
         let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
         let key_window = key.validity();
         let mut plans = Vec::with_capacity(remaining.len());
@@ -472,7 +572,8 @@ impl<S: Store> Registry<S> {
 
     /// The whole story in one call, idempotent: resumes the open job for this incident
     /// if there is one; otherwise plans, declares and reissues. An incident that affects
-    /// nothing (for instance, one already handled) is a no-op: `Ok(None)`.
+    /// nothing (for instance, one already handled: see [`Self::plan`]) is a no-op:
+    /// `Ok(None)`, and nothing is written.
     ///
     /// # Errors
     /// As [`Self::declare`] and [`Self::resume`]; [`RegistryError::JobOpen`] if a job
@@ -493,7 +594,9 @@ impl<S: Store> Registry<S> {
                 JobKind::Reissue {
                     incident: open_incident,
                     ..
-                } if open_incident == incident => self.resume(key, now, next_update, rng, hooks),
+                } if open_incident.is_same_as(incident) => {
+                    self.resume(key, now, next_update, rng, hooks)
+                }
                 _ => Err(RegistryError::JobOpen { job: open.id }),
             };
         }

@@ -253,6 +253,29 @@ pub enum RegistryError {
     /// The incident matches no active credential: nothing to do.
     #[error("the incident matches no active credential")]
     NothingAffected,
+    /// The plan was not made on this registry: this registry's audit log has no entry
+    /// at the head the plan was made at (another registry, or a log since rewritten).
+    /// Nothing was written; plan again on this registry.
+    #[error(
+        "the plan was made at audit entry {planned_at_entry} of another registry; this registry's log has {entries} entries and none matches it"
+    )]
+    PlanNotFromThisRegistry {
+        /// The audit entry the plan was made at.
+        planned_at_entry: u64,
+        /// The number of entries in this registry's log.
+        entries: u64,
+    },
+    /// The open reissue job names credentials this registry does not hold, so it cannot
+    /// be finished (nor reported done). Nothing was written.
+    #[error("job {job} names {unknown} credentials this registry does not hold, first {serial}")]
+    UnknownAffectedCredential {
+        /// The job.
+        job: u64,
+        /// The first serial not held.
+        serial: Serial,
+        /// How many of the job's serials are not held.
+        unknown: u64,
+    },
     /// Another job is still open; resume it first.
     #[error("job {job} is still open; resume it first")]
     JobOpen {

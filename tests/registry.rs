@@ -930,3 +930,375 @@ fn truncated_or_corrupted_files_give_a_clear_error() {
         "scribbled pages must not pass silently: {opened:?}"
     );
 }
+
+/// Every card of the registry with the audit head: what "nothing changed" means.
+fn snapshot(reg: &Registry<SqliteStore>) -> (AuditHead, Summary, usize) {
+    (
+        reg.verify_audit().unwrap(),
+        reg.summary().unwrap(),
+        reg.store().jobs().unwrap().len(),
+    )
+}
+
+#[test]
+fn a_handled_holders_incident_run_again_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 30, 20);
+    let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+    let leaked = Incident::Holders {
+        pay_numbers: vec![all[3].pay_number.clone(), all[7].pay_number.clone()],
+    };
+    let first = reg
+        .execute(
+            &leaked,
+            &key,
+            SPARE,
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(first.finished);
+    assert_eq!(first.reissued, 2);
+    let handled = snapshot(&reg);
+    let state = outcome(&reg);
+
+    // Again, to another supplier, and to the one the replacements went to: the
+    // replacements were not in the leak, so the incident covers nothing now.
+    for supplier in ["third-print", SPARE, BREACHED] {
+        assert_eq!(
+            reg.execute(
+                &leaked,
+                &key,
+                supplier,
+                NOW.plus(100),
+                NOW.plus(3600),
+                &mut rng,
+                &mut Hooks::default(),
+            )
+            .unwrap(),
+            None,
+            "executed again towards {supplier}"
+        );
+        let plan = reg.plan(&leaked, NOW.plus(100)).unwrap();
+        assert!(plan.affected.is_empty(), "{plan:?}");
+        assert!(matches!(
+            reg.declare(&plan, &key, supplier, NOW.plus(100), NOW.plus(3600)),
+            Err(RegistryError::NothingAffected)
+        ));
+        assert_eq!(snapshot(&reg), handled, "nothing was written");
+    }
+    // The same holders in another order are the same incident.
+    let reordered = Incident::Holders {
+        pay_numbers: vec![all[7].pay_number.clone(), all[3].pay_number.clone()],
+    };
+    assert_eq!(
+        reg.execute(
+            &reordered,
+            &key,
+            "third-print",
+            NOW.plus(100),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(snapshot(&reg), handled);
+    assert_eq!(outcome(&reg), state);
+
+    // A new leak is a new incident: a list naming other holders too covers the
+    // current cards of everyone on it, replacements included.
+    let replacement = |reg: &Registry<SqliteStore>, pay: &str| {
+        reg.store()
+            .credentials(&CredentialFilter::PayNumbers(vec![pay.to_owned()]))
+            .unwrap()
+            .into_iter()
+            .find(|r| r.superseded_by.is_none())
+            .unwrap()
+    };
+    let r3 = replacement(&reg, &all[3].pay_number);
+    assert!(r3.supersedes.is_some());
+    let second_leak = Incident::Holders {
+        pay_numbers: vec![all[3].pay_number.clone(), all[9].pay_number.clone()],
+    };
+    let plan = reg.plan(&second_leak, NOW.plus(200)).unwrap();
+    assert_eq!(
+        plan.affected.iter().collect::<BTreeSet<_>>(),
+        BTreeSet::from([&r3.serial, &all[9].serial])
+    );
+    assert_eq!(
+        plan.exposed_suppliers,
+        vec![BREACHED.to_owned(), SPARE.to_owned()]
+    );
+    let report = reg
+        .execute(
+            &second_leak,
+            &key,
+            "third-print",
+            NOW.plus(200),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.reissued, 2);
+    // And naming the current card by serial covers it, whatever incident came before.
+    let r7 = replacement(&reg, &all[7].pay_number);
+    let by_serial = Incident::Serials {
+        serials: vec![r7.serial],
+    };
+    assert_eq!(
+        reg.execute(
+            &by_serial,
+            &key,
+            "third-print",
+            NOW.plus(300),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap()
+        .reissued,
+        1
+    );
+    let o = outcome(&reg);
+    assert_eq!(o.summary.active, 30);
+    assert_eq!(o.replaced, 5);
+
+    // A card issued since (holder 7 lost the last one and got a new card from the
+    // roster) was not in the first leak either: running it again still does nothing.
+    let r7 = replacement(&reg, &all[7].pay_number);
+    reg.set_status(
+        &key,
+        r7.serial,
+        Status::Revoked,
+        RevocationReason::KeyCompromise,
+        NOW.plus(400),
+        NOW.plus(3600),
+    )
+    .unwrap();
+    let issued = reg
+        .issue_roster(
+            &key,
+            "third-print",
+            &roster(30),
+            NOW.plus(400),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert_eq!(issued.issued_now, 1);
+    let since = snapshot(&reg);
+    assert_eq!(
+        reg.execute(
+            &leaked,
+            &key,
+            "fourth-print",
+            NOW.plus(500),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap(),
+        None
+    );
+    assert_eq!(snapshot(&reg), since);
+}
+
+#[test]
+fn every_kind_of_incident_handled_is_a_no_op_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, kind) in [
+        "supplier",
+        "print_batch",
+        "issuer_key",
+        "serials",
+        "holders",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (mut reg, key, mut rng) = issued_registry(
+            &dir.path().join(format!("{kind}.sqlite")),
+            24,
+            30 + i as u64,
+        );
+        let all = reg.store().credentials(&CredentialFilter::All).unwrap();
+        // Replacements for a compromised key are signed by another key of the issuer,
+        // which its root certifies first.
+        let other_key = issuer_key(&mut rng);
+        let mut draft = reg.draft_key_set(NOW);
+        draft
+            .certify(other_key.public(), KeyUsage::CredentialsAndLists)
+            .unwrap();
+        reg.install_key_set(&root_for(&key).sign_key_set(&draft), NOW)
+            .unwrap();
+        let signer = if kind == "issuer_key" {
+            &other_key
+        } else {
+            &key
+        };
+        let incident = match kind {
+            "supplier" => incident(),
+            "print_batch" => Incident::PrintBatch {
+                batch: PrintBatchId(1),
+            },
+            "issuer_key" => Incident::IssuerKey {
+                key_id: key.key_id(),
+            },
+            "serials" => Incident::Serials {
+                serials: vec![all[1].serial, all[5].serial, all[8].serial],
+            },
+            _ => Incident::Holders {
+                pay_numbers: vec![all[2].pay_number.clone(), all[6].pay_number.clone()],
+            },
+        };
+        let first = reg
+            .execute(
+                &incident,
+                signer,
+                SPARE,
+                NOW.plus(10),
+                NOW.plus(3600),
+                &mut rng,
+                &mut Hooks::default(),
+            )
+            .unwrap()
+            .unwrap();
+        assert!(first.finished, "{kind}");
+        assert!(first.reissued > 0, "{kind}");
+        let handled = snapshot(&reg);
+        for (supplier, now) in [(SPARE, NOW.plus(20)), ("third-print", NOW.plus(30))] {
+            assert_eq!(
+                reg.execute(
+                    &incident,
+                    signer,
+                    supplier,
+                    now,
+                    NOW.plus(3600),
+                    &mut rng,
+                    &mut Hooks::default(),
+                )
+                .unwrap(),
+                None,
+                "{kind} executed again towards {supplier}"
+            );
+            assert_eq!(snapshot(&reg), handled, "{kind}: nothing was written");
+        }
+    }
+}
+
+#[test]
+fn a_plan_made_on_another_registry_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _key_a, _) = issued_registry(&dir.path().join("a.sqlite"), 40, 40);
+    let (mut b, key_b, mut rng_b) = issued_registry(&dir.path().join("b.sqlite"), 40, 41);
+    let plan_a = a.plan(&incident(), NOW.plus(10)).unwrap();
+    assert_eq!(
+        a.verify_audit().unwrap().entries,
+        b.verify_audit().unwrap().entries,
+        "the registries have logs of equal length"
+    );
+    let before = snapshot(&b);
+    let state = outcome(&b);
+    let refused = b.declare(&plan_a, &key_b, SPARE, NOW.plus(10), NOW.plus(3600));
+    let entries = before.0.entries;
+    assert!(
+        matches!(
+            refused,
+            Err(RegistryError::PlanNotFromThisRegistry { planned_at_entry, entries: e })
+                if planned_at_entry == entries && e == entries
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&b), before, "nothing was written on B");
+    assert_eq!(outcome(&b), state);
+
+    // A stale plan of B itself is recomputed: B issued more cards after planning.
+    let plan_b = b.plan(&incident(), NOW.plus(10)).unwrap();
+    assert_eq!(plan_b.affected.len(), 40);
+    b.issue_roster(
+        &key_b,
+        BREACHED,
+        &roster(50),
+        NOW.plus(20),
+        &mut rng_b,
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    let declared = b
+        .declare(&plan_b, &key_b, SPARE, NOW.plus(30), NOW.plus(3600))
+        .unwrap();
+    assert_eq!(declared.revoked, 50, "the plan was recomputed");
+    let report = b
+        .resume(
+            &key_b,
+            NOW.plus(40),
+            NOW.plus(3600),
+            &mut rng_b,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.reissued, 50);
+    assert_eq!(outcome(&b).summary.active, 50);
+}
+
+#[test]
+fn resume_refuses_a_job_naming_a_card_the_registry_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 10, 50);
+    let real = reg.store().credentials(&CredentialFilter::All).unwrap()[0].serial;
+    let ghost = Serial([0xEE; 16]);
+    let sequence = reg.latest_publication().unwrap().unwrap().sequence;
+    // A job as a foreign plan (or a hand-edited store) would leave it.
+    reg.store_mut()
+        .apply(&Change {
+            batches: vec![PrintBatch {
+                id: PrintBatchId(2),
+                supplier: SPARE.to_owned(),
+                created_at: NOW,
+            }],
+            jobs: vec![JobRecord {
+                id: 2,
+                kind: JobKind::Reissue {
+                    incident: Incident::Serials {
+                        serials: vec![real, ghost],
+                    },
+                    affected: vec![real, ghost],
+                    batch: PrintBatchId(2),
+                    revoked_in: sequence,
+                },
+                started_at: NOW,
+                finished_at: None,
+            }],
+            ..Change::default()
+        })
+        .unwrap();
+    let before = snapshot(&reg);
+    let state = outcome(&reg);
+    let resumed = reg.resume(
+        &key,
+        NOW.plus(10),
+        NOW.plus(3600),
+        &mut rng,
+        &mut Hooks::default(),
+    );
+    assert!(
+        matches!(
+            resumed,
+            Err(RegistryError::UnknownAffectedCredential { job: 2, serial, unknown: 1 })
+                if serial == ghost
+        ),
+        "{resumed:?}"
+    );
+    assert_eq!(snapshot(&reg), before, "nothing was written");
+    assert_eq!(outcome(&reg), state);
+}
