@@ -395,3 +395,38 @@ fn keys_with_a_torsion_component_are_refused_wherever_they_enter() {
         );
     }
 }
+
+/// The one difference left between a batch and `verify` (see `ARCHITECTURE.md` and
+/// `batch.rs`): a signature whose `R` carries a torsion component (here of order 2),
+/// made with the issuer's secret, is refused by `verify` and accepted by a batch whose
+/// weight cancels the torsion, about one batch in two. What it admits is exactly the
+/// claims the key's holder signed.
+#[test]
+fn a_torsion_r_made_with_the_secret_key_is_the_one_difference_left() {
+    let mut rng = rng(6);
+    let key = issuer_key(&mut rng);
+    let verifier = verifier_for(&key);
+    let good = key.issue(request(1), NOW, &mut rng).unwrap();
+    let t = torsion_point(2);
+    let (mut accepted, mut refused) = (0, 0);
+    for nonce in 1u64..=64 {
+        let r = Scalar::from(nonce);
+        let r_point = (ED25519_BASEPOINT_POINT * r + t).compress().0;
+        let bytes = resign_with_r(&key, good.bytes(), r_point, r);
+        assert_eq!(verifier.verify(&bytes, NOW), Err(Denial::BadSignature));
+        match &verifier.verify_batch(&[&bytes], NOW)[0] {
+            Ok(verified) => {
+                assert_eq!(verified.claims(), good.claims());
+                accepted += 1;
+            }
+            Err(denial) => {
+                assert_eq!(denial, &Denial::BadSignature);
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        accepted > 10 && refused > 10,
+        "{accepted} accepted, {refused} refused"
+    );
+}
