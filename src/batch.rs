@@ -2,23 +2,50 @@
 //! tap, checked in one ed25519-dalek batch.
 //!
 //! `ed25519_dalek::verify_batch` checks one random linear combination of the
-//! verification equations. It answers only for the whole batch, and it skips three
-//! checks that `verify_strict` makes: a weak (small-order) public key, a small-order
-//! `R`, and (in the equation) a non-canonical encoding of `R`. Each is checked here
-//! before an item joins a batch ([`passes_strict_prechecks`]); a non-canonical `S`
-//! (`S >= l`) is refused here too, though the batch would refuse it as well. An item
-//! that fails a pre-check is denied as [`Denial::BadSignature`], exactly as
-//! `verify_strict` would deny it. When a batch fails, its items are checked one by one
-//! with `verify_strict` to name each bad one, so a batch and one-by-one verification
-//! give the same answers.
+//! verification equations. With `k_i = H(R_i || A_i || M_i)` and
+//! `E_i = R_i + k_i A_i - S_i B`, it passes when `sum z_i E_i` is the identity, for
+//! 128-bit `z_i` drawn from a hash of the whole batch; the coefficients of `B` and of
+//! each `A_i` are reduced mod `l`, those of the `R_i` are the `z_i` themselves. It
+//! answers only for the whole batch, and it skips checks that `verify_strict` makes:
 //!
-//! One difference remains, and only the holder of a secret key can reach it: a
-//! signature whose `R` carries a torsion component (`R = rB + T`, `T` of order 2, 4
-//! or 8), made with the secret key, fails `verify_strict` and passes the batch
-//! equation with probability 1/2 to 1/8. Nobody without the key can make one (it is
-//! a Schnorr forgery otherwise), so it never admits a card its key holder could not
-//! have presented honestly; refusing it would need a scalar multiplication by `l` per
-//! item, about as much work as the batch saves. See `ARCHITECTURE.md`.
+//! - A weak (small-order) key, and a key with a torsion component (`A = aB + T`, `T`
+//!   of order 2, 4 or 8). The latter is not weak, but an honest signature under it
+//!   leaves `(k mod l) T` in `verify_strict` and `(z k mod l) T` in the batch, and the
+//!   reduction mod `l` makes the two vanish independently: of 128 honest signatures
+//!   under one such key, 9 were denied one by one and passed a batch. Neither key gets
+//!   here: `keys::acceptable_public_key` refuses both wherever a key enters the crate
+//!   (trust anchors, issuer keys, card keys at issue and at a door), so every key in a
+//!   batch is the canonical encoding of a point of order `l`.
+//!   [`passes_strict_prechecks`] refuses a weak key again, as a second line.
+//! - A small-order `R`, and (in the equation) a non-canonical encoding of `R`: refused
+//!   by byte checks in [`passes_strict_prechecks`]. A non-canonical `S` (`S >= l`) is
+//!   refused there too, though the batch would refuse it as well.
+//!
+//! An item that fails a pre-check is denied as [`Denial::BadSignature`], exactly as
+//! `verify_strict` would deny it. When a batch fails, its items are checked one by one
+//! with `verify_strict` to name each bad one.
+//!
+//! One difference remains, and only the holder of a secret key can reach it. With
+//! every `A_i` and `B` of order `l`, `E_i` is a part of order dividing `l` plus `T_i`,
+//! the torsion component of `R_i`. `verify_strict` wants each `E_i` to be the identity
+//! (and compares encodings); the batch wants `sum z_i E_i` to be. They part exactly on
+//! a signature whose `R` is not of small order but has a torsion component, and whose
+//! other part balances: `[8]S B = [8]R + [8]k A`, a valid *cofactored* Ed25519
+//! signature. `verify_strict` refuses it; a batch whose other items are good accepts
+//! it when `sum z_i T_i` is the identity, with probability `1/m` for `m` the largest
+//! order (2, 4 or 8) among the batch's `T_i`. (The `z_i` are fixed by the batch's
+//! contents, so whoever makes such signatures and knows the whole batch can try nonces
+//! until it passes.) Without the secret key such a signature is a forgery against
+//! cofactored verification, which is as hard as against `verify_strict`; it cannot be
+//! bent out of an honest signature either, since a changed `R` changes `k`.
+//! ed25519-dalek's signer never makes one (its `R` is `rB`). So it carries only claims,
+//! or a challenge answer, that the key's holder signed and could have presented with
+//! an honest signature: an audit ([`Verifier::verify_batch`]) may call such a
+//! credential good while [`Verifier::verify`] denies it, and a door's batch of two may
+//! admit such a credential, or such a response made with the card's secret. Refusing
+//! it would need `[l]R` per signature, a scalar multiplication of about 0.7 of a
+//! `verify_strict`, twice what a signature costs in a batch of 1,024. See
+//! `ARCHITECTURE.md`.
 
 use std::collections::HashMap;
 
@@ -104,8 +131,9 @@ pub(crate) fn signature_is_canonical(signature: &Signature) -> bool {
 /// Whether a signature under `key` may join a batch: everything `verify_strict`
 /// refuses before its equation (weak key, small-order `R`, non-canonical `S`) and what
 /// its byte comparison refuses (non-canonical `R`). An item that fails is denied
-/// without a batch; one that passes gets the same answer from the batch as from
-/// `verify_strict` (see the module docs for the one exception).
+/// without a batch; one that passes, under a key `keys::acceptable_public_key`
+/// accepted, gets the same answer from the batch as from `verify_strict` (see the
+/// module docs for the one exception, a torsion `R` made with the secret key).
 pub(crate) fn passes_strict_prechecks(key: &VerifyingKey, signature: &Signature) -> bool {
     !key.is_weak() && signature_is_canonical(signature)
 }

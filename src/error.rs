@@ -234,7 +234,8 @@ pub enum IssueError {
         /// The key.
         key_id: KeyId,
     },
-    /// The card public key is weak or not a curve point.
+    /// The card public key is not a curve point, not canonically encoded, of small order
+    /// (weak) or with a torsion component.
     #[error("the card public key is weak or invalid")]
     WeakCardKey,
     /// A field is invalid.
@@ -246,7 +247,8 @@ pub enum IssueError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TrustError {
-    /// The public key is weak (small order) or not a curve point.
+    /// The public key is not a curve point, not canonically encoded, of small order
+    /// (weak) or with a torsion component.
     #[error("key {key_id} is weak or not a valid Ed25519 public key")]
     WeakKey {
         /// The key's id.

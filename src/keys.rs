@@ -41,7 +41,8 @@ impl IssuerKey {
     /// Generates a fresh key from `rng`.
     ///
     /// # Errors
-    /// [`TrustError::WeakKey`] in the (astronomically unlikely) case the key is weak.
+    /// [`TrustError::WeakKey`] if the public key is refused as [`IssuerPublicKey::from_parts`]
+    /// refuses keys; a key derived from a secret is always a point of order `l`, so never.
     pub fn generate(
         issuer: IssuerId,
         validity: Validity,
@@ -53,7 +54,8 @@ impl IssuerKey {
     /// Rebuilds a key from its 32 secret bytes (as kept in an HSM export or key file).
     ///
     /// # Errors
-    /// [`TrustError::WeakKey`] if the derived public key is weak.
+    /// [`TrustError::WeakKey`] if the derived public key is refused as
+    /// [`IssuerPublicKey::from_parts`] refuses keys (never, as for [`Self::generate`]).
     pub fn from_secret_bytes(
         issuer: IssuerId,
         validity: Validity,
@@ -62,25 +64,16 @@ impl IssuerKey {
         Self::from_signing(issuer, validity, SigningKey::from_bytes(secret))
     }
 
+    /// The one way to an `IssuerKey`: its public half goes through the same check as
+    /// every trust anchor ([`IssuerPublicKey::from_parts`]).
     fn from_signing(
         issuer: IssuerId,
         validity: Validity,
         signing: SigningKey,
     ) -> Result<Self, TrustError> {
-        let verifying = signing.verifying_key();
-        let key_id = key_id_of(verifying.as_bytes());
-        if verifying.is_weak() {
-            return Err(TrustError::WeakKey { key_id });
-        }
-        Ok(Self {
-            signing,
-            public: IssuerPublicKey {
-                issuer,
-                key_id,
-                key: verifying,
-                validity,
-            },
-        })
+        let public =
+            IssuerPublicKey::from_parts(issuer, signing.verifying_key().as_bytes(), validity)?;
+        Ok(Self { signing, public })
     }
 
     /// The 32 secret bytes, in a buffer that zeroizes itself. Store them only somewhere safe.
@@ -119,7 +112,9 @@ impl IssuerKey {
     /// # Errors
     /// [`IssueError::KeyNotValidNow`] if `now` is outside the key's window;
     /// [`IssueError::OutlivesKey`] if the credential's validity is not inside it;
-    /// [`IssueError::WeakCardKey`] if the card public key is weak or not a point.
+    /// [`IssueError::WeakCardKey`] if the card public key is refused as
+    /// [`IssuerPublicKey::from_parts`] refuses keys (not a point, not canonical, of
+    /// small order, or with a torsion component).
     pub fn issue(
         &self,
         request: CredentialRequest,
@@ -132,8 +127,9 @@ impl IssuerKey {
         self.issue_with_generated_card(request, now, rng)
     }
 
-    /// [`Self::issue`] for a card key this crate just generated (`CardKey::generate`
-    /// refuses weak keys), skipping the point decompression that checks it again.
+    /// [`Self::issue`] for a card key this crate just generated (a key derived from a
+    /// secret is a point of order `l`, and `CardKey::generate` also refuses weak keys),
+    /// skipping the check [`acceptable_public_key`] would repeat.
     pub(crate) fn issue_with_generated_card(
         &self,
         request: CredentialRequest,
@@ -194,16 +190,33 @@ impl fmt::Debug for IssuerKey {
     }
 }
 
-/// Decompresses a card public key and refuses weak (small-order) keys.
+/// The one check every Ed25519 public key passes before this crate uses it: trust
+/// anchors ([`IssuerPublicKey::from_parts`], [`IssuerPublicKey::from_bytes`]), issuer
+/// keys derived from a secret, card keys at issue and at a door ([`check_card_key`]).
+///
+/// Decompresses the key and refuses bytes that are not a point, a non-canonical
+/// encoding (`y >= p`, or the sign bit set on `x = 0`), a point of small order (a
+/// "weak" key: the identity-like keys under which one signature verifies every
+/// message), and a point with a torsion component (`aB + T`, `T` of order 2, 4 or 8:
+/// not weak, but ed25519-dalek's cofactorless batch equation reduces the key's
+/// coefficient mod `l`, so a batch and `verify_strict` disagree on signatures its
+/// holder makes; see `batch.rs`). What it accepts is exactly the canonical encoding of a
+/// point of order `l`, which is every key derived from a secret, so one point has one
+/// encoding and one key id.
+///
+/// The torsion check is a scalar multiplication by `l`: about 0.7 of a `verify_strict`.
+pub(crate) fn acceptable_public_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    let point = key.to_edwards();
+    let canonical = point.compress().as_bytes() == bytes;
+    (canonical && !key.is_weak() && point.is_torsion_free()).then_some(key)
+}
+
+/// Decompresses a card public key, refusing what [`acceptable_public_key`] refuses.
 pub(crate) fn check_card_key(key: &CardPublicKey) -> Result<VerifyingKey, FieldError> {
-    let invalid = FieldError::Invalid {
+    acceptable_public_key(&key.0).ok_or(FieldError::Invalid {
         field: Field::CardKey,
-    };
-    let vk = VerifyingKey::from_bytes(&key.0).map_err(|_| invalid)?;
-    if vk.is_weak() {
-        return Err(invalid);
-    }
-    Ok(vk)
+    })
 }
 
 /// The public half of an issuer key, as published to verifiers (a trust anchor).
@@ -240,21 +253,20 @@ impl IssuerPublicKey {
         &self.key
     }
 
-    /// Builds a public key from raw parts, refusing weak keys.
+    /// Builds a public key from raw parts, refusing every key that is not the canonical
+    /// encoding of a point of prime order `l`.
     ///
     /// # Errors
-    /// [`TrustError::WeakKey`] if the bytes are not a point or are of small order.
+    /// [`TrustError::WeakKey`] if the bytes are not a point, not its canonical encoding,
+    /// of small order, or a point with a torsion component (`aB + T`, `T` of order 2, 4
+    /// or 8), under which batch and single verification would disagree.
     pub fn from_parts(
         issuer: IssuerId,
         public_key: &[u8; 32],
         validity: Validity,
     ) -> Result<Self, TrustError> {
         let key_id = key_id_of(public_key);
-        let key =
-            VerifyingKey::from_bytes(public_key).map_err(|_| TrustError::WeakKey { key_id })?;
-        if key.is_weak() {
-            return Err(TrustError::WeakKey { key_id });
-        }
+        let key = acceptable_public_key(public_key).ok_or(TrustError::WeakKey { key_id })?;
         Ok(Self {
             issuer,
             key_id,
@@ -274,10 +286,12 @@ impl IssuerPublicKey {
         })
     }
 
-    /// Decodes a published anchor, checking that the key id matches the key and that the key is not weak.
+    /// Decodes a published anchor, checking that the key id matches the key and that the
+    /// key is one [`Self::from_parts`] accepts.
     ///
     /// # Errors
-    /// [`DecodeError`] for malformed bytes, a key id that does not match, or a weak key.
+    /// [`DecodeError`] for malformed bytes, a key id that does not match, or a key
+    /// [`Self::from_parts`] refuses.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let a = wire::decode_trust_anchor(bytes)?;
         let malformed = DecodeError::Malformed {
@@ -344,5 +358,68 @@ impl fmt::Debug for CardKey {
         f.debug_struct("CardKey")
             .field("public", &self.public())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+
+    /// `p = 2^255 - 19`, little-endian.
+    const FIELD_PRIME: [u8; 32] = {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        p
+    };
+
+    #[test]
+    fn only_canonical_encodings_of_points_of_order_l_are_acceptable() {
+        let good = ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678_9abc_def0u64);
+        assert!(acceptable_public_key(&good.compress().0).is_some());
+        // Every key derived from a secret.
+        for seed in 0u8..16 {
+            let key = SigningKey::from_bytes(&[seed; 32]).verifying_key();
+            assert!(acceptable_public_key(key.as_bytes()).is_some());
+        }
+        // Small order (the identity included), and torsion components of order 2, 4, 8.
+        for (i, t) in EIGHT_TORSION.iter().enumerate() {
+            assert!(acceptable_public_key(&t.compress().0).is_none(), "T[{i}]");
+            if i != 0 {
+                let with_torsion = (good + t).compress().0;
+                assert!(!VerifyingKey::from_bytes(&with_torsion).unwrap().is_weak());
+                assert!(
+                    acceptable_public_key(&with_torsion).is_none(),
+                    "aB + T[{i}]"
+                );
+            }
+        }
+        // Every non-canonical encoding: y + p for y < 19 (y + p < 2^255), either sign,
+        // and the sign bit set on x = 0 (y = 1 and y = p - 1).
+        for y in 0u8..19 {
+            for sign in [0u8, 0x80] {
+                let mut bytes = FIELD_PRIME;
+                bytes[0] += y;
+                bytes[31] |= sign;
+                assert!(acceptable_public_key(&bytes).is_none(), "y = p + {y}");
+            }
+        }
+        let mut negative_identity = [0u8; 32];
+        negative_identity[0] = 1;
+        negative_identity[31] = 0x80;
+        let mut negative_order_two = FIELD_PRIME;
+        negative_order_two[0] -= 1;
+        negative_order_two[31] |= 0x80;
+        for bytes in [negative_identity, negative_order_two] {
+            assert!(VerifyingKey::from_bytes(&bytes).is_ok());
+            assert!(acceptable_public_key(&bytes).is_none());
+        }
+        // Not a point (y = 2 is not on the curve).
+        let mut two = [0u8; 32];
+        two[0] = 2;
+        assert!(VerifyingKey::from_bytes(&two).is_err());
+        assert!(acceptable_public_key(&two).is_none());
     }
 }

@@ -2,12 +2,16 @@
 //! `verify`: on good, revoked, tampered and malformed credentials, and on signatures
 //! crafted with ed25519-dalek and curve25519-dalek directly that a bare batch would
 //! accept and `verify_strict` refuses (small-order R, non-canonical R, S + l, weak keys).
+//! Keys with a torsion component, under which the two disagree, are refused wherever a
+//! public key enters the crate.
 
 mod common;
 
 use common::*;
-use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::IsIdentity;
 use revocard::*;
 use sha2::{Digest, Sha512};
 
@@ -265,5 +269,164 @@ fn a_stale_list_or_a_revoked_key_denies_a_whole_batch_like_one_by_one() {
         batch
             .iter()
             .all(|a| matches!(a, Err(Denial::KeyRevoked { .. })))
+    );
+}
+
+/// The order (1, 2, 4 or 8) of a point of the torsion subgroup.
+fn small_order(t: &EdwardsPoint) -> u64 {
+    (1..=8u64)
+        .find(|k| (t * Scalar::from(*k)).is_identity())
+        .expect("a point of the torsion subgroup")
+}
+
+/// A point of exactly `order` (2, 4 or 8).
+fn torsion_point(order: u64) -> EdwardsPoint {
+    EIGHT_TORSION
+        .iter()
+        .copied()
+        .find(|t| small_order(t) == order)
+        .expect("the torsion subgroup is cyclic of order 8")
+}
+
+/// An encoded trust anchor with another public key (and that key's id) spliced in.
+fn anchor_with_key(anchor: &[u8], old: [u8; 32], new: [u8; 32]) -> Vec<u8> {
+    let mut out = anchor.to_vec();
+    let at = out.windows(32).position(|w| w == old).unwrap();
+    out[at..at + 32].copy_from_slice(&new);
+    let old_id = key_id_of(&old).0;
+    let at = out.windows(8).position(|w| w == old_id).unwrap();
+    out[at..at + 8].copy_from_slice(&key_id_of(&new).0);
+    out
+}
+
+/// `aB + T` with `T` of order 2, 4 and 8 in turn: not of small order, so ed25519-dalek's
+/// `is_weak` passes it, but a batch and `verify_strict` disagree under it. Refused as a
+/// trust anchor (raw and encoded), as a card key at issue, and as a card key at a door.
+#[test]
+fn keys_with_a_torsion_component_are_refused_wherever_they_enter() {
+    let mut rng = rng(5);
+    let key = issuer_key(&mut rng);
+    let window = key.validity();
+    let anchor = key.public().to_bytes();
+    let own = key.public().public_key_bytes();
+    let a = secret_scalar(&key);
+
+    // Control: the splicing is right, so a torsion-free key spliced in decodes.
+    let other = (ED25519_BASEPOINT_POINT * (a + Scalar::ONE)).compress().0;
+    let spliced = anchor_with_key(&anchor, own, other);
+    assert_eq!(
+        IssuerPublicKey::from_bytes(&spliced)
+            .unwrap()
+            .public_key_bytes(),
+        other
+    );
+
+    // A door that requires holder binding, and a verifier trusting the issuer.
+    let verifier = std::sync::Arc::new(verifier_for(&key));
+    let gate = DoorId::new("custody").unwrap();
+    let doors = DoorController::new(
+        verifier,
+        vec![DoorPolicy::new(gate.clone()).require_holder_binding()],
+    )
+    .unwrap();
+
+    for order in [2, 4, 8] {
+        let t = torsion_point(order);
+        let point = ED25519_BASEPOINT_POINT * a + t;
+        assert!(!point.is_small_order() && !point.is_torsion_free());
+        let bytes = point.compress().0;
+        assert!(
+            !ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .unwrap()
+                .is_weak(),
+            "ed25519-dalek alone calls it strong"
+        );
+
+        // As a trust anchor, from raw parts and encoded.
+        assert_eq!(
+            IssuerPublicKey::from_parts(issuer_id(), &bytes, window).unwrap_err(),
+            TrustError::WeakKey {
+                key_id: key_id_of(&bytes)
+            },
+            "order {order}"
+        );
+        assert!(
+            matches!(
+                IssuerPublicKey::from_bytes(&anchor_with_key(&anchor, own, bytes)),
+                Err(DecodeError::Malformed {
+                    object: WireObject::TrustAnchor
+                })
+            ),
+            "order {order}"
+        );
+
+        // As a card key at issue.
+        let mut req = request(order as u32);
+        req.card_key = Some(CardPublicKey(bytes));
+        assert_eq!(
+            key.issue(req, NOW, &mut rng).unwrap_err(),
+            IssueError::WeakCardKey,
+            "order {order}"
+        );
+
+        // As a card key at a door, in a credential a faulty issuer signed by hand: the
+        // door refuses the key itself, whatever the response.
+        let mut claims = key
+            .issue(request(10 + order as u32), NOW, &mut rng)
+            .unwrap()
+            .claims()
+            .clone();
+        claims.card_key = Some(CardPublicKey(bytes));
+        let body = claims.to_be_signed();
+        let mut cred = vec![FORMAT_VERSION];
+        cred.extend_from_slice(&[0u8; 64]);
+        cred.extend_from_slice(&body);
+        let r = Scalar::from(order + 1000);
+        let r_point = (ED25519_BASEPOINT_POINT * r).compress().0;
+        let cred = resign_with_r(&key, &cred, r_point, r);
+        assert!(doors.verifier().verify(&cred, NOW).is_ok());
+        let challenge = doors.challenge(&gate, NOW, &mut rng).unwrap();
+        let response = CardKey::generate(&mut rng).respond(&challenge, &cred);
+        let decision = doors.tap(&gate, &cred, Some(&response), NOW);
+        assert_eq!(
+            decision.outcome().err(),
+            Some(&DoorDenial::BadCardKey),
+            "order {order}"
+        );
+    }
+}
+
+/// The one difference left between a batch and `verify` (see `ARCHITECTURE.md` and
+/// `batch.rs`): a signature whose `R` carries a torsion component (here of order 2),
+/// made with the issuer's secret, is refused by `verify` and accepted by a batch whose
+/// weight cancels the torsion, about one batch in two. What it admits is exactly the
+/// claims the key's holder signed.
+#[test]
+fn a_torsion_r_made_with_the_secret_key_is_the_one_difference_left() {
+    let mut rng = rng(6);
+    let key = issuer_key(&mut rng);
+    let verifier = verifier_for(&key);
+    let good = key.issue(request(1), NOW, &mut rng).unwrap();
+    let t = torsion_point(2);
+    let (mut accepted, mut refused) = (0, 0);
+    for nonce in 1u64..=64 {
+        let r = Scalar::from(nonce);
+        let r_point = (ED25519_BASEPOINT_POINT * r + t).compress().0;
+        let bytes = resign_with_r(&key, good.bytes(), r_point, r);
+        assert_eq!(verifier.verify(&bytes, NOW), Err(Denial::BadSignature));
+        match &verifier.verify_batch(&[&bytes], NOW)[0] {
+            Ok(verified) => {
+                assert_eq!(verified.claims(), good.claims());
+                accepted += 1;
+            }
+            Err(denial) => {
+                assert_eq!(denial, &Denial::BadSignature);
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        accepted > 10 && refused > 10,
+        "{accepted} accepted, {refused} refused"
     );
 }

@@ -1,6 +1,7 @@
 //! Property tests (proptest): round trips of every wire object, signatures that admit
-//! nothing but the signed bytes, deltas that compose to the full list, and status
-//! answers that agree with a plain reference model.
+//! nothing but the signed bytes, deltas that compose to the full list, status answers
+//! that agree with a plain reference model, and batch verification that answers as
+//! one-by-one verification does.
 //!
 //! Case counts are set per property (`CASES_*`), modest so that the whole suite stays
 //! quick in a debug build; `PROPTEST_CASES=N` overrides them all for a longer run.
@@ -11,9 +12,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use common::{CAPACITY, NOW};
+use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use revocard::*;
+use sha2::{Digest as _, Sha512};
 
 const CASES_CHEAP: u32 = 256;
 const CASES_LISTS: u32 = 64;
@@ -724,5 +729,313 @@ proptest! {
         prop_assert_eq!(decoded.issued_at(), UnixTime(now));
         prop_assert_eq!(decoded.expires_at(), challenge.expires_at());
         prop_assert_eq!(decoded.to_bytes(), bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Batch and single verification
+// ---------------------------------------------------------------------------
+
+/// The 32 bytes offered as an issuer public key, made from raw curve material.
+#[derive(Debug, Clone, Copy)]
+enum KeySpec {
+    /// `aB`, as key generation makes it.
+    Honest([u8; 32]),
+    /// `aB + T` with `T = EIGHT_TORSION[t]`, `t` in 1..8: a torsion component of order
+    /// 8, 4 or 2. Not of small order, so not "weak".
+    Torsion([u8; 32], usize),
+    /// `EIGHT_TORSION[t]` alone, `t` in 0..8: the identity or a point of order 2, 4, 8.
+    SmallOrder(usize),
+    /// `y + p` for a `y` below 19 (with the sign bit given): every non-canonical `y`.
+    NonCanonical(u8, bool),
+}
+
+/// A key's bytes, and the scalar its holder signs with (0 where no one knows one).
+struct RawKey {
+    bytes: [u8; 32],
+    secret: Scalar,
+}
+
+/// The field prime `p = 2^255 - 19`, little-endian.
+const FIELD_PRIME: [u8; 32] = {
+    let mut p = [0xff; 32];
+    p[0] = 0xed;
+    p[31] = 0x7f;
+    p
+};
+
+impl KeySpec {
+    fn make(self) -> RawKey {
+        match self {
+            Self::Honest(seed) => {
+                let secret = Scalar::from_bytes_mod_order(seed);
+                RawKey {
+                    bytes: (B * secret).compress().0,
+                    secret,
+                }
+            }
+            Self::Torsion(seed, t) => {
+                let secret = Scalar::from_bytes_mod_order(seed);
+                RawKey {
+                    bytes: (B * secret + EIGHT_TORSION[t]).compress().0,
+                    secret,
+                }
+            }
+            Self::SmallOrder(t) => RawKey {
+                bytes: EIGHT_TORSION[t].compress().0,
+                secret: Scalar::ZERO,
+            },
+            Self::NonCanonical(y, negative) => {
+                let mut bytes = FIELD_PRIME;
+                bytes[0] += y;
+                if negative {
+                    bytes[31] |= 0x80;
+                }
+                RawKey {
+                    bytes,
+                    secret: Scalar::ZERO,
+                }
+            }
+        }
+    }
+}
+
+/// Non-canonical encodings of points of small order, as an `R`: `y = 1 + p` (the
+/// identity, both signs), the identity and the point of order 2 with the sign bit set
+/// on `x = 0`, and `y = p` (the points of order 4, both signs).
+const NONCANONICAL_SMALL_R: [[u8; 32]; 6] = {
+    let mut one_plus_p = FIELD_PRIME;
+    one_plus_p[0] = 0xee;
+    let mut one_plus_p_negative = one_plus_p;
+    one_plus_p_negative[31] = 0xff;
+    let mut negative_identity = [0u8; 32];
+    negative_identity[0] = 1;
+    negative_identity[31] = 0x80;
+    let mut negative_order_two = FIELD_PRIME;
+    negative_order_two[0] = 0xec;
+    negative_order_two[31] = 0xff;
+    let mut p_negative = FIELD_PRIME;
+    p_negative[31] = 0xff;
+    [
+        one_plus_p,
+        one_plus_p_negative,
+        negative_identity,
+        negative_order_two,
+        FIELD_PRIME,
+        p_negative,
+    ]
+};
+
+/// How a credential's signature is made, with the key's scalar `a` and a nonce `r`.
+#[derive(Debug, Clone, Copy)]
+enum SigSpec {
+    /// `R = rB`, `S = r + k a`.
+    Honest,
+    /// `R = rB + EIGHT_TORSION[t]`, `t` in 1..8, `S = r + k a`: made with the secret,
+    /// its `R` carries a torsion component.
+    TorsionR(usize),
+    /// `R = EIGHT_TORSION[t]` (small order), `S = k a`.
+    SmallOrderR(usize),
+    /// `R = NONCANONICAL_SMALL_R[i]`, `S = k a`.
+    NonCanonicalR(usize),
+    /// An honest signature with `l` added to `S`.
+    SPlusL,
+    /// An honest signature over the message with one bit flipped (at the index modulo
+    /// the message length).
+    OtherMessage(usize, u8),
+}
+
+fn key_spec() -> impl Strategy<Value = KeySpec> {
+    prop_oneof![
+        3 => any::<[u8; 32]>().prop_map(KeySpec::Honest),
+        3 => (any::<[u8; 32]>(), 1usize..8).prop_map(|(seed, t)| KeySpec::Torsion(seed, t)),
+        1 => (0usize..8).prop_map(KeySpec::SmallOrder),
+        1 => (0u8..19, any::<bool>()).prop_map(|(y, neg)| KeySpec::NonCanonical(y, neg)),
+    ]
+}
+
+fn sig_spec() -> impl Strategy<Value = SigSpec> {
+    prop_oneof![
+        5 => Just(SigSpec::Honest),
+        3 => (1usize..8).prop_map(SigSpec::TorsionR),
+        1 => (0usize..8).prop_map(SigSpec::SmallOrderR),
+        1 => (0..NONCANONICAL_SMALL_R.len()).prop_map(SigSpec::NonCanonicalR),
+        1 => Just(SigSpec::SPlusL),
+        1 => (any::<usize>(), 0u8..8).prop_map(|(at, bit)| SigSpec::OtherMessage(at, bit)),
+    ]
+}
+
+/// `k = H(R || A || M)`.
+fn challenge_scalar(r: &[u8], a: &[u8; 32], message: &[u8]) -> Scalar {
+    let mut h = Sha512::new();
+    h.update(r);
+    h.update(a);
+    h.update(message);
+    Scalar::from_bytes_mod_order_wide(&h.finalize().into())
+}
+
+/// The order `l` of the base point, little-endian.
+const GROUP_ORDER: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+fn sign_raw(key: &RawKey, spec: SigSpec, nonce: [u8; 32], message: &[u8]) -> [u8; 64] {
+    let r = Scalar::from_bytes_mod_order(nonce);
+    let (r_bytes, r) = match spec {
+        SigSpec::Honest | SigSpec::SPlusL | SigSpec::OtherMessage(..) => ((B * r).compress().0, r),
+        SigSpec::TorsionR(t) => ((B * r + EIGHT_TORSION[t]).compress().0, r),
+        SigSpec::SmallOrderR(t) => (EIGHT_TORSION[t].compress().0, Scalar::ZERO),
+        SigSpec::NonCanonicalR(i) => (NONCANONICAL_SMALL_R[i], Scalar::ZERO),
+    };
+    let mut signed = message.to_vec();
+    if let SigSpec::OtherMessage(at, bit) = spec {
+        let len = signed.len();
+        signed[at % len] ^= 1 << bit;
+    }
+    let s = r + challenge_scalar(&r_bytes, &key.bytes, &signed) * key.secret;
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(&r_bytes);
+    sig[32..].copy_from_slice(s.as_bytes());
+    if let SigSpec::SPlusL = spec {
+        let mut carry = 0u16;
+        for (byte, l) in sig[32..].iter_mut().zip(GROUP_ORDER) {
+            let sum = u16::from(*byte) + u16::from(l) + carry;
+            *byte = sum as u8;
+            carry = sum >> 8;
+        }
+        assert_eq!(carry, 0);
+    }
+    sig
+}
+
+fn decompress(bytes: &[u8]) -> Option<EdwardsPoint> {
+    CompressedEdwardsY(bytes.try_into().ok()?).decompress()
+}
+
+/// What a key must be to enter the crate: the canonical encoding of a point of order `l`.
+fn acceptable(bytes: &[u8; 32]) -> bool {
+    decompress(bytes)
+        .is_some_and(|p| p.compress().0 == *bytes && !p.is_small_order() && p.is_torsion_free())
+}
+
+/// The one case where a batch may answer differently from `verify_strict`: under an
+/// acceptable key, a canonical `R` that is not of small order but has a torsion
+/// component, and `S < l` satisfying the cofactored equation `[8]SB = [8]R + [8]kA`.
+/// Only the key's holder can make such a signature.
+fn torsion_r_made_with_the_secret(key: &[u8; 32], sig: &[u8; 64], message: &[u8]) -> bool {
+    let (r_bytes, s_bytes) = sig.split_at(32);
+    let (Some(a), Some(r)) = (decompress(key), decompress(r_bytes)) else {
+        return false;
+    };
+    let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes.try_into().unwrap()))
+    else {
+        return false;
+    };
+    let k = challenge_scalar(r_bytes, key, message);
+    acceptable(key)
+        && r.compress().0.as_slice() == r_bytes
+        && !r.is_small_order()
+        && !r.is_torsion_free()
+        && (B * s - r - a * k).is_small_order()
+}
+
+/// The list every batch verifier holds: all valid, signed by `forever_key`.
+fn batch_list() -> &'static Publication {
+    static P: OnceLock<Publication> = OnceLock::new();
+    P.get_or_init(|| {
+        IssuerStatusList::new(common::issuer_id(), CAPACITY)
+            .unwrap()
+            .publish(forever_key(), NOW, NOW.plus(3600))
+            .unwrap()
+    })
+}
+
+fn all_time() -> Validity {
+    Validity::new(UnixTime(0), UnixTime(u64::MAX)).unwrap()
+}
+
+proptest! {
+    #![proptest_config(config(CASES_CHEAP))]
+
+    /// `verify_batch` answers every credential as `verify` does, on mixtures of honest
+    /// signatures, `R` with a torsion component, small-order and non-canonical `R`,
+    /// `S >= l` and signatures over another message, made with raw scalars under keys
+    /// with and without torsion components, of small order, or non-canonically encoded.
+    /// Each key is offered to the trust store first: only the canonical encodings of
+    /// points of order `l` are trusted (the rest are denied as unknown keys in both
+    /// modes), and only they are accepted as card keys. The one difference allowed is
+    /// the one `ARCHITECTURE.md` states: a torsion `R` made with the secret key, which
+    /// `verify` refuses and a batch may accept.
+    #[test]
+    fn batch_and_single_verification_agree(
+        keys in proptest::collection::vec(key_spec(), 1..4),
+        items in proptest::collection::vec((any::<usize>(), sig_spec(), any::<[u8; 32]>()), 1..8),
+    ) {
+        let raw: Vec<RawKey> = keys.iter().map(|k| k.make()).collect();
+        let mut trust = TrustStore::new();
+        trust.add(forever_key().public().clone()).unwrap();
+        let mut trusted = Vec::new();
+        for key in &raw {
+            let public = IssuerPublicKey::from_parts(common::issuer_id(), &key.bytes, all_time());
+            trusted.push(public.is_ok());
+            if let Ok(public) = public {
+                // Two specs may make the same key; adding it again is a no-op.
+                trust.add(public).unwrap();
+            }
+        }
+        let verifier = Verifier::new(trust, VerifyOptions::default());
+        verifier.install_list(&batch_list().list, NOW).unwrap();
+
+        let template = forever_key()
+            .issue(common::request(1), NOW, &mut common::rng(5))
+            .unwrap()
+            .claims()
+            .clone();
+        let mut made = Vec::new();
+        for &(k, spec, nonce) in &items {
+            let key = &raw[k % raw.len()];
+            let mut claims = template.clone();
+            claims.key_id = key_id_of(&key.bytes);
+            let body = claims.to_be_signed();
+            let mut message = CREDENTIAL_DOMAIN.to_vec();
+            message.push(FORMAT_VERSION);
+            message.extend_from_slice(&body);
+            let sig = sign_raw(key, spec, nonce, &message);
+            let mut bytes = vec![FORMAT_VERSION];
+            bytes.extend_from_slice(&sig);
+            bytes.extend_from_slice(&body);
+            made.push((bytes, key.bytes, sig, message, claims, spec));
+        }
+        let refs: Vec<&[u8]> = made.iter().map(|m| m.0.as_slice()).collect();
+        let batch = verifier.verify_batch(&refs, NOW);
+        prop_assert_eq!(batch.len(), made.len());
+        for (i, ((bytes, key, sig, message, claims, spec), in_batch)) in made.iter().zip(&batch).enumerate() {
+            let single = verifier.verify(bytes, NOW);
+            if matches!(spec, SigSpec::Honest) && acceptable(key) {
+                prop_assert!(single.is_ok(), "item {}: an honest signature: {:?}", i, single);
+            }
+            if in_batch != &single {
+                prop_assert_eq!(&single, &Err(Denial::BadSignature), "item {} ({:?})", i, spec);
+                prop_assert!(
+                    in_batch.as_ref().is_ok_and(|v| v.claims() == claims),
+                    "item {} ({:?}): batch {:?}", i, spec, in_batch
+                );
+                prop_assert!(
+                    torsion_r_made_with_the_secret(key, sig, message),
+                    "item {} ({:?}) under key {:02x?}: batch Ok, single {:?}", i, spec, key, single
+                );
+            }
+        }
+
+        // Only acceptable keys were trusted, and only they are accepted as card keys.
+        for (key, was_trusted) in raw.iter().zip(trusted) {
+            let expected = acceptable(&key.bytes);
+            prop_assert_eq!(was_trusted, expected, "anchor {:02x?}", key.bytes);
+            let mut req = common::request(2);
+            req.card_key = Some(CardPublicKey(key.bytes));
+            let issued = forever_key().issue(req, NOW, &mut common::rng(6));
+            prop_assert_eq!(issued.is_ok(), expected, "card key {:02x?}", key.bytes);
+        }
     }
 }
