@@ -123,7 +123,7 @@ fn r_is_acceptable(r: &[u8; 32]) -> bool {
 
 /// The signature half of [`passes_strict_prechecks`]: `S < l`, and `R` a canonical
 /// encoding of a point not of small order. For a key whose weakness was just checked
-/// (a card key out of `keys::check_card_key`).
+/// (a card key out of `keys::door_card_key`).
 pub(crate) fn signature_is_canonical(signature: &Signature) -> bool {
     less_than(signature.s_bytes(), &GROUP_ORDER) && r_is_acceptable(signature.r_bytes())
 }

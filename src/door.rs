@@ -92,7 +92,7 @@ use crate::batch::{batch_ok, passes_strict_prechecks, signature_is_canonical};
 use crate::challenge::{Challenge, ChallengeStore, NotOutstanding, credential_digest};
 use crate::credential::{UnverifiedCredential, VerifiedCredential};
 use crate::error::{Denial, DoorDenial, DoorError, FieldError};
-use crate::keys::check_card_key;
+use crate::keys::door_card_key;
 use crate::model::{Field, Kind, Serial, UnixTime};
 use crate::verify::{Snapshot, Verifier, VerifyOptions, check_claims};
 use crate::vetting::VettingRequirement;
@@ -270,7 +270,7 @@ impl Cached {
             self.credential
                 .claims()
                 .card_key
-                .and_then(|k| check_card_key(&k).ok())
+                .and_then(|k| door_card_key(&k).ok())
         })
     }
 }
@@ -513,13 +513,13 @@ impl DoorController {
         };
         // Decompressed only where a response is to be checked.
         let card_key = match binding {
-            Some(_) => claims.card_key.map(|k| check_card_key(&k)),
+            Some(_) => claims.card_key.map(|k| door_card_key(&k)),
             None => None,
         };
         let credential_prechecked = passes_strict_prechecks(&key, &signature);
         let (credential_good, response_good) = match (&binding, &card_key) {
             (Some(Ok(b)), Some(Ok(card))) if credential_prechecked => {
-                // The card key's weakness was checked by check_card_key.
+                // The card key's weakness was checked by door_card_key.
                 if !signature_is_canonical(&b.signature) {
                     (key.verify_strict(&message, &signature).is_ok(), false)
                 } else if batch_ok(
