@@ -7,8 +7,9 @@
 //! cargo run --release --example reissue_batch [-- --count N] [--db PATH] [--seed S] [--json]
 //! ```
 //!
-//! `--db PATH` keeps the registry in that SQLite file (the issuer key beside it, in
-//! `PATH.issuer-key`, mode 0600). Running again on the same file resumes an unfinished
+//! `--db PATH` keeps the registry in that SQLite file (the issuer's signing key beside
+//! it in `PATH.issuer-key`, and the root that certified it in `PATH.root-key`, both
+//! mode 0600; a deployment keeps the root offline). Running again on the same file resumes an unfinished
 //! run, or re-checks a finished one. Use the same `--count` and `--seed` when resuming:
 //! they define the roster. The roster is synthetic and deterministic from `--seed`;
 //! keys, serials and status indexes come from the operating system's RNG.
@@ -469,10 +470,13 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no breach publication")?;
     let delta = breach_publication.delta.clone().ok_or("no breach delta")?;
     let final_list = registry.latest_publication()?.ok_or("no final list")?;
-    let anchor = key.public().to_bytes();
+    // The door is configured with the issuer's root alone; signing keys come with the
+    // published key set.
+    let anchor = registry.root().to_bytes();
     let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
-    verifier.add_key(IssuerPublicKey::from_bytes(&anchor)?)?;
+    verifier.add_root(RootPublicKey::from_bytes(&anchor)?)?;
     let check_time = now();
+    verifier.install_key_set(&registry.key_set_bytes()?, check_time)?;
     verifier.install_list(&before_breach.list, check_time)?;
     verifier.apply_delta(&delta, check_time)?;
     verifier.install_list(&final_list.list, check_time)?;
