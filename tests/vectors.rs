@@ -125,18 +125,23 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Checks `version | signature | body` and returns the body.
-fn signed_body<'a>(bytes: &'a [u8], domain: &[u8]) -> &'a [u8] {
-    assert_eq!(bytes[0], FORMAT_VERSION);
+/// Checks `version | signature | body`, the signature by `public_key` over `domain ||
+/// version || body`, and returns the body.
+fn signed_body<'a>(bytes: &'a [u8], domain: &[u8], version: u8, public_key: &[u8; 32]) -> &'a [u8] {
+    assert_eq!(bytes[0], version, "version byte");
     let signature = Signature::from_bytes(bytes[1..65].try_into().unwrap());
     let body = &bytes[65..];
-    let key = VerifyingKey::from_bytes(&ISSUER.key().public().public_key_bytes()).unwrap();
+    let key = VerifyingKey::from_bytes(public_key).unwrap();
     let mut msg = domain.to_vec();
-    msg.push(FORMAT_VERSION);
+    msg.push(version);
     msg.extend_from_slice(body);
     key.verify_strict(&msg, &signature)
         .expect("signature over domain || version || body");
     body
+}
+
+fn issuer_public_key() -> [u8; 32] {
+    ISSUER.key().public().public_key_bytes()
 }
 
 #[test]
@@ -144,7 +149,12 @@ fn credential_bytes_follow_the_documented_layout() {
     for case in credential_cases() {
         let bytes = committed_bytes(case.name, "hex");
         let c = case.expected_claims();
-        let mut r = Reader::new(signed_body(&bytes, CREDENTIAL_DOMAIN));
+        let mut r = Reader::new(signed_body(
+            &bytes,
+            CREDENTIAL_DOMAIN,
+            FORMAT_VERSION,
+            &issuer_public_key(),
+        ));
         assert_eq!(r.array::<16>(), c.serial.0);
         assert_eq!(r.u8(), u8::from(c.kind == Kind::StaffPass));
         assert_eq!(r.str(), c.holder.pay_number());
@@ -227,21 +237,109 @@ fn mode(set: &[u8]) -> u8 {
     set[0]
 }
 
+/// The domain of a list's state digest (`STATE_DOMAIN` in `src/wire.rs`, not exported).
+const STATE_DOMAIN: &[u8] = b"revocard/v2/status-state\0";
+
+/// SHA-256(STATE_DOMAIN || tag || body): tag 0 for a first list (its body with a zero
+/// state), 1 for the state after a delta (its body).
+fn state_digest(tag: u8, body: &[u8]) -> [u8; 32] {
+    use sha2::Digest as _;
+    sha2::Sha256::new()
+        .chain_update(STATE_DOMAIN)
+        .chain_update([tag])
+        .chain_update(body)
+        .finalize()
+        .into()
+}
+
+/// A signed list parsed by hand, field by field, in the documented order.
+struct HandList<'a> {
+    body: &'a [u8],
+    issuer: &'a str,
+    key_id: [u8; 8],
+    sequence: u64,
+    issued_at: u64,
+    next_update: u64,
+    capacity: u32,
+    /// Offset of `state` in the body.
+    state_at: usize,
+    state: [u8; 32],
+    audit: AuditHead,
+    scopes: &'a [u8],
+    revoked: &'a [u8],
+    suspended: &'a [u8],
+}
+
+fn parse_list(bytes: &[u8]) -> HandList<'_> {
+    let body = signed_body(
+        bytes,
+        LIST_DOMAIN,
+        LIST_FORMAT_VERSION,
+        &issuer_public_key(),
+    );
+    let mut r = Reader::new(body);
+    let issuer = r.str();
+    let key_id = r.array::<8>();
+    let sequence = r.u64();
+    let issued_at = r.u64();
+    let next_update = r.u64();
+    let capacity = r.u32();
+    let state_at = r.pos;
+    let state = r.array::<32>();
+    let audit = AuditHead {
+        entries: r.u64(),
+        hash: r.array::<32>(),
+    };
+    let (scopes, revoked, suspended) = (r.bytes(), r.bytes(), r.bytes());
+    r.done();
+    HandList {
+        body,
+        issuer,
+        key_id,
+        sequence,
+        issued_at,
+        next_update,
+        capacity,
+        state_at,
+        state,
+        audit,
+        scopes,
+        revoked,
+        suspended,
+    }
+}
+
 #[test]
 fn list_and_delta_bytes_follow_the_documented_layout() {
     let key_id = ISSUER.key().key_id().0;
     let mut modes_seen = BTreeSet::new();
+    let mut states = std::collections::BTreeMap::new();
     for case in list_cases() {
         let bytes = committed_bytes(case.name, "hex");
-        let mut r = Reader::new(signed_body(&bytes, LIST_DOMAIN));
-        assert_eq!(r.str(), ISSUER.id);
-        assert_eq!(r.array::<8>(), key_id);
-        assert_eq!(r.u64(), 1, "sequence");
-        assert_eq!(r.u64(), case.issued_at);
-        assert_eq!(r.u64(), case.next_update);
-        assert_eq!(r.u32(), case.capacity);
-        assert_eq!(r.bytes(), scope_records(&case.scopes));
-        for (set, expected) in [(r.bytes(), &case.revoked), (r.bytes(), &case.suspended)] {
+        let l = parse_list(&bytes);
+        assert_eq!(l.issuer, ISSUER.id);
+        assert_eq!(l.key_id, key_id);
+        assert_eq!(l.sequence, 1, "sequence");
+        assert_eq!(l.issued_at, case.issued_at);
+        assert_eq!(l.next_update, case.next_update);
+        assert_eq!(l.capacity, case.capacity);
+        assert_eq!(l.audit, case.audit, "{}: audit head", case.name);
+        assert_eq!(l.scopes, scope_records(&case.scopes));
+        // A first list's state: its body with a zero state, under tag 0.
+        let mut zeroed = l.body.to_vec();
+        zeroed[l.state_at..l.state_at + 32].fill(0);
+        assert_eq!(
+            l.state,
+            state_digest(0, &zeroed),
+            "{}: genesis state",
+            case.name
+        );
+        assert_eq!(
+            hex(&l.state),
+            committed(case.name)["state"].as_str().unwrap()
+        );
+        states.insert(case.name, l.state);
+        for (set, expected) in [(l.revoked, &case.revoked), (l.suspended, &case.suspended)] {
             let m = mode(set);
             modes_seen.insert(m);
             assert_eq!(
@@ -254,18 +352,30 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
                 assert_eq!(set.len(), 1 + case.capacity.div_ceil(8) as usize);
             }
         }
-        r.done();
     }
-    // The vectors exercise every status-set representation.
+    // The vectors exercise every status-set representation ...
     assert_eq!(
         modes_seen,
         BTreeSet::from([0, 1, 2, 3]),
         "status-set modes covered"
     );
+    // ... and a non-empty audit head.
+    assert!(
+        list_cases()
+            .iter()
+            .any(|c| c.audit.entries > 0 && c.audit.hash != [0; 32]),
+        "no list vector commits to a non-empty audit log"
+    );
 
     for case in delta_cases() {
         let bytes = committed_bytes(case.name, "hex");
-        let mut r = Reader::new(signed_body(&bytes, DELTA_DOMAIN));
+        let body = signed_body(
+            &bytes,
+            DELTA_DOMAIN,
+            LIST_FORMAT_VERSION,
+            &issuer_public_key(),
+        );
+        let mut r = Reader::new(body);
         assert_eq!(r.str(), ISSUER.id);
         assert_eq!(r.array::<8>(), key_id);
         assert_eq!(r.u64(), 1, "from sequence");
@@ -273,13 +383,126 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
         assert_eq!(r.u64(), case.issued_at);
         assert_eq!(r.u64(), case.next_update);
         assert_eq!(r.u32(), case.base_case().capacity);
+        // The state of the list it applies to.
+        let base_state = r.array::<32>();
+        assert_eq!(base_state, states[case.base], "{}: base state", case.name);
         assert_eq!(r.bytes(), scope_records(&case.scopes));
         // Revoked (from valid or suspended), suspended, reinstated: none empty here.
         for _ in 0..3 {
             assert_ne!(mode(r.bytes()), 0);
         }
         r.done();
+
+        // The state after it is the state the full list at its to-sequence names.
+        let json = committed(case.name);
+        let to_list = committed_bytes(case.name, "list_at_to_sequence_hex");
+        let l = parse_list(&to_list);
+        assert_eq!(l.sequence, 2);
+        assert_eq!(l.issued_at, case.issued_at);
+        assert_eq!(l.next_update, case.next_update);
+        assert_eq!(
+            l.audit, case.audit,
+            "{}: audit head at sequence 2",
+            case.name
+        );
+        assert_eq!(l.state, state_digest(1, body), "{}: state after", case.name);
+        assert_ne!(l.state, base_state);
+        assert_eq!(hex(&base_state), json["base_state"].as_str().unwrap());
+        assert_eq!(hex(&l.state), json["state_after"].as_str().unwrap());
     }
+}
+
+#[test]
+fn root_anchor_bytes_follow_the_documented_layout() {
+    let bytes = committed_bytes("root-anchor", "hex");
+    let root = ROOT.key();
+    let mut r = Reader::new(&bytes);
+    assert_eq!(r.u8(), ROOT_ANCHOR_FORMAT_VERSION);
+    assert_eq!(r.u8(), b'R', "kind");
+    assert_eq!(r.str(), ROOT.id);
+    let key_id = r.array::<8>();
+    let public_key = r.array::<32>();
+    assert_eq!(public_key, root.public().public_key_bytes());
+    // The key id is the id of the key (and the root's id everywhere else).
+    assert_eq!(KeyId(key_id), key_id_of(&public_key));
+    assert_eq!(KeyId(key_id), root.public().key_id());
+    assert_eq!(
+        VerifyingKey::from_bytes(&public_key).unwrap(),
+        ed25519_dalek::SigningKey::from_bytes(&ROOT.secret()).verifying_key()
+    );
+    assert_eq!(r.u64(), ROOT.not_before);
+    assert_eq!(r.u64(), ROOT.not_after);
+    r.done();
+}
+
+/// Length of one key-set entry record.
+const KEY_ENTRY_LEN: usize = 67;
+
+#[test]
+fn key_set_bytes_follow_the_documented_layout() {
+    let root_public = ROOT.key().public().public_key_bytes();
+    let mut usages_seen = BTreeSet::new();
+    let mut revoked_seen = false;
+    for case in key_set_cases() {
+        let bytes = committed_bytes(case.name, "hex");
+        assert!(bytes.len() <= MAX_KEY_SET_BYTES);
+        let body = signed_body(&bytes, KEY_SET_DOMAIN, KEY_SET_FORMAT_VERSION, &root_public);
+        let mut r = Reader::new(body);
+        assert_eq!(r.str(), ROOT.id);
+        assert_eq!(
+            KeyId(r.array::<8>()),
+            key_id_of(&root_public),
+            "root key id"
+        );
+        assert_eq!(r.u64(), case.sequence(), "{}: sequence", case.name);
+        assert_eq!(r.u64(), case.issued_at);
+        let entries = r.bytes();
+        r.done();
+        let expected = case.expected_entries();
+        assert_eq!(
+            entries.len(),
+            expected.len() * KEY_ENTRY_LEN,
+            "{}",
+            case.name
+        );
+        let mut previous_id: Option<[u8; 8]> = None;
+        for (record, want) in entries.chunks_exact(KEY_ENTRY_LEN).zip(&expected) {
+            let key = want.key.key();
+            let mut e = Reader::new(record);
+            let key_id = e.array::<8>();
+            // Sorted by key id, each once.
+            assert!(
+                previous_id.is_none_or(|p| p < key_id),
+                "{}: not sorted",
+                case.name
+            );
+            previous_id = Some(key_id);
+            assert_eq!(key_id, key.key_id().0);
+            let public_key = e.array::<32>();
+            assert_eq!(public_key, key.public().public_key_bytes());
+            assert_eq!(KeyId(key_id), key_id_of(&public_key));
+            let usage = e.u8();
+            assert_eq!(usage, usage_code(want.usage));
+            usages_seen.insert(usage);
+            assert_eq!(e.u64(), want.key.not_before);
+            assert_eq!(e.u64(), want.key.not_after);
+            let (flag, at, reason) = (e.u8(), e.u64(), e.u8());
+            match want.revoked {
+                None => assert_eq!((flag, at, reason), (0, 0, 0), "{}: not revoked", case.name),
+                Some((when, why)) => {
+                    revoked_seen = true;
+                    assert_eq!((flag, at, reason), (1, when, reason_code(why)));
+                }
+            }
+            e.done();
+        }
+    }
+    assert_eq!(
+        usages_seen,
+        BTreeSet::from([1, 2, 3]),
+        "usage codes covered"
+    );
+    assert!(revoked_seen, "no key-set vector revokes a key");
 }
 
 // ---------------------------------------------------------------------------
@@ -314,6 +537,149 @@ fn committed_trust_anchors_decode_to_their_inputs() {
         );
         assert_eq!(decoded.to_bytes(), bytes);
     }
+}
+
+fn root_anchor() -> RootPublicKey {
+    RootPublicKey::from_bytes(&committed_bytes("root-anchor", "hex")).unwrap()
+}
+
+/// A door trusting nothing but the vector root.
+fn root_verifier() -> Verifier {
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_root(root_anchor()).unwrap();
+    verifier
+}
+
+#[test]
+fn the_committed_root_anchor_decodes_to_its_inputs() {
+    let bytes = committed_bytes("root-anchor", "hex");
+    let decoded = RootPublicKey::from_bytes(&bytes).unwrap();
+    let expected = ROOT.key();
+    assert_eq!(&decoded, expected.public());
+    assert_eq!(decoded.issuer().as_str(), ROOT.id);
+    assert_eq!(decoded.validity(), ROOT.validity());
+    assert_eq!(
+        decoded.public_key_bytes(),
+        ed25519_dalek::SigningKey::from_bytes(&ROOT.secret())
+            .verifying_key()
+            .to_bytes()
+    );
+    assert_eq!(decoded.key_id(), key_id_of(&decoded.public_key_bytes()));
+    assert_eq!(decoded.to_bytes(), bytes);
+    // A root anchor is not a signing key's anchor, nor the other way round.
+    assert!(IssuerPublicKey::from_bytes(&bytes).is_err());
+    for case in anchor_cases() {
+        assert!(RootPublicKey::from_bytes(&committed_bytes(case.name, "hex")).is_err());
+    }
+}
+
+#[test]
+fn committed_key_sets_verify_and_install_to_their_inputs() {
+    use sha2::Digest as _;
+    let root = root_anchor();
+    for case in key_set_cases() {
+        let bytes = committed_bytes(case.name, "hex");
+        let now = UnixTime(case.issued_at);
+        let set = root.verify_key_set(&bytes, now, 0).unwrap();
+        assert_eq!(set.issuer().as_str(), ROOT.id);
+        assert_eq!(set.root_key_id(), root.key_id());
+        assert_eq!(set.sequence(), case.sequence());
+        assert_eq!(set.issued_at(), now);
+        assert_eq!(set.digest(), <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+        let expected = case.expected_entries();
+        assert_eq!(set.entries().len(), expected.len(), "{}", case.name);
+        for (got, want) in set.entries().iter().zip(&expected) {
+            assert_eq!(&got.key, want.key.key().public(), "{}", case.name);
+            assert_eq!(got.usage, want.usage);
+            assert_eq!(
+                got.revoked,
+                want.revoked.map(|(at, reason)| (UnixTime(at), reason))
+            );
+            assert_eq!(set.entry(want.key_id()), Some(got));
+        }
+
+        // A door holding only the root takes the set as it is.
+        let verifier = root_verifier();
+        assert_eq!(
+            verifier.install_key_set(&bytes, now),
+            Ok(ListUpdate::Installed {
+                sequence: case.sequence()
+            })
+        );
+        assert_eq!(
+            verifier.install_key_set(&bytes, now),
+            Ok(ListUpdate::Unchanged {
+                sequence: case.sequence()
+            })
+        );
+        let trust = verifier.trust();
+        assert_eq!(trust.key_set_sequence(root.issuer()), Some(case.sequence()));
+        assert_eq!(trust.iter().count(), expected.len());
+        for want in &expected {
+            let anchor = trust.get(&want.key_id()).unwrap();
+            assert_eq!(anchor.key(), want.key.key().public());
+            assert_eq!(anchor.usage(), want.usage);
+            assert!(anchor.is_certified());
+            assert_eq!(
+                anchor.revoked_at(),
+                want.revoked.map(|(at, _)| UnixTime(at))
+            );
+            assert_eq!(trust.is_revoked(&want.key_id()), want.revoked.is_some());
+        }
+    }
+}
+
+#[test]
+fn the_committed_key_sets_carry_a_door_from_one_to_the_next() {
+    let first = key_set_case("key-set-two-keys");
+    let second = key_set_case("key-set-revoked");
+    assert_eq!(second.previous, Some(first.name));
+    let first_bytes = committed_bytes(first.name, "hex");
+    let second_bytes = committed_bytes(second.name, "hex");
+    let verifier = root_verifier();
+    assert_eq!(
+        verifier.install_key_set(&first_bytes, UnixTime(first.issued_at)),
+        Ok(ListUpdate::Installed { sequence: 1 })
+    );
+    // The key it certifies signs the committed list and credentials.
+    let at = UnixTime(list_cases()[0].issued_at);
+    verifier
+        .install_list(&committed_bytes("list-empty", "hex"), at)
+        .unwrap();
+    let minimal = committed_bytes("credential-minimal", "hex");
+    assert!(verifier.verify(&minimal, at).is_ok());
+
+    let now = UnixTime(second.issued_at);
+    assert_eq!(
+        verifier.install_key_set(&second_bytes, now),
+        Ok(ListUpdate::Advanced { from: 1, to: 2 })
+    );
+    let trust = verifier.trust();
+    let (revoked_key, revoked_at, _) = second.revoke[0];
+    assert_eq!(revoked_key.seed, LIST_KEY.seed);
+    let list_key = LIST_KEY.key().key_id();
+    assert!(trust.is_revoked(&list_key));
+    assert_eq!(
+        trust.get(&list_key).and_then(TrustAnchor::revoked_at),
+        Some(UnixTime(revoked_at))
+    );
+    assert_eq!(
+        trust.get(&NEXT_KEY.key().key_id()).map(TrustAnchor::usage),
+        Some(KeyUsage::Credentials)
+    );
+    // The first set is older now; the door keeps the second.
+    assert_eq!(
+        verifier.install_key_set(&first_bytes, now),
+        Err(KeySetError::Rollback {
+            held: 2,
+            offered: 1
+        })
+    );
+    assert_eq!(
+        verifier.trust().key_set_sequence(root_anchor().issuer()),
+        Some(2)
+    );
+    assert!(verifier.verify(&minimal, at).is_ok());
 }
 
 #[test]
@@ -369,6 +735,13 @@ fn committed_lists_install_to_their_inputs() {
         assert_eq!(held.next_update(), UnixTime(case.next_update));
         assert_eq!(held.key_id(), anchor().key_id());
         assert_eq!(held.scopes(), &case.scopes[..]);
+        assert_eq!(held.audit_head(), Some(case.audit));
+        assert_eq!(held.state_digest(), list_state_digest(&bytes).unwrap().0);
+        assert_eq!(list_state_digest(&bytes).unwrap().1, case.audit);
+        assert_eq!(
+            hex(&held.state_digest()),
+            committed(case.name)["state"].as_str().unwrap()
+        );
         let revoked: BTreeSet<u32> = case.revoked.indexes(case.capacity).into_iter().collect();
         let suspended: BTreeSet<u32> = case.suspended.indexes(case.capacity).into_iter().collect();
         assert_statuses(
@@ -410,9 +783,19 @@ fn committed_deltas_apply_to_their_inputs() {
         scopes.extend_from_slice(&case.scopes);
         assert_eq!(held.scopes(), &scopes[..]);
 
-        // The same state as the committed full list at sequence 2 ...
-        let full = verifier_with_list(&committed_bytes(case.name, "list_at_to_sequence_hex"), now);
+        // The same state as the committed full list at sequence 2 (state digest
+        // included: `RevocationList` equality compares it) ...
+        let to_list = committed_bytes(case.name, "list_at_to_sequence_hex");
+        let full = verifier_with_list(&to_list, now);
         assert_eq!(*held, *full.list(anchor().issuer()).unwrap());
+        assert_eq!(held.state_digest(), list_state_digest(&to_list).unwrap().0);
+        assert_ne!(held.state_digest(), list_state_digest(&base).unwrap().0);
+        // A delta carries no audit head; the full list does.
+        assert_eq!(held.audit_head(), None);
+        assert_eq!(
+            full.list(anchor().issuer()).unwrap().audit_head(),
+            Some(case.audit)
+        );
         // ... and as the base statuses with the listed changes.
         let revoked: BTreeSet<u32> = base_case
             .revoked

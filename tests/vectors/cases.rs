@@ -13,6 +13,9 @@
 //! - A credential's serial is the only randomness `IssuerKey::issue` draws; it is an
 //!   input here, replayed through [`Replay`].
 //! - Large index sets are given as a rule ([`IndexSet::Rule`]) rather than listed.
+//! - A list's audit head is a pinned input (its hash `derive_secret("audit", entries)`):
+//!   the list only carries it, so any 32 bytes do. The list's state digest is not an
+//!   input: it follows from the body (see `src/wire.rs`) and is written out to check.
 #![allow(dead_code, unreachable_pub)]
 
 use std::convert::Infallible;
@@ -101,6 +104,7 @@ pub fn splitmix64(x: u64) -> u64 {
 // ---------------------------------------------------------------------------
 
 /// The issuer key every vector is signed with.
+#[derive(Clone, Copy)]
 pub struct IssuerInput {
     pub id: &'static str,
     pub seed: u64,
@@ -121,6 +125,24 @@ pub const SECOND_ISSUER: IssuerInput = IssuerInput {
     seed: 2,
     not_before: 0,
     not_after: u64::MAX,
+};
+
+/// A second signing key of the vector issuer, certified for lists only by the key
+/// sets, then revoked.
+pub const LIST_KEY: IssuerInput = IssuerInput {
+    id: "vector-police",
+    seed: 3,
+    not_before: 1_750_000_000,
+    not_after: 1_900_000_000,
+};
+
+/// A third signing key of the vector issuer, certified for credentials only by the
+/// second key set.
+pub const NEXT_KEY: IssuerInput = IssuerInput {
+    id: "vector-police",
+    seed: 4,
+    not_before: T0,
+    not_after: 2_000_000_000,
 };
 
 impl IssuerInput {
@@ -466,6 +488,231 @@ impl AnchorCase {
 }
 
 // ---------------------------------------------------------------------------
+// Root anchors and key sets
+// ---------------------------------------------------------------------------
+
+/// The vector issuer's root key, which signs the key sets.
+pub struct RootInput {
+    pub id: &'static str,
+    pub seed: u64,
+    pub not_before: u64,
+    pub not_after: u64,
+}
+
+pub const ROOT: RootInput = RootInput {
+    id: "vector-police",
+    seed: 1,
+    not_before: 1_600_000_000,
+    not_after: 2_100_000_000,
+};
+
+impl RootInput {
+    pub fn secret(&self) -> [u8; 32] {
+        derive_secret("root", self.seed)
+    }
+
+    pub fn validity(&self) -> Validity {
+        Validity::new(UnixTime(self.not_before), UnixTime(self.not_after)).unwrap()
+    }
+
+    pub fn key(&self) -> RootKey {
+        RootKey::from_secret_bytes(
+            IssuerId::new(self.id).unwrap(),
+            self.validity(),
+            &self.secret(),
+        )
+        .unwrap()
+    }
+
+    pub fn json(&self) -> Value {
+        let key = self.key();
+        json!({
+            "id": self.id,
+            "seed": self.seed,
+            "secret_key": hex(&self.secret()),
+            "public_key": hex(&key.public().public_key_bytes()),
+            "key_id": hex(&key.public().key_id().0),
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+        })
+    }
+
+    /// The root anchor: what a door is configured with.
+    pub fn build(&self) -> Vec<u8> {
+        self.key().public().to_bytes()
+    }
+
+    pub fn anchor_json(&self, bytes: &[u8]) -> Value {
+        json!({
+            "object": "root_anchor",
+            "name": "root-anchor",
+            "description": "The vector issuer's root public key, which signs the key-set vectors; its window is wider than any signing key's.",
+            "root": self.json(),
+            "hex": hex(bytes),
+        })
+    }
+}
+
+/// The usage byte of a key-set entry (`src/wire.rs`).
+pub fn usage_code(usage: KeyUsage) -> u8 {
+    match usage {
+        KeyUsage::Credentials => 1,
+        KeyUsage::Lists => 2,
+        KeyUsage::CredentialsAndLists => 3,
+    }
+}
+
+/// The wire code of a revocation reason: its position in `RevocationReason::ALL`.
+pub fn reason_code(reason: RevocationReason) -> u8 {
+    let code = RevocationReason::ALL
+        .iter()
+        .position(|r| *r == reason)
+        .unwrap();
+    u8::try_from(code).unwrap()
+}
+
+/// One key a key set names, as the inputs say it must be.
+#[derive(Clone, Copy)]
+pub struct ExpectedEntry {
+    pub key: IssuerInput,
+    pub usage: KeyUsage,
+    /// (revoked at, reason).
+    pub revoked: Option<(u64, RevocationReason)>,
+}
+
+impl ExpectedEntry {
+    pub fn key_id(&self) -> KeyId {
+        self.key.key().key_id()
+    }
+}
+
+/// A key set: the first of the issuer (sequence 1), or the next after `previous`
+/// (sequence + 1, its keys carried over), with keys certified and then revoked.
+pub struct KeySetCase {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub previous: Option<&'static str>,
+    pub issued_at: u64,
+    pub certify: Vec<(IssuerInput, KeyUsage)>,
+    /// (key, revoked at, reason).
+    pub revoke: Vec<(IssuerInput, u64, RevocationReason)>,
+}
+
+pub fn key_set_cases() -> Vec<KeySetCase> {
+    vec![
+        KeySetCase {
+            name: "key-set-two-keys",
+            description: "The issuer's first key set (sequence 1): the key every other vector is signed with, for credentials and lists, and a second key for lists only.",
+            previous: None,
+            issued_at: T0 - 86_400,
+            certify: vec![
+                (ISSUER, KeyUsage::CredentialsAndLists),
+                (LIST_KEY, KeyUsage::Lists),
+            ],
+            revoke: vec![],
+        },
+        KeySetCase {
+            name: "key-set-revoked",
+            description: "The next key set (sequence 2) after key-set-two-keys: the lists-only key revoked as compromised (issuer key compromise), and a third key certified for credentials only.",
+            previous: Some("key-set-two-keys"),
+            issued_at: T0 + 3600,
+            certify: vec![(NEXT_KEY, KeyUsage::Credentials)],
+            revoke: vec![(LIST_KEY, T0 + 1800, RevocationReason::IssuerKeyCompromise)],
+        },
+    ]
+}
+
+pub fn key_set_case(name: &str) -> KeySetCase {
+    key_set_cases()
+        .into_iter()
+        .find(|c| c.name == name)
+        .expect("key set case")
+}
+
+impl KeySetCase {
+    pub fn sequence(&self) -> u64 {
+        self.previous
+            .map_or(1, |name| key_set_case(name).sequence() + 1)
+    }
+
+    /// Every key the set names, sorted by key id, built from the inputs alone.
+    pub fn expected_entries(&self) -> Vec<ExpectedEntry> {
+        let mut entries = self
+            .previous
+            .map_or_else(Vec::new, |name| key_set_case(name).expected_entries());
+        for (key, usage) in &self.certify {
+            let id = key.key().key_id();
+            entries.retain(|e| e.key_id() != id);
+            entries.push(ExpectedEntry {
+                key: *key,
+                usage: *usage,
+                revoked: None,
+            });
+        }
+        for (key, at, reason) in &self.revoke {
+            let id = key.key().key_id();
+            let entry = entries.iter_mut().find(|e| e.key_id() == id).unwrap();
+            entry.revoked = Some((*at, *reason));
+        }
+        entries.sort_by_key(|e| e.key_id().0);
+        entries
+    }
+
+    pub fn build(&self) -> Vec<u8> {
+        let root = ROOT.key();
+        let now = UnixTime(self.issued_at);
+        let mut draft = match self.previous {
+            None => KeySetDraft::first(root.public(), now),
+            Some(name) => root
+                .public()
+                .verify_key_set(&key_set_case(name).build(), now, 0)
+                .unwrap()
+                .draft_next(now),
+        };
+        for (key, usage) in &self.certify {
+            draft.certify(key.key().public(), *usage).unwrap();
+        }
+        for (key, at, reason) in &self.revoke {
+            draft
+                .revoke(key.key().key_id(), UnixTime(*at), *reason)
+                .unwrap();
+        }
+        assert_eq!(draft.sequence(), self.sequence());
+        root.sign_key_set(&draft)
+    }
+
+    pub fn json(&self, bytes: &[u8]) -> Value {
+        let entries: Vec<Value> = self
+            .expected_entries()
+            .iter()
+            .map(|e| {
+                json!({
+                    "key": e.key.json(),
+                    "usage": e.usage.to_string(),
+                    "usage_code": usage_code(e.usage),
+                    "revoked": e.revoked.map(|(at, reason)| json!({
+                        "at": at,
+                        "reason": format!("{reason:?}"),
+                        "reason_code": reason_code(reason),
+                    })),
+                })
+            })
+            .collect();
+        json!({
+            "object": "key_set",
+            "name": self.name,
+            "description": self.description,
+            "root": ROOT.json(),
+            "previous": self.previous,
+            "sequence": self.sequence(),
+            "issued_at": self.issued_at,
+            "entries": entries,
+            "hex": hex(bytes),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Revocation lists and deltas
 // ---------------------------------------------------------------------------
 
@@ -525,6 +772,25 @@ pub struct ListCase {
     pub scopes: Vec<ScopeEntry>,
     pub issued_at: u64,
     pub next_update: u64,
+    /// The issuer's audit log head the list commits to.
+    pub audit: AuditHead,
+}
+
+/// A pinned audit head of `entries` entries (see the module documentation).
+pub fn audit_head(entries: u64) -> AuditHead {
+    AuditHead {
+        entries,
+        hash: derive_secret("audit", entries),
+    }
+}
+
+pub fn audit_json(a: &AuditHead) -> Value {
+    json!({ "entries": a.entries, "hash": hex(&a.hash) })
+}
+
+/// The state digest a signed list names, read through the public API.
+pub fn state_of(list: &[u8]) -> [u8; 32] {
+    list_state_digest(list).unwrap().0
 }
 
 impl ListCase {
@@ -555,10 +821,11 @@ impl ListCase {
     pub fn build(&self) -> (IssuerStatusList, Publication) {
         let mut list = self.status_list();
         let p = list
-            .publish(
+            .publish_at(
                 &ISSUER.key(),
                 UnixTime(self.issued_at),
                 UnixTime(self.next_update),
+                self.audit,
             )
             .unwrap();
         assert_eq!(p.sequence, 1);
@@ -578,27 +845,32 @@ impl ListCase {
             "revoked": self.revoked.json(),
             "suspended": self.suspended.json(),
             "scopes": self.scopes.iter().map(scope_json).collect::<Vec<_>>(),
+            "audit": audit_json(&self.audit),
+            "state": hex(&state_of(bytes)),
             "hex": hex(bytes),
         })
     }
 }
 
 pub fn list_cases() -> Vec<ListCase> {
-    let key_id = ISSUER.key().key_id();
+    // A list that revokes its own signer is refused, so the issuer-key scope names
+    // another key: the lists-only key that `key-set-revoked` revokes.
+    let key_id = LIST_KEY.key().key_id();
     vec![
         ListCase {
             name: "list-empty",
-            description: "Smallest capacity, nothing revoked or suspended, no scopes: every status set is the one-byte empty form.",
+            description: "Smallest capacity, nothing revoked or suspended, no scopes: every status set is the one-byte empty form; the empty audit head (zero entries, zero hash).",
             capacity: MIN_LIST_CAPACITY,
             revoked: IndexSet::Listed(vec![]),
             suspended: IndexSet::Listed(vec![]),
             scopes: vec![],
             issued_at: T0,
             next_update: T0 + 3600,
+            audit: AuditHead::EMPTY,
         },
         ListCase {
             name: "list-mixed",
-            description: "A few revoked and suspended indexes at both ends of an odd capacity (Rice-coded sets), and one scope entry of each kind.",
+            description: "A few revoked and suspended indexes at both ends of an odd capacity (Rice-coded sets), one scope entry of each kind (the issuer-key entry names the lists-only key of the key-set vectors, not the key that signs the list), and an audit head of seven entries.",
             capacity: MIN_LIST_CAPACITY + 5,
             revoked: IndexSet::Listed(vec![0, 5, 1000, 70_000, MIN_LIST_CAPACITY + 4]),
             suspended: IndexSet::Listed(vec![7, 99_999]),
@@ -621,10 +893,11 @@ pub fn list_cases() -> Vec<ListCase> {
             ],
             issued_at: T0,
             next_update: T0 + 3600,
+            audit: audit_head(7),
         },
         ListCase {
             name: "list-dense",
-            description: "Half the indexes revoked at random (bitmap) and 10% suspended at random (Golomb-coded).",
+            description: "Half the indexes revoked at random (bitmap) and 10% suspended at random (Golomb-coded); an audit head of one entry.",
             capacity: MIN_LIST_CAPACITY,
             revoked: IndexSet::Rule {
                 seed: 11,
@@ -639,6 +912,7 @@ pub fn list_cases() -> Vec<ListCase> {
             scopes: vec![],
             issued_at: T0,
             next_update: T0 + 86_400,
+            audit: audit_head(1),
         },
     ]
 }
@@ -655,6 +929,8 @@ pub struct DeltaCase {
     pub scopes: Vec<ScopeEntry>,
     pub issued_at: u64,
     pub next_update: u64,
+    /// The audit head the full list at sequence 2 commits to (a delta carries none).
+    pub audit: AuditHead,
 }
 
 pub struct DeltaBuilt {
@@ -690,7 +966,7 @@ impl DeltaCase {
             status.revoke_scope(*e).unwrap();
         }
         let p = status
-            .publish(&ISSUER.key(), at, UnixTime(self.next_update))
+            .publish_at(&ISSUER.key(), at, UnixTime(self.next_update), self.audit)
             .unwrap();
         assert_eq!(p.sequence, 2);
         DeltaBuilt {
@@ -716,6 +992,9 @@ impl DeltaCase {
             "suspend": self.suspend,
             "reinstate": self.reinstate,
             "scopes": self.scopes.iter().map(scope_json).collect::<Vec<_>>(),
+            "base_state": hex(&state_of(&built.base.list)),
+            "state_after": hex(&state_of(&built.list)),
+            "list_at_to_sequence_audit": audit_json(&self.audit),
             "hex": hex(&built.delta),
             "list_at_to_sequence_hex": hex(&built.list),
         })
@@ -725,7 +1004,7 @@ impl DeltaCase {
 pub fn delta_cases() -> Vec<DeltaCase> {
     vec![DeltaCase {
         name: "delta-mixed",
-        description: "From list-mixed (sequence 1) to sequence 2: revoke a suspended and a valid index, suspend one, reinstate one, add a print-batch scope.",
+        description: "From list-mixed (sequence 1) to sequence 2: revoke a suspended and a valid index, suspend one, reinstate one, add a print-batch scope. Its base_state is list-mixed's state; the state after it is that of the full list at sequence 2 (whose audit head has nine entries).",
         base: "list-mixed",
         revoke: vec![7, 12_345],
         suspend: vec![42],
@@ -737,6 +1016,7 @@ pub fn delta_cases() -> Vec<DeltaCase> {
         }],
         issued_at: T0 + 60,
         next_update: T0 + 3660,
+        audit: audit_head(9),
     }]
 }
 
@@ -846,7 +1126,26 @@ pub fn all() -> Vec<Built> {
         out.push(Built {
             name: case.name,
             json: case.json(&bytes),
-            seeds: vec![("trust_anchor", bytes)],
+            seeds: vec![("trust_anchor", bytes.clone()), ("root_anchor", bytes)],
+        });
+    }
+    let root_anchor = ROOT.build();
+    out.push(Built {
+        name: "root-anchor",
+        json: ROOT.anchor_json(&root_anchor),
+        // A signing key's anchor is a seed of `root_anchor` and the root's of
+        // `trust_anchor` (see `anchor_cases`): each must refuse the other.
+        seeds: vec![
+            ("root_anchor", root_anchor.clone()),
+            ("trust_anchor", root_anchor),
+        ],
+    });
+    for case in key_set_cases() {
+        let bytes = case.build();
+        out.push(Built {
+            name: case.name,
+            json: case.json(&bytes),
+            seeds: vec![("key_set", bytes)],
         });
     }
     for case in list_cases() {
