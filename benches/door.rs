@@ -22,6 +22,8 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use rand::{SeedableRng, rngs::StdRng};
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 const NOW: UnixTime = UnixTime(1_800_000_000);

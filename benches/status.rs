@@ -10,6 +10,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use revocard::issue::*;
 use revocard::*;
 
 const NOW: UnixTime = UnixTime(1_800_000_000);

@@ -1,4 +1,4 @@
-//! Compares the size of the status-index codec (`src/status_codec.rs`) with
+//! Compares the size of the status-index codec (`src/wire/codec.rs`) with
 //! a roaring bitmap, DEFLATE of the raw bitmap and the entropy bound, on
 //! seeded random sets, and times decoding.
 //!
@@ -8,7 +8,7 @@
 // The codec is crate-private, so this example compiles its source directly.
 // Not every item is used here.
 #[allow(dead_code)]
-#[path = "../src/status_codec.rs"]
+#[path = "../src/wire/codec.rs"]
 mod status_codec;
 
 use std::hint::black_box;

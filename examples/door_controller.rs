@@ -18,6 +18,8 @@ use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 const START: UnixTime = UnixTime(1_800_000_000);

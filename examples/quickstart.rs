@@ -5,6 +5,7 @@
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::rngs::SysRng;
+use revocard::issue::*;
 use revocard::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

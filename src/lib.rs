@@ -4,12 +4,15 @@
 //! day a card supplier is breached: printed data alone never opens a door, one call
 //! revokes everything the supplier saw, and replacements are issued in bulk.
 //!
-//! Start with [`IssuerKey::issue`] to sign a credential and [`Verifier::verify`] to
-//! check one; a door controller embeds a [`DoorController`] (policies, holder binding,
-//! a cache for repeat taps). `ARCHITECTURE.md` maps the modules.
+//! The crate root is what a verifier embeds: [`Verifier::verify`] checks a credential
+//! against a trust store and the issuer's signed lists. The other sides are modules:
+//! [`issue`] signs (keys, credentials, lists, key sets), [`door`] decides taps at door
+//! controllers (policies, holder binding, a cache for repeat taps), and the registry
+//! keeps an issuer's records. `ARCHITECTURE.md` maps the layers.
 //!
 //! ```
 //! use rand::{SeedableRng, rngs::StdRng};
+//! use revocard::issue::{CredentialRequest, IssuerKey, IssuerStatusList};
 //! use revocard::*;
 //!
 //! let mut rng = StdRng::seed_from_u64(7);
@@ -61,79 +64,80 @@
     )
 )]
 
+// Layers, from the bottom: plain data, bytes, verification, then issuing, doors and
+// the registry, with storage at the edge. Each module uses only those above it in
+// this list (`scripts/layers.py` checks it).
 mod audit;
-mod batch;
-mod challenge;
-mod credential;
-mod door;
-mod error;
-mod keys;
+pub mod door;
+pub mod issue;
 mod manifest;
 mod model;
 mod registry;
 mod reissue;
-mod root;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-mod status;
-mod status_codec;
 mod store;
-mod trust;
 mod verify;
-mod vetting;
 mod wire;
+
+// Old paths the registry side uses until it moves into its own folder (issue 10).
+mod status {
+    pub(crate) use crate::issue::{IssuerStatusList, Publication};
+    pub(crate) use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
+    pub(crate) use crate::verify::list_state_digest;
+}
+mod keys {
+    pub(crate) use crate::issue::{CardKey, IssuerKey};
+}
+mod credential {
+    pub(crate) use crate::issue::Credential;
+    pub(crate) use crate::verify::UnverifiedCredential;
+}
+mod error {
+    pub(crate) use crate::issue::IssueError;
+    pub(crate) use crate::verify::{KeySetError, StatusError};
+    pub(crate) use crate::wire::DecodeError;
+}
+mod root {
+    pub(crate) use crate::issue::KeySetDraft;
+    pub(crate) use crate::verify::{KeySet, RootPublicKey};
+}
+mod vetting {
+    pub(crate) use crate::model::Vetting;
+}
+
+pub use model::{
+    AuditHead, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder, IssuerId, KeyId,
+    KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN,
+    MAX_RANK_LEN, MAX_SCOPE_ENTRIES, MAX_UNIT_LEN, MIN_LIST_CAPACITY, NationalSecurity, Nppv,
+    PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy, Scope, ScopeEntry,
+    Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting, VettingRequirement,
+};
+pub use verify::{
+    DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, Denial, IssuerPublicKey, KeyEntry, KeySet,
+    KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
+    RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
+    UnverifiedCredential, VerifiedCredential, Verifier, VerifyOptions, credential_bytes_from_text,
+    key_id_of, list_state_digest,
+};
+pub use wire::{
+    CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, CodecError, DELTA_DOMAIN,
+    DecodeError, FORMAT_VERSION, KEY_SET_DOMAIN, KEY_SET_FORMAT_VERSION, LIST_DOMAIN,
+    LIST_FORMAT_VERSION, MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN,
+    MAX_DELTA_BYTES, MAX_KEY_SET_BYTES, MAX_KEY_SET_ENTRIES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
+    MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION, WireObject,
+};
 
 pub use audit::{
     AuditError, AuditEvent, AuditProblem, AuditRecord, seal, verify_chain, verify_chain_against,
 };
-pub use batch::MAX_BATCH_CHUNK;
-pub use challenge::{Card, Challenge, MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
-pub use credential::{
-    Credential, UnverifiedCredential, VerifiedCredential, credential_bytes_from_text,
-};
-pub use door::{
-    DEFAULT_CHALLENGE_TTL_SECS, Decision, DoorController, DoorEvent, DoorId, DoorPolicy,
-    MAX_CACHED_CREDENTIALS, MAX_CHALLENGE_TTL_SECS, MAX_DOOR_ID_LEN,
-};
-pub use error::{
-    CardError, DecodeError, Denial, DoorDenial, DoorError, FieldError, IssueError, KeySetError,
-    ListError, StatusError, TrustError, WireObject,
-};
-pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
-pub use model::{
-    AuditHead, CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, KeyUsage,
-    Kind, MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN,
-    PhotoDigest, PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
-};
 pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
 pub use reissue::{Declared, Incident, Plan, ReissueReport};
-pub use root::{KeyEntry, KeySet, KeySetDraft, RootKey, RootPublicKey};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
-pub use status::{
-    IssuerStatusList, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, Publication,
-    RevocationList, RevocationReason, RevokedBy, Scope, ScopeEntry, Status, StatusAnswer,
-    list_state_digest,
-};
-pub use status_codec::CodecError;
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
     StatusChange, StatusEntry, StatusState, Store, WrongKey,
-};
-pub use trust::{MAX_TRUSTED_KEYS, TrustAnchor, TrustStore};
-pub use verify::{
-    DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, Verifier,
-    VerifyOptions,
-};
-pub use vetting::{
-    ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
-};
-pub use wire::{
-    CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, DELTA_DOMAIN,
-    FORMAT_VERSION, KEY_SET_DOMAIN, KEY_SET_FORMAT_VERSION, LIST_DOMAIN, LIST_FORMAT_VERSION,
-    MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,
-    MAX_KEY_SET_BYTES, MAX_KEY_SET_ENTRIES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
-    MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION,
 };

@@ -229,7 +229,7 @@ impl<S: Store> Registry<S> {
     /// is kept, and give the result to [`Self::install_key_set`].
     #[must_use]
     pub fn draft_key_set(&self, now: UnixTime) -> KeySetDraft {
-        self.key_set.draft_next(now)
+        crate::root::KeySetDraft::next_after(&self.key_set, now)
     }
 
     /// Installs a newer root-signed key set: from then on the registry signs only with

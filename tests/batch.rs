@@ -12,6 +12,8 @@ use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 use sha2::{Digest, Sha512};
 

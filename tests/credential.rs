@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use revocard::issue::*;
 use revocard::*;
 
 fn full_request(rng: &mut rand::rngs::StdRng) -> CredentialRequest {

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::*;
 use ed25519_dalek::Signer as _;
 use rand::{Rng as _, RngExt};
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 fn door(id: &str) -> DoorId {

@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use revocard::issue::*;
 use revocard::*;
 
 /// An issuer with an offline root and two signing keys: K1 (about to be stolen) and
@@ -45,7 +46,7 @@ impl Issuer {
             .public()
             .verify_key_set(&self.key_set_1(), NOW, 60)
             .unwrap();
-        let mut next = set1.draft_next(NOW);
+        let mut next = KeySetDraft::next_after(&set1, NOW);
         next.certify(self.k2.public(), KeyUsage::CredentialsAndLists)
             .unwrap();
         next.revoke(self.k1.key_id(), NOW, RevocationReason::IssuerKeyCompromise)
@@ -394,7 +395,7 @@ fn key_sets_never_go_back_and_never_lift_a_revocation() {
     // A set 3 that names K1 as usable again (drafted from set 2 with every entry
     // dropped and both keys certified afresh, as a stale template would): refused.
     let set2 = issuer.root.public().verify_key_set(&set2, NOW, 60).unwrap();
-    let mut three = set2.draft_next(NOW);
+    let mut three = KeySetDraft::next_after(&set2, NOW);
     three.drop_expired(NOW.plus(20 * YEAR));
     three
         .certify(issuer.k1.public(), KeyUsage::CredentialsAndLists)

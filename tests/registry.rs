@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use common::*;
+use revocard::issue::*;
 use revocard::*;
 
 const BREACHED: &str = "northgate-print";

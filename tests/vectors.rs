@@ -18,6 +18,7 @@ use std::path::Path;
 
 use cases::*;
 use ed25519_dalek::{Signature, VerifyingKey};
+use revocard::door::*;
 use revocard::*;
 use serde_json::Value;
 

@@ -20,6 +20,8 @@
 
 use std::convert::Infallible;
 
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -663,11 +665,13 @@ impl KeySetCase {
         let now = UnixTime(self.issued_at);
         let mut draft = match self.previous {
             None => KeySetDraft::first(root.public(), now),
-            Some(name) => root
-                .public()
-                .verify_key_set(&key_set_case(name).build(), now, 0)
-                .unwrap()
-                .draft_next(now),
+            Some(name) => KeySetDraft::next_after(
+                &root
+                    .public()
+                    .verify_key_set(&key_set_case(name).build(), now, 0)
+                    .unwrap(),
+                now,
+            ),
         };
         for (key, usage) in &self.certify {
             draft.certify(key.key().public(), *usage).unwrap();

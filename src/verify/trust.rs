@@ -14,11 +14,8 @@
 
 use std::collections::HashMap;
 
-use crate::error::{KeySetError, TrustError};
-use crate::keys::IssuerPublicKey;
 use crate::model::{IssuerId, KeyId, KeyUsage, UnixTime};
-use crate::root::{KeySet, RootPublicKey};
-use crate::verify::ListUpdate;
+use crate::verify::{IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, TrustError};
 
 /// Most signing keys a store trusts at once, and most revocations it remembers. A
 /// key set names at most [`crate::MAX_KEY_SET_ENTRIES`] keys per issuer.

@@ -51,10 +51,8 @@ use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
-use crate::credential::{UnverifiedCredential, VerifiedCredential};
-use crate::error::Denial;
 use crate::model::{KeyId, UnixTime};
-use crate::verify::{Verifier, check_claims};
+use crate::verify::{Denial, UnverifiedCredential, VerifiedCredential, Verifier, check_claims};
 use crate::wire;
 
 /// Most signatures checked in one ed25519-dalek batch. A batch that fails is re-checked

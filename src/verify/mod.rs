@@ -16,13 +16,25 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
-use crate::credential::{UnverifiedCredential, VerifiedCredential};
-use crate::error::{Denial, KeySetError, ListError, StatusError, TrustError};
-use crate::keys::IssuerPublicKey;
-use crate::model::{Claims, IssuerId, KeyId, KeyUsage, UnixTime};
-use crate::root::RootPublicKey;
-use crate::status::{RevocationList, StatusAnswer, StatusTable};
-use crate::trust::{MAX_TRUSTED_KEYS, TrustStore};
+pub(crate) mod batch;
+mod credential;
+mod error;
+mod keys;
+mod list;
+mod root;
+mod trust;
+
+pub use batch::MAX_BATCH_CHUNK;
+pub use credential::{UnverifiedCredential, VerifiedCredential, credential_bytes_from_text};
+pub use error::{Denial, KeySetError, ListError, StatusError, TrustError};
+pub use keys::{IssuerPublicKey, key_id_of};
+pub(crate) use keys::{check_card_key, door_card_key};
+pub use list::{RevocationList, list_state_digest};
+pub(crate) use list::{StatusTable, check_capacity};
+pub use root::{KeyEntry, KeySet, RootPublicKey};
+pub use trust::{MAX_TRUSTED_KEYS, TrustAnchor, TrustStore};
+
+use crate::model::{Claims, IssuerId, KeyId, KeyUsage, StatusAnswer, UnixTime};
 use crate::wire;
 
 /// Default allowance for clocks that disagree: a door controller's clock may drift.

@@ -4,17 +4,12 @@
 
 use std::fmt;
 
-use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
-use rand::CryptoRng;
+use ed25519_dalek::VerifyingKey;
 use sha2::Digest as _;
-use zeroize::Zeroizing;
 
-use crate::credential::Credential;
-use crate::error::{DecodeError, FieldError, IssueError, TrustError};
-use crate::model::{
-    CardPublicKey, Claims, CredentialRequest, Field, IssuerId, KeyId, Serial, UnixTime, Validity,
-};
-use crate::wire;
+use crate::model::{CardPublicKey, Field, FieldError, IssuerId, KeyId, Validity};
+use crate::verify::TrustError;
+use crate::wire::{self, DecodeError};
 
 /// Domain prefix of a key id digest.
 const KEY_ID_DOMAIN: &[u8] = b"revocard/v1/key-id\0";
@@ -29,165 +24,6 @@ pub fn key_id_of(public_key: &[u8; 32]) -> KeyId {
     let mut id = [0u8; 8];
     id.copy_from_slice(digest.get(..8).unwrap_or(&[0u8; 8]));
     KeyId(id)
-}
-
-/// An issuer's signing key, with its id and the window in which it signs and is trusted.
-pub struct IssuerKey {
-    signing: SigningKey,
-    public: IssuerPublicKey,
-}
-
-impl IssuerKey {
-    /// Generates a fresh key from `rng`.
-    ///
-    /// # Errors
-    /// [`TrustError::WeakKey`] if the public key is refused as [`IssuerPublicKey::from_parts`]
-    /// refuses keys; a key derived from a secret is always a point of order `l`, so never.
-    pub fn generate(
-        issuer: IssuerId,
-        validity: Validity,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<Self, TrustError> {
-        Self::from_signing(issuer, validity, SigningKey::generate(rng))
-    }
-
-    /// Rebuilds a key from its 32 secret bytes (as kept in an HSM export or key file).
-    ///
-    /// # Errors
-    /// [`TrustError::WeakKey`] if the derived public key is refused as
-    /// [`IssuerPublicKey::from_parts`] refuses keys (never, as for [`Self::generate`]).
-    pub fn from_secret_bytes(
-        issuer: IssuerId,
-        validity: Validity,
-        secret: &[u8; 32],
-    ) -> Result<Self, TrustError> {
-        Self::from_signing(issuer, validity, SigningKey::from_bytes(secret))
-    }
-
-    /// The one way to an `IssuerKey`: its public half goes through the same check as
-    /// every trust anchor ([`IssuerPublicKey::from_parts`]).
-    fn from_signing(
-        issuer: IssuerId,
-        validity: Validity,
-        signing: SigningKey,
-    ) -> Result<Self, TrustError> {
-        let public =
-            IssuerPublicKey::from_parts(issuer, signing.verifying_key().as_bytes(), validity)?;
-        Ok(Self { signing, public })
-    }
-
-    /// The 32 secret bytes, in a buffer that zeroizes itself. Store them only somewhere safe.
-    #[must_use]
-    pub fn to_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.signing.to_bytes())
-    }
-
-    /// The key's id.
-    #[must_use]
-    pub fn key_id(&self) -> KeyId {
-        self.public.key_id
-    }
-
-    /// The issuer this key signs for.
-    #[must_use]
-    pub fn issuer(&self) -> &IssuerId {
-        &self.public.issuer
-    }
-
-    /// The window in which the key signs and is trusted.
-    #[must_use]
-    pub fn validity(&self) -> Validity {
-        self.public.validity
-    }
-
-    /// The public half, to publish to verifiers.
-    #[must_use]
-    pub fn public(&self) -> &IssuerPublicKey {
-        &self.public
-    }
-
-    /// Issues a credential: draws a fresh random serial, fills in the issuer, key id
-    /// and issue time, and signs.
-    ///
-    /// # Errors
-    /// [`IssueError::KeyNotValidNow`] if `now` is outside the key's window;
-    /// [`IssueError::OutlivesKey`] if the credential's validity is not inside it;
-    /// [`IssueError::WeakCardKey`] if the card public key is refused as
-    /// [`IssuerPublicKey::from_parts`] refuses keys (not a point, not canonical, of
-    /// small order, or with a torsion component).
-    pub fn issue(
-        &self,
-        request: CredentialRequest,
-        now: UnixTime,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<Credential, IssueError> {
-        if let Some(card_key) = request.card_key {
-            check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
-        }
-        self.issue_with_generated_card(request, now, rng)
-    }
-
-    /// [`Self::issue`] for a card key this crate just generated (a key derived from a
-    /// secret is a point of order `l`, and `CardKey::generate` also refuses weak keys),
-    /// skipping the check [`acceptable_public_key`] would repeat.
-    pub(crate) fn issue_with_generated_card(
-        &self,
-        request: CredentialRequest,
-        now: UnixTime,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<Credential, IssueError> {
-        let window = self.public.validity;
-        if now < window.not_before || now > window.not_after {
-            return Err(IssueError::KeyNotValidNow {
-                key_id: self.key_id(),
-                not_before: window.not_before,
-                not_after: window.not_after,
-                now,
-            });
-        }
-        if !window.contains(&request.validity) {
-            return Err(IssueError::OutlivesKey {
-                key_id: self.key_id(),
-            });
-        }
-        let claims = Claims {
-            serial: Serial::random(rng),
-            kind: request.kind,
-            holder: request.holder,
-            vetting: request.vetting,
-            issuer: self.public.issuer.clone(),
-            key_id: self.key_id(),
-            status_index: request.status_index,
-            print_batch: request.print_batch,
-            issued_at: now,
-            validity: request.validity,
-            card_key: request.card_key,
-            supersedes: request.supersedes,
-        };
-        let body = wire::encode_claims(&claims);
-        let signature = self.sign(wire::CREDENTIAL_DOMAIN, wire::FORMAT_VERSION, &body);
-        Ok(Credential::new(
-            wire::assemble_signed(wire::FORMAT_VERSION, &signature, &body),
-            claims,
-        ))
-    }
-
-    /// Signs `domain || version || body`.
-    pub(crate) fn sign(&self, domain: &[u8], version: u8, body: &[u8]) -> [u8; 64] {
-        self.signing
-            .sign(&wire::signed_message(domain, version, body))
-            .to_bytes()
-    }
-}
-
-impl fmt::Debug for IssuerKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IssuerKey")
-            .field("key_id", &self.public.key_id)
-            .field("issuer", &self.public.issuer)
-            .field("validity", &self.public.validity)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The one check every Ed25519 public key passes before this crate uses it: trust
@@ -313,7 +149,7 @@ impl IssuerPublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let a = wire::decode_trust_anchor(bytes)?;
         let malformed = DecodeError::Malformed {
-            object: crate::error::WireObject::TrustAnchor,
+            object: crate::wire::WireObject::TrustAnchor,
         };
         if key_id_of(&a.public_key) != a.key_id {
             return Err(malformed);
@@ -328,53 +164,6 @@ impl fmt::Debug for IssuerPublicKey {
             .field("issuer", &self.issuer)
             .field("key_id", &self.key_id)
             .field("validity", &self.validity)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A card's own key: the secret stays on the card (or in the phone wallet's secure
-/// storage); its public half goes into the credential for holder binding.
-pub struct CardKey {
-    signing: SigningKey,
-}
-
-impl CardKey {
-    /// Generates a card key from `rng`, refusing the (astronomically unlikely) weak key.
-    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
-        loop {
-            let signing = SigningKey::generate(rng);
-            if !signing.verifying_key().is_weak() {
-                return Self { signing };
-            }
-        }
-    }
-
-    /// Rebuilds a card key from its secret bytes.
-    #[must_use]
-    pub fn from_secret_bytes(secret: &[u8; 32]) -> Self {
-        Self {
-            signing: SigningKey::from_bytes(secret),
-        }
-    }
-
-    /// The public half, to put in the credential.
-    #[must_use]
-    pub fn public(&self) -> CardPublicKey {
-        CardPublicKey(self.signing.verifying_key().to_bytes())
-    }
-
-    /// Signs `domain || version || body` with the card key.
-    pub(crate) fn sign(&self, domain: &[u8], version: u8, body: &[u8]) -> [u8; 64] {
-        self.signing
-            .sign(&wire::signed_message(domain, version, body))
-            .to_bytes()
-    }
-}
-
-impl fmt::Debug for CardKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CardKey")
-            .field("public", &self.public())
             .finish_non_exhaustive()
     }
 }
@@ -399,7 +188,7 @@ mod tests {
         assert!(acceptable_public_key(&good.compress().0).is_some());
         // Every key derived from a secret.
         for seed in 0u8..16 {
-            let key = SigningKey::from_bytes(&[seed; 32]).verifying_key();
+            let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
             assert!(acceptable_public_key(key.as_bytes()).is_some());
         }
         // Small order (the identity included), and torsion components of order 2, 4, 8.

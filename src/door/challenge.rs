@@ -18,14 +18,10 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rand::CryptoRng;
-use sha2::Digest as _;
 
-use crate::credential::UnverifiedCredential;
-use crate::door::DoorId;
-use crate::error::{CardError, DecodeError};
-use crate::keys::CardKey;
-use crate::model::{CardPublicKey, UnixTime};
-use crate::wire::{self, CHALLENGE_NONCE_LEN, ChallengeFields};
+use crate::model::{DoorId, UnixTime};
+use crate::wire::Challenge;
+use crate::wire::{CHALLENGE_NONCE_LEN, ChallengeFields};
 
 /// Most challenges a door controller keeps outstanding. Past it, the challenge
 /// closest to expiry is forgotten (its response will be denied as unknown): a flood of
@@ -39,128 +35,6 @@ pub const MAX_OUTSTANDING_CHALLENGES: usize = 4096;
 /// it, the oldest are dropped and a response naming one is denied as unknown: still
 /// denied, only with a less precise reason.
 pub const MAX_RETIRED_CHALLENGES: usize = 4096;
-
-/// The SHA-256 digest of credential bytes: the cache key, and what a response binds.
-pub(crate) fn credential_digest(bytes: &[u8]) -> [u8; 32] {
-    sha2::Sha256::digest(bytes).into()
-}
-
-/// A door's challenge to a card: a fresh random nonce, the door, and its lifetime.
-/// Not signed: the door that issued it remembers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Challenge {
-    fields: ChallengeFields,
-}
-
-impl Challenge {
-    pub(crate) fn new(fields: ChallengeFields) -> Self {
-        Self { fields }
-    }
-
-    /// The door that issued it.
-    #[must_use]
-    pub fn door(&self) -> &DoorId {
-        &self.fields.door
-    }
-
-    /// The random nonce.
-    #[must_use]
-    pub fn nonce(&self) -> &[u8; CHALLENGE_NONCE_LEN] {
-        &self.fields.nonce
-    }
-
-    /// When it was issued.
-    #[must_use]
-    pub fn issued_at(&self) -> UnixTime {
-        self.fields.issued_at
-    }
-
-    /// The last second in which a response is accepted.
-    #[must_use]
-    pub fn expires_at(&self) -> UnixTime {
-        self.fields.expires_at
-    }
-
-    /// The encoded challenge, to send to the card (NFC, BLE, a QR code on a screen).
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        wire::encode_challenge(&self.fields)
-    }
-
-    /// Decodes a challenge, as a card or wallet receives it.
-    ///
-    /// # Errors
-    /// [`DecodeError`] for bytes over [`wire::MAX_CHALLENGE_BYTES`], truncated, with
-    /// an unknown version, trailing bytes, an invalid door id or an inverted lifetime.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        wire::decode_challenge(bytes).map(Self::new)
-    }
-}
-
-impl CardKey {
-    /// Answers a door's challenge, presenting `credential` (the exact bytes that will
-    /// be tapped with the response). The card side of holder binding; [`Card`] wraps it.
-    #[must_use]
-    pub fn respond(&self, challenge: &Challenge, credential: &[u8]) -> Vec<u8> {
-        let mut body = wire::challenge_body(&challenge.fields);
-        body.extend_from_slice(&credential_digest(credential));
-        let signature = self.sign(wire::CHALLENGE_RESPONSE_DOMAIN, wire::FORMAT_VERSION, &body);
-        wire::encode_response(&signature, &challenge.fields.door, &challenge.fields.nonce)
-    }
-}
-
-/// A card as it is carried: its credential bytes and its own key (a smart card's
-/// chip, or a phone wallet's secure storage). For tests, examples and wallets.
-pub struct Card {
-    credential: Vec<u8>,
-    key: CardKey,
-}
-
-impl Card {
-    /// Assembles a card, checking that the credential names this card key.
-    ///
-    /// # Errors
-    /// [`CardError::Malformed`] if the bytes are not a credential;
-    /// [`CardError::NoCardKey`] if it names no card key; [`CardError::KeyMismatch`] if
-    /// it names another.
-    pub fn new(credential: Vec<u8>, key: CardKey) -> Result<Self, CardError> {
-        let named = UnverifiedCredential::from_bytes(&credential)?
-            .unverified_claims()
-            .card_key
-            .ok_or(CardError::NoCardKey)?;
-        if named != key.public() {
-            return Err(CardError::KeyMismatch);
-        }
-        Ok(Self { credential, key })
-    }
-
-    /// The credential bytes, to present at a door.
-    #[must_use]
-    pub fn credential(&self) -> &[u8] {
-        &self.credential
-    }
-
-    /// The card's public key.
-    #[must_use]
-    pub fn public_key(&self) -> CardPublicKey {
-        self.key.public()
-    }
-
-    /// Answers a door's challenge for this card's credential.
-    #[must_use]
-    pub fn respond(&self, challenge: &Challenge) -> Vec<u8> {
-        self.key.respond(challenge, &self.credential)
-    }
-}
-
-impl std::fmt::Debug for Card {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Card")
-            .field("credential_len", &self.credential.len())
-            .field("key", &self.key)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Why a response's challenge could not be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,7 +193,7 @@ mod tests {
         let b = store.issue(door(), now, 30, &mut rng);
         assert_ne!(a.nonce(), b.nonce());
         assert_eq!(store.outstanding(), 2);
-        assert_eq!(store.take(a.nonce(), now.plus(30)).unwrap(), a.fields);
+        assert_eq!(&store.take(a.nonce(), now.plus(30)).unwrap(), a.fields());
         assert_eq!(
             store.take(a.nonce(), now.plus(30)),
             Err(NotOutstanding::Replayed)

@@ -11,6 +11,8 @@
 //! ```
 //! use std::sync::Arc;
 //! use rand::{SeedableRng, rngs::StdRng};
+//! use revocard::door::*;
+//! use revocard::issue::*;
 //! use revocard::*;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -82,24 +84,28 @@
 //! lookup or an insertion, never across a signature check.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use rand::CryptoRng;
 
-use crate::batch::{batch_ok, passes_strict_prechecks, signature_is_canonical};
-use crate::challenge::{Challenge, ChallengeStore, NotOutstanding, credential_digest};
-use crate::credential::{UnverifiedCredential, VerifiedCredential};
-use crate::error::{Denial, DoorDenial, DoorError, FieldError};
-use crate::keys::door_card_key;
-use crate::model::{Field, Kind, Serial, UnixTime};
-use crate::verify::{Snapshot, Verifier, VerifyOptions, check_claims};
-use crate::vetting::VettingRequirement;
-use crate::wire::{self, ChallengeFields, MAX_CREDENTIAL_BYTES};
+mod challenge;
+mod error;
 
-/// Longest door id, in bytes (a short slug such as `hq-custody-suite-2`).
-pub const MAX_DOOR_ID_LEN: usize = 32;
+use crate::model::{Kind, Serial, UnixTime, VettingRequirement};
+use crate::verify::batch::{batch_ok, passes_strict_prechecks, signature_is_canonical};
+use crate::verify::{
+    Denial, Snapshot, UnverifiedCredential, VerifiedCredential, Verifier, VerifyOptions,
+    check_claims, door_card_key,
+};
+use crate::wire::{self, ChallengeFields, MAX_CREDENTIAL_BYTES, credential_digest};
+use challenge::{ChallengeStore, NotOutstanding};
+
+pub use crate::model::{DoorId, MAX_DOOR_ID_LEN};
+pub use crate::wire::Challenge;
+pub use challenge::{MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
+pub use error::{DoorDenial, DoorError};
+
 /// Default lifetime of a challenge: a tap takes a second; 30 s allows a slow phone.
 pub const DEFAULT_CHALLENGE_TTL_SECS: u64 = 30;
 /// Longest lifetime a door may give a challenge. A challenge lives in the door's
@@ -110,44 +116,6 @@ pub const MAX_CHALLENGE_TTL_SECS: u64 = 300;
 /// thousand cards seen every day); each entry holds one credential's claims, under
 /// 1 KB, so the cache stays under 4 MB.
 pub const MAX_CACHED_CREDENTIALS: usize = 4096;
-
-/// A door's id, as printable ASCII without spaces.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub struct DoorId(String);
-
-impl DoorId {
-    /// Validates and wraps a door id.
-    ///
-    /// # Errors
-    /// [`FieldError`] with [`Field::Door`] if it is empty, longer than
-    /// [`MAX_DOOR_ID_LEN`] or not printable ASCII.
-    pub fn new(id: impl Into<String>) -> Result<Self, FieldError> {
-        let id = id.into();
-        if id.len() > MAX_DOOR_ID_LEN {
-            return Err(FieldError::TooLong {
-                field: Field::Door,
-                len: id.len(),
-                max: MAX_DOOR_ID_LEN,
-            });
-        }
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(FieldError::Invalid { field: Field::Door });
-        }
-        Ok(Self(id))
-    }
-
-    /// The id as text.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DoorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// What one door demands. [`DoorPolicy::new`] admits every valid card; each builder
 /// method narrows it.

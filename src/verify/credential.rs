@@ -2,52 +2,8 @@
 //! decoded but unchecked ([`UnverifiedCredential`]), and checked
 //! ([`VerifiedCredential`], which only the verifier can make).
 
-use crate::error::DecodeError;
 use crate::model::{Claims, Serial};
-use crate::wire::{self, ParsedCredential};
-
-/// An issued credential: its encoded bytes and the claims they carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    bytes: Vec<u8>,
-    claims: Claims,
-}
-
-impl Credential {
-    pub(crate) fn new(bytes: Vec<u8>, claims: Claims) -> Self {
-        Self { bytes, claims }
-    }
-
-    /// The encoded credential (what goes on the card's chip or in the wallet).
-    #[must_use]
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The encoded credential, by value.
-    #[must_use]
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.bytes
-    }
-
-    /// The text form (base64url, no padding) for a QR code.
-    #[must_use]
-    pub fn to_text(&self) -> String {
-        wire::to_text(&self.bytes)
-    }
-
-    /// The claims as issued.
-    #[must_use]
-    pub fn claims(&self) -> &Claims {
-        &self.claims
-    }
-
-    /// The serial.
-    #[must_use]
-    pub fn serial(&self) -> Serial {
-        self.claims.serial
-    }
-}
+use crate::wire::{self, DecodeError, ParsedCredential};
 
 /// Credential bytes decoded but not checked: nothing in it may be trusted until a
 /// verifier turns it into a [`VerifiedCredential`].

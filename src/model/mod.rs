@@ -7,10 +7,18 @@
 
 use std::fmt;
 
-use rand::CryptoRng;
+pub(crate) mod error;
+pub(crate) mod status;
+pub(crate) mod vetting;
 
-use crate::error::FieldError;
-use crate::vetting::Vetting;
+pub use error::FieldError;
+pub use status::{
+    MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, RevocationReason, RevokedBy, Scope,
+    ScopeEntry, Status, StatusAnswer,
+};
+pub use vetting::{
+    ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting, VettingRequirement,
+};
 
 /// Longest pay number, in bytes (UK forces use 6 to 8 digits; 16 leaves room).
 pub const MAX_PAY_NUMBER_LEN: usize = 16;
@@ -63,13 +71,6 @@ impl fmt::Display for UnixTime {
 pub struct Serial(pub [u8; 16]);
 
 impl Serial {
-    /// Draws a fresh serial from `rng`.
-    pub fn random(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
-        let mut bytes = [0u8; 16];
-        rng.fill_bytes(&mut bytes);
-        Self(bytes)
-    }
-
     /// The serial as lowercase hex, as printed on a card.
     #[must_use]
     pub fn to_hex(&self) -> String {
@@ -403,15 +404,6 @@ pub struct Claims {
     pub supersedes: Option<Serial>,
 }
 
-impl Claims {
-    /// The canonical encoding of these claims: what a signature covers after the
-    /// domain prefix and the version byte. Useful to sign elsewhere (an HSM).
-    #[must_use]
-    pub fn to_be_signed(&self) -> Vec<u8> {
-        crate::wire::encode_claims(self)
-    }
-}
-
 /// What an issuer is asked to sign: the claims without the parts the issuer fills in
 /// (serial, issuer id, key id, issue time).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -550,5 +542,46 @@ impl fmt::Display for KeyUsage {
             Self::Lists => "lists",
             Self::CredentialsAndLists => "credentials and lists",
         })
+    }
+}
+
+/// Longest door id, in bytes (a short slug such as `hq-custody-suite-2`).
+pub const MAX_DOOR_ID_LEN: usize = 32;
+
+/// A door's id, as printable ASCII without spaces.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct DoorId(String);
+
+impl DoorId {
+    /// Validates and wraps a door id.
+    ///
+    /// # Errors
+    /// [`FieldError`] with [`Field::Door`] if it is empty, longer than
+    /// [`MAX_DOOR_ID_LEN`] or not printable ASCII.
+    pub fn new(id: impl Into<String>) -> Result<Self, FieldError> {
+        let id = id.into();
+        if id.len() > MAX_DOOR_ID_LEN {
+            return Err(FieldError::TooLong {
+                field: Field::Door,
+                len: id.len(),
+                max: MAX_DOOR_ID_LEN,
+            });
+        }
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(FieldError::Invalid { field: Field::Door });
+        }
+        Ok(Self(id))
+    }
+
+    /// The id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DoorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }

@@ -32,14 +32,24 @@ use bincode::config::{self, Config};
 use bincode::{Decode, Encode};
 use sha2::Digest as _;
 
-use crate::error::{DecodeError, WireObject};
+mod challenge;
+mod codec;
+mod error;
+
+pub use challenge::Challenge;
+pub(crate) use challenge::credential_digest;
+pub use codec::CodecError;
+pub use error::{DecodeError, WireObject};
+
 use crate::model::{
     AuditHead, CardPublicKey, Claims, Field, Holder, IssuerId, KeyId, KeyUsage, Kind, PhotoDigest,
     PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
-use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry};
-use crate::status_codec;
-use crate::vetting::{ForceVetting, NationalSecurity, Nppv, PoliceVetting, Vetting};
+use crate::model::{
+    ForceVetting, MAX_SCOPE_ENTRIES, NationalSecurity, Nppv, PoliceVetting, RevocationReason,
+    Scope, ScopeEntry, Vetting,
+};
+use codec as status_codec;
 
 /// The format version this build writes and reads.
 pub const FORMAT_VERSION: u8 = 1;
@@ -207,6 +217,15 @@ fn map_bincode(
         // an input length below the limit as over it).
         B::LimitExceeded => DecodeError::Truncated { object },
         _ => DecodeError::Malformed { object },
+    }
+}
+
+impl Claims {
+    /// The canonical encoding of these claims: what a signature covers after the
+    /// domain prefix and the version byte. Useful to sign elsewhere (an HSM).
+    #[must_use]
+    pub fn to_be_signed(&self) -> Vec<u8> {
+        encode_claims(self)
     }
 }
 
@@ -693,12 +712,12 @@ const STATE_DOMAIN: &[u8] = b"revocard/v2/status-state\0";
 
 /// Largest encoded revocation list: two bitmaps of [`crate::MAX_LIST_CAPACITY`] bits,
 /// every scope entry, and the header, rounded up.
-pub const MAX_LIST_BYTES: usize = 2 * (crate::status::MAX_LIST_CAPACITY as usize / 8)
-    + crate::status::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+pub const MAX_LIST_BYTES: usize = 2 * (crate::model::MAX_LIST_CAPACITY as usize / 8)
+    + crate::model::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
     + 4096;
 /// Largest encoded delta: three bitmaps, every scope entry, the header.
-pub const MAX_DELTA_BYTES: usize = 3 * (crate::status::MAX_LIST_CAPACITY as usize / 8)
-    + crate::status::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+pub const MAX_DELTA_BYTES: usize = 3 * (crate::model::MAX_LIST_CAPACITY as usize / 8)
+    + crate::model::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
     + 4096;
 
 const SCOPE_RECORD_LEN: usize = 18;
@@ -977,7 +996,7 @@ fn decode_header(
     next_update: u64,
     capacity: u32,
 ) -> Result<ListHeader, DecodeError> {
-    use crate::status::{MAX_LIST_CAPACITY, MIN_LIST_CAPACITY};
+    use crate::model::{MAX_LIST_CAPACITY, MIN_LIST_CAPACITY};
     if !(MIN_LIST_CAPACITY..=MAX_LIST_CAPACITY).contains(&capacity) {
         return Err(DecodeError::Capacity {
             object,
@@ -1143,10 +1162,10 @@ pub const CHALLENGE_NONCE_LEN: usize = 32;
 
 /// Largest encoded challenge: version, door id (u64 length prefix and
 /// [`crate::MAX_DOOR_ID_LEN`] bytes), nonce, two times.
-pub const MAX_CHALLENGE_BYTES: usize = 1 + 8 + crate::door::MAX_DOOR_ID_LEN + 32 + 8 + 8;
+pub const MAX_CHALLENGE_BYTES: usize = 1 + 8 + crate::model::MAX_DOOR_ID_LEN + 32 + 8 + 8;
 
 /// Largest encoded response: version, signature, door id, nonce.
-pub const MAX_RESPONSE_BYTES: usize = 1 + SIGNATURE_LEN + 8 + crate::door::MAX_DOOR_ID_LEN + 32;
+pub const MAX_RESPONSE_BYTES: usize = 1 + SIGNATURE_LEN + 8 + crate::model::MAX_DOOR_ID_LEN + 32;
 
 #[derive(Encode, bincode::BorrowDecode)]
 struct WireChallenge<'a> {
@@ -1165,7 +1184,7 @@ struct WireResponse<'a> {
 /// The fields of a challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ChallengeFields {
-    pub(crate) door: crate::door::DoorId,
+    pub(crate) door: crate::model::DoorId,
     pub(crate) nonce: [u8; CHALLENGE_NONCE_LEN],
     pub(crate) issued_at: UnixTime,
     pub(crate) expires_at: UnixTime,
@@ -1173,7 +1192,7 @@ pub(crate) struct ChallengeFields {
 
 /// A decoded response, signature not yet checked.
 pub(crate) struct ParsedResponse {
-    pub(crate) door: crate::door::DoorId,
+    pub(crate) door: crate::model::DoorId,
     pub(crate) nonce: [u8; CHALLENGE_NONCE_LEN],
     pub(crate) signature: [u8; SIGNATURE_LEN],
 }
@@ -1210,7 +1229,7 @@ pub(crate) fn response_message(
 /// Encodes a response: `version || signature || door || nonce`.
 pub(crate) fn encode_response(
     signature: &[u8; SIGNATURE_LEN],
-    door: &crate::door::DoorId,
+    door: &crate::model::DoorId,
     nonce: &[u8; CHALLENGE_NONCE_LEN],
 ) -> Vec<u8> {
     let wire = WireResponse {
@@ -1221,8 +1240,8 @@ pub(crate) fn encode_response(
     assemble_signed(FORMAT_VERSION, signature, &body)
 }
 
-fn decode_door(object: WireObject, door: &str) -> Result<crate::door::DoorId, DecodeError> {
-    crate::door::DoorId::new(door).map_err(|e| DecodeError::from_field(object, e))
+fn decode_door(object: WireObject, door: &str) -> Result<crate::model::DoorId, DecodeError> {
+    crate::model::DoorId::new(door).map_err(|e| DecodeError::from_field(object, e))
 }
 
 /// Decodes a challenge (as a card or wallet receives it).

@@ -1,0 +1,50 @@
+//! Why an issuer refused to sign, and why a software card could not answer.
+
+use crate::model::{FieldError, KeyId, UnixTime};
+use crate::wire::DecodeError;
+
+/// Why an issuer refused to sign.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// The issuing key is outside its validity window at `now`.
+    #[error("key {key_id} may sign from {not_before} to {not_after}, not at {now}")]
+    KeyNotValidNow {
+        /// The key.
+        key_id: KeyId,
+        /// Start of its window.
+        not_before: UnixTime,
+        /// End of its window.
+        not_after: UnixTime,
+        /// The time given.
+        now: UnixTime,
+    },
+    /// The credential would outlive (or predate) its key.
+    #[error("credential validity must lie within the window of key {key_id}")]
+    OutlivesKey {
+        /// The key.
+        key_id: KeyId,
+    },
+    /// The card public key is not a curve point, not canonically encoded, of small order
+    /// (weak) or with a torsion component.
+    #[error("the card public key is weak or invalid")]
+    WeakCardKey,
+    /// A field is invalid.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+}
+
+/// Why a card could not be assembled from a credential and a card key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CardError {
+    /// The credential bytes do not decode.
+    #[error("not a credential: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The credential carries no card key: it cannot answer challenges.
+    #[error("the credential carries no card key")]
+    NoCardKey,
+    /// The card key is not the one the credential names.
+    #[error("the card key is not the one the credential names")]
+    KeyMismatch,
+}
