@@ -373,7 +373,7 @@ impl DoorController {
 
     /// Issues a fresh challenge at `door`, valid for the door's challenge lifetime
     /// from `now`. The controller remembers it until it is answered or expires (or,
-    /// past [`crate::MAX_OUTSTANDING_CHALLENGES`], until newer ones push it out).
+    /// past [`MAX_OUTSTANDING_CHALLENGES`], until newer ones push it out).
     ///
     /// # Errors
     /// [`DoorError::UnknownDoor`].

@@ -47,7 +47,7 @@ impl IssuerStatusList {
     ///
     /// # Errors
     /// [`StatusError::Capacity`] if `capacity` is outside
-    /// [`MIN_LIST_CAPACITY`]`..=`[`MAX_LIST_CAPACITY`].
+    /// [`crate::MIN_LIST_CAPACITY`]`..=`[`crate::MAX_LIST_CAPACITY`].
     pub fn new(issuer: IssuerId, capacity: u32) -> Result<Self, StatusError> {
         check_capacity(capacity)?;
         Ok(Self {
@@ -62,7 +62,7 @@ impl IssuerStatusList {
 
     /// Rebuilds the working copy from stored state (a registry), taking it as already
     /// published at `sequence` with state digest `state` (read it from that list with
-    /// [`list_state_digest`]): the next publication is `sequence + 1` with a delta from
+    /// [`crate::list_state_digest`]): the next publication is `sequence + 1` with a delta from
     /// `sequence`.
     ///
     /// # Errors

@@ -1161,7 +1161,7 @@ pub const CHALLENGE_RESPONSE_DOMAIN: &[u8] = b"revocard/v1/challenge-response\0"
 pub const CHALLENGE_NONCE_LEN: usize = 32;
 
 /// Largest encoded challenge: version, door id (u64 length prefix and
-/// [`crate::MAX_DOOR_ID_LEN`] bytes), nonce, two times.
+/// [`crate::door::MAX_DOOR_ID_LEN`] bytes), nonce, two times.
 pub const MAX_CHALLENGE_BYTES: usize = 1 + 8 + crate::model::MAX_DOOR_ID_LEN + 32 + 8 + 8;
 
 /// Largest encoded response: version, signature, door id, nonce.
