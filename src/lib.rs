@@ -51,6 +51,7 @@
 //! assert!(matches!(verifier.verify(card.bytes(), now), Err(Denial::Revoked { .. })));
 //! ```
 
+#![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
@@ -63,6 +64,21 @@
         clippy::indexing_slicing
     )
 )]
+
+extern crate alloc;
+
+/// `alloc`'s types under their usual names, so that the `no_std` layers read as
+/// ordinary Rust.
+#[allow(unused_imports)]
+mod prelude {
+    pub(crate) use alloc::borrow::ToOwned;
+    pub(crate) use alloc::boxed::Box;
+    pub(crate) use alloc::format;
+    pub(crate) use alloc::string::{String, ToString};
+    pub(crate) use alloc::sync::Arc;
+    pub(crate) use alloc::vec;
+    pub(crate) use alloc::vec::Vec;
+}
 
 // Layers, from the bottom: plain data, bytes, verification, then issuing, doors and
 // the registry, with storage at the edge. Each module uses only those above it in
@@ -117,8 +133,8 @@ pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, Denial, IssuerPublicKey, KeyEntry, KeySet,
     KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
     RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
-    UnverifiedCredential, VerifiedCredential, Verifier, VerifyOptions, credential_bytes_from_text,
-    key_id_of, list_state_digest,
+    UnverifiedCredential, VerifiedCredential, Verifier, VerifierState, VerifyOptions,
+    credential_bytes_from_text, key_id_of, list_state_digest,
 };
 pub use wire::{
     CHALLENGE_NONCE_LEN, CHALLENGE_RESPONSE_DOMAIN, CREDENTIAL_DOMAIN, CodecError, DELTA_DOMAIN,

@@ -93,10 +93,10 @@ mod challenge;
 mod error;
 
 use crate::model::{Kind, Serial, UnixTime, VettingRequirement};
-use crate::verify::batch::{batch_ok, passes_strict_prechecks, signature_is_canonical};
+use crate::verify::batch::{passes_strict_prechecks, signature_is_canonical, verify_together};
 use crate::verify::{
-    Denial, Snapshot, UnverifiedCredential, VerifiedCredential, Verifier, VerifyOptions,
-    check_claims, door_card_key,
+    Denial, SignatureCheck, UnverifiedCredential, VerifiedCredential, Verifier, VerifierState,
+    VerifyOptions, door_card_key,
 };
 use crate::wire::{self, ChallengeFields, MAX_CREDENTIAL_BYTES, credential_digest};
 use challenge::{ChallengeStore, NotOutstanding};
@@ -420,7 +420,7 @@ impl DoorController {
         let binding = policy
             .holder_binding
             .then(|| self.take_challenge(policy, response, now));
-        let snapshot = self.verifier.snapshot();
+        let state = self.verifier.state();
         // Hash only what could be a credential: an oversized input is refused unhashed.
         let digest =
             (credential.len() <= MAX_CREDENTIAL_BYTES).then(|| credential_digest(credential));
@@ -438,9 +438,9 @@ impl DoorController {
                     verified: true,
                     cached: true,
                 };
-                tap_cached(&snapshot, policy, &entry, &digest, binding, now)
+                tap_cached(&state, policy, &entry, &digest, binding, now)
             }
-            _ => self.tap_full(&snapshot, policy, credential, binding, now, &mut seen),
+            _ => self.tap_full(&state, policy, credential, binding, now, &mut seen),
         };
         Decision {
             door: policy.door.clone(),
@@ -455,7 +455,7 @@ impl DoorController {
     /// A first tap: the whole credential, and the response in the same batch.
     fn tap_full(
         &self,
-        snapshot: &Snapshot,
+        state: &VerifierState,
         policy: &DoorPolicy,
         bytes: &[u8],
         binding: Option<Result<Binding, DoorDenial>>,
@@ -467,51 +467,43 @@ impl DoorController {
         let digest = credential_digest(bytes);
         let claims = cred.unverified_claims();
         seen.serial = Some(claims.serial);
-        let issuer_key = snapshot.usable_key(claims, now, options)?;
-        let key = *issuer_key.verifying_key();
-        let signature = Signature::from_bytes(&cred.parsed.signature);
-        let message = wire::signed_message(
-            wire::CREDENTIAL_DOMAIN,
-            wire::FORMAT_VERSION,
-            cred.parsed.body,
-        );
-        let response_message = match &binding {
-            Some(Ok(b)) => b.message(&digest),
-            _ => Vec::new(),
-        };
         // Decompressed only where a response is to be checked.
         let card_key = match binding {
             Some(_) => claims.card_key.map(|k| door_card_key(&k)),
             None => None,
         };
-        let credential_prechecked = passes_strict_prechecks(&key, &signature);
-        let (credential_good, response_good) = match (&binding, &card_key) {
-            (Some(Ok(b)), Some(Ok(card))) if credential_prechecked => {
-                // The card key's weakness was checked by door_card_key.
-                if !signature_is_canonical(&b.signature) {
-                    (key.verify_strict(&message, &signature).is_ok(), false)
-                } else if batch_ok(
-                    &[message.as_slice(), response_message.as_slice()],
+        // The fast path: the credential's and the response's signatures in one batch,
+        // when both may join one. The credential is then decided by `accept`, which
+        // checks its signature alone unless that batch verified.
+        let mut proof = None;
+        if let (Some(Ok(b)), Some(Ok(card))) = (&binding, &card_key)
+            && let Ok(issuer_key) = state.usable_key(claims, now, options)
+        {
+            let key = *issuer_key.verifying_key();
+            let signature = Signature::from_bytes(&cred.parsed.signature);
+            // The card key's weakness was checked by door_card_key.
+            if passes_strict_prechecks(&key, &signature) && signature_is_canonical(&b.signature) {
+                let message = wire::signed_message(
+                    wire::CREDENTIAL_DOMAIN,
+                    wire::FORMAT_VERSION,
+                    cred.parsed.body,
+                );
+                proof = verify_together(
+                    &[message.as_slice(), b.message(&digest).as_slice()],
                     &[signature, b.signature],
                     &[key, *card],
-                ) {
-                    (true, true)
-                } else {
-                    // At least one is bad; a good credential means the response is.
-                    (key.verify_strict(&message, &signature).is_ok(), false)
-                }
+                );
             }
-            _ => (
-                credential_prechecked && key.verify_strict(&message, &signature).is_ok(),
-                false,
-            ),
-        };
-        if !credential_good {
-            return Err(Denial::BadSignature.into());
         }
+        // A response is good only if it verified in the batch with a good credential;
+        // a batch that failed with a good credential means the response is the bad one.
+        let response_good = proof.is_some();
+        let check = proof.map_or(SignatureCheck::Strict, SignatureCheck::Batched);
+        let verified = state.accept(cred, now, options, check).map_err(|refusal| {
+            seen.verified = refusal.signature_verified;
+            DoorDenial::from(refusal.denial)
+        })?;
         seen.verified = true;
-        check_claims(snapshot, issuer_key, claims, now, options)?;
-        let verified = VerifiedCredential::new(cred.parsed.claims);
         check_policy(policy, &verified)?;
         let card_key = match (binding, card_key) {
             (None, _) => None,
@@ -583,7 +575,7 @@ impl DoorController {
 
 /// A repeat tap: everything but decoding and the credential's signature.
 fn tap_cached(
-    snapshot: &Snapshot,
+    state: &VerifierState,
     policy: &DoorPolicy,
     entry: &Cached,
     digest: &[u8; 32],
@@ -591,7 +583,7 @@ fn tap_cached(
     now: UnixTime,
 ) -> Result<VerifiedCredential, DoorDenial> {
     let claims = entry.credential.claims();
-    snapshot.recheck(claims, now, &policy.options)?;
+    state.recheck(claims, now, &policy.options)?;
     check_policy(policy, &entry.credential)?;
     if let Some(binding) = binding {
         if claims.card_key.is_none() {

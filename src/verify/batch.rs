@@ -47,12 +47,15 @@
 //! `verify_strict`, twice what a signature costs in a batch of 1,024. See
 //! `ARCHITECTURE.md`.
 
-use std::collections::HashMap;
+use alloc::collections::BTreeMap;
 
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::model::{KeyId, UnixTime};
-use crate::verify::{Denial, UnverifiedCredential, VerifiedCredential, Verifier, check_claims};
+use crate::prelude::*;
+use crate::verify::{
+    Denial, SignatureCheck, UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
+};
 use crate::wire;
 
 /// Most signatures checked in one ed25519-dalek batch. A batch that fails is re-checked
@@ -136,17 +139,25 @@ pub(crate) fn passes_strict_prechecks(key: &VerifyingKey, signature: &Signature)
     !key.is_weak() && signature_is_canonical(signature)
 }
 
+/// Proof that an ed25519-dalek batch holding a credential's signature verified (its
+/// items having passed [`passes_strict_prechecks`]). Only [`verify_together`] makes
+/// one; [`VerifierState::accept`] takes it in place of checking the signature again.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchVerified(());
+
 /// Checks every (message, signature, key) triple in one batch. Only items that passed
-/// [`passes_strict_prechecks`] may be given. `true` only if every signature is good.
-pub(crate) fn batch_ok(
+/// [`passes_strict_prechecks`] may be given. A proof only if every signature is good.
+pub(crate) fn verify_together(
     messages: &[&[u8]],
     signatures: &[Signature],
     keys: &[VerifyingKey],
-) -> bool {
-    ed25519_dalek::verify_batch(messages, signatures, keys).is_ok()
+) -> Option<BatchVerified> {
+    ed25519_dalek::verify_batch(messages, signatures, keys)
+        .ok()
+        .map(|()| BatchVerified(()))
 }
 
-/// A credential that reached its signature check.
+/// A credential whose signature may join a batch.
 struct Pending<'a> {
     index: usize,
     cred: UnverifiedCredential<'a>,
@@ -155,89 +166,95 @@ struct Pending<'a> {
     signature: Signature,
 }
 
-impl Verifier {
-    /// Verifies many credentials at time `now`, as an audit does: one answer per
-    /// credential, in order, each the answer [`Verifier::verify`] gives for it. All are
-    /// checked against one snapshot of the trust store and lists. Signatures are checked
-    /// in batches of at most [`MAX_BATCH_CHUNK`]; a batch that fails is re-checked one
-    /// by one to name each bad credential.
+impl VerifierState {
+    /// Verifies many credentials at `now`, as an audit does: one answer per
+    /// credential, in order, each the answer [`VerifierState::verify`] gives for it.
+    /// Signatures are checked in batches of at most [`MAX_BATCH_CHUNK`]; a batch that
+    /// fails is re-checked one by one to name each bad credential. Every answer is
+    /// decided by [`VerifierState::accept`].
+    #[must_use]
+    pub fn verify_batch(
+        &self,
+        credentials: &[&[u8]],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Vec<Result<VerifiedCredential, Denial>> {
+        let mut results: Vec<Result<VerifiedCredential, Denial>> =
+            vec![Err(Denial::BadSignature); credentials.len()];
+        let mut pending = Vec::with_capacity(credentials.len());
+        // Each issuer key's weakness is checked once per batch (an audit has few keys;
+        // a check costs about 2% of a verification).
+        let mut weak: BTreeMap<KeyId, bool> = BTreeMap::new();
+        for (index, bytes) in credentials.iter().enumerate() {
+            let cred = match UnverifiedCredential::from_bytes(bytes) {
+                Ok(cred) => cred,
+                Err(e) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Err(Denial::from(e));
+                    }
+                    continue;
+                }
+            };
+            let claims = cred.unverified_claims();
+            let batchable = self.usable_key(claims, now, options).ok().and_then(|key| {
+                let key = *key.verifying_key();
+                let signature = Signature::from_bytes(&cred.parsed.signature);
+                let key_is_weak = *weak.entry(claims.key_id).or_insert_with(|| key.is_weak());
+                (!key_is_weak && signature_is_canonical(&signature)).then_some((key, signature))
+            });
+            match batchable {
+                Some((key, signature)) => pending.push(Pending {
+                    index,
+                    message: wire::signed_message(
+                        wire::CREDENTIAL_DOMAIN,
+                        wire::FORMAT_VERSION,
+                        cred.parsed.body,
+                    ),
+                    cred,
+                    key,
+                    signature,
+                }),
+                // Not batchable: decided alone, with the same answer `verify` gives.
+                None => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = self
+                            .accept(cred, now, options, SignatureCheck::Strict)
+                            .map_err(|r| r.denial);
+                    }
+                }
+            }
+        }
+        let mut proofs = Vec::with_capacity(pending.len());
+        for chunk in pending.chunks(MAX_BATCH_CHUNK) {
+            let messages: Vec<&[u8]> = chunk.iter().map(|p| p.message.as_slice()).collect();
+            let signatures: Vec<Signature> = chunk.iter().map(|p| p.signature).collect();
+            let keys: Vec<VerifyingKey> = chunk.iter().map(|p| p.key).collect();
+            let proof = verify_together(&messages, &signatures, &keys);
+            proofs.extend(core::iter::repeat_n(proof, chunk.len()));
+        }
+        for (p, proof) in pending.into_iter().zip(proofs) {
+            // A chunk that failed is re-checked one by one (`Strict`).
+            let check = proof.map_or(SignatureCheck::Strict, SignatureCheck::Batched);
+            if let Some(slot) = results.get_mut(p.index) {
+                *slot = self
+                    .accept(p.cred, now, options, check)
+                    .map_err(|r| r.denial);
+            }
+        }
+        results
+    }
+}
+
+#[cfg(feature = "std")]
+impl crate::verify::Verifier {
+    /// As [`VerifierState::verify_batch`], on the current state.
     #[must_use]
     pub fn verify_batch(
         &self,
         credentials: &[&[u8]],
         now: UnixTime,
     ) -> Vec<Result<VerifiedCredential, Denial>> {
-        let snapshot = self.snapshot();
-        let options = self.options();
-        let mut results: Vec<Result<VerifiedCredential, Denial>> =
-            vec![Err(Denial::BadSignature); credentials.len()];
-        let mut pending = Vec::with_capacity(credentials.len());
-        // Each issuer key's weakness is checked once per batch (an audit has few keys;
-        // a check costs about 2% of a verification).
-        let mut weak: HashMap<KeyId, bool> = HashMap::new();
-        for (index, bytes) in credentials.iter().enumerate() {
-            let staged = UnverifiedCredential::from_bytes(bytes)
-                .map_err(Denial::from)
-                .and_then(|cred| {
-                    let claims = cred.unverified_claims();
-                    let key = *snapshot.usable_key(claims, now, &options)?.verifying_key();
-                    let signature = Signature::from_bytes(&cred.parsed.signature);
-                    let key_is_weak = *weak.entry(claims.key_id).or_insert_with(|| key.is_weak());
-                    if key_is_weak || !signature_is_canonical(&signature) {
-                        return Err(Denial::BadSignature);
-                    }
-                    let message = wire::signed_message(
-                        wire::CREDENTIAL_DOMAIN,
-                        wire::FORMAT_VERSION,
-                        cred.parsed.body,
-                    );
-                    Ok(Pending {
-                        index,
-                        cred,
-                        key,
-                        message,
-                        signature,
-                    })
-                });
-            match staged {
-                Ok(p) => pending.push(p),
-                Err(denial) => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = Err(denial);
-                    }
-                }
-            }
-        }
-        let mut good = Vec::with_capacity(pending.len());
-        for chunk in pending.chunks(MAX_BATCH_CHUNK) {
-            let messages: Vec<&[u8]> = chunk.iter().map(|p| p.message.as_slice()).collect();
-            let signatures: Vec<Signature> = chunk.iter().map(|p| p.signature).collect();
-            let keys: Vec<VerifyingKey> = chunk.iter().map(|p| p.key).collect();
-            if batch_ok(&messages, &signatures, &keys) {
-                good.extend(std::iter::repeat_n(true, chunk.len()));
-            } else {
-                good.extend(
-                    chunk
-                        .iter()
-                        .map(|p| p.key.verify_strict(&p.message, &p.signature).is_ok()),
-                );
-            }
-        }
-        for (p, signature_good) in pending.into_iter().zip(good) {
-            let answer = if signature_good {
-                let claims = p.cred.parsed.claims;
-                snapshot
-                    .usable_key(&claims, now, &options)
-                    .and_then(|key| check_claims(&snapshot, key, &claims, now, &options))
-                    .map(|()| VerifiedCredential::new(claims))
-            } else {
-                Err(Denial::BadSignature)
-            };
-            if let Some(slot) = results.get_mut(p.index) {
-                *slot = answer;
-            }
-        }
-        results
+        self.state().verify_batch(credentials, now, &self.options())
     }
 }
 
@@ -340,7 +357,7 @@ mod tests {
         let sig = Signature::from_bytes(&sig);
         let msg: &[u8] = b"anything at all";
         assert!(
-            batch_ok(&[msg], &[sig], &[weak]),
+            verify_together(&[msg], &[sig], &[weak]).is_some(),
             "the bare batch accepts it: this is why the pre-check exists"
         );
         assert!(weak.verify_strict(msg, &sig).is_err());

@@ -1,0 +1,683 @@
+//! The verification state a caller owns: trusted roots and keys, the issuers' current
+//! lists, and the rollback floors. Every check of a credential, list, delta and key set
+//! lives here, with no I/O, no clock, no lock and no `std`: a reader on a
+//! microcontroller keeps one [`VerifierState`] and calls it with `&mut`; the
+//! thread-safe `Verifier` (with `std`) swaps immutable states behind a pointer.
+//!
+//! One function, [`VerifierState::accept`], decides a credential and is the only place
+//! a [`VerifiedCredential`] is made: `verify`, the door's tap and the batch audit all
+//! end there. The batch paths may only hand it a proof that a batch holding the
+//! credential's signature verified ([`BatchVerified`]); everything else is checked in
+//! `accept`.
+
+use crate::prelude::*;
+
+use crate::model::{Claims, IssuerId, KeyId, KeyUsage, Scope, StatusAnswer, UnixTime};
+use crate::verify::batch::BatchVerified;
+use crate::verify::{
+    Denial, IssuerPublicKey, KeySet, KeySetError, ListError, ListUpdate, MAX_TRUSTED_KEYS,
+    RevocationList, RootPublicKey, StalePolicy, StatusError, StatusTable, TrustError, TrustStore,
+    UnverifiedCredential, VerifiedCredential, VerifyOptions,
+};
+use crate::wire::{self, ParsedDelta, StatusSets};
+
+/// How a credential's issuer signature is established before it is accepted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SignatureCheck {
+    /// `accept` checks it with `verify_strict`.
+    Strict,
+    /// A batch that held it (after `verify_strict`'s pre-checks) verified.
+    Batched(BatchVerified),
+}
+
+/// Why `accept` refused, and whether the credential's signature had been verified
+/// (so that a door's event can say whether the serial it names is real).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) denial: Denial,
+    pub(crate) signature_verified: bool,
+}
+
+/// A delta whose signature and sets were checked against a state, to commit to it.
+pub(crate) struct CheckedDelta<'a> {
+    delta: ParsedDelta<'a>,
+    sets: StatusSets,
+}
+
+/// Trusted roots and keys, the issuers' current lists, and the highest list sequence
+/// seen under each signing key (the rollback floor). Plain data: clone it, keep it,
+/// share it behind an `Arc`.
+#[derive(Debug, Clone, Default)]
+pub struct VerifierState {
+    trust: TrustStore,
+    lists: Vec<Arc<RevocationList>>,
+    /// (issuer, signing key, highest sequence installed under that key). Kept per key
+    /// so that revoking a key takes its sequences out of the floor: a stolen key that
+    /// signed a list at `u64::MAX` cannot lock the honest key out.
+    seen: Vec<(IssuerId, KeyId, u64)>,
+}
+
+impl VerifierState {
+    /// A state trusting what `trust` holds, with no list yet: until a list for an
+    /// issuer is installed, that issuer's cards are denied ([`Denial::NoStatusList`]).
+    #[must_use]
+    pub fn new(trust: TrustStore) -> Self {
+        Self {
+            trust,
+            lists: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// The trust store.
+    #[must_use]
+    pub fn trust(&self) -> &TrustStore {
+        &self.trust
+    }
+
+    /// The list held for `issuer`.
+    #[must_use]
+    pub fn list(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
+        self.list_of(issuer)
+    }
+
+    fn list_of(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
+        self.lists.iter().find(|l| &l.issuer == issuer)
+    }
+
+    /// Verifies encoded credential bytes at `now`.
+    ///
+    /// # Errors
+    /// A [`Denial`] naming the first check that failed.
+    pub fn verify(
+        &self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<VerifiedCredential, Denial> {
+        let cred = UnverifiedCredential::from_bytes(bytes)?;
+        self.accept(cred, now, options, SignatureCheck::Strict)
+            .map_err(|r| r.denial)
+    }
+
+    /// Decides a credential: the signing key (trusted for credentials, not revoked, in
+    /// its window), the issuer signature over the exact bytes received (checked here
+    /// with `verify_strict`, unless a batch that held it verified), then the issue time,
+    /// the validity window and the status. The only place a [`VerifiedCredential`] is
+    /// made.
+    pub(crate) fn accept(
+        &self,
+        cred: UnverifiedCredential<'_>,
+        now: UnixTime,
+        options: &VerifyOptions,
+        signature: SignatureCheck,
+    ) -> Result<VerifiedCredential, Refusal> {
+        let unverified = |denial| Refusal {
+            denial,
+            signature_verified: false,
+        };
+        let claims = &cred.parsed.claims;
+        let key = self.usable_key(claims, now, options).map_err(unverified)?;
+        if let SignatureCheck::Strict = signature {
+            key.verifying_key()
+                .verify_strict(
+                    &wire::signed_message(
+                        wire::CREDENTIAL_DOMAIN,
+                        wire::FORMAT_VERSION,
+                        cred.parsed.body,
+                    ),
+                    &ed25519_dalek::Signature::from_bytes(&cred.parsed.signature),
+                )
+                .map_err(|_| unverified(Denial::BadSignature))?;
+        }
+        check_claims(self, key, claims, now, options).map_err(|denial| Refusal {
+            denial,
+            signature_verified: true,
+        })?;
+        Ok(VerifiedCredential::new(cred.parsed.claims))
+    }
+
+    /// The key that signed `claims`, if it is trusted for credentials, not revoked and
+    /// within its window at `now`.
+    pub(crate) fn usable_key(
+        &self,
+        claims: &Claims,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<&IssuerPublicKey, Denial> {
+        usable_key(
+            &self.trust,
+            claims.key_id,
+            &claims.issuer,
+            now,
+            options,
+            KeyUsage::Credentials,
+        )
+    }
+
+    /// Re-checks a credential whose signature was verified earlier (a cached one):
+    /// key trust, revocation and window, issue time, validity and status. Everything
+    /// [`Self::accept`] checks except the signature, in the same order.
+    pub(crate) fn recheck(
+        &self,
+        claims: &Claims,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<(), Denial> {
+        let key = self.usable_key(claims, now, options)?;
+        check_claims(self, key, claims, now, options)
+    }
+
+    /// Pins a signing key (rotation without a root).
+    ///
+    /// # Errors
+    /// As [`TrustStore::add`].
+    pub fn add_key(&mut self, key: IssuerPublicKey) -> Result<(), TrustError> {
+        self.trust.add(key)
+    }
+
+    /// Installs an issuer's root.
+    ///
+    /// # Errors
+    /// As [`TrustStore::add_root`].
+    pub fn add_root(&mut self, root: RootPublicKey) -> Result<(), TrustError> {
+        self.trust.add_root(root)
+    }
+
+    /// Checks a key set against its issuer's installed root (without changing
+    /// anything).
+    pub(crate) fn check_key_set(
+        &self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<KeySet, KeySetError> {
+        let issuer = wire::decode_key_set(bytes)?.fields.issuer;
+        let root = self.trust.root(&issuer).ok_or(KeySetError::NoRoot {
+            issuer: issuer.clone(),
+        })?;
+        root.verify_key_set(bytes, now, options.clock_skew_secs)
+    }
+
+    /// Applies a checked key set; every key it revokes takes its lists out of force.
+    pub(crate) fn commit_key_set(&mut self, set: &KeySet) -> Result<ListUpdate, KeySetError> {
+        let update = self.trust.apply_key_set(set)?;
+        self.prune();
+        Ok(update)
+    }
+
+    /// Checks a key set against its issuer's installed root and applies it: newly
+    /// certified keys are trusted, and every key it revokes is revoked at once, which
+    /// takes every list and delta that key signed out of force (see
+    /// [`Self::revoke_key`]). On any error nothing changes.
+    ///
+    /// # Errors
+    /// [`KeySetError`] naming why.
+    pub fn install_key_set(
+        &mut self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<ListUpdate, KeySetError> {
+        let set = self.check_key_set(bytes, now, options)?;
+        self.commit_key_set(&set)
+    }
+
+    /// Revokes a key: every credential under it is denied from the next check, and
+    /// every list or delta it signed is out of force at once. If the list held for its
+    /// issuer was last signed by it, the issuer has no list (its cards are denied)
+    /// until a list signed by a usable key arrives, whatever sequence the revoked key
+    /// used.
+    ///
+    /// # Errors
+    /// [`TrustError::UnknownKey`].
+    pub fn revoke_key(&mut self, key_id: KeyId, at: UnixTime) -> Result<(), TrustError> {
+        self.trust.revoke(key_id, at)?;
+        self.prune();
+        Ok(())
+    }
+
+    /// Takes out of force every list whose latest signer is revoked: its issuer has no
+    /// list (and its cards are denied) until a list from a usable key arrives.
+    fn prune(&mut self) {
+        let trust = &self.trust;
+        self.lists.retain(|l| !trust.is_revoked(&l.key_id));
+    }
+
+    /// The highest sequence installed for `issuer` under a key that is not revoked and
+    /// that `counts` accepts.
+    fn floor(&self, issuer: &IssuerId, counts: impl Fn(KeyId) -> bool) -> u64 {
+        self.seen
+            .iter()
+            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(k) && counts(*k))
+            .map(|&(_, _, sequence)| sequence)
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn record_seen(&mut self, issuer: &IssuerId, key_id: KeyId, sequence: u64) {
+        if let Some(entry) = self
+            .seen
+            .iter_mut()
+            .find(|(i, k, _)| i == issuer && *k == key_id)
+        {
+            entry.2 = entry.2.max(sequence);
+            return;
+        }
+        if self.seen.len() >= MAX_TRUSTED_KEYS {
+            // Bounded: forget the lowest sequence, which raises no floor above another.
+            if let Some(lowest) = self
+                .seen
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, _, s))| *s)
+                .map(|(at, _)| at)
+            {
+                self.seen.swap_remove(lowest);
+            }
+        }
+        self.seen.push((issuer.clone(), key_id, sequence));
+    }
+
+    /// The key `key_id` if it may sign `issuer`'s lists at `now`: trusted for lists,
+    /// not revoked, within its window, and not revoked by a scope entry of `held`.
+    fn list_signer(
+        &self,
+        key_id: KeyId,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+        held: Option<&RevocationList>,
+    ) -> Result<&IssuerPublicKey, ListError> {
+        let key = usable_key(&self.trust, key_id, issuer, now, options, KeyUsage::Lists)
+            .map_err(ListError::Untrusted)?;
+        if let Some(entry) = held.and_then(|h| h.revokes_key(key_id)) {
+            return Err(ListError::Untrusted(Denial::KeyRevoked {
+                key_id,
+                revoked_at: entry.since,
+            }));
+        }
+        Ok(key)
+    }
+
+    /// Checks a full signed list against this state (trusted signer, signature, issue
+    /// time, status sets) without changing anything.
+    pub(crate) fn check_list(
+        &self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<RevocationList, ListError> {
+        let parsed = wire::decode_list(bytes)?;
+        let header = &parsed.header;
+        self.check_signed(
+            &header.issuer,
+            header.key_id,
+            header.issued_at,
+            wire::LIST_DOMAIN,
+            &parsed.signature,
+            parsed.body,
+            now,
+            options,
+        )?;
+        let sets = parsed.decode_sets()?;
+        let mut table = StatusTable::new(header.capacity);
+        for &index in &sets.revoked {
+            table.set(index, crate::model::Status::Revoked);
+        }
+        for &index in &sets.suspended {
+            table.set(index, crate::model::Status::Suspended);
+        }
+        drop(sets);
+        Ok(RevocationList {
+            issuer: header.issuer.clone(),
+            key_id: header.key_id,
+            sequence: parsed.sequence,
+            issued_at: header.issued_at,
+            next_update: header.next_update,
+            table,
+            scopes: parsed.scopes,
+            state: parsed.state,
+            audit: Some(parsed.audit),
+        })
+    }
+
+    /// Installs a checked list, re-checking its signer against this state (it may
+    /// have been revoked since), rollback, equivocation and permanence.
+    pub(crate) fn commit_list(
+        &mut self,
+        offered: RevocationList,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<ListUpdate, ListError> {
+        let revoked_by_offered = |k: KeyId| offered.revokes_key(k).is_some();
+        if let Some(entry) = offered.revokes_key(offered.key_id) {
+            // A list that revokes its own signer vouches for nothing.
+            return Err(ListError::Untrusted(Denial::KeyRevoked {
+                key_id: offered.key_id,
+                revoked_at: entry.since,
+            }));
+        }
+        // A held list signed by a key the offered list revokes is not the base
+        // of anything: the offered list replaces it.
+        let held = self
+            .list_of(&offered.issuer)
+            .filter(|h| !revoked_by_offered(h.key_id))
+            .cloned();
+        // The key may have been revoked since the signature was checked, or be
+        // revoked by the list held.
+        self.list_signer(
+            offered.key_id,
+            &offered.issuer,
+            now,
+            options,
+            held.as_deref(),
+        )?;
+        let update = match held {
+            Some(held) if held.sequence > offered.sequence => {
+                return Err(ListError::Rollback {
+                    held: held.sequence,
+                    offered: offered.sequence,
+                });
+            }
+            Some(held) if held.sequence == offered.sequence => {
+                return if held.state == offered.state
+                    && held.table == offered.table
+                    && held.scopes == offered.scopes
+                {
+                    Ok(ListUpdate::Unchanged {
+                        sequence: held.sequence,
+                    })
+                } else {
+                    Err(ListError::Conflict {
+                        sequence: held.sequence,
+                    })
+                };
+            }
+            Some(held) => {
+                // Revocation is permanent: a newer list may not lift one, nor drop a scope.
+                if let Some(index) = held.table.first_lifted_revocation(&offered.table) {
+                    return Err(ListError::Inconsistent(StatusError::RevokedIsPermanent {
+                        index,
+                    }));
+                }
+                if let Some(entry) = held
+                    .scopes
+                    .iter()
+                    .find(|e| !offered.scopes.iter().any(|o| o.scope == e.scope))
+                {
+                    return Err(ListError::ScopeDropped { scope: entry.scope });
+                }
+                ListUpdate::Advanced {
+                    from: held.sequence,
+                    to: offered.sequence,
+                }
+            }
+            None => {
+                let floor = self.floor(&offered.issuer, |k| !revoked_by_offered(k));
+                if offered.sequence < floor {
+                    return Err(ListError::Rollback {
+                        held: floor,
+                        offered: offered.sequence,
+                    });
+                }
+                ListUpdate::Installed {
+                    sequence: offered.sequence,
+                }
+            }
+        };
+        self.record_seen(&offered.issuer, offered.key_id, offered.sequence);
+        self.lists.retain(|l| l.issuer != offered.issuer);
+        self.lists.push(Arc::new(offered));
+        Ok(update)
+    }
+
+    /// Checks and installs a full signed revocation list. A list older than the one
+    /// held is refused (rollback), as is a different list with the same sequence. A
+    /// list whose scope entries revoke the key that signed the list held replaces it
+    /// whatever its sequence, and sequences seen only under revoked keys never count
+    /// as a rollback floor. On any error the list held is kept.
+    ///
+    /// # Errors
+    /// [`ListError`] naming why.
+    pub fn install_list(
+        &mut self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<ListUpdate, ListError> {
+        let offered = self.check_list(bytes, now, options)?;
+        self.commit_list(offered, now, options)
+    }
+
+    /// Checks a signed delta against this state (trusted signer, signature, issue time,
+    /// sets) without changing anything.
+    pub(crate) fn check_delta<'a>(
+        &self,
+        bytes: &'a [u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<CheckedDelta<'a>, ListError> {
+        let delta = wire::decode_delta(bytes)?;
+        let header = &delta.header;
+        self.check_signed(
+            &header.issuer,
+            header.key_id,
+            header.issued_at,
+            wire::DELTA_DOMAIN,
+            &delta.signature,
+            delta.body,
+            now,
+            options,
+        )?;
+        if let Some(entry) = delta
+            .scopes
+            .iter()
+            .find(|e| e.scope == Scope::IssuerKey(header.key_id))
+        {
+            return Err(ListError::Untrusted(Denial::KeyRevoked {
+                key_id: header.key_id,
+                revoked_at: entry.since,
+            }));
+        }
+        let sets = delta.decode_sets()?;
+        Ok(CheckedDelta { delta, sets })
+    }
+
+    /// Applies a checked delta to the list held for its issuer.
+    pub(crate) fn commit_delta(
+        &mut self,
+        checked: &CheckedDelta<'_>,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<ListUpdate, ListError> {
+        let (delta, sets) = (&checked.delta, &checked.sets);
+        let header = &delta.header;
+        let held = self
+            .list_of(&header.issuer)
+            .cloned()
+            .ok_or_else(|| ListError::NoBaseList {
+                issuer: header.issuer.clone(),
+            })?;
+        self.list_signer(header.key_id, &header.issuer, now, options, Some(&held))?;
+        if held.capacity() != header.capacity {
+            return Err(ListError::CapacityMismatch {
+                held: held.capacity(),
+                offered: header.capacity,
+            });
+        }
+        if delta.from_sequence < held.sequence {
+            return Err(ListError::Rollback {
+                held: held.sequence,
+                offered: delta.to_sequence,
+            });
+        }
+        if delta.from_sequence > held.sequence {
+            return Err(ListError::Gap {
+                held: held.sequence,
+                from: delta.from_sequence,
+            });
+        }
+        if delta.base_state != held.state {
+            return Err(ListError::Branch {
+                sequence: held.sequence,
+            });
+        }
+        let next = held.apply(delta, sets)?;
+        let update = ListUpdate::Advanced {
+            from: held.sequence,
+            to: next.sequence,
+        };
+        self.record_seen(&header.issuer, header.key_id, next.sequence);
+        self.lists.retain(|l| l.issuer != header.issuer);
+        self.lists.push(Arc::new(next));
+        Ok(update)
+    }
+
+    /// Checks and applies a signed delta to the list held for its issuer. It applies
+    /// only to exactly the list it names: an older base is a rollback, a newer one a
+    /// gap, another list at the same sequence a branch (fetch a full list in each
+    /// case). A delta signed by a key that the list held revokes is refused. On any
+    /// error the list held is kept.
+    ///
+    /// # Errors
+    /// [`ListError`] naming why.
+    pub fn apply_delta(
+        &mut self,
+        bytes: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<ListUpdate, ListError> {
+        let checked = self.check_delta(bytes, now, options)?;
+        self.commit_delta(&checked, now, options)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_signed(
+        &self,
+        issuer: &IssuerId,
+        key_id: KeyId,
+        issued_at: UnixTime,
+        domain: &[u8],
+        signature: &[u8; 64],
+        body: &[u8],
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<(), ListError> {
+        let key = self.list_signer(key_id, issuer, now, options, None)?;
+        key.verifying_key()
+            .verify_strict(
+                &wire::signed_message(domain, wire::LIST_FORMAT_VERSION, body),
+                &ed25519_dalek::Signature::from_bytes(signature),
+            )
+            .map_err(|_| ListError::BadSignature)?;
+        if issued_at > now.plus(options.clock_skew_secs) {
+            return Err(ListError::NotYetValid { issued_at, now });
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn usable_key<'a>(
+    trust: &'a TrustStore,
+    key_id: KeyId,
+    issuer: &IssuerId,
+    now: UnixTime,
+    options: &VerifyOptions,
+    usage: KeyUsage,
+) -> Result<&'a IssuerPublicKey, Denial> {
+    let anchor = trust.get(&key_id).ok_or(Denial::UnknownKey { key_id })?;
+    let key = anchor.key();
+    if key.issuer() != issuer {
+        return Err(Denial::IssuerMismatch {
+            key_id,
+            claimed: issuer.clone(),
+            trusted: key.issuer().clone(),
+        });
+    }
+    if let Some(revoked_at) = anchor.revoked_at() {
+        return Err(Denial::KeyRevoked { key_id, revoked_at });
+    }
+    if !anchor.usage().allows(usage) {
+        return Err(Denial::WrongKeyUsage {
+            key_id,
+            certified: anchor.usage(),
+        });
+    }
+    let skew = options.clock_skew_secs;
+    let window = key.validity();
+    if now.plus(skew) < window.not_before || now.minus(skew) > window.not_after {
+        return Err(Denial::KeyOutsideWindow {
+            key_id,
+            not_before: window.not_before,
+            not_after: window.not_after,
+            at: now,
+        });
+    }
+    Ok(key)
+}
+
+/// Everything after the signature: issue time within the key's window, validity with
+/// skew, and status in the issuer's list.
+pub(crate) fn check_claims(
+    state: &VerifierState,
+    key: &IssuerPublicKey,
+    claims: &Claims,
+    now: UnixTime,
+    options: &VerifyOptions,
+) -> Result<(), Denial> {
+    let window = key.validity();
+    if claims.issued_at < window.not_before || claims.issued_at > window.not_after {
+        return Err(Denial::KeyOutsideWindow {
+            key_id: claims.key_id,
+            not_before: window.not_before,
+            not_after: window.not_after,
+            at: claims.issued_at,
+        });
+    }
+    let skew = options.clock_skew_secs;
+    let validity = claims.validity;
+    if now.plus(skew) < validity.not_before {
+        return Err(Denial::NotYetValid {
+            not_before: validity.not_before,
+            now,
+            skew_secs: skew,
+        });
+    }
+    if now.minus(skew) > validity.not_after {
+        return Err(Denial::Expired {
+            not_after: validity.not_after,
+            now,
+            skew_secs: skew,
+        });
+    }
+    let list = state
+        .list_of(&claims.issuer)
+        .ok_or_else(|| Denial::NoStatusList {
+            issuer: claims.issuer.clone(),
+        })?;
+    if now > list.next_update.plus(options.status_grace_secs)
+        && options.stale_policy == StalePolicy::FailClosed
+    {
+        return Err(Denial::StatusStale {
+            sequence: list.sequence,
+            next_update: list.next_update,
+            grace_secs: options.status_grace_secs,
+            now,
+        });
+    }
+    match list.status_of(claims) {
+        None => Err(Denial::StatusIndexOutOfRange {
+            index: claims.status_index.0,
+            capacity: list.capacity(),
+        }),
+        Some(StatusAnswer::Valid) => Ok(()),
+        Some(StatusAnswer::Suspended) => Err(Denial::Suspended {
+            serial: claims.serial,
+        }),
+        Some(StatusAnswer::Revoked(by)) => Err(Denial::Revoked {
+            serial: claims.serial,
+            by,
+        }),
+    }
+}
