@@ -5,6 +5,8 @@
 //! Run with `cargo run --release --example codec_compare`. Prints a
 //! markdown table.
 
+extern crate alloc;
+
 // The codec is crate-private, so this example compiles its source directly.
 // Not every item is used here.
 #[allow(dead_code)]

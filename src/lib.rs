@@ -64,6 +64,12 @@
         clippy::indexing_slicing
     )
 )]
+// Without `std` only the verification core is built: the encoders, the challenge
+// format and the issuer-side helpers it shares with the issuing layer go unused.
+#![cfg_attr(
+    not(feature = "std"),
+    allow(dead_code, unused_imports, unreachable_pub)
+)]
 
 extern crate alloc;
 
@@ -83,41 +89,65 @@ mod prelude {
 // Layers, from the bottom: plain data, bytes, verification, then issuing, doors and
 // the registry, with storage at the edge. Each module uses only those above it in
 // this list (`scripts/layers.py` checks it).
-mod audit;
-pub mod door;
-pub mod issue;
-mod manifest;
+// Plain data.
 mod model;
-mod registry;
-mod reissue;
-#[cfg(feature = "sqlite")]
-mod sqlite;
-mod store;
-mod verify;
+
+// Bytes.
 mod wire;
 
+// Verification (no `std`).
+mod verify;
+
+// Issuing and doors (`std`).
+#[cfg(feature = "std")]
+pub mod issue;
+
+#[cfg(feature = "std")]
+pub mod door;
+
+// The registry (`std`), with storage at the edge.
+#[cfg(feature = "std")]
+mod audit;
+#[cfg(feature = "std")]
+mod manifest;
+#[cfg(feature = "std")]
+mod registry;
+#[cfg(feature = "std")]
+mod reissue;
+#[cfg(feature = "std")]
+mod store;
+
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
 // Old paths the registry side uses until it moves into its own folder (issue 10).
+#[cfg(feature = "std")]
 mod status {
     pub(crate) use crate::issue::{IssuerStatusList, Publication};
     pub(crate) use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
     pub(crate) use crate::verify::list_state_digest;
 }
+#[cfg(feature = "std")]
 mod keys {
     pub(crate) use crate::issue::{CardKey, IssuerKey};
 }
+#[cfg(feature = "std")]
 mod credential {
     pub(crate) use crate::issue::Credential;
     pub(crate) use crate::verify::UnverifiedCredential;
 }
+#[cfg(feature = "std")]
 mod error {
     pub(crate) use crate::issue::IssueError;
     pub(crate) use crate::verify::{KeySetError, StatusError};
     pub(crate) use crate::wire::DecodeError;
 }
+#[cfg(feature = "std")]
 mod root {
     pub(crate) use crate::issue::KeySetDraft;
     pub(crate) use crate::verify::{KeySet, RootPublicKey};
 }
+#[cfg(feature = "std")]
 mod vetting {
     pub(crate) use crate::model::Vetting;
 }
@@ -129,11 +159,13 @@ pub use model::{
     PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy, Scope, ScopeEntry,
     Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting, VettingRequirement,
 };
+#[cfg(feature = "std")]
+pub use verify::Verifier;
 pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, Denial, IssuerPublicKey, KeyEntry, KeySet,
     KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
     RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
-    UnverifiedCredential, VerifiedCredential, Verifier, VerifierState, VerifyOptions,
+    UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
     credential_bytes_from_text, key_id_of, list_state_digest,
 };
 pub use wire::{
@@ -144,14 +176,19 @@ pub use wire::{
     MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION, WireObject,
 };
 
+#[cfg(feature = "std")]
 pub use audit::{
     AuditError, AuditEvent, AuditProblem, AuditRecord, seal, verify_chain, verify_chain_against,
 };
+#[cfg(feature = "std")]
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
+#[cfg(feature = "std")]
 pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
+#[cfg(feature = "std")]
 pub use reissue::{Declared, Incident, Plan, ReissueReport};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+#[cfg(feature = "std")]
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,

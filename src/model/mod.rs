@@ -5,7 +5,8 @@
 //! named constant and validated on construction, so a [`Claims`] value in memory
 //! always fits the wire format's limits.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 pub(crate) mod error;
 pub(crate) mod status;
@@ -129,7 +130,7 @@ macro_rules! hex_serde {
         }
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let text = <alloc::borrow::Cow<'de, str>>::deserialize(d)?;
                 let mut out = [0u8; $len];
                 parse_hex(&text, &mut out).ok_or_else(|| {
                     serde::de::Error::custom(concat!("expected ", $len, " bytes as hex"))
@@ -504,7 +505,7 @@ mod hex_bytes {
         d: D,
     ) -> Result<[u8; 32], D::Error> {
         use serde::de::Error as _;
-        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        let text = <alloc::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
         let mut out = [0u8; 32];
         super::parse_hex(&text, &mut out)
             .ok_or_else(|| D::Error::custom("a digest is 64 hex digits"))?;

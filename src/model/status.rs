@@ -117,8 +117,8 @@ pub enum RevokedBy {
     Scope(ScopeEntry),
 }
 
-impl std::fmt::Display for RevokedBy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for RevokedBy {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Index => f.write_str("status index marked revoked"),
             Self::Scope(e) => {

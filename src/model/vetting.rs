@@ -33,7 +33,7 @@
 //! assert!(secure.is_met_by(&cleared));
 //! ```
 
-use std::fmt;
+use core::fmt;
 
 /// Force vetting, for officers and police staff.
 #[derive(

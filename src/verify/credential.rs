@@ -3,6 +3,7 @@
 //! ([`VerifiedCredential`], which only the verifier can make).
 
 use crate::model::{Claims, Serial};
+use crate::prelude::*;
 use crate::wire::{self, DecodeError, ParsedCredential};
 
 /// Credential bytes decoded but not checked: nothing in it may be trusted until a
@@ -40,8 +41,8 @@ impl<'a> UnverifiedCredential<'a> {
     }
 }
 
-impl std::fmt::Debug for ParsedCredential<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for ParsedCredential<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ParsedCredential")
             .field("serial", &self.claims.serial)
             .finish_non_exhaustive()

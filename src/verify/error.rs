@@ -306,9 +306,9 @@ pub enum StatusError {
         /// The index.
         index: u32,
         /// Its status in the held list.
-        held: crate::status::Status,
+        held: crate::model::Status,
         /// The status the delta gives it.
-        to: crate::status::Status,
+        to: crate::model::Status,
     },
 }
 
@@ -384,7 +384,7 @@ pub enum ListError {
     #[error("the new list drops the scope entry {scope:?}")]
     ScopeDropped {
         /// The scope it drops.
-        scope: crate::status::Scope,
+        scope: crate::model::Scope,
     },
 }
 

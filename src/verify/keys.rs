@@ -2,7 +2,8 @@
 //! a door's challenge). Secrets live in private fields, never print through `Debug`,
 //! and are zeroized on drop (ed25519-dalek's `SigningKey` zeroizes itself).
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use sha2::Digest as _;

@@ -20,6 +20,7 @@ use crate::model::{
     AuditHead, Claims, IssuerId, KeyId, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY,
     RevokedBy, Scope, ScopeEntry, Status, StatusAnswer, UnixTime,
 };
+use crate::prelude::*;
 use crate::verify::StatusError;
 use crate::wire::{self};
 
@@ -153,7 +154,7 @@ impl StatusTable {
 ///
 /// # Errors
 /// [`crate::DecodeError`] if the bytes are not a list.
-pub fn list_state_digest(list: &[u8]) -> Result<([u8; 32], AuditHead), crate::error::DecodeError> {
+pub fn list_state_digest(list: &[u8]) -> Result<([u8; 32], AuditHead), crate::wire::DecodeError> {
     let parsed = wire::decode_list(list)?;
     Ok((parsed.state, parsed.audit))
 }

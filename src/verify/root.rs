@@ -13,7 +13,8 @@
 //! [`KeySetDraft::assemble`] puts the signature in. The root's secret never needs to
 //! be on the issuing machine.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use sha2::Digest as _;

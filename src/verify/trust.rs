@@ -12,7 +12,7 @@
 //! Revocation is permanent and remembered by key id even after the key leaves a set:
 //! no later key set, and no pinning, trusts that key again.
 
-use std::collections::HashMap;
+use alloc::collections::BTreeMap;
 
 use crate::model::{IssuerId, KeyId, KeyUsage, UnixTime};
 use crate::verify::{IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, TrustError};
@@ -66,9 +66,9 @@ struct RootState {
 /// Issuer roots and keys a verifier trusts.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    anchors: HashMap<KeyId, TrustAnchor>,
-    roots: HashMap<IssuerId, RootState>,
-    revoked: HashMap<KeyId, UnixTime>,
+    anchors: BTreeMap<KeyId, TrustAnchor>,
+    roots: BTreeMap<IssuerId, RootState>,
+    revoked: BTreeMap<KeyId, UnixTime>,
 }
 
 impl TrustStore {

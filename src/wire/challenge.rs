@@ -1,5 +1,6 @@
 //! A door's challenge as a card receives it.
 
+use crate::prelude::*;
 use sha2::Digest as _;
 
 use crate::model::{DoorId, UnixTime};

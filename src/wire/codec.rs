@@ -78,6 +78,8 @@
 //! elements the remaining bits could possibly hold before any memory is
 //! reserved. The output therefore holds at most 8 indexes per input byte.
 
+use alloc::vec;
+use alloc::vec::Vec;
 use thiserror::Error;
 
 /// Largest universe accepted (named limit).

@@ -26,8 +26,8 @@ pub enum WireObject {
     KeySet,
 }
 
-impl std::fmt::Display for WireObject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for WireObject {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Self::Credential => "credential",
             Self::CredentialText => "credential text",

@@ -28,6 +28,7 @@
 //! format version (`revocard/v1/<object>` and a NUL). A signature over one kind of
 //! object can therefore never verify as another.
 
+use crate::prelude::*;
 use bincode::config::{self, Config};
 use bincode::{Decode, Encode};
 use sha2::Digest as _;
@@ -1024,13 +1025,13 @@ fn disjoint(object: WireObject, a: &[u32], b: &[u32]) -> Result<(), DecodeError>
     let (mut i, mut j) = (a.iter().peekable(), b.iter().peekable());
     while let (Some(&&x), Some(&&y)) = (i.peek(), j.peek()) {
         match x.cmp(&y) {
-            std::cmp::Ordering::Less => {
+            core::cmp::Ordering::Less => {
                 i.next();
             }
-            std::cmp::Ordering::Greater => {
+            core::cmp::Ordering::Greater => {
                 j.next();
             }
-            std::cmp::Ordering::Equal => {
+            core::cmp::Ordering::Equal => {
                 return Err(DecodeError::OverlappingSets { object, index: x });
             }
         }
