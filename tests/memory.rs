@@ -118,6 +118,25 @@ fn verifier(key: &IssuerKey) -> Verifier {
     Verifier::new(trust, VerifyOptions::default())
 }
 
+/// A root for the issuer of `key`.
+fn root_key(key: &IssuerKey) -> RootKey {
+    RootKey::from_secret_bytes(
+        key.issuer().clone(),
+        Validity::new(UnixTime(0), UnixTime(u64::MAX)).unwrap(),
+        &[6; 32],
+    )
+    .unwrap()
+}
+
+/// The first key set of `root`, certifying `key`.
+fn key_set(root: &RootKey, key: &IssuerKey) -> Vec<u8> {
+    let mut draft = KeySetDraft::first(root.public(), NOW);
+    draft
+        .certify(key.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    root.sign_key_set(&draft)
+}
+
 fn u64_at(bytes: &mut [u8], at: usize, value: u64) {
     bytes[at..at + 8].copy_from_slice(&value.to_be_bytes());
 }
@@ -179,12 +198,61 @@ fn absurd_length_prefixes_are_refused_without_allocating() {
     assert!(peak <= KIB, "peak {peak}");
     assert!(took < Duration::from_secs(1));
 
+    // Root anchor: the issuer id's length prefix follows the version and kind bytes.
+    let root = root_key(&key);
+    let mut anchor = root.public().to_bytes();
+    assert_eq!(anchor[..2], [ROOT_ANCHOR_FORMAT_VERSION, b'R']);
+    u64_at(&mut anchor, 2, absurd);
+    let (result, peak, took) = measure(|| RootPublicKey::from_bytes(&anchor).map(|_| ()));
+    assert_eq!(
+        result,
+        Err(DecodeError::Truncated {
+            object: WireObject::RootAnchor
+        })
+    );
+    println!("root anchor, 2^40 length prefix: {result:?}, peak {peak} B, {took:?}");
+    assert!(peak <= KIB, "peak {peak}");
+    assert!(took < Duration::from_secs(1));
+
+    // Key set: the issuer id's length prefix follows version and signature; the
+    // entries' follows issuer, root key id, sequence and issue time. Refused when the
+    // root checks it and when a door installs it.
+    let set = key_set(&root, &key);
+    let issuer_len = key.issuer().as_str().len();
+    let door = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    door.add_root(root.public().clone()).unwrap();
+    for (what, at) in [
+        ("key set issuer", BODY),
+        ("key set entries", BODY + 8 + issuer_len + 8 + 8 + 8),
+    ] {
+        let mut bytes = set.clone();
+        assert!(
+            u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap()) < 256,
+            "{what}: not a length prefix"
+        );
+        u64_at(&mut bytes, at, absurd);
+        let truncated = Err(KeySetError::Malformed(DecodeError::Truncated {
+            object: WireObject::KeySet,
+        }));
+        let (result, peak, took) =
+            measure(|| root.public().verify_key_set(&bytes, NOW, 0).map(|_| ()));
+        println!("{what}, 2^40 length prefix (root): {result:?}, peak {peak} B, {took:?}");
+        assert_eq!(result, truncated, "{what}");
+        assert!(peak <= KIB, "{what}: peak {peak}");
+        assert!(took < Duration::from_secs(1));
+        let (result, peak, took) = measure(|| door.install_key_set(&bytes, NOW).map(|_| ()));
+        println!("{what}, 2^40 length prefix (door): {result:?}, peak {peak} B, {took:?}");
+        assert_eq!(result, truncated, "{what}");
+        assert!(peak <= KIB, "{what}: peak {peak}");
+        assert!(took < Duration::from_secs(1));
+    }
+    assert_eq!(door.trust().iter().count(), 0);
+
     // List and delta: the issuer id's length prefix, then the revoked set's.
     let mut list = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
     list.publish(&key, NOW, NOW.plus(60)).unwrap();
     list.revoke(3, RevocationReason::Lost, NOW).unwrap();
     let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
-    let issuer_len = key.issuer().as_str().len();
     // issuer str, key id, sequence, issued_at, next_update, capacity, state, audit
     // entries and hash, then scopes (empty).
     let list_scopes = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 4 + 32 + 8 + 32;
@@ -274,6 +342,36 @@ fn oversized_input_is_refused_before_decoding() {
     let (result, peak, _) = measure(|| IssuerPublicKey::from_bytes(&anchor).map(|_| ()));
     assert!(matches!(result, Err(DecodeError::TooLarge { .. })));
     assert!(peak <= KIB, "anchor: peak {peak}");
+
+    // A root anchor and a key set: refused on their length, before the version byte
+    // (which is right here) or anything behind it is read.
+    let root_anchor = vec![ROOT_ANCHOR_FORMAT_VERSION; MAX_ROOT_ANCHOR_BYTES + 1];
+    let (result, peak, _) = measure(|| RootPublicKey::from_bytes(&root_anchor).map(|_| ()));
+    assert_eq!(
+        result,
+        Err(DecodeError::TooLarge {
+            object: WireObject::RootAnchor,
+            len: MAX_ROOT_ANCHOR_BYTES + 1,
+            max: MAX_ROOT_ANCHOR_BYTES
+        })
+    );
+    assert!(peak <= KIB, "root anchor: peak {peak}");
+
+    let root = root_key(&key);
+    let door = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    door.add_root(root.public().clone()).unwrap();
+    let set = vec![KEY_SET_FORMAT_VERSION; MAX_KEY_SET_BYTES + 1];
+    let too_large = Err(KeySetError::Malformed(DecodeError::TooLarge {
+        object: WireObject::KeySet,
+        len: MAX_KEY_SET_BYTES + 1,
+        max: MAX_KEY_SET_BYTES,
+    }));
+    let (result, peak, _) = measure(|| root.public().verify_key_set(&set, NOW, 0).map(|_| ()));
+    assert_eq!(result, too_large);
+    assert!(peak <= KIB, "key set (root): peak {peak}");
+    let (result, peak, _) = measure(|| door.install_key_set(&set, NOW).map(|_| ()));
+    assert_eq!(result, too_large);
+    assert!(peak <= KIB, "key set (door): peak {peak}");
 }
 
 fn splitmix64(x: u64) -> u64 {

@@ -889,3 +889,116 @@ fn the_committed_challenge_and_response_decode_and_open_the_door() {
         "bound to the credential presented"
     );
 }
+
+// ---------------------------------------------------------------------------
+// Bugs found while writing the key-set vectors (not fixed here: see the report)
+// ---------------------------------------------------------------------------
+
+/// The root of another issuer ("met", `derive_secret("root", 2)`).
+fn other_root() -> RootKey {
+    RootKey::from_secret_bytes(
+        IssuerId::new(SECOND_ISSUER.id).unwrap(),
+        ROOT.validity(),
+        &derive_secret("root", 2),
+    )
+    .unwrap()
+}
+
+/// A door trusting the vector root and the other issuer's root, holding
+/// `key-set-two-keys` and `list-empty`: `credential-minimal` verifies.
+fn two_issuer_door() -> (Verifier, Vec<u8>) {
+    let verifier = root_verifier();
+    verifier.add_root(other_root().public().clone()).unwrap();
+    let first = key_set_case("key-set-two-keys");
+    verifier
+        .install_key_set(
+            &committed_bytes(first.name, "hex"),
+            UnixTime(first.issued_at),
+        )
+        .unwrap();
+    let at = UnixTime(list_cases()[0].issued_at);
+    verifier
+        .install_list(&committed_bytes("list-empty", "hex"), at)
+        .unwrap();
+    let minimal = committed_bytes("credential-minimal", "hex");
+    assert!(verifier.verify(&minimal, at).is_ok());
+    (verifier, minimal)
+}
+
+#[test]
+#[ignore = "bug: a key set of one issuer can revoke (and take over) another issuer's key: TrustStore keys anchors and revocations by key id alone"]
+fn a_key_set_cannot_revoke_another_issuers_key() {
+    let (verifier, minimal) = two_issuer_door();
+    let at = UnixTime(list_cases()[0].issued_at);
+    // The other root names the vector issuer's public key (public knowledge) as one
+    // of its own keys, and revokes it.
+    let root = other_root();
+    let stolen = IssuerPublicKey::from_parts(
+        root.public().issuer().clone(),
+        &ISSUER.key().public().public_key_bytes(),
+        Validity::new(UnixTime(ISSUER.not_before), UnixTime(ISSUER.not_after)).unwrap(),
+    )
+    .unwrap();
+    let mut draft = KeySetDraft::first(root.public(), at);
+    draft.certify(&stolen, KeyUsage::Lists).unwrap();
+    draft
+        .revoke(stolen.key_id(), at, RevocationReason::IssuerKeyCompromise)
+        .unwrap();
+    let result = verifier.install_key_set(&root.sign_key_set(&draft), at);
+    // Expected: refused (the key id is trusted for another issuer), nothing changed.
+    assert!(
+        result.is_err(),
+        "another issuer's root revoked the vector key: {result:?}"
+    );
+    let trust = verifier.trust();
+    let key_id = ISSUER.key().key_id();
+    assert!(!trust.is_revoked(&key_id));
+    assert_eq!(
+        trust.get(&key_id).map(|a| a.key().issuer().as_str()),
+        Some(ISSUER.id)
+    );
+    assert!(verifier.verify(&minimal, at).is_ok());
+    // And the vector issuer's own next key set, naming its key as usable, still applies.
+    let second = key_set_case("key-set-revoked");
+    assert_eq!(
+        verifier.install_key_set(
+            &committed_bytes(second.name, "hex"),
+            UnixTime(second.issued_at)
+        ),
+        Ok(ListUpdate::Advanced { from: 1, to: 2 })
+    );
+}
+
+#[test]
+#[ignore = "bug: a pinned key that a key set certifies is removed when a later set leaves it out, though pinned keys are documented to stay until revoked locally"]
+fn a_pinned_key_stays_when_a_key_set_leaves_it_out() {
+    // The vector key is pinned, and the vector root installed.
+    let mut trust = TrustStore::new();
+    trust.add(ISSUER.key().public().clone()).unwrap();
+    let verifier = Verifier::new(trust, VerifyOptions::default());
+    verifier.add_root(root_anchor()).unwrap();
+    // The first key set certifies it; the next one leaves it out (a set names only the
+    // keys it certifies: an empty draft after `drop_expired` past every window).
+    let first = key_set_case("key-set-two-keys");
+    let first_bytes = committed_bytes(first.name, "hex");
+    verifier
+        .install_key_set(&first_bytes, UnixTime(first.issued_at))
+        .unwrap();
+    let root = ROOT.key();
+    let now = UnixTime(first.issued_at + 60);
+    let mut next = root
+        .public()
+        .verify_key_set(&first_bytes, now, 0)
+        .unwrap()
+        .draft_next(now);
+    next.drop_expired(UnixTime(ISSUER.not_after + 1));
+    assert_eq!(
+        verifier.install_key_set(&root.sign_key_set(&next), now),
+        Ok(ListUpdate::Advanced { from: 1, to: 2 })
+    );
+    // Expected (src/trust.rs: "pinned keys stay", "only a local revoke removes it").
+    assert!(
+        verifier.trust().get(&ISSUER.key().key_id()).is_some(),
+        "the pinned key is gone"
+    );
+}

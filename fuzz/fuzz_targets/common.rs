@@ -1,6 +1,6 @@
-//! Fixtures shared by the fuzz targets: the test-vector issuer key (the same
+//! Fixtures shared by the fuzz targets: the test-vector issuer and root keys (the same
 //! derivation as `tests/vectors/cases.rs`, so the committed seeds verify) and
-//! verifiers that trust it.
+//! verifiers that trust them.
 #![allow(dead_code)]
 
 use revocard::*;
@@ -41,21 +41,67 @@ pub const LIST_EMPTY: &[u8] = include_bytes!("../corpus/list/seed-list-empty");
 /// The committed `list-mixed` vector (sequence 1): the base of `delta-mixed`.
 pub const LIST_MIXED: &[u8] = include_bytes!("../corpus/list/seed-list-mixed");
 
-/// `data` with its signature replaced by the vector key's signature over `domain ||
-/// version || data[65..]`, so that a mutated body still passes the signature check and
-/// reaches the status-set decoders (which run only after it). Too-short input is
-/// returned as it is.
-pub fn resign(domain: &[u8], data: &[u8]) -> Vec<u8> {
+/// The vector root key (`ROOT` in `tests/vectors/cases.rs`): it signs the key-set seeds.
+pub fn root_key() -> RootKey {
+    RootKey::from_secret_bytes(
+        IssuerId::new("vector-police").unwrap(),
+        Validity::new(UnixTime(1_600_000_000), UnixTime(2_100_000_000)).unwrap(),
+        &derive_secret("root", 1),
+    )
+    .unwrap()
+}
+
+/// A verifier holding nothing but the vector root.
+pub fn root_verifier() -> Verifier {
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_root(root_key().public().clone()).unwrap();
+    verifier
+}
+
+/// The committed `key-set-two-keys` vector (sequence 1: the vector issuer key for
+/// credentials and lists, a second key for lists only).
+pub const KEY_SET_TWO_KEYS: &[u8] = include_bytes!("../corpus/key_set/seed-key-set-two-keys");
+/// The committed `key-set-revoked` vector (sequence 2: the lists-only key revoked, a
+/// third key for credentials only).
+pub const KEY_SET_REVOKED: &[u8] = include_bytes!("../corpus/key_set/seed-key-set-revoked");
+
+/// `data` with its signature replaced by the signature of the key `secret` over
+/// `domain || version || data[65..]`, so that a mutated body still passes the
+/// signature check and reaches the code behind it. Too-short input is returned as it
+/// is. The version signed is `version` whatever `data[0]` says: a wrong version byte is
+/// refused before the signature is looked at.
+pub fn resign_with(secret: &[u8; 32], domain: &[u8], version: u8, data: &[u8]) -> Vec<u8> {
     use ed25519_dalek::Signer as _;
     let mut out = data.to_vec();
-    let (Some(signature), Some(body)) = (out.get(1..65), data.get(65..)) else {
+    let Some(body) = data.get(65..) else {
         return out;
     };
-    let _ = signature;
-    let signing = ed25519_dalek::SigningKey::from_bytes(&derive_secret("issuer", 1));
+    let signing = ed25519_dalek::SigningKey::from_bytes(secret);
     let mut message = domain.to_vec();
-    message.push(FORMAT_VERSION);
+    message.push(version);
     message.extend_from_slice(body);
     out[1..65].copy_from_slice(&signing.sign(&message).to_bytes());
     out
+}
+
+/// A list or delta re-signed with the vector issuer key (format
+/// `LIST_FORMAT_VERSION`), so that mutated bodies reach the status-set decoders
+/// (which run only after the signature check).
+pub fn resign(domain: &[u8], data: &[u8]) -> Vec<u8> {
+    resign_with(
+        &derive_secret("issuer", 1),
+        domain,
+        LIST_FORMAT_VERSION,
+        data,
+    )
+}
+
+/// A key set re-signed with the vector root key.
+pub fn resign_key_set(data: &[u8]) -> Vec<u8> {
+    resign_with(
+        &derive_secret("root", 1),
+        KEY_SET_DOMAIN,
+        KEY_SET_FORMAT_VERSION,
+        data,
+    )
 }

@@ -4,7 +4,9 @@
 //! check.
 //!
 //! A refused delta leaves the held list exactly as it was; an applied one moves the
-//! sequence forward and keeps every revoked index revoked and every scope in place.
+//! sequence forward, keeps every revoked index revoked and every scope in place, and
+//! leaves the list in the state `SHA-256("revocard/v2/status-state\0" || 1 || delta
+//! body)` (`src/wire.rs`), with no audit head (a delta carries none).
 #![no_main]
 
 mod common;
@@ -13,6 +15,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use revocard::*;
+use sha2::Digest as _;
 
 const AT: UnixTime = UnixTime(common::NOW.0 + 60);
 
@@ -48,6 +51,14 @@ fuzz_target!(|data: &[u8]| {
             assert!(held.sequence() > base.sequence());
             assert_eq!(held.capacity(), base.capacity());
             assert_eq!(&held.scopes()[..base.scopes().len()], base.scopes());
+            let state: [u8; 32] = sha2::Sha256::new()
+                .chain_update(b"revocard/v2/status-state\0")
+                .chain_update([1u8])
+                .chain_update(&data[65..])
+                .finalize()
+                .into();
+            assert_eq!(held.state_digest(), state, "state after the delta");
+            assert_eq!(held.audit_head(), None);
             for i in 0..base.capacity() {
                 if base.status_at(i) == Some(Status::Revoked) {
                     assert_eq!(

@@ -3,7 +3,8 @@
 //! verifier checks the signature before it decodes the status sets, so only signed
 //! bytes reach the set decoders. (`sequence` covers bad signatures.)
 //!
-//! A list that installs, installs again as `Unchanged`; a refused list leaves no list.
+//! A list that installs, installs again as `Unchanged`, and holds the state digest and
+//! audit head its bytes name; a refused list leaves no list.
 #![no_main]
 
 mod common;
@@ -27,6 +28,9 @@ fuzz_target!(|data: &[u8]| {
             );
             assert!(held.scopes().len() <= MAX_SCOPE_ENTRIES);
             assert!((MIN_LIST_CAPACITY..=MAX_LIST_CAPACITY).contains(&held.capacity()));
+            let (state, audit) = list_state_digest(data).expect("an installed list decodes");
+            assert_eq!(held.state_digest(), state);
+            assert_eq!(held.audit_head(), Some(audit));
             assert_eq!(
                 verifier.install_list(data, common::NOW),
                 Ok(ListUpdate::Unchanged {
