@@ -297,8 +297,28 @@ fn a_key_the_held_list_revokes_signs_nothing_the_door_accepts() {
     let before = door.list(&issuer_id()).unwrap();
 
     // The attacker, holding K1 and the public list, lifts the suspension by a delta
-    // that names the held list's state exactly, and by a full list.
-    let mut forged = issuer.list.clone();
+    // that names the held list's state exactly, and by a full list. (Our publisher
+    // refuses to sign a list revoking its signer; the attacker's copy of it leaves
+    // the key scope out.)
+    assert_eq!(
+        issuer.list.clone().publish(&issuer.k1, NOW, NOW.plus(3600)),
+        Err(StatusError::SignerRevoked {
+            key_id: issuer.k1.key_id()
+        })
+    );
+    let mut forged = IssuerStatusList::restore(
+        issuer_id(),
+        CAPACITY,
+        held.sequence,
+        before.state_digest(),
+        [(4, Status::Suspended, None)],
+        vec![ScopeEntry {
+            scope: Scope::IssuerKey(KeyId([0xee; 8])),
+            reason: RevocationReason::Unspecified,
+            since: NOW,
+        }],
+    )
+    .unwrap();
     forged.reinstate(4).unwrap();
     let lifted = forged.publish(&issuer.k1, NOW, NOW.plus(3600)).unwrap();
     assert!(matches!(
@@ -410,7 +430,7 @@ fn key_sets_never_go_back_and_never_lift_a_revocation() {
             key_id: issuer.k1.key_id()
         })
     );
-    assert!(door.trust().is_revoked(&issuer.k1.key_id()));
+    assert!(door.trust().is_revoked(&issuer_id(), &issuer.k1.key_id()));
     // Pinning the revoked key by hand is refused too.
     assert_eq!(
         door.add_key(issuer.k1.public().clone()),

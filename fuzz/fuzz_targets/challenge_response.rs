@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use rand::{SeedableRng, rngs::StdRng};
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 struct Door {

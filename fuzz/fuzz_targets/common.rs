@@ -3,6 +3,8 @@
 //! verifiers that trust them.
 #![allow(dead_code)]
 
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 use sha2::Digest as _;
 

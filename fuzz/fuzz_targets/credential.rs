@@ -10,6 +10,8 @@ mod common;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 fn verifier() -> &'static Verifier {

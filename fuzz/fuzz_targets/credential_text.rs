@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 fn verifier() -> &'static Verifier {

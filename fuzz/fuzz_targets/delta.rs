@@ -14,6 +14,8 @@ mod common;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 use sha2::Digest as _;
 

@@ -10,6 +10,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 fuzz_target!(|data: &[u8]| {

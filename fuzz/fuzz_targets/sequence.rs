@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 const STEPS: usize = 10;

@@ -5,6 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use revocard::door::*;
+use revocard::issue::*;
 use revocard::*;
 
 fuzz_target!(|data: &[u8]| {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::issue::IssuerKey;
 use crate::model::{
-    AuditHead, IssuerId, MAX_SCOPE_ENTRIES, RevocationReason, ScopeEntry, Status, UnixTime,
+    AuditHead, IssuerId, MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status, UnixTime,
 };
 use crate::verify::{StatusError, StatusTable, check_capacity};
 use crate::wire;
@@ -229,7 +229,8 @@ impl IssuerStatusList {
     /// # Errors
     /// [`StatusError::WrongIssuer`] if `key` signs for another issuer;
     /// [`StatusError::KeyNotValidNow`] outside the key's window;
-    /// [`StatusError::NextUpdateInPast`] if `next_update < now`.
+    /// [`StatusError::NextUpdateInPast`] if `next_update < now`;
+    /// [`StatusError::SignerRevoked`] if a scope entry of the list revokes `key`.
     pub fn publish_at(
         &mut self,
         key: &IssuerKey,
@@ -248,6 +249,16 @@ impl IssuerStatusList {
         }
         if next_update < now {
             return Err(StatusError::NextUpdateInPast);
+        }
+        if self
+            .scopes
+            .iter()
+            .any(|e| e.scope == Scope::IssuerKey(key.key_id()))
+        {
+            // A list that revokes its own signer vouches for nothing; doors refuse it.
+            return Err(StatusError::SignerRevoked {
+                key_id: key.key_id(),
+            });
         }
         let sequence = self
             .sequence

@@ -160,6 +160,12 @@ impl fmt::Display for KeyId {
 pub struct IssuerId(String);
 
 impl IssuerId {
+    /// The least issuer id in the order of ids (the empty one, which `new` refuses):
+    /// a lower bound for range look-ups, made without allocating.
+    pub(crate) const fn least() -> Self {
+        Self(String::new())
+    }
+
     /// Validates and wraps an issuer id.
     ///
     /// # Errors

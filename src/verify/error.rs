@@ -296,6 +296,12 @@ pub enum StatusError {
     /// `next_update` lies before `now`.
     #[error("next update lies in the past")]
     NextUpdateInPast,
+    /// The list's scope entries revoke the key asked to sign it: sign with another key.
+    #[error("the list revokes key {key_id}, which may therefore not sign it")]
+    SignerRevoked {
+        /// The key.
+        key_id: KeyId,
+    },
     /// The sequence number cannot grow further.
     #[error("sequence number exhausted")]
     SequenceExhausted,

@@ -241,7 +241,8 @@ impl VerifierState {
     /// list (and its cards are denied) until a list from a usable key arrives.
     fn prune(&mut self) {
         let trust = &self.trust;
-        self.lists.retain(|l| !trust.is_revoked(&l.key_id));
+        self.lists
+            .retain(|l| !trust.is_revoked(&l.issuer, &l.key_id));
     }
 
     /// The highest sequence installed for `issuer` under a key that is not revoked and
@@ -249,7 +250,7 @@ impl VerifierState {
     fn floor(&self, issuer: &IssuerId, counts: impl Fn(KeyId) -> bool) -> u64 {
         self.seen
             .iter()
-            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(k) && counts(*k))
+            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(i, k) && counts(*k))
             .map(|&(_, _, sequence)| sequence)
             .max()
             .unwrap_or(0)
@@ -586,15 +587,17 @@ pub(crate) fn usable_key<'a>(
     options: &VerifyOptions,
     usage: KeyUsage,
 ) -> Result<&'a IssuerPublicKey, Denial> {
-    let anchor = trust.get(&key_id).ok_or(Denial::UnknownKey { key_id })?;
-    let key = anchor.key();
-    if key.issuer() != issuer {
-        return Err(Denial::IssuerMismatch {
-            key_id,
-            claimed: issuer.clone(),
-            trusted: key.issuer().clone(),
+    let Some(anchor) = trust.get(issuer, &key_id) else {
+        return Err(match trust.any_with_id(&key_id) {
+            Some(other) => Denial::IssuerMismatch {
+                key_id,
+                claimed: issuer.clone(),
+                trusted: other.key().issuer().clone(),
+            },
+            None => Denial::UnknownKey { key_id },
         });
-    }
+    };
+    let key = anchor.key();
     if let Some(revoked_at) = anchor.revoked_at() {
         return Err(Denial::KeyRevoked { key_id, revoked_at });
     }

@@ -9,10 +9,15 @@
 //! is trusted for credentials and lists, and only a local [`TrustStore::revoke`]
 //! removes it.
 //!
-//! Revocation is permanent and remembered by key id even after the key leaves a set:
-//! no later key set, and no pinning, trusts that key again.
+//! Keys and revocations are held per issuer (issuer id and key id): one issuer's root
+//! can neither certify nor revoke a key of another issuer, whatever public key its set
+//! names. Revocation is permanent and remembered even after the key leaves a set: no
+//! later key set, and no pinning, trusts that key for that issuer again. A key set
+//! never removes a pinned key; it may revoke one.
 
 use alloc::collections::BTreeMap;
+
+use crate::prelude::*;
 
 use crate::model::{IssuerId, KeyId, KeyUsage, UnixTime};
 use crate::verify::{IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, TrustError};
@@ -66,9 +71,9 @@ struct RootState {
 /// Issuer roots and keys a verifier trusts.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    anchors: BTreeMap<KeyId, TrustAnchor>,
+    anchors: BTreeMap<(KeyId, IssuerId), TrustAnchor>,
     roots: BTreeMap<IssuerId, RootState>,
-    revoked: BTreeMap<KeyId, UnixTime>,
+    revoked: BTreeMap<(KeyId, IssuerId), UnixTime>,
 }
 
 impl TrustStore {
@@ -86,10 +91,11 @@ impl TrustStore {
     /// [`TrustError::Revoked`] if the key was revoked; [`TrustError::TooManyKeys`].
     pub fn add(&mut self, key: IssuerPublicKey) -> Result<(), TrustError> {
         let key_id = key.key_id();
-        if self.revoked.contains_key(&key_id) {
+        let slot = (key_id, key.issuer().clone());
+        if self.revoked.contains_key(&slot) {
             return Err(TrustError::Revoked { key_id });
         }
-        if let Some(existing) = self.anchors.get(&key_id) {
+        if let Some(existing) = self.anchors.get(&slot) {
             return if existing.key == key {
                 Ok(())
             } else {
@@ -102,7 +108,7 @@ impl TrustStore {
             });
         }
         self.anchors.insert(
-            key_id,
+            slot,
             TrustAnchor {
                 key,
                 usage: KeyUsage::CredentialsAndLists,
@@ -194,16 +200,18 @@ impl TrustStore {
             },
         };
         // Check everything before changing anything.
+        let slot = |key_id: KeyId| (key_id, issuer.clone());
         let mut newly_revoked = 0usize;
         for entry in set.entries() {
             let key_id = entry.key.key_id();
-            if entry.revoked.is_none() && self.revoked.contains_key(&key_id) {
+            let revoked = self.revoked.contains_key(&slot(key_id));
+            if entry.revoked.is_none() && revoked {
                 return Err(KeySetError::RevocationLifted { key_id });
             }
-            if entry.revoked.is_some() && !self.revoked.contains_key(&key_id) {
+            if entry.revoked.is_some() && !revoked {
                 newly_revoked += 1;
             }
-            if let Some(held) = self.anchors.get(&key_id)
+            if let Some(held) = self.anchors.get(&slot(key_id))
                 && held.key.public_key_bytes() != entry.key.public_key_bytes()
             {
                 return Err(TrustError::DuplicateKeyId { key_id }.into());
@@ -211,9 +219,8 @@ impl TrustStore {
         }
         let kept = self
             .anchors
-            .values()
-            .filter(|a| !(a.certified && a.key.issuer() == issuer))
-            .filter(|a| set.entry(a.key.key_id()).is_none())
+            .iter()
+            .filter(|((k, i), a)| !(a.certified && i == issuer) && set.entry(*k).is_none())
             .count();
         if kept + set.entries().len() > MAX_TRUSTED_KEYS
             || self.revoked.len() + newly_revoked > MAX_TRUSTED_KEYS
@@ -223,23 +230,33 @@ impl TrustStore {
             }
             .into());
         }
+        // The issuer's certified keys become the set's; pinned keys stay pinned.
         self.anchors
-            .retain(|_, a| !(a.certified && a.key.issuer() == issuer));
+            .retain(|(_, i), a| !(a.certified && i == issuer));
         for entry in set.entries() {
             let key_id = entry.key.key_id();
             let revoked_at = match entry.revoked {
-                Some((at, _)) => Some(*self.revoked.entry(key_id).or_insert(at)),
+                Some((at, _)) => Some(*self.revoked.entry(slot(key_id)).or_insert(at)),
                 None => None,
             };
-            self.anchors.insert(
-                key_id,
-                TrustAnchor {
-                    key: entry.key.clone(),
-                    usage: entry.usage,
-                    certified: true,
-                    revoked_at,
-                },
-            );
+            match self.anchors.get_mut(&slot(key_id)) {
+                Some(pinned) => {
+                    if revoked_at.is_some() {
+                        pinned.revoked_at = revoked_at;
+                    }
+                }
+                None => {
+                    self.anchors.insert(
+                        slot(key_id),
+                        TrustAnchor {
+                            key: entry.key.clone(),
+                            usage: entry.usage,
+                            certified: true,
+                            revoked_at,
+                        },
+                    );
+                }
+            }
         }
         if let Some(state) = self.roots.get_mut(issuer) {
             state.key_set = Some((set.sequence(), set.digest()));
@@ -247,37 +264,70 @@ impl TrustStore {
         Ok(update)
     }
 
-    /// Marks a key revoked: every credential, list and delta under it is denied from
-    /// now on. Revocation is permanent; revoking again keeps the first time.
+    /// Marks a key revoked, for every issuer that holds it: every credential, list and
+    /// delta under it is denied from now on. Revocation is permanent; revoking again
+    /// keeps the first time.
     ///
     /// # Errors
     /// [`TrustError::UnknownKey`] if the key is not in the store;
     /// [`TrustError::TooManyKeys`] past [`MAX_TRUSTED_KEYS`] remembered revocations.
     pub fn revoke(&mut self, key_id: KeyId, at: UnixTime) -> Result<(), TrustError> {
-        let anchor = self
-            .anchors
-            .get_mut(&key_id)
-            .ok_or(TrustError::UnknownKey { key_id })?;
-        if !self.revoked.contains_key(&key_id) && self.revoked.len() >= MAX_TRUSTED_KEYS {
+        let slots: Vec<(KeyId, IssuerId)> = self
+            .with_id(key_id)
+            .map(|(i, _)| (key_id, i.clone()))
+            .collect();
+        if slots.is_empty() {
+            return Err(TrustError::UnknownKey { key_id });
+        }
+        let new = slots
+            .iter()
+            .filter(|s| !self.revoked.contains_key(s))
+            .count();
+        if self.revoked.len() + new > MAX_TRUSTED_KEYS {
             return Err(TrustError::TooManyKeys {
                 max: MAX_TRUSTED_KEYS,
             });
         }
-        let first = *self.revoked.entry(key_id).or_insert(at);
-        anchor.revoked_at = Some(first);
+        for slot in slots {
+            let first = *self.revoked.entry(slot.clone()).or_insert(at);
+            if let Some(anchor) = self.anchors.get_mut(&slot) {
+                anchor.revoked_at = Some(first);
+            }
+        }
         Ok(())
     }
 
-    /// Whether `key_id` was ever revoked in this store.
+    /// Whether `issuer`'s key `key_id` was ever revoked in this store.
     #[must_use]
-    pub fn is_revoked(&self, key_id: &KeyId) -> bool {
-        self.revoked.contains_key(key_id)
+    pub fn is_revoked(&self, issuer: &IssuerId, key_id: &KeyId) -> bool {
+        self.revoked
+            .range((*key_id, IssuerId::least())..)
+            .take_while(|((k, _), _)| k == key_id)
+            .any(|((_, i), _)| i == issuer)
     }
 
-    /// The anchor for `key_id`.
+    /// The anchor for `issuer`'s key `key_id`.
     #[must_use]
-    pub fn get(&self, key_id: &KeyId) -> Option<&TrustAnchor> {
-        self.anchors.get(key_id)
+    pub fn get(&self, issuer: &IssuerId, key_id: &KeyId) -> Option<&TrustAnchor> {
+        // A range from the least issuer id: no allocation on the verification path.
+        self.with_id(*key_id)
+            .find(|(i, _)| *i == issuer)
+            .map(|(_, a)| a)
+    }
+
+    /// Every anchor with id `key_id`, with its issuer (one, but for a key two issuers
+    /// both named).
+    fn with_id(&self, key_id: KeyId) -> impl Iterator<Item = (&IssuerId, &TrustAnchor)> {
+        self.anchors
+            .range((key_id, IssuerId::least())..)
+            .take_while(move |((k, _), _)| *k == key_id)
+            .map(|((_, i), a)| (i, a))
+    }
+
+    /// An anchor with id `key_id` held for any issuer (to tell "unknown" from "another
+    /// issuer's").
+    pub(crate) fn any_with_id(&self, key_id: &KeyId) -> Option<&TrustAnchor> {
+        self.with_id(*key_id).map(|(_, a)| a).next()
     }
 
     /// Every trusted key.
