@@ -40,6 +40,13 @@ LAYER = {
     "reissue": 4,
     "store": 4,
     "sqlite": 5,
+    # Old paths (lib.rs) the registry side uses until it moves into its folder.
+    "status": 3,
+    "keys": 3,
+    "credential": 3,
+    "error": 3,
+    "root": 3,
+    "vetting": 0,
 }
 # Side by side on one layer, never using each other.
 SIDE = {
