@@ -49,7 +49,7 @@ fn held(trust: &TrustStore, issuer: &IssuerId, ever: &[KeyId]) -> Held {
     keys.sort_unstable();
     let mut revoked: Vec<_> = ever
         .iter()
-        .filter(|id| trust.is_revoked(id))
+        .filter(|id| trust.is_revoked(issuer, id))
         .map(|id| id.0)
         .collect();
     revoked.sort_unstable();
@@ -123,17 +123,17 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(after_trust.iter().count(), set.entries().len());
                 for entry in set.entries() {
                     let id = entry.key.key_id();
-                    let anchor = after_trust.get(&id).expect("a key of the set is trusted");
+                    let anchor = after_trust.get(issuer, &id).expect("a key of the set is trusted");
                     assert_eq!(anchor.key(), &entry.key);
                     assert_eq!(anchor.usage(), entry.usage);
                     assert!(anchor.is_certified());
                     assert_eq!(anchor.revoked_at().is_some(), entry.revoked.is_some());
-                    assert_eq!(after_trust.is_revoked(&id), entry.revoked.is_some());
+                    assert_eq!(after_trust.is_revoked(issuer, &id), entry.revoked.is_some());
                 }
                 // ... and a key revoked before stays revoked.
                 for id in &before_ids {
-                    if before_trust.is_revoked(id) {
-                        assert!(after_trust.is_revoked(id), "revocation of {id:?} lifted");
+                    if before_trust.is_revoked(issuer, id) {
+                        assert!(after_trust.is_revoked(issuer, id), "revocation of {id:?} lifted");
                     }
                 }
                 assert_eq!(
