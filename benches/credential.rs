@@ -8,6 +8,7 @@ mod support;
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::{SeedableRng, rngs::StdRng};
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 use std::hint::black_box;

@@ -23,6 +23,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use rand::{SeedableRng, rngs::StdRng};
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 

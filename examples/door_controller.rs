@@ -19,6 +19,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 

@@ -13,6 +13,7 @@ use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 use sha2::{Digest, Sha512};

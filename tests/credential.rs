@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 

@@ -11,6 +11,7 @@ use common::*;
 use ed25519_dalek::Signer as _;
 use rand::{Rng as _, RngExt};
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 

@@ -18,6 +18,7 @@ use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 use sha2::{Digest as _, Sha512};

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 use rand::RngExt;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 

@@ -19,6 +19,7 @@ use std::path::Path;
 use cases::*;
 use ed25519_dalek::{Signature, VerifyingKey};
 use revocard::door::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
 use serde_json::Value;

@@ -5,6 +5,7 @@
 
 use revocard::door::*;
 use revocard::issue::*;
+use revocard::format::*;
 use revocard::*;
 use sha2::Digest as _;
 

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use revocard::door::*;
 use revocard::issue::*;
+use revocard::format::*;
 use revocard::*;
 use sha2::Digest as _;
 

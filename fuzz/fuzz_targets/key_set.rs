@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use revocard::door::*;
 use revocard::issue::*;
+use revocard::format::*;
 use revocard::*;
 
 /// What a trust store holds, in a comparable form: every key (id, usage, certified,

@@ -12,6 +12,7 @@ mod common;
 use libfuzzer_sys::fuzz_target;
 use revocard::door::*;
 use revocard::issue::*;
+use revocard::format::*;
 use revocard::*;
 
 fuzz_target!(|data: &[u8]| {
