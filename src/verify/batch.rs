@@ -171,7 +171,7 @@ impl VerifierState {
     /// credential, in order, each the answer [`VerifierState::verify`] gives for it.
     /// Signatures are checked in batches of at most [`MAX_BATCH_CHUNK`]; a batch that
     /// fails is re-checked one by one to name each bad credential. Every answer is
-    /// decided by [`VerifierState::accept`].
+    /// decided by the same function as a single verification.
     #[must_use]
     pub fn verify_batch(
         &self,

@@ -8,7 +8,7 @@ pub const DEFAULT_STATUS_GRACE_SECS: u64 = 3600;
 /// What to do when the status list is stale (past next update plus grace).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StalePolicy {
-    /// Deny every card as [`Denial::StatusStale`]. The default.
+    /// Deny every card as [`crate::Denial::StatusStale`]. The default.
     #[default]
     FailClosed,
     /// Keep using the stale list: revocations it knows still deny, everything else is

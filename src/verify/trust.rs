@@ -23,7 +23,7 @@ use crate::model::{IssuerId, KeyId, KeyUsage, UnixTime};
 use crate::verify::{IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, TrustError};
 
 /// Most signing keys a store trusts at once, and most revocations it remembers. A
-/// key set names at most [`crate::MAX_KEY_SET_ENTRIES`] keys per issuer.
+/// key set names at most [`crate::format::MAX_KEY_SET_ENTRIES`] keys per issuer.
 pub const MAX_TRUSTED_KEYS: usize = 1024;
 
 /// A trusted key: what it may sign, whether it came from a root, and if revoked, since when.
