@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{SeedableRng, rngs::StdRng};
+use revocard::registry::*;
 use revocard::*;
 
 const NOW: UnixTime = UnixTime(1_800_000_000);

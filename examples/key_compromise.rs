@@ -18,6 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
+use revocard::registry::*;
 use revocard::*;
 
 const ISSUER: &str = "metro-police";

@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::{StdRng, SysRng};
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
+use revocard::registry::*;
 use revocard::*;
 
 const BREACHED: &str = "northgate-print";

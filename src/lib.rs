@@ -61,31 +61,24 @@
     )
 )]
 
-mod audit;
 mod batch;
 mod challenge;
 mod credential;
 mod door;
 mod error;
 mod keys;
-mod manifest;
 mod model;
-mod registry;
-mod reissue;
+pub mod registry;
 mod root;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod status;
 mod status_codec;
-mod store;
 mod trust;
 mod verify;
 mod vetting;
 mod wire;
 
-pub use audit::{
-    AuditError, AuditEvent, AuditProblem, AuditRecord, seal, verify_chain, verify_chain_against,
-};
 pub use batch::MAX_BATCH_CHUNK;
 pub use challenge::{Card, Challenge, MAX_OUTSTANDING_CHALLENGES, MAX_RETIRED_CHALLENGES};
 pub use credential::{
@@ -100,28 +93,18 @@ pub use error::{
     ListError, StatusError, TrustError, WireObject,
 };
 pub use keys::{CardKey, IssuerKey, IssuerPublicKey, key_id_of};
-pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use model::{
     AuditHead, CardPublicKey, Claims, CredentialRequest, Field, Holder, IssuerId, KeyId, KeyUsage,
     Kind, MAX_ISSUER_ID_LEN, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN,
     PhotoDigest, PrintBatchId, Serial, StatusIndex, UnixTime, Validity,
 };
-pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
-pub use reissue::{Declared, Incident, Plan, ReissueReport};
 pub use root::{KeyEntry, KeySet, KeySetDraft, RootKey, RootPublicKey};
-#[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
 pub use status::{
     IssuerStatusList, MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, Publication,
     RevocationList, RevocationReason, RevokedBy, Scope, ScopeEntry, Status, StatusAnswer,
     list_state_digest,
 };
 pub use status_codec::CodecError;
-pub use store::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusChange, StatusEntry, StatusState, Store, WrongKey,
-};
 pub use trust::{MAX_TRUSTED_KEYS, TrustAnchor, TrustStore};
 pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, Verifier,

@@ -10,15 +10,15 @@ use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, Transaction, params};
 
-use crate::audit::{self, AuditHead, AuditRecord};
-use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
-use crate::root::RootPublicKey;
-use crate::status::{RevocationReason, ScopeEntry, Status};
-use crate::store::{
+use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::registry::audit::{self, AuditRecord};
+use crate::registry::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
     StatusState, Store,
 };
+use crate::root::RootPublicKey;
+use crate::status::{RevocationReason, ScopeEntry, Status};
 
 const SCHEMA: &str = "
 CREATE TABLE revocard_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;

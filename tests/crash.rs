@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use rand::RngExt;
+use revocard::registry::*;
 use revocard::*;
 
 const CHILD_ENV: &str = "REVOCARD_CRASH_CHILD_DB";

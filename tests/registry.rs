@@ -8,6 +8,8 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use common::*;
+use revocard::registry::audit::AuditRecord;
+use revocard::registry::*;
 use revocard::*;
 
 const BREACHED: &str = "northgate-print";

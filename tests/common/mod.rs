@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use rand::{SeedableRng, rngs::StdRng};
+use revocard::registry::*;
 use revocard::*;
 
 pub const NOW: UnixTime = UnixTime(1_800_000_000);

@@ -10,9 +10,11 @@
 
 use sha2::Digest as _;
 
-pub(crate) use crate::model::AuditHead;
+use crate::model::AuditHead;
 use crate::model::{KeyId, PrintBatchId, Serial, UnixTime};
 use crate::status::{RevocationReason, Scope};
+
+use super::incident::Incident;
 
 /// Domain prefix of an audit entry hash.
 const AUDIT_DOMAIN: &[u8] = b"revocard/v1/audit\0";
@@ -106,7 +108,7 @@ pub enum AuditEvent {
         /// The job.
         job: u64,
         /// What was compromised, as declared.
-        incident: crate::reissue::Incident,
+        incident: Incident,
         /// Credentials affected.
         affected: u64,
         /// SHA-256 over the sorted serials of the affected credentials, hex.
@@ -256,7 +258,7 @@ pub fn verify_chain<'a>(
 }
 
 /// Checks a whole log, as [`verify_chain`] does, and that it holds the head a signed
-/// list commits to (read with [`crate::list_state_digest`]): anyone holding a list can
+/// list commits to (read with [`list_state_digest`](crate::list_state_digest)): anyone holding a list can
 /// so detect a log rewritten or truncated after the list was signed.
 ///
 /// # Errors

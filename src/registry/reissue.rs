@@ -16,84 +16,20 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::{AuditEvent, AuditHead};
 use crate::keys::IssuerKey;
-use crate::model::{CredentialRequest, KeyId, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
-use crate::registry::{
-    Hooks, IndexAllocator, Progress, Registry, add_publication, count, decode_record, effective,
-    record_for, seed, sign_and_commit,
+use crate::model::{
+    AuditHead, CredentialRequest, KeyUsage, PrintBatchId, Serial, UnixTime, Validity,
 };
 use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
-use crate::store::{
+
+use super::audit::AuditEvent;
+use super::incident::Incident;
+use super::runner::{IndexAllocator, record_for, seed, sign_and_commit};
+use super::store::{
     Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
     RegistryError, Store, WrongKey,
 };
-
-/// What was compromised.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "incident", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Incident {
-    /// A supplier was breached: everything in every batch it printed.
-    Supplier {
-        /// The supplier.
-        supplier: String,
-    },
-    /// One print batch's data leaked.
-    PrintBatch {
-        /// The batch.
-        batch: PrintBatchId,
-    },
-    /// An issuer key is compromised: everything it signed.
-    IssuerKey {
-        /// The key.
-        key_id: KeyId,
-    },
-    /// These credentials.
-    Serials {
-        /// The serials.
-        serials: Vec<Serial>,
-    },
-    /// The credentials these holders held when the incident was first declared (a
-    /// leaked list of names and pay numbers). Their replacements, and any card issued
-    /// to them since, were not in the leak: once declared, the incident covers no
-    /// current card, and declaring it again does nothing. A new leak of the same
-    /// holders' current cards names those cards ([`Incident::Serials`]).
-    Holders {
-        /// Their pay numbers.
-        pay_numbers: Vec<String>,
-    },
-}
-
-impl Incident {
-    /// Whether `other` is the same incident: the same kind naming the same things,
-    /// lists compared as sets (order and repetition do not matter).
-    #[must_use]
-    pub fn is_same_as(&self, other: &Self) -> bool {
-        fn set<T: Ord>(items: &[T]) -> BTreeSet<&T> {
-            items.iter().collect()
-        }
-        match (self, other) {
-            (Self::Serials { serials: a }, Self::Serials { serials: b }) => set(a) == set(b),
-            (Self::Holders { pay_numbers: a }, Self::Holders { pay_numbers: b }) => {
-                set(a) == set(b)
-            }
-            _ => self == other,
-        }
-    }
-
-    /// The revocation reason recorded by default for this kind of incident.
-    #[must_use]
-    pub fn default_reason(&self) -> RevocationReason {
-        match self {
-            Self::Supplier { .. } | Self::PrintBatch { .. } | Self::Holders { .. } => {
-                RevocationReason::SupplierBreach
-            }
-            Self::IssuerKey { .. } => RevocationReason::IssuerKeyCompromise,
-            Self::Serials { .. } => RevocationReason::KeyCompromise,
-        }
-    }
-}
+use super::{Hooks, Progress, Registry, add_publication, count};
 
 /// A dry run: what declaring the incident would do. Nothing is changed by planning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -245,11 +181,11 @@ impl<S: Store> Registry<S> {
             if record.superseded_by.is_some() {
                 continue;
             }
-            let status = effective(&record, &existing_scopes);
+            let status = record.status_under(&existing_scopes);
             if status == Status::Revoked {
                 continue;
             }
-            let claims = decode_record(&record)?;
+            let claims = record.claims()?;
             plan.affected.push(record.serial);
             plan.individual.push((record.serial, record.status_index.0));
             *plan
@@ -498,7 +434,7 @@ impl<S: Store> Registry<S> {
         let key_window = key.validity();
         let mut plans = Vec::with_capacity(remaining.len());
         for old in &remaining {
-            let claims = decode_record(old)?;
+            let claims = old.claims()?;
             let not_after = claims.validity.not_after.min(key_window.not_after);
             let request = CredentialRequest {
                 kind: claims.kind,

@@ -5,12 +5,15 @@
 //! Storage sits behind the [`Store`] trait: a handful of reads, and one write,
 //! [`Store::apply`], which commits a [`Change`] atomically (all of it or none of it).
 //! The workflow in `reissue` composes changes; a backend only has to make each one a
-//! transaction. The embedded default is [`SqliteStore`](crate::SqliteStore); a shared
+//! transaction. The embedded default is `SqliteStore`; a shared
 //! database server (PostgreSQL) implements the same trait without touching the workflow.
 
-use crate::audit::{AuditEvent, AuditRecord};
-use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::credential::UnverifiedCredential;
+use crate::model::{Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
 use crate::status::{RevocationReason, ScopeEntry, Status};
+
+use super::audit::{AuditEvent, AuditRecord};
+use super::incident::Incident;
 
 /// The registry schema this build reads and writes (2: the issuer's root and key sets).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -63,7 +66,7 @@ pub struct CredentialRecord {
     pub key_id: KeyId,
     /// Issue time.
     pub issued_at: UnixTime,
-    /// Its own status (scope entries may revoke it too: see [`crate::Registry::effective_status`]).
+    /// Its own status (scope entries may revoke it too: see [`Registry::effective_status`](super::Registry::effective_status)).
     pub status: Status,
     /// Reason and time of its own revocation or suspension.
     pub status_reason: Option<(RevocationReason, UnixTime)>,
@@ -74,6 +77,31 @@ pub struct CredentialRecord {
     pub superseded_by: Option<Serial>,
     /// The encoded credential.
     pub bytes: Vec<u8>,
+}
+
+impl CredentialRecord {
+    /// Its status with scope entries applied: revoked if any of `scopes` covers it.
+    pub(super) fn status_under(&self, scopes: &[ScopeEntry]) -> Status {
+        let covered = scopes.iter().any(|e| {
+            e.scope
+                .covers_parts(self.print_batch, self.key_id, self.issued_at)
+        });
+        if covered {
+            Status::Revoked
+        } else {
+            self.status
+        }
+    }
+
+    /// Its claims, decoded from the stored bytes (the registry signed them).
+    pub(super) fn claims(&self) -> Result<Claims, RegistryError> {
+        UnverifiedCredential::from_bytes(&self.bytes)
+            .map(|c| c.unverified_claims().clone())
+            .map_err(|source| RegistryError::StoredCredential {
+                serial: self.serial,
+                source,
+            })
+    }
 }
 
 /// Which credentials to read.
@@ -118,7 +146,7 @@ pub enum JobKind {
     /// Replacing the credentials an incident affected.
     Reissue {
         /// What was compromised.
-        incident: crate::reissue::Incident,
+        incident: Incident,
         /// The affected serials, fixed when the incident was declared (serialised as
         /// one base64 string of the concatenated serials: 47,000 of them are 1 MB).
         #[serde(with = "serials_base64")]
@@ -290,7 +318,7 @@ pub enum RegistryError {
     Status(#[from] crate::error::StatusError),
     /// The audit chain is broken.
     #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] super::audit::AuditError),
     /// A stored credential does not decode.
     #[error("stored credential {serial} does not decode: {source}")]
     StoredCredential {
@@ -444,7 +472,7 @@ pub trait Store {
     ///
     /// # Errors
     /// [`RegistryError`] on a storage failure.
-    fn audit_head(&self) -> Result<crate::audit::AuditHead, RegistryError>;
+    fn audit_head(&self) -> Result<crate::model::AuditHead, RegistryError>;
     /// The key set with the highest sequence.
     ///
     /// # Errors

@@ -1,35 +1,61 @@
-//! The issuer's registry: the workflow over a [`Store`]. It issues rosters in bulk,
-//! changes individual statuses, publishes signed lists, builds print manifests and
-//! checks the audit chain. Incidents and reissue are in `reissue`.
+//! The issuer's registry: every credential it issued, who printed it, a hash-chained
+//! audit log and resumable jobs, over a [`Store`].
+//!
+//! [`Registry`] is the workflow. It issues rosters in bulk, changes individual
+//! statuses, publishes signed lists, builds print manifests and checks the audit
+//! chain; an [`Incident`] goes through [`Registry::plan`] (a dry run),
+//! [`Registry::declare`] (revoke and publish in one commit) and [`Registry::resume`]
+//! (replacements in chunks), or [`Registry::execute`] for all three.
 //!
 //! Every method takes `now` (and, where it draws randomness, `rng`); the store is the
 //! only I/O. Bulk work runs in chunks of [`CHUNK`]: each chunk is one atomic
 //! [`Change`], and a job record makes the work resumable after a crash.
+//!
+//! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
+//! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
+//! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
+//! `manifest` (what a printer receives). The SQLite backend, [`SqliteStore`], sits at
+//! the crate's edge (feature `sqlite`).
+
+pub mod audit;
+mod incident;
+mod manifest;
+mod reissue;
+mod runner;
+mod store;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use rand::{CryptoRng, SeedableRng, rngs::StdRng};
+use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::{self, AuditEvent, AuditHead};
-use crate::credential::{Credential, UnverifiedCredential};
 use crate::error::KeySetError;
 use crate::keys::{CardKey, IssuerKey};
-use crate::manifest::PrintManifest;
 use crate::model::{
-    Claims, CredentialRequest, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, StatusIndex,
-    UnixTime, Validity,
+    AuditHead, CredentialRequest, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, UnixTime,
+    Validity,
 };
-use crate::reissue::Incident;
 use crate::root::{KeySet, KeySetDraft, RootPublicKey};
 use crate::status::{IssuerStatusList, Publication, RevocationReason, Status, list_state_digest};
-use crate::store::{
-    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord, PrintBatch,
-    PublicationRecord, RegistryError, RegistryMeta, Store, WrongKey,
-};
 use crate::verify::DEFAULT_CLOCK_SKEW_SECS;
 use crate::vetting::Vetting;
+
+use audit::AuditEvent;
+use runner::{IndexAllocator, record_for, seed, sign_and_commit};
+
+pub use incident::Incident;
+pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
+pub use reissue::{Declared, Plan, ReissueReport};
+pub use store::{
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
+    StatusChange, StatusEntry, StatusState, Store, WrongKey,
+};
+
+/// The embedded SQLite backend (feature `sqlite`), kept at the crate's edge.
+#[cfg(feature = "sqlite")]
+pub use crate::sqlite::SqliteStore;
 
 /// Credentials per atomic chunk of bulk work. Random serials and status indexes put
 /// every index insert on a random page, so a commit rewrites most index pages whatever
@@ -113,11 +139,11 @@ pub struct IssueReport {
 
 /// The issuer's registry over a store.
 pub struct Registry<S: Store> {
-    pub(crate) store: S,
-    pub(crate) meta: RegistryMeta,
-    pub(crate) chunk: usize,
+    store: S,
+    meta: RegistryMeta,
+    chunk: usize,
     /// The key set in force: the only keys the registry signs with.
-    pub(crate) key_set: KeySet,
+    key_set: KeySet,
 }
 
 impl<S: Store> std::fmt::Debug for Registry<S> {
@@ -302,7 +328,7 @@ impl<S: Store> Registry<S> {
     /// for this registry: another issuer's, not certified by the key set in force (or
     /// with other bytes or another window than certified), revoked by it, declared
     /// compromised by an issuer-key incident, or certified for something else.
-    pub(crate) fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
+    fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
         check_key_against(
             &self.meta,
             &self.key_set,
@@ -313,7 +339,7 @@ impl<S: Store> Registry<S> {
     }
 
     /// Keys the registry declared compromised: those named by issuer-key incidents.
-    pub(crate) fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
+    fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -328,7 +354,7 @@ impl<S: Store> Registry<S> {
             .collect())
     }
 
-    pub(crate) fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
+    fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -336,7 +362,7 @@ impl<S: Store> Registry<S> {
             .find(|j| j.finished_at.is_none()))
     }
 
-    pub(crate) fn next_job_id(&self) -> Result<u64, RegistryError> {
+    fn next_job_id(&self) -> Result<u64, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -347,7 +373,7 @@ impl<S: Store> Registry<S> {
             .saturating_add(1))
     }
 
-    pub(crate) fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
+    fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
         let max = self
             .store
             .batches()?
@@ -359,7 +385,7 @@ impl<S: Store> Registry<S> {
     }
 
     /// The issuer's status list as stored, ready to change and publish.
-    pub(crate) fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
+    fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
         let state = self.store.status_state()?;
         let digest = match self.store.latest_publication()? {
             Some(p) => {
@@ -384,7 +410,7 @@ impl<S: Store> Registry<S> {
 
     /// Signs the next list with `key`, committing to the audit head as it stands
     /// before the change that will carry the publication.
-    pub(crate) fn publish(
+    fn publish(
         &self,
         list: &mut IssuerStatusList,
         key: &IssuerKey,
@@ -433,7 +459,7 @@ impl<S: Store> Registry<S> {
         let all = self.store.credentials(&CredentialFilter::All)?;
         let mut holding: HashSet<&str> = all
             .iter()
-            .filter(|r| r.superseded_by.is_none() && effective(r, &scopes) != Status::Revoked)
+            .filter(|r| r.superseded_by.is_none() && r.status_under(&scopes) != Status::Revoked)
             .map(|r| r.pay_number.as_str())
             .collect();
         let todo: Vec<&HolderRequest> = roster
@@ -569,9 +595,7 @@ impl<S: Store> Registry<S> {
             .credentials(&CredentialFilter::Serials(vec![serial]))?
             .into_iter()
             .next()
-            .ok_or(RegistryError::Conflict(
-                crate::store::ConflictKind::UnknownCredential,
-            ))?;
+            .ok_or(RegistryError::Conflict(ConflictKind::UnknownCredential))?;
         let index = record.status_index.0;
         let mut list = self.status_list()?;
         let (event, stored_reason) = match status {
@@ -623,7 +647,7 @@ impl<S: Store> Registry<S> {
     /// If the stored credential does not decode.
     pub fn effective_status(&self, record: &CredentialRecord) -> Result<Status, RegistryError> {
         let scopes = self.store.status_state()?.scopes;
-        Ok(effective(record, &scopes))
+        Ok(record.status_under(&scopes))
     }
 
     /// Counts of the registry's credentials, with scope entries applied.
@@ -635,7 +659,7 @@ impl<S: Store> Registry<S> {
         let mut s = Summary::default();
         for r in self.store.credentials(&CredentialFilter::All)? {
             s.issued += 1;
-            match effective(&r, &scopes) {
+            match r.status_under(&scopes) {
                 Status::Revoked => s.revoked += 1,
                 Status::Suspended => s.suspended += 1,
                 Status::Valid if r.superseded_by.is_none() => s.active += 1,
@@ -665,7 +689,7 @@ impl<S: Store> Registry<S> {
             .store
             .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
         {
-            claims.push(decode_record(&r)?);
+            claims.push(r.claims()?);
         }
         Ok(PrintManifest::new(supplier, batch, &claims))
     }
@@ -691,30 +715,8 @@ impl<S: Store> Registry<S> {
     }
 }
 
-pub(crate) fn count(n: usize) -> u64 {
+fn count(n: usize) -> u64 {
     u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-/// A record's status with scope entries applied.
-pub(crate) fn effective(record: &CredentialRecord, scopes: &[crate::status::ScopeEntry]) -> Status {
-    let covered = scopes.iter().any(|e| {
-        e.scope
-            .covers_parts(record.print_batch, record.key_id, record.issued_at)
-    });
-    if covered {
-        Status::Revoked
-    } else {
-        record.status
-    }
-}
-
-pub(crate) fn decode_record(record: &CredentialRecord) -> Result<Claims, RegistryError> {
-    UnverifiedCredential::from_bytes(&record.bytes)
-        .map(|c| c.unverified_claims().clone())
-        .map_err(|source| RegistryError::StoredCredential {
-            serial: record.serial,
-            source,
-        })
 }
 
 /// See [`Registry::check_key`].
@@ -795,11 +797,7 @@ fn add_key_set(
 }
 
 /// Adds a publication and its audit event to `change`; returns the stored record.
-pub(crate) fn add_publication(
-    change: &mut Change,
-    p: Publication,
-    now: UnixTime,
-) -> PublicationRecord {
+fn add_publication(change: &mut Change, p: Publication, now: UnixTime) -> PublicationRecord {
     let record = PublicationRecord {
         sequence: p.sequence,
         published_at: now,
@@ -816,165 +814,4 @@ pub(crate) fn add_publication(
     ));
     change.publication = Some(record.clone());
     record
-}
-
-pub(crate) fn record_for(credential: &Credential) -> CredentialRecord {
-    let c = credential.claims();
-    CredentialRecord {
-        serial: c.serial,
-        pay_number: c.holder.pay_number().to_owned(),
-        status_index: c.status_index,
-        print_batch: c.print_batch,
-        key_id: c.key_id,
-        issued_at: c.issued_at,
-        status: Status::Valid,
-        status_reason: None,
-        supersedes: c.supersedes,
-        superseded_by: None,
-        bytes: credential.bytes().to_vec(),
-    }
-}
-
-/// A per-credential seed drawn from the caller's RNG, so that signing can run on
-/// every core while all randomness still comes from the one RNG passed in.
-pub(crate) fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    rng.fill_bytes(&mut seed);
-    seed
-}
-
-/// Generates a card key and signs each request, in parallel where the `parallel`
-/// feature is on. Each item's randomness (card key, serial) comes from its own seed.
-pub(crate) fn sign_all(
-    key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
-    now: UnixTime,
-) -> Result<Vec<(Credential, CardKey)>, RegistryError> {
-    let one = |(mut request, seed): (CredentialRequest, [u8; 32])| -> Result<(Credential, CardKey), RegistryError> {
-        let mut rng = StdRng::from_seed(seed);
-        let card = CardKey::generate(&mut rng);
-        request.card_key = Some(card.public());
-        Ok((key.issue_with_generated_card(request, now, &mut rng)?, card))
-    };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        plans.into_par_iter().map(one).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        plans.into_iter().map(one).collect()
-    }
-}
-
-/// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
-/// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
-/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
-/// the worker then stops too (its channel is closed).
-pub(crate) fn sign_and_commit(
-    key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
-    chunk: usize,
-    now: UnixTime,
-    mut commit: impl FnMut(Vec<(Credential, CardKey)>) -> Result<ControlFlow<()>, RegistryError>,
-) -> Result<ControlFlow<()>, RegistryError> {
-    let mut chunks = Vec::new();
-    let mut plans = plans.into_iter().peekable();
-    while plans.peek().is_some() {
-        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
-    }
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        scope.spawn(move || {
-            for plans in chunks {
-                if tx.send(sign_all(key, plans, now)).is_err() {
-                    break;
-                }
-            }
-        });
-        for signed in rx {
-            if commit(signed?)?.is_break() {
-                return Ok(ControlFlow::Break(()));
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    })
-}
-
-/// Hands out unused status indexes at random (herd privacy: an index says nothing
-/// about when or to whom a card was issued). Indexes are never reused.
-pub(crate) struct IndexAllocator {
-    used: Vec<u64>,
-    capacity: u32,
-    free: u32,
-}
-
-impl IndexAllocator {
-    pub(crate) fn new(capacity: u32, used: &[u32]) -> Self {
-        let mut bits = vec![0u64; usize::try_from(capacity.div_ceil(64)).unwrap_or(0)];
-        let mut free = capacity;
-        for &i in used {
-            if let Some(word) = bits.get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX)) {
-                let bit = 1u64 << (i % 64);
-                if *word & bit == 0 && i < capacity {
-                    *word |= bit;
-                    free = free.saturating_sub(1);
-                }
-            }
-        }
-        Self {
-            used: bits,
-            capacity,
-            free,
-        }
-    }
-
-    fn is_used(&self, i: u32) -> bool {
-        self.used
-            .get(usize::try_from(i / 64).unwrap_or(usize::MAX))
-            .is_none_or(|w| w & (1u64 << (i % 64)) != 0)
-    }
-
-    pub(crate) fn take(
-        &mut self,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<StatusIndex, RegistryError> {
-        use rand::RngExt as _;
-        if self.free == 0 {
-            return Err(RegistryError::StatusListFull {
-                capacity: self.capacity,
-            });
-        }
-        // Rejection sampling while at least 1/8 is free; then a scan from a random start.
-        let mut pick = None;
-        if u64::from(self.free) * 8 >= u64::from(self.capacity) {
-            for _ in 0..64 {
-                let i = rng.random_range(0..self.capacity);
-                if !self.is_used(i) {
-                    pick = Some(i);
-                    break;
-                }
-            }
-        }
-        let i = match pick {
-            Some(i) => i,
-            None => {
-                let start = rng.random_range(0..self.capacity);
-                (0..self.capacity)
-                    .map(|k| (start + k) % self.capacity)
-                    .find(|&i| !self.is_used(i))
-                    .ok_or(RegistryError::StatusListFull {
-                        capacity: self.capacity,
-                    })?
-            }
-        };
-        if let Some(word) = self
-            .used
-            .get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX))
-        {
-            *word |= 1u64 << (i % 64);
-        }
-        self.free -= 1;
-        Ok(StatusIndex(i))
-    }
 }
