@@ -155,6 +155,15 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// The head of a log that ends at this entry.
+    #[must_use]
+    pub fn head(&self) -> AuditHead {
+        AuditHead {
+            entries: self.seq,
+            hash: self.hash,
+        }
+    }
+
     /// The event, parsed.
     ///
     /// # Errors
@@ -249,10 +258,7 @@ pub fn verify_chain<'a>(
         if record.event().is_err() {
             return fail(AuditProblem::Unreadable);
         }
-        head = AuditHead {
-            entries: record.seq,
-            hash: record.hash,
-        };
+        head = record.head();
     }
     Ok(head)
 }

@@ -24,6 +24,7 @@ mod reissue;
 mod runner;
 mod store;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
@@ -43,6 +44,9 @@ use crate::vetting::Vetting;
 
 use audit::AuditEvent;
 use runner::{IndexAllocator, record_for, seed, sign_and_commit};
+
+#[cfg(feature = "sqlite")]
+pub(crate) use store::codes;
 
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
@@ -172,6 +176,7 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Self, RegistryError> {
+        let head = store.audit_head()?;
         if store.meta()?.is_some() {
             return Err(RegistryError::AlreadyCreated);
         }
@@ -183,22 +188,20 @@ impl<S: Store> Registry<S> {
         };
         check_key_against(&meta, &set, &[], key, KeyUsage::Lists)?;
         let mut list = IssuerStatusList::new(meta.issuer.clone(), capacity)?;
-        let publication = list.publish_at(key, now, next_update, AuditHead::EMPTY)?;
-        let mut change = Change {
-            create: Some(meta.clone()),
-            events: vec![(
-                now,
-                AuditEvent::RegistryCreated {
-                    issuer: meta.issuer.to_string(),
-                    capacity,
-                    root_key_id: root.key_id(),
-                },
-            )],
-            ..Change::default()
-        };
-        add_key_set(&mut change, None, &set, key_set, now);
-        add_publication(&mut change, publication, now);
-        store.apply(&change)?;
+        let publication = list.publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.create = Some(meta.clone());
+        draft.event(
+            now,
+            AuditEvent::RegistryCreated {
+                issuer: meta.issuer.to_string(),
+                capacity,
+                root_key_id: root.key_id(),
+            },
+        );
+        add_key_set(&mut draft, None, &set, key_set, now);
+        add_publication(&mut draft, publication, now);
+        commit(&mut store, head, draft)?;
         Ok(Self {
             store,
             meta,
@@ -266,18 +269,20 @@ impl<S: Store> Registry<S> {
     /// [`RegistryError::KeySet`] if it is not signed by the registry's root, not newer
     /// than the set in force, or lifts a revocation.
     pub fn install_key_set(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
+        let head = self.store.audit_head()?;
+        let in_force = self.key_set_in_force()?;
         let set = self
             .meta
             .root
             .verify_key_set(bytes, now, DEFAULT_CLOCK_SKEW_SECS)?;
-        if set.sequence() <= self.key_set.sequence() {
+        if set.sequence() <= in_force.sequence() {
             return Err(KeySetError::Rollback {
-                held: self.key_set.sequence(),
+                held: in_force.sequence(),
                 offered: set.sequence(),
             }
             .into());
         }
-        for held in self.key_set.entries() {
+        for held in in_force.entries() {
             let key_id = held.key.key_id();
             if held.revoked.is_some()
                 && set
@@ -287,9 +292,9 @@ impl<S: Store> Registry<S> {
                 return Err(KeySetError::RevocationLifted { key_id }.into());
             }
         }
-        let mut change = Change::default();
-        add_key_set(&mut change, Some(&self.key_set), &set, bytes, now);
-        self.store.apply(&change)?;
+        let mut draft = Draft::default();
+        add_key_set(&mut draft, Some(&in_force), &set, bytes, now);
+        commit(&mut self.store, head, draft)?;
         self.key_set = set;
         Ok(())
     }
@@ -331,11 +336,26 @@ impl<S: Store> Registry<S> {
     fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
         check_key_against(
             &self.meta,
-            &self.key_set,
+            self.key_set_in_force()?.as_ref(),
             &self.compromised_keys()?,
             key,
             usage,
         )
+    }
+
+    /// The key set in force as stored: the one this handle holds, unless another
+    /// handle on the same store installed a newer one since (checked under the root
+    /// again, then).
+    fn key_set_in_force(&self) -> Result<Cow<'_, KeySet>, RegistryError> {
+        let record = self.store.latest_key_set()?.ok_or(RegistryError::Empty)?;
+        if record.sequence == self.key_set.sequence() {
+            return Ok(Cow::Borrowed(&self.key_set));
+        }
+        Ok(Cow::Owned(self.meta.root.verify_key_set(
+            &record.bytes,
+            record.installed_at,
+            DEFAULT_CLOCK_SKEW_SECS,
+        )?))
     }
 
     /// Keys the registry declared compromised: those named by issuer-key incidents.
@@ -408,18 +428,6 @@ impl<S: Store> Registry<S> {
         )?)
     }
 
-    /// Signs the next list with `key`, committing to the audit head as it stands
-    /// before the change that will carry the publication.
-    fn publish(
-        &self,
-        list: &mut IssuerStatusList,
-        key: &IssuerKey,
-        now: UnixTime,
-        next_update: UnixTime,
-    ) -> Result<Publication, RegistryError> {
-        Ok(list.publish_at(key, now, next_update, self.store.audit_head()?)?)
-    }
-
     /// Issues one card per holder of `roster` into a new print batch at `supplier`.
     /// Idempotent and resumable: holders who already hold an active card are skipped,
     /// and if an issue job is open for this supplier the rest go into its batch.
@@ -436,6 +444,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<IssueReport, RegistryError> {
+        let mut head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
         let batches = self.store.batches()?;
         let open = match self.open_job()? {
@@ -479,27 +488,26 @@ impl<S: Store> Registry<S> {
             None => {
                 let batch = self.next_batch_id()?;
                 let id = self.next_job_id()?;
-                self.store.apply(&Change {
-                    batches: vec![PrintBatch {
-                        id: batch,
+                let mut draft = Draft::default();
+                draft.change.batches.push(PrintBatch {
+                    id: batch,
+                    supplier: supplier.to_owned(),
+                    created_at: now,
+                });
+                draft.change.jobs.push(JobRecord {
+                    id,
+                    kind: JobKind::Issue { batch },
+                    started_at: now,
+                    finished_at: None,
+                });
+                draft.event(
+                    now,
+                    AuditEvent::BatchCreated {
+                        batch,
                         supplier: supplier.to_owned(),
-                        created_at: now,
-                    }],
-                    jobs: vec![JobRecord {
-                        id,
-                        kind: JobKind::Issue { batch },
-                        started_at: now,
-                        finished_at: None,
-                    }],
-                    events: vec![(
-                        now,
-                        AuditEvent::BatchCreated {
-                            batch,
-                            supplier: supplier.to_owned(),
-                        },
-                    )],
-                    ..Change::default()
-                })?;
+                    },
+                );
+                head = commit(&mut self.store, head, draft)?;
                 (id, batch)
             }
         };
@@ -526,21 +534,21 @@ impl<S: Store> Registry<S> {
             .collect::<Result<Vec<_>, RegistryError>>()?;
         let store = &mut self.store;
         let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut change = Change::default();
+            let mut draft = Draft::default();
             let mut entries = Vec::with_capacity(issued.len());
             for (credential, _) in &issued {
                 let c = credential.claims();
                 entries.push((c.serial, c.status_index.0));
-                change.credentials.push(record_for(credential));
+                draft.change.credentials.push(record_for(credential));
             }
-            change.events.push((
+            draft.event(
                 now,
                 AuditEvent::Issued {
                     batch,
                     credentials: entries,
                 },
-            ));
-            store.apply(&change)?;
+            );
+            head = commit(store, head, draft)?;
             done += issued.len();
             issued_now += count(issued.len());
             for (credential, card) in issued {
@@ -556,17 +564,16 @@ impl<S: Store> Registry<S> {
                 finished: false,
             });
         }
-        self.store.apply(&Change {
-            finished_jobs: vec![(job, now)],
-            events: vec![(
-                now,
-                AuditEvent::JobFinished {
-                    job,
-                    issued: count(done),
-                },
-            )],
-            ..Change::default()
-        })?;
+        let mut draft = Draft::default();
+        draft.change.finished_jobs.push((job, now));
+        draft.event(
+            now,
+            AuditEvent::JobFinished {
+                job,
+                issued: count(done),
+            },
+        );
+        commit(&mut self.store, head, draft)?;
         Ok(IssueReport {
             batch: Some(batch),
             issued_now,
@@ -589,6 +596,7 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Lists)?;
         let record = self
             .store
@@ -612,14 +620,12 @@ impl<S: Store> Registry<S> {
                 (AuditEvent::Reinstated { serial }, None)
             }
         };
-        let publication = self.publish(&mut list, key, now, next_update)?;
-        let mut change = Change {
-            statuses: vec![(serial, status, stored_reason)],
-            events: vec![(now, event)],
-            ..Change::default()
-        };
-        let record = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = list.publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.statuses.push((serial, status, stored_reason));
+        draft.event(now, event);
+        let record = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(record)
     }
 
@@ -633,11 +639,14 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Lists)?;
-        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
-        let mut change = Change::default();
-        let record = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = self
+            .status_list()?
+            .publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        let record = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(record)
     }
 
@@ -750,28 +759,28 @@ fn check_key_against(
     Ok(())
 }
 
-/// Adds a key set and its audit events to `change`: the set, then every key it
+/// Adds a key set and its audit events to `draft`: the set, then every key it
 /// certifies anew (or with another usage or window), then every key it newly revokes.
 fn add_key_set(
-    change: &mut Change,
+    draft: &mut Draft,
     previous: Option<&KeySet>,
     set: &KeySet,
     bytes: &[u8],
     now: UnixTime,
 ) {
-    change.events.push((
+    draft.event(
         now,
         AuditEvent::KeySetInstalled {
             sequence: set.sequence(),
             digest: crate::model::hex(&set.digest()),
         },
-    ));
+    );
     for entry in set.entries() {
         let key_id = entry.key.key_id();
         let before = previous.and_then(|p| p.entry(key_id));
         let window = entry.key.validity();
         if before.is_none_or(|b| b.usage != entry.usage || b.key.validity() != window) {
-            change.events.push((
+            draft.event(
                 now,
                 AuditEvent::KeyCertified {
                     key_id,
@@ -779,39 +788,76 @@ fn add_key_set(
                     not_before: window.not_before,
                     not_after: window.not_after,
                 },
-            ));
+            );
         }
         if let Some((_, reason)) = entry.revoked
             && before.is_none_or(|b| b.revoked.is_none())
         {
-            change
-                .events
-                .push((now, AuditEvent::KeyRevoked { key_id, reason }));
+            draft.event(now, AuditEvent::KeyRevoked { key_id, reason });
         }
     }
-    change.key_set = Some(KeySetRecord {
+    draft.change.key_set = Some(KeySetRecord {
         sequence: set.sequence(),
         installed_at: now,
         bytes: bytes.to_vec(),
     });
 }
 
-/// Adds a publication and its audit event to `change`; returns the stored record.
-fn add_publication(change: &mut Change, p: Publication, now: UnixTime) -> PublicationRecord {
+/// Adds a publication and its audit event to `draft`; returns the stored record.
+fn add_publication(draft: &mut Draft, p: Publication, now: UnixTime) -> PublicationRecord {
     let record = PublicationRecord {
         sequence: p.sequence,
         published_at: now,
         list: p.list,
         delta: p.delta,
     };
-    change.events.push((
+    draft.event(
         now,
         AuditEvent::Published {
             sequence: record.sequence,
             list_digest: crate::model::hex(&sha2::Sha256::digest(&record.list)),
             delta_bytes: record.delta.as_ref().map(|d| count(d.len())),
         },
-    ));
-    change.publication = Some(record.clone());
+    );
+    draft.change.publication = Some(record.clone());
     record
+}
+
+/// A change being composed, and the audit events that record it. The events are
+/// sealed when the draft is committed, onto the audit head the operation read first.
+#[derive(Debug, Default)]
+struct Draft {
+    change: Change,
+    events: Vec<(UnixTime, AuditEvent)>,
+}
+
+impl Draft {
+    /// Records `event`, at `at`, in the change's audit entries.
+    fn event(&mut self, at: UnixTime, event: AuditEvent) {
+        self.events.push((at, event));
+    }
+}
+
+/// Seals `draft`'s events onto `head` and commits the change. The backend appends
+/// them only if `head` is still its head (the [`Store`] contract, rule 1), so a change
+/// composed from reads that another writer's commit has since overtaken is refused
+/// whole. Every operation therefore reads the head before anything else. Returns the
+/// head after the change.
+fn commit<S: Store>(
+    store: &mut S,
+    head: AuditHead,
+    draft: Draft,
+) -> Result<AuditHead, RegistryError> {
+    let Draft { mut change, events } = draft;
+    let mut tail = head;
+    change.audit = events
+        .iter()
+        .map(|(at, event)| {
+            let record = audit::seal(tail, *at, event);
+            tail = record.head();
+            record
+        })
+        .collect();
+    store.apply(&change)?;
+    Ok(tail)
 }

@@ -26,10 +26,10 @@ use super::audit::AuditEvent;
 use super::incident::Incident;
 use super::runner::{IndexAllocator, record_for, seed, sign_and_commit};
 use super::store::{
-    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
+    CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
     RegistryError, Store, WrongKey,
 };
-use super::{Hooks, Progress, Registry, add_publication, count};
+use super::{Draft, Hooks, Progress, Registry, add_publication, commit, count};
 
 /// A dry run: what declaring the incident would do. Nothing is changed by planning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -244,8 +244,8 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Declared, RegistryError> {
-        self.check_key(key, KeyUsage::Lists)?;
         let head = self.store.audit_head()?;
+        self.check_key(key, KeyUsage::Lists)?;
         if head != plan.audit_head && !self.log_holds(plan.audit_head)? {
             return Err(RegistryError::PlanNotFromThisRegistry {
                 planned_at_entry: plan.audit_head.entries,
@@ -279,12 +279,12 @@ impl<S: Store> Registry<S> {
         }
         let reason = fresh.reason;
         let mut list = self.status_list()?;
-        let mut change = Change::default();
+        let mut draft = Draft::default();
         let job = self.next_job_id()?;
         let batch = self.next_batch_id()?;
         let digest =
             sha2::Sha256::digest(fresh.affected.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
-        change.events.push((
+        draft.event(
             now,
             AuditEvent::IncidentDeclared {
                 job,
@@ -292,7 +292,7 @@ impl<S: Store> Registry<S> {
                 affected: count(fresh.affected.len()),
                 affected_digest: crate::model::hex(&digest),
             },
-        ));
+        );
         for scope in &fresh.scopes {
             let entry = ScopeEntry {
                 scope: *scope,
@@ -300,44 +300,41 @@ impl<S: Store> Registry<S> {
                 since: now,
             };
             list.revoke_scope(entry)?;
-            change.scopes.push(entry);
-            change.events.push((
+            draft.change.scopes.push(entry);
+            draft.event(
                 now,
                 AuditEvent::ScopeRevoked {
                     scope: *scope,
                     reason,
                     affected: count(fresh.affected.len()),
                 },
-            ));
+            );
         }
         for &(serial, index) in &fresh.individual {
             list.revoke(index, reason, now)?;
-            change
+            draft
+                .change
                 .statuses
                 .push((serial, Status::Revoked, Some((reason, now))));
-            change
-                .events
-                .push((now, AuditEvent::Revoked { serial, reason }));
+            draft.event(now, AuditEvent::Revoked { serial, reason });
         }
         if let Incident::IssuerKey { key_id } = &fresh.incident {
-            change
-                .events
-                .push((now, AuditEvent::KeyCompromised { key_id: *key_id }));
+            draft.event(now, AuditEvent::KeyCompromised { key_id: *key_id });
         }
-        let publication = self.publish(&mut list, key, now, next_update)?;
-        change.batches.push(PrintBatch {
+        let publication = list.publish_at(key, now, next_update, head)?;
+        draft.change.batches.push(PrintBatch {
             id: batch,
             supplier: target_supplier.to_owned(),
             created_at: now,
         });
-        change.events.push((
+        draft.event(
             now,
             AuditEvent::BatchCreated {
                 batch,
                 supplier: target_supplier.to_owned(),
             },
-        ));
-        change.jobs.push(JobRecord {
+        );
+        draft.change.jobs.push(JobRecord {
             id: job,
             kind: JobKind::Reissue {
                 incident: fresh.incident.clone(),
@@ -348,8 +345,8 @@ impl<S: Store> Registry<S> {
             started_at: now,
             finished_at: None,
         });
-        let publication = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(Declared {
             job,
             revoked: count(fresh.affected.len()),
@@ -374,6 +371,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<Option<ReissueReport>, RegistryError> {
+        let mut head = self.store.audit_head()?;
         let Some(job) = self.open_job()? else {
             return Ok(None);
         };
@@ -451,23 +449,23 @@ impl<S: Store> Registry<S> {
         }
         let store = &mut self.store;
         let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut change = Change::default();
+            let mut draft = Draft::default();
             let mut replacements = Vec::with_capacity(issued.len());
             for (credential, _) in &issued {
                 let c = credential.claims();
                 if let Some(old) = c.supersedes {
                     replacements.push((old, c.serial));
                 }
-                change.credentials.push(record_for(credential));
+                draft.change.credentials.push(record_for(credential));
             }
-            change.events.push((
+            draft.event(
                 now,
                 AuditEvent::Reissued {
                     batch: *batch,
                     replacements,
                 },
-            ));
-            store.apply(&change)?;
+            );
+            head = commit(store, head, draft)?;
             done += issued.len();
             for (credential, card) in issued {
                 (hooks.card_key)(credential.serial(), card);
@@ -483,20 +481,20 @@ impl<S: Store> Registry<S> {
                 publication: None,
             }));
         }
-        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
-        let mut change = Change {
-            finished_jobs: vec![(job.id, now)],
-            events: vec![(
-                now,
-                AuditEvent::JobFinished {
-                    job: job.id,
-                    issued: count(done),
-                },
-            )],
-            ..Change::default()
-        };
-        let publication = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = self
+            .status_list()?
+            .publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.finished_jobs.push((job.id, now));
+        draft.event(
+            now,
+            AuditEvent::JobFinished {
+                job: job.id,
+                issued: count(done),
+            },
+        );
+        let publication = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(Some(ReissueReport {
             job: job.id,
             batch: *batch,
