@@ -26,16 +26,14 @@ mod store;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::ops::ControlFlow;
 
 use rand::CryptoRng;
 use sha2::Digest as _;
 
 use crate::error::KeySetError;
-use crate::keys::{CardKey, IssuerKey};
+use crate::keys::IssuerKey;
 use crate::model::{
-    AuditHead, CredentialRequest, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, UnixTime,
-    Validity,
+    AuditHead, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, UnixTime, Validity,
 };
 use crate::root::{KeySet, KeySetDraft, RootPublicKey};
 use crate::status::{IssuerStatusList, Publication, RevocationReason, Status, list_state_digest};
@@ -43,7 +41,7 @@ use crate::verify::DEFAULT_CLOCK_SKEW_SECS;
 use crate::vetting::Vetting;
 
 use audit::AuditEvent;
-use runner::{IndexAllocator, record_for, seed, sign_and_commit};
+use runner::{Draft, NewCard, Run, commit, count};
 
 #[cfg(feature = "sqlite")]
 pub(crate) use store::codes;
@@ -51,6 +49,7 @@ pub(crate) use store::codes;
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
+pub use runner::{CHUNK, Hooks, Progress};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
@@ -60,12 +59,6 @@ pub use store::{
 /// The embedded SQLite backend (feature `sqlite`), kept at the crate's edge.
 #[cfg(feature = "sqlite")]
 pub use crate::sqlite::SqliteStore;
-
-/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
-/// every index insert on a random page, so a commit rewrites most index pages whatever
-/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
-/// chunk's signing work, about 0.1 s on one core.
-pub const CHUNK: usize = 4096;
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,39 +71,6 @@ pub struct HolderRequest {
     pub vetting: Vetting,
     /// When the card may be used.
     pub validity: Validity,
-}
-
-/// Bulk-work progress: `done` of `total` credentials committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// Committed so far.
-    pub done: usize,
-    /// In all.
-    pub total: usize,
-}
-
-/// Callbacks for bulk work. `Hooks::default()` ignores progress and drops card keys.
-pub struct Hooks<'a> {
-    /// Called after each committed chunk; `Break` stops the work there (it resumes later).
-    pub progress: Box<dyn FnMut(Progress) -> ControlFlow<()> + 'a>,
-    /// Receives each new card's secret key for personalisation (on the chip, in the
-    /// wallet). It is never stored by the registry nor written to a manifest.
-    pub card_key: Box<dyn FnMut(Serial, CardKey) + 'a>,
-}
-
-impl Default for Hooks<'_> {
-    fn default() -> Self {
-        Self {
-            progress: Box::new(|_| ControlFlow::Continue(())),
-            card_key: Box::new(|_, _| {}),
-        }
-    }
-}
-
-impl std::fmt::Debug for Hooks<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hooks").finish_non_exhaustive()
-    }
 }
 
 /// Counts of the registry's credentials, with scope entries applied.
@@ -512,51 +472,37 @@ impl<S: Store> Registry<S> {
             }
         };
         let already = all.iter().filter(|r| r.print_batch == batch).count();
-        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
-        let total = already + todo.len();
-        let mut done = already;
-        let mut issued_now = 0u64;
-        let plans = todo
+        let cards = todo
             .iter()
-            .map(|r| {
-                let request = CredentialRequest {
-                    kind: r.kind,
-                    holder: r.holder.clone(),
-                    vetting: r.vetting,
-                    status_index: allocator.take(rng)?,
-                    print_batch: batch,
-                    validity: r.validity,
-                    card_key: None,
-                    supersedes: None,
-                };
-                Ok((request, seed(rng)))
+            .map(|r| NewCard {
+                kind: r.kind,
+                holder: r.holder.clone(),
+                vetting: r.vetting,
+                validity: r.validity,
+                supersedes: None,
             })
-            .collect::<Result<Vec<_>, RegistryError>>()?;
-        let store = &mut self.store;
-        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut draft = Draft::default();
-            let mut entries = Vec::with_capacity(issued.len());
-            for (credential, _) in &issued {
-                let c = credential.claims();
-                entries.push((c.serial, c.status_index.0));
-                draft.change.credentials.push(record_for(credential));
-            }
-            draft.event(
-                now,
-                AuditEvent::Issued {
-                    batch,
-                    credentials: entries,
-                },
-            );
-            head = commit(store, head, draft)?;
-            done += issued.len();
-            issued_now += count(issued.len());
-            for (credential, card) in issued {
-                (hooks.card_key)(credential.serial(), card);
-            }
-            Ok((hooks.progress)(Progress { done, total }))
-        })?;
-        if flow.is_break() {
+            .collect();
+        let run = Run {
+            key,
+            batch,
+            now,
+            chunk: self.chunk,
+            capacity: self.meta.capacity,
+            progress: Progress {
+                done: already,
+                total: already + todo.len(),
+            },
+            event: |batch, issued| AuditEvent::Issued {
+                batch,
+                credentials: issued
+                    .iter()
+                    .map(|r| (r.serial, r.status_index.0))
+                    .collect(),
+            },
+        }
+        .run(&mut self.store, head, cards, rng, hooks)?;
+        let (done, issued_now) = (run.done, count(run.done - already));
+        if !run.finished {
             return Ok(IssueReport {
                 batch: Some(batch),
                 issued_now,
@@ -564,6 +510,7 @@ impl<S: Store> Registry<S> {
                 finished: false,
             });
         }
+        let head = run.head;
         let mut draft = Draft::default();
         draft.change.finished_jobs.push((job, now));
         draft.event(
@@ -724,10 +671,6 @@ impl<S: Store> Registry<S> {
     }
 }
 
-fn count(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
 /// See [`Registry::check_key`].
 fn check_key_against(
     meta: &RegistryMeta,
@@ -821,43 +764,4 @@ fn add_publication(draft: &mut Draft, p: Publication, now: UnixTime) -> Publicat
     );
     draft.change.publication = Some(record.clone());
     record
-}
-
-/// A change being composed, and the audit events that record it. The events are
-/// sealed when the draft is committed, onto the audit head the operation read first.
-#[derive(Debug, Default)]
-struct Draft {
-    change: Change,
-    events: Vec<(UnixTime, AuditEvent)>,
-}
-
-impl Draft {
-    /// Records `event`, at `at`, in the change's audit entries.
-    fn event(&mut self, at: UnixTime, event: AuditEvent) {
-        self.events.push((at, event));
-    }
-}
-
-/// Seals `draft`'s events onto `head` and commits the change. The backend appends
-/// them only if `head` is still its head (the [`Store`] contract, rule 1), so a change
-/// composed from reads that another writer's commit has since overtaken is refused
-/// whole. Every operation therefore reads the head before anything else. Returns the
-/// head after the change.
-fn commit<S: Store>(
-    store: &mut S,
-    head: AuditHead,
-    draft: Draft,
-) -> Result<AuditHead, RegistryError> {
-    let Draft { mut change, events } = draft;
-    let mut tail = head;
-    change.audit = events
-        .iter()
-        .map(|(at, event)| {
-            let record = audit::seal(tail, *at, event);
-            tail = record.head();
-            record
-        })
-        .collect();
-    store.apply(&change)?;
-    Ok(tail)
 }

@@ -17,19 +17,17 @@ use rand::CryptoRng;
 use sha2::Digest as _;
 
 use crate::keys::IssuerKey;
-use crate::model::{
-    AuditHead, CredentialRequest, KeyUsage, PrintBatchId, Serial, UnixTime, Validity,
-};
+use crate::model::{AuditHead, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
 use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
 
 use super::audit::AuditEvent;
 use super::incident::Incident;
-use super::runner::{IndexAllocator, record_for, seed, sign_and_commit};
+use super::runner::{Draft, NewCard, Run, commit, count};
 use super::store::{
     CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
     RegistryError, Store, WrongKey,
 };
-use super::{Draft, Hooks, Progress, Registry, add_publication, commit, count};
+use super::{Hooks, Progress, Registry, add_publication};
 
 /// A dry run: what declaring the incident would do. Nothing is changed by planning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -371,7 +369,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<Option<ReissueReport>, RegistryError> {
-        let mut head = self.store.audit_head()?;
+        let head = self.store.audit_head()?;
         let Some(job) = self.open_job()? else {
             return Ok(None);
         };
@@ -426,53 +424,46 @@ impl<S: Store> Registry<S> {
         // the replacement's row). Every other card of the job is still to be replaced.
         let (replaced, remaining): (Vec<CredentialRecord>, Vec<CredentialRecord>) =
             held.into_iter().partition(|r| r.superseded_by.is_some());
-        let total = wanted.len();
-        let mut done = replaced.len();
-        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
+        // Each card still to replace is held and has no replacement yet: the read check
+        // of "one replacement per card". The audit compare-and-append makes it race-free,
+        // and the store's unique `supersedes` is the backstop (the Store contract).
         let key_window = key.validity();
-        let mut plans = Vec::with_capacity(remaining.len());
-        for old in &remaining {
-            let claims = old.claims()?;
-            let not_after = claims.validity.not_after.min(key_window.not_after);
-            let request = CredentialRequest {
-                kind: claims.kind,
-                holder: claims.holder,
-                vetting: claims.vetting,
-                status_index: allocator.take(rng)?,
-                print_batch: *batch,
-                validity: Validity::new(now.min(not_after), not_after)
-                    .map_err(crate::error::IssueError::from)?,
-                card_key: None,
-                supersedes: Some(old.serial),
-            };
-            plans.push((request, seed(rng)));
+        let cards = remaining
+            .iter()
+            .map(|old| {
+                let claims = old.claims()?;
+                let not_after = claims.validity.not_after.min(key_window.not_after);
+                Ok(NewCard {
+                    kind: claims.kind,
+                    holder: claims.holder,
+                    vetting: claims.vetting,
+                    validity: Validity::new(now.min(not_after), not_after)
+                        .map_err(crate::error::IssueError::from)?,
+                    supersedes: Some(old.serial),
+                })
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let run = Run {
+            key,
+            batch: *batch,
+            now,
+            chunk: self.chunk,
+            capacity: self.meta.capacity,
+            progress: Progress {
+                done: replaced.len(),
+                total: wanted.len(),
+            },
+            event: |batch, replacements| AuditEvent::Reissued {
+                batch,
+                replacements: replacements
+                    .iter()
+                    .filter_map(|r| Some((r.supersedes?, r.serial)))
+                    .collect(),
+            },
         }
-        let store = &mut self.store;
-        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut draft = Draft::default();
-            let mut replacements = Vec::with_capacity(issued.len());
-            for (credential, _) in &issued {
-                let c = credential.claims();
-                if let Some(old) = c.supersedes {
-                    replacements.push((old, c.serial));
-                }
-                draft.change.credentials.push(record_for(credential));
-            }
-            draft.event(
-                now,
-                AuditEvent::Reissued {
-                    batch: *batch,
-                    replacements,
-                },
-            );
-            head = commit(store, head, draft)?;
-            done += issued.len();
-            for (credential, card) in issued {
-                (hooks.card_key)(credential.serial(), card);
-            }
-            Ok((hooks.progress)(Progress { done, total }))
-        })?;
-        if flow.is_break() {
+        .run(&mut self.store, head, cards, rng, hooks)?;
+        let (done, head) = (run.done, run.head);
+        if !run.finished {
             return Ok(Some(ReissueReport {
                 job: job.id,
                 batch: *batch,
