@@ -18,6 +18,8 @@
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod incident;
 mod manifest;
 mod reissue;
@@ -269,6 +271,12 @@ impl<S: Store> Registry<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The store, given back (to open it again, or to hand it to another tool).
+    #[must_use]
+    pub fn into_store(self) -> S {
+        self.store
     }
 
     /// The store, mutably (for tests and maintenance).
