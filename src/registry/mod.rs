@@ -104,6 +104,13 @@ pub struct IssueReport {
 }
 
 /// The issuer's registry over a store.
+///
+/// Several registries (processes, issuing offices) may work on one store, each through
+/// its own handle. Every operation reads the store's audit head before anything else
+/// and commits only if that is still the head (the [`Store`] contract, rule 1): an
+/// operation overtaken by another handle's commit fails with
+/// [`RegistryError::Conflict`]`(`[`ConflictKind::StaleAuditHead`]`)`, writes nothing,
+/// and may simply be run again.
 pub struct Registry<S: Store> {
     store: S,
     meta: RegistryMeta,

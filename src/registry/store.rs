@@ -526,7 +526,10 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError>;
-    /// Credentials matching `filter`, each once, in the order they were stored.
+    /// Credentials matching `filter`, each once. [`CredentialFilter::All`] reads them in
+    /// the order they were stored; a filter naming several batches, serials or holders
+    /// should keep that order within each one (bulk work reads in it, so that its
+    /// writes touch neighbouring pages), which the conformance suite does not require.
     ///
     /// # Errors
     /// [`RegistryError`] on a storage failure.
