@@ -145,6 +145,8 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Self, RegistryError> {
+        // The head first (see `commit`), then the read check; the store's rule 8 is the
+        // backstop for a creation that races this one.
         let head = store.audit_head()?;
         if store.meta()?.is_some() {
             return Err(RegistryError::AlreadyCreated);
