@@ -12,6 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::{Signer, SigningKey};
 use rand::{SeedableRng, rngs::StdRng};
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 const NOW: UnixTime = UnixTime(1_800_000_000);

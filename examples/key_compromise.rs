@@ -19,6 +19,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rayon::prelude::*;
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 const ISSUER: &str = "metro-police";

@@ -23,6 +23,7 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 const BREACHED: &str = "northgate-print";

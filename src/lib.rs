@@ -105,52 +105,9 @@ pub mod issue;
 #[cfg(feature = "std")]
 pub mod door;
 
-// The registry (`std`), with storage at the edge.
+// The registry (`std`), its SQLite backend at the edge (`registry::sqlite`).
 #[cfg(feature = "std")]
-mod audit;
-#[cfg(feature = "std")]
-mod manifest;
-#[cfg(feature = "std")]
-mod registry;
-#[cfg(feature = "std")]
-mod reissue;
-#[cfg(feature = "std")]
-mod store;
-
-#[cfg(feature = "sqlite")]
-mod sqlite;
-
-// Old paths the registry side uses until it moves into its own folder (issue 10).
-#[cfg(feature = "std")]
-mod status {
-    pub(crate) use crate::issue::{IssuerStatusList, Publication};
-    pub(crate) use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
-    pub(crate) use crate::verify::list_state_digest;
-}
-#[cfg(feature = "std")]
-mod keys {
-    pub(crate) use crate::issue::{CardKey, IssuerKey};
-}
-#[cfg(feature = "std")]
-mod credential {
-    pub(crate) use crate::issue::Credential;
-    pub(crate) use crate::verify::UnverifiedCredential;
-}
-#[cfg(feature = "std")]
-mod error {
-    pub(crate) use crate::issue::IssueError;
-    pub(crate) use crate::verify::{KeySetError, StatusError};
-    pub(crate) use crate::wire::DecodeError;
-}
-#[cfg(feature = "std")]
-mod root {
-    pub(crate) use crate::issue::KeySetDraft;
-    pub(crate) use crate::verify::{KeySet, RootPublicKey};
-}
-#[cfg(feature = "std")]
-mod vetting {
-    pub(crate) use crate::model::Vetting;
-}
+pub mod registry;
 
 pub use model::{
     AuditHead, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder, IssuerId, KeyId,
@@ -184,22 +141,3 @@ pub mod format {
         MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION,
     };
 }
-
-#[cfg(feature = "std")]
-pub use audit::{
-    AuditError, AuditEvent, AuditProblem, AuditRecord, seal, verify_chain, verify_chain_against,
-};
-#[cfg(feature = "std")]
-pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
-#[cfg(feature = "std")]
-pub use registry::{CHUNK, HolderRequest, Hooks, IssueReport, Progress, Registry, Summary};
-#[cfg(feature = "std")]
-pub use reissue::{Declared, Incident, Plan, ReissueReport};
-#[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStore;
-#[cfg(feature = "std")]
-pub use store::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusChange, StatusEntry, StatusState, Store, WrongKey,
-};

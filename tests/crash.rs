@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use rand::RngExt;
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 const CHILD_ENV: &str = "REVOCARD_CRASH_CHILD_DB";
@@ -112,6 +113,7 @@ fn check_consistent(path: &Path) -> (u64, u64) {
         return (0, 0); // killed before the registry was created: nothing to check
     };
     reg.verify_audit().unwrap();
+    conformance::check_invariants(reg.store());
     let all = reg.store().credentials(&CredentialFilter::All).unwrap();
     let by_serial: std::collections::HashMap<Serial, &CredentialRecord> =
         all.iter().map(|r| (r.serial, r)).collect();

@@ -7,6 +7,8 @@ mod common;
 
 use common::*;
 use revocard::issue::*;
+use revocard::registry::audit::*;
+use revocard::registry::*;
 use revocard::*;
 
 /// An issuer with an offline root and two signing keys: K1 (about to be stolen) and

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use common::*;
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 const BREACHED: &str = "northgate-print";
@@ -482,61 +483,6 @@ fn a_compromised_key_cannot_sign_the_replacements() {
     assert_eq!(revoked, 10, "the SQL view applies key scopes too");
 }
 
-/// Fails `apply` on its `fail_at`-th call, either before committing (the transaction
-/// never happened) or after (the caller crashed before hearing back).
-struct Crashing<S: Store> {
-    inner: S,
-    calls: usize,
-    fail_at: usize,
-    after_commit: bool,
-}
-
-impl<S: Store> Store for Crashing<S> {
-    fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError> {
-        self.inner.meta()
-    }
-    fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
-        self.inner.batches()
-    }
-    fn credentials(&self, f: &CredentialFilter) -> Result<Vec<CredentialRecord>, RegistryError> {
-        self.inner.credentials(f)
-    }
-    fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
-        self.inner.status_indexes()
-    }
-    fn status_state(&self) -> Result<StatusState, RegistryError> {
-        self.inner.status_state()
-    }
-    fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
-        self.inner.latest_publication()
-    }
-    fn publication(&self, s: u64) -> Result<Option<PublicationRecord>, RegistryError> {
-        self.inner.publication(s)
-    }
-    fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError> {
-        self.inner.jobs()
-    }
-    fn audit_head(&self) -> Result<AuditHead, RegistryError> {
-        self.inner.audit_head()
-    }
-    fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
-        self.inner.latest_key_set()
-    }
-    fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
-        self.inner.audit_log()
-    }
-    fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
-        self.calls += 1;
-        if self.calls == self.fail_at {
-            if self.after_commit {
-                self.inner.apply(change)?;
-            }
-            return Err(RegistryError::Storage("simulated crash".into()));
-        }
-        self.inner.apply(change)
-    }
-}
-
 #[test]
 fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
     const N: u32 = 200; // chunks of 64: 4 issue chunks, 4 reissue chunks
@@ -566,12 +512,7 @@ fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
                 .join(format!("crash-{fail_at}-{after_commit}.sqlite"));
             let mut rng = rng(7);
             let key = issuer_key(&mut rng);
-            let store = Crashing {
-                inner: SqliteStore::open(&path).unwrap(),
-                calls: 0,
-                fail_at,
-                after_commit,
-            };
+            let store = Crashing::new(SqliteStore::open(&path).unwrap(), fail_at, after_commit);
             let crashed = (|| -> Result<(), RegistryError> {
                 let mut reg = create_registry(store, &key, CAPACITY, NOW, NOW.plus(3600))?
                     .with_chunk_size(64);
@@ -614,6 +555,7 @@ fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
                 Err(e) => panic!("{e}"),
             };
             reg.verify_audit().unwrap();
+            conformance::check_invariants(reg.store());
             let reissue_started = reg
                 .store()
                 .jobs()

@@ -3,6 +3,7 @@
 
 use rand::{SeedableRng, rngs::StdRng};
 use revocard::issue::*;
+use revocard::registry::*;
 use revocard::*;
 
 pub const NOW: UnixTime = UnixTime(1_800_000_000);
@@ -107,4 +108,77 @@ pub fn create_registry<S: Store>(
     let root = root_for(key);
     let set = first_key_set(&root, &[key]);
     Registry::create(store, root.public(), &set, key, capacity, now, next_update)
+}
+
+/// Fails `apply` on its `fail_at`-th call, either before committing (the transaction
+/// never happened) or after (the caller crashed before hearing back). Everything else
+/// goes to `inner`, so that, never failing, it is the store it wraps (the conformance
+/// suite checks that: tests/store_conformance.rs).
+pub struct Crashing<S: Store> {
+    pub inner: S,
+    pub calls: usize,
+    pub fail_at: usize,
+    pub after_commit: bool,
+}
+
+impl<S: Store> Crashing<S> {
+    pub fn new(inner: S, fail_at: usize, after_commit: bool) -> Self {
+        Self {
+            inner,
+            calls: 0,
+            fail_at,
+            after_commit,
+        }
+    }
+
+    /// A wrapper that never fails.
+    pub fn never(inner: S) -> Self {
+        Self::new(inner, 0, false)
+    }
+}
+
+impl<S: Store> Store for Crashing<S> {
+    fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError> {
+        self.inner.meta()
+    }
+    fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError> {
+        self.inner.batches()
+    }
+    fn credentials(&self, f: &CredentialFilter) -> Result<Vec<CredentialRecord>, RegistryError> {
+        self.inner.credentials(f)
+    }
+    fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
+        self.inner.status_indexes()
+    }
+    fn status_state(&self) -> Result<StatusState, RegistryError> {
+        self.inner.status_state()
+    }
+    fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.inner.latest_publication()
+    }
+    fn publication(&self, s: u64) -> Result<Option<PublicationRecord>, RegistryError> {
+        self.inner.publication(s)
+    }
+    fn jobs(&self) -> Result<Vec<JobRecord>, RegistryError> {
+        self.inner.jobs()
+    }
+    fn audit_head(&self) -> Result<AuditHead, RegistryError> {
+        self.inner.audit_head()
+    }
+    fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
+        self.inner.latest_key_set()
+    }
+    fn audit_log(&self) -> Result<Vec<audit::AuditRecord>, RegistryError> {
+        self.inner.audit_log()
+    }
+    fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
+        self.calls += 1;
+        if self.calls == self.fail_at {
+            if self.after_commit {
+                self.inner.apply(change)?;
+            }
+            return Err(RegistryError::Storage("simulated crash".into()));
+        }
+        self.inner.apply(change)
+    }
 }

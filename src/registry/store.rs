@@ -4,13 +4,22 @@
 //!
 //! Storage sits behind the [`Store`] trait: a handful of reads, and one write,
 //! [`Store::apply`], which commits a [`Change`] atomically (all of it or none of it).
-//! The workflow in `reissue` composes changes; a backend only has to make each one a
-//! transaction. The embedded default is [`SqliteStore`](crate::SqliteStore); a shared
-//! database server (PostgreSQL) implements the same trait without touching the workflow.
+//! The workflow ([`Registry`](super::Registry)) composes changes, checks what it can
+//! check by reading, and seals the audit events; a backend makes each change a
+//! transaction and guarantees the handful of constraints that only the database can
+//! enforce when several writers share it (listed on [`Store`]). The embedded default
+//! is `SqliteStore`; a shared database server (PostgreSQL) implements the same trait
+//! without touching the workflow, and `registry::conformance` (feature `conformance`)
+//! checks that it does.
 
-use crate::audit::{AuditEvent, AuditRecord};
-use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
-use crate::status::{RevocationReason, ScopeEntry, Status};
+use crate::model::{Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{RevocationReason, ScopeEntry, Status};
+use crate::verify::UnverifiedCredential;
+
+use crate::model::AuditHead;
+
+use super::audit::AuditRecord;
+use super::incident::Incident;
 
 /// The registry schema this build reads and writes (2: the issuer's root and key sets).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -23,7 +32,7 @@ pub struct RegistryMeta {
     /// Capacity of the issuer's status list.
     pub capacity: u32,
     /// The issuer's root: every key set the registry holds is signed by it.
-    pub root: crate::root::RootPublicKey,
+    pub root: crate::verify::RootPublicKey,
 }
 
 /// A root-signed key set as the registry stored it.
@@ -63,7 +72,7 @@ pub struct CredentialRecord {
     pub key_id: KeyId,
     /// Issue time.
     pub issued_at: UnixTime,
-    /// Its own status (scope entries may revoke it too: see [`crate::Registry::effective_status`]).
+    /// Its own status (scope entries may revoke it too: see [`Registry::effective_status`](super::Registry::effective_status)).
     pub status: Status,
     /// Reason and time of its own revocation or suspension.
     pub status_reason: Option<(RevocationReason, UnixTime)>,
@@ -74,6 +83,31 @@ pub struct CredentialRecord {
     pub superseded_by: Option<Serial>,
     /// The encoded credential.
     pub bytes: Vec<u8>,
+}
+
+impl CredentialRecord {
+    /// Its status with scope entries applied: revoked if any of `scopes` covers it.
+    pub(super) fn status_under(&self, scopes: &[ScopeEntry]) -> Status {
+        let covered = scopes.iter().any(|e| {
+            e.scope
+                .covers_parts(self.print_batch, self.key_id, self.issued_at)
+        });
+        if covered {
+            Status::Revoked
+        } else {
+            self.status
+        }
+    }
+
+    /// Its claims, decoded from the stored bytes (the registry signed them).
+    pub(super) fn claims(&self) -> Result<Claims, RegistryError> {
+        UnverifiedCredential::from_bytes(&self.bytes)
+            .map(|c| c.unverified_claims().clone())
+            .map_err(|source| RegistryError::StoredCredential {
+                serial: self.serial,
+                source,
+            })
+    }
 }
 
 /// Which credentials to read.
@@ -118,7 +152,7 @@ pub enum JobKind {
     /// Replacing the credentials an incident affected.
     Reissue {
         /// What was compromised.
-        incident: crate::reissue::Incident,
+        incident: Incident,
         /// The affected serials, fixed when the incident was declared (serialised as
         /// one base64 string of the concatenated serials: 47,000 of them are 1 MB).
         #[serde(with = "serials_base64")]
@@ -171,19 +205,24 @@ pub struct Change {
     pub jobs: Vec<JobRecord>,
     /// Jobs that finished: (id, when).
     pub finished_jobs: Vec<(u64, UnixTime)>,
-    /// New credentials. One whose `supersedes` names a credential that is unknown or
-    /// already replaced makes the whole change fail: a card has at most one replacement.
+    /// New credentials. One whose serial or status index is in use, whose print batch
+    /// is unknown, or whose `supersedes` names a credential that is unknown or already
+    /// replaced makes the whole change fail: a card has at most one replacement.
     pub credentials: Vec<CredentialRecord>,
-    /// Individual status changes: (serial, status, reason and time).
+    /// Individual status changes: (serial, status, reason and time). One naming an
+    /// unknown credential makes the whole change fail.
     pub statuses: Vec<StatusChange>,
     /// New scope entries.
     pub scopes: Vec<ScopeEntry>,
-    /// A new publication.
+    /// A new publication (its sequence is unique in the store).
     pub publication: Option<PublicationRecord>,
     /// A new key set (its sequence is unique in the store).
     pub key_set: Option<KeySetRecord>,
-    /// Audit events, appended in order (the store seals them onto its chain).
-    pub events: Vec<(UnixTime, AuditEvent)>,
+    /// Audit entries, already sealed by the workflow onto the head it read
+    /// ([`audit::seal`](super::audit::seal)), in order. The store appends them only if
+    /// the first one's `prev_hash` and `seq - 1` are still its head, and each next one
+    /// follows the one before; otherwise the whole change fails.
+    pub audit: Vec<AuditRecord>,
 }
 
 /// Why the registry refused or failed.
@@ -223,11 +262,13 @@ pub enum RegistryError {
     /// The store is empty: create the registry first.
     #[error("the registry has not been created")]
     Empty,
-    /// The store already holds a registry.
+    /// The store already holds a registry (found by the workflow's read, or by the
+    /// backend when a [`Change::create`] meets an existing registry).
     #[error("the registry already exists")]
     AlreadyCreated,
-    /// A change would break an invariant (a second replacement, a reused status index
-    /// or serial, an unknown credential); nothing was written.
+    /// A change would break a constraint of the [`Store`] contract (a second
+    /// replacement, a serial or status index in use, an unknown credential, an audit
+    /// head that moved since the change was sealed); nothing of it was written.
     #[error("refused: {0}")]
     Conflict(ConflictKind),
     /// No free status index is left in the list.
@@ -284,20 +325,20 @@ pub enum RegistryError {
     },
     /// Issuing failed.
     #[error(transparent)]
-    Issue(#[from] crate::error::IssueError),
+    Issue(#[from] crate::issue::IssueError),
     /// Publishing failed.
     #[error(transparent)]
-    Status(#[from] crate::error::StatusError),
+    Status(#[from] crate::verify::StatusError),
     /// The audit chain is broken.
     #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] super::audit::AuditError),
     /// A stored credential does not decode.
     #[error("stored credential {serial} does not decode: {source}")]
     StoredCredential {
         /// The credential.
         serial: Serial,
         /// Why.
-        source: crate::error::DecodeError,
+        source: crate::wire::DecodeError,
     },
     /// A stored signed list does not decode.
     #[error("stored list {sequence} does not decode: {source}")]
@@ -305,11 +346,11 @@ pub enum RegistryError {
         /// Its sequence.
         sequence: u64,
         /// Why.
-        source: crate::error::DecodeError,
+        source: crate::wire::DecodeError,
     },
     /// A key set was refused (or the stored one no longer checks under the root).
     #[error("key set refused: {0}")]
-    KeySet(#[from] crate::error::KeySetError),
+    KeySet(#[from] crate::verify::KeySetError),
     /// A stored list commits to an audit head that the log does not have: the log was
     /// rewritten or truncated after the list was signed.
     #[error(
@@ -341,25 +382,59 @@ pub enum NotARegistry {
     Corrupt,
 }
 
-/// Which invariant a change would break.
+/// Which constraint of the [`Store`] contract a change would break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConflictKind {
-    /// The credential already has a replacement.
+    /// The credential already has a replacement (`supersedes` is unique).
     AlreadySuperseded,
-    /// No such credential.
+    /// A replacement or a status change names a credential the store does not hold.
     UnknownCredential,
-    /// A serial, status index or batch id already in use.
-    Duplicate,
+    /// A credential names a print batch the store does not hold.
+    UnknownBatch,
+    /// The serial is already in use.
+    SerialInUse,
+    /// The status index is already in use (indexes are never reused).
+    StatusIndexInUse,
+    /// The print batch id is already in use.
+    BatchIdInUse,
+    /// The job id is already in use.
+    JobIdInUse,
+    /// A key set with this sequence is already stored.
+    KeySetSequenceInUse,
+    /// A publication with this sequence is already stored.
+    PublicationSequenceInUse,
+    /// The change's audit entries were sealed onto `sealed_on`, but the log's head was
+    /// `head`: another writer committed since this change was composed (or the entries
+    /// do not follow one another). Read again and recompose.
+    StaleAuditHead {
+        /// The head the entries were sealed onto.
+        sealed_on: AuditHead,
+        /// The log's head at that entry.
+        head: AuditHead,
+    },
 }
 
 impl std::fmt::Display for ConflictKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::AlreadySuperseded => "the credential already has a replacement",
-            Self::UnknownCredential => "no such credential",
-            Self::Duplicate => "a serial, status index or batch id is already in use",
-        })
+        match self {
+            Self::AlreadySuperseded => f.write_str("the credential already has a replacement"),
+            Self::UnknownCredential => f.write_str("no such credential"),
+            Self::UnknownBatch => f.write_str("no such print batch"),
+            Self::SerialInUse => f.write_str("the serial is already in use"),
+            Self::StatusIndexInUse => f.write_str("the status index is already in use"),
+            Self::BatchIdInUse => f.write_str("the print batch id is already in use"),
+            Self::JobIdInUse => f.write_str("the job id is already in use"),
+            Self::KeySetSequenceInUse => f.write_str("a key set with this sequence is stored"),
+            Self::PublicationSequenceInUse => {
+                f.write_str("a publication with this sequence is stored")
+            }
+            Self::StaleAuditHead { sealed_on, head } => write!(
+                f,
+                "audit entries sealed onto entry {} but the log's head is entry {}: another writer committed first",
+                sealed_on.entries, head.entries
+            ),
+        }
     }
 }
 
@@ -394,7 +469,52 @@ impl std::fmt::Display for WrongKey {
     }
 }
 
-/// Where a registry is kept. One writer at a time.
+/// Where a registry is kept: a handful of reads and one atomic write, [`Store::apply`].
+///
+/// The workflow ([`Registry`](super::Registry)) owns the registry's rules. It reads the
+/// audit head before anything else, checks by reading what reads can check (the
+/// registry is not created yet; a card to replace is held and has no replacement; a
+/// key may sign), composes a [`Change`] and seals its audit events onto the head it
+/// read. A backend makes each change one transaction: all of it or nothing, audit
+/// entries included. Several handles (processes, issuing offices) may write to one
+/// database, and a check made by reading can be overtaken by another writer's commit,
+/// so **the backend must guarantee these constraints inside the transaction**. A change
+/// that would break one fails as a whole with the error named here, and writes nothing:
+///
+/// 1. **Audit compare-and-append.** [`Change::audit`] is appended only if the first
+///    entry's `seq - 1` and `prev_hash` are the log's head at commit time and each
+///    entry follows the one before ([`ConflictKind::StaleAuditHead`]). Why: the
+///    workflow seals entries onto the head it read; without this check two writers
+///    that read the same head would both append and the chain would fork, or carry an
+///    entry whose hash does not chain. As every change the workflow makes appends to
+///    the log, this one check also makes every read a change was composed from
+///    race-free: if anything was committed since, the change is refused.
+/// 2. **One replacement per card**: `supersedes` is unique among credentials
+///    ([`ConflictKind::AlreadySuperseded`]) and names a credential the store holds,
+///    earlier credentials of the same change included ([`ConflictKind::UnknownCredential`]).
+///    Why: two replacements give a holder two active cards; the workflow reads "no
+///    replacement yet" first, but only the database sees a replacement another writer
+///    committed in between, or a change composed outside the workflow.
+/// 3. **Unique serial** ([`ConflictKind::SerialInUse`]): a serial names one credential
+///    for good, and is the key every other record uses.
+/// 4. **Unique status index** ([`ConflictKind::StatusIndexInUse`]): two cards on one
+///    index share one status. The allocator picks unused indexes from a read, so only
+///    the database catches another writer's pick.
+/// 5. **Unique key-set sequence** ([`ConflictKind::KeySetSequenceInUse`]) and **unique
+///    publication sequence** ([`ConflictKind::PublicationSequenceInUse`]): two signed
+///    objects at one sequence are equivocation, which doors refuse.
+/// 6. **Unique print batch id** ([`ConflictKind::BatchIdInUse`]) and **job id**
+///    ([`ConflictKind::JobIdInUse`]): both are allocated as the largest read plus one,
+///    so two writers can pick the same.
+/// 7. **References exist**: a credential's print batch ([`ConflictKind::UnknownBatch`]),
+///    a status change's credential ([`ConflictKind::UnknownCredential`]).
+/// 8. **One registry per store**: [`Change::create`] on a store that holds a registry
+///    fails with [`RegistryError::AlreadyCreated`].
+///
+/// Reads see every change committed through any handle. A backend refuses nothing
+/// else (the workflow's rules are the workflow's), and reports storage failures as
+/// [`RegistryError::Storage`]. `registry::conformance` (feature `conformance`) checks
+/// every rule above on a backend, two writers included.
 pub trait Store {
     /// The registry's metadata, or `None` if the store is empty.
     ///
@@ -406,7 +526,10 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn batches(&self) -> Result<Vec<PrintBatch>, RegistryError>;
-    /// Credentials matching `filter`, each once, in the order they were stored.
+    /// Credentials matching `filter`, each once. [`CredentialFilter::All`] reads them in
+    /// the order they were stored; a filter naming several batches, serials or holders
+    /// should keep that order within each one (bulk work reads in it, so that its
+    /// writes touch neighbouring pages), which the conformance suite does not require.
     ///
     /// # Errors
     /// [`RegistryError`] on a storage failure.
@@ -444,7 +567,7 @@ pub trait Store {
     ///
     /// # Errors
     /// [`RegistryError`] on a storage failure.
-    fn audit_head(&self) -> Result<crate::audit::AuditHead, RegistryError>;
+    fn audit_head(&self) -> Result<crate::model::AuditHead, RegistryError>;
     /// The key set with the highest sequence.
     ///
     /// # Errors
@@ -455,11 +578,76 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError>;
-    /// Commits `change` atomically, sealing its events onto the audit chain.
+    /// Commits `change` atomically, appending its sealed audit entries if the log's
+    /// head is still the one they were sealed onto.
     ///
     /// # Errors
-    /// [`RegistryError::Conflict`] if it would break an invariant; nothing is written.
+    /// [`RegistryError::Conflict`] if it would break a constraint of the contract
+    /// above, [`RegistryError::AlreadyCreated`] for a second creation; nothing is
+    /// written then.
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError>;
+}
+
+/// The integers an SQL backend stores for a status and a revocation reason: the one
+/// mapping on the registry side, so that every backend of this crate writes the same
+/// numbers. A status is 0 valid, 1 suspended, 2 revoked (SQLite's `credential_status`
+/// view reads them too); a reason is its position in [`RevocationReason::ALL`], the
+/// order in which the wire format numbers reasons as well.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+pub(crate) mod codes {
+    use crate::model::{RevocationReason, Status};
+
+    /// A status's stored code.
+    pub(crate) fn status(s: Status) -> i64 {
+        match s {
+            Status::Valid => 0,
+            Status::Suspended => 1,
+            Status::Revoked => 2,
+        }
+    }
+
+    /// The status a stored code names, if any.
+    pub(crate) fn status_of(code: i64) -> Option<Status> {
+        match code {
+            0 => Some(Status::Valid),
+            1 => Some(Status::Suspended),
+            2 => Some(Status::Revoked),
+            _ => None,
+        }
+    }
+
+    /// A reason's stored code.
+    pub(crate) fn reason(r: RevocationReason) -> i64 {
+        RevocationReason::ALL
+            .iter()
+            .position(|x| *x == r)
+            .and_then(|p| i64::try_from(p).ok())
+            .unwrap_or(0)
+    }
+
+    /// The reason a stored code names, if any.
+    pub(crate) fn reason_of(code: i64) -> Option<RevocationReason> {
+        RevocationReason::ALL
+            .get(usize::try_from(code).ok()?)
+            .copied()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn every_status_and_reason_round_trips_through_its_code() {
+            for s in [Status::Valid, Status::Suspended, Status::Revoked] {
+                assert_eq!(status_of(status(s)), Some(s));
+            }
+            for r in RevocationReason::ALL {
+                assert_eq!(reason_of(reason(r)), Some(r));
+            }
+            assert_eq!(status_of(3), None);
+            assert_eq!(reason_of(-1), None);
+        }
+    }
 }
 
 /// Serde for a long list of serials: one base64 string of their concatenated bytes.

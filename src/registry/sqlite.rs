@@ -8,17 +8,19 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension as _, Transaction, params};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension as _, Transaction, TransactionBehavior, params,
+};
 
-use crate::audit::{self, AuditHead, AuditRecord};
-use crate::model::{IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
-use crate::root::RootPublicKey;
-use crate::status::{RevocationReason, ScopeEntry, Status};
-use crate::store::{
+use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{RevocationReason, ScopeEntry};
+use crate::registry::audit::AuditRecord;
+use crate::registry::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusState, Store,
+    StatusState, Store, codes,
 };
+use crate::verify::RootPublicKey;
 
 const SCHEMA: &str = "
 CREATE TABLE revocard_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -235,22 +237,6 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn status_code(s: Status) -> i64 {
-    match s {
-        Status::Valid => 0,
-        Status::Suspended => 1,
-        Status::Revoked => 2,
-    }
-}
-
-fn reason_code(r: RevocationReason) -> i64 {
-    RevocationReason::ALL
-        .iter()
-        .position(|x| *x == r)
-        .and_then(|p| i64::try_from(p).ok())
-        .unwrap_or(0)
-}
-
 /// A credential row as read, before its fields are checked.
 type RawRow = (
     Vec<u8>,
@@ -267,21 +253,14 @@ type RawRow = (
     Vec<u8>,
 );
 
-/// A stored status code.
-fn status_of(code: i64) -> Option<Status> {
-    match code {
-        0 => Some(Status::Valid),
-        1 => Some(Status::Suspended),
-        2 => Some(Status::Revoked),
-        _ => None,
-    }
-}
-
 /// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
-fn reason_of(reason: Option<i64>, at: Option<i64>) -> Option<Option<(RevocationReason, UnixTime)>> {
+fn stored_reason(
+    reason: Option<i64>,
+    at: Option<i64>,
+) -> Option<Option<(RevocationReason, UnixTime)>> {
     match (reason, at) {
         (Some(r), Some(at)) => Some(Some((
-            *RevocationReason::ALL.get(usize::try_from(r).ok()?)?,
+            codes::reason_of(r)?,
             UnixTime(u64::try_from(at).ok()?),
         ))),
         _ => Some(None),
@@ -307,8 +286,8 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
         superseded_by,
         bytes,
     ) = row;
-    let status = status_of(status)?;
-    let status_reason = reason_of(reason, status_at)?;
+    let status = codes::status_of(status)?;
+    let status_reason = stored_reason(reason, status_at)?;
     Some(CredentialRecord {
         serial: serial_of(&serial)?,
         pay_number,
@@ -504,8 +483,8 @@ impl Store for SqliteStore {
             .map(|(index, status, reason, at)| {
                 Some((
                     u32::try_from(index).ok()?,
-                    status_of(status)?,
-                    reason_of(reason, at)?,
+                    codes::status_of(status)?,
+                    stored_reason(reason, at)?,
                 ))
             })
             .collect::<Option<Vec<_>>>()
@@ -623,7 +602,12 @@ impl Store for SqliteStore {
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| classify(&path, e);
-        let tx = self.conn.transaction().map_err(fail)?;
+        // Immediate: the write lock is taken before the audit head is read, so no other
+        // writer can append between the compare and the append.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
         write_change(&tx, change, &path)?;
         tx.commit().map_err(fail)
     }
@@ -674,6 +658,7 @@ impl SqliteStore {
     }
 }
 
+/// Maps a constraint violation to `kind`, anything else to a storage error.
 fn conflict_or(path: &str, kind: ConflictKind) -> impl Fn(rusqlite::Error) -> RegistryError + '_ {
     move |e| {
         if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) {
@@ -684,6 +669,8 @@ fn conflict_or(path: &str, kind: ConflictKind) -> impl Fn(rusqlite::Error) -> Re
     }
 }
 
+/// The log's last entry: the one read of the audit head, for [`Store::audit_head`] and
+/// for the compare-and-append inside a change's transaction.
 fn read_head(conn: &Connection, path: &str) -> Result<AuditHead, RegistryError> {
     let head = conn
         .query_row(
@@ -702,25 +689,98 @@ fn read_head(conn: &Connection, path: &str) -> Result<AuditHead, RegistryError> 
     })
 }
 
+/// The compare of the compare-and-append: every record must follow the one before it,
+/// the first one the log's head (the Store contract, rule 1).
+fn check_appendable(head: AuditHead, records: &[AuditRecord]) -> Result<(), RegistryError> {
+    let mut tail = head;
+    for r in records {
+        let sealed_on = AuditHead {
+            entries: r.seq.wrapping_sub(1),
+            hash: r.prev_hash,
+        };
+        if r.seq == 0 || sealed_on != tail {
+            return Err(RegistryError::Conflict(ConflictKind::StaleAuditHead {
+                sealed_on,
+                head: tail,
+            }));
+        }
+        tail = AuditHead {
+            entries: r.seq,
+            hash: r.hash,
+        };
+    }
+    Ok(())
+}
+
+/// Names the constraint a credential insert broke, by asking the database (its error
+/// message does not say which foreign key failed). Runs only after a failed insert.
+fn credential_conflict(
+    tx: &Transaction<'_>,
+    c: &CredentialRecord,
+    path: &str,
+    e: rusqlite::Error,
+) -> RegistryError {
+    if e.sqlite_error_code() != Some(ErrorCode::ConstraintViolation) {
+        return classify(path, e);
+    }
+    let exists = |sql: &str, key: &dyn rusqlite::ToSql| -> Result<bool, RegistryError> {
+        tx.query_row(&format!("SELECT EXISTS ({sql})"), [key], |r| r.get(0))
+            .map_err(|e| classify(path, e))
+    };
+    let kind = (|| {
+        if exists(
+            "SELECT 1 FROM credentials WHERE serial = ?1",
+            &c.serial.0.as_slice(),
+        )? {
+            return Ok(ConflictKind::SerialInUse);
+        }
+        if exists(
+            "SELECT 1 FROM credentials WHERE status_index = ?1",
+            &i64::from(c.status_index.0),
+        )? {
+            return Ok(ConflictKind::StatusIndexInUse);
+        }
+        if let Some(old) = c.supersedes {
+            if exists(
+                "SELECT 1 FROM credentials WHERE supersedes = ?1",
+                &old.0.as_slice(),
+            )? {
+                return Ok(ConflictKind::AlreadySuperseded);
+            }
+            if !exists(
+                "SELECT 1 FROM credentials WHERE serial = ?1",
+                &old.0.as_slice(),
+            )? {
+                return Ok(ConflictKind::UnknownCredential);
+            }
+        }
+        Ok(ConflictKind::UnknownBatch)
+    })();
+    match kind {
+        Ok(kind) => RegistryError::Conflict(kind),
+        Err(e) => e,
+    }
+}
+
 fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(), RegistryError> {
     let fail = |e: rusqlite::Error| classify(path, e);
-    let duplicate = conflict_or(path, ConflictKind::Duplicate);
+    // First, so that a change sealed on a stale head costs no other write.
+    if !change.audit.is_empty() {
+        check_appendable(read_head(tx, path)?, &change.audit)?;
+    }
     if let Some(meta) = &change.create {
-        let existing: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM revocard_meta WHERE key = 'issuer'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(fail)?;
-        if existing > 0 {
-            return Err(RegistryError::AlreadyCreated);
-        }
+        // The key is the primary key: a second creation breaks it.
         tx.execute(
             "INSERT INTO revocard_meta (key, value) VALUES ('issuer', ?1)",
             params![meta.issuer.as_str()],
         )
-        .map_err(fail)?;
+        .map_err(|e| {
+            if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) {
+                RegistryError::AlreadyCreated
+            } else {
+                fail(e)
+            }
+        })?;
         tx.execute(
             "INSERT INTO revocard_meta (key, value) VALUES ('capacity', ?1)",
             params![meta.capacity.to_string()],
@@ -737,14 +797,14 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             "INSERT INTO key_sets (sequence, installed_at, bytes) VALUES (?1, ?2, ?3)",
             params![i64_of(k.sequence), i64_of(k.installed_at.0), k.bytes],
         )
-        .map_err(&duplicate)?;
+        .map_err(conflict_or(path, ConflictKind::KeySetSequenceInUse))?;
     }
     for b in &change.batches {
         tx.execute(
             "INSERT INTO print_batches (id, supplier, created_at) VALUES (?1, ?2, ?3)",
             params![i64::from(b.id.0), b.supplier, i64_of(b.created_at.0)],
         )
-        .map_err(&duplicate)?;
+        .map_err(conflict_or(path, ConflictKind::BatchIdInUse))?;
     }
     for j in &change.jobs {
         let kind = serde_json::to_string(&j.kind).map_err(storage)?;
@@ -752,7 +812,7 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             "INSERT INTO jobs (id, kind, started_at, finished_at) VALUES (?1, ?2, ?3, NULL)",
             params![i64_of(j.id), kind, i64_of(j.started_at.0)],
         )
-        .map_err(&duplicate)?;
+        .map_err(conflict_or(path, ConflictKind::JobIdInUse))?;
     }
     for (id, at) in &change.finished_jobs {
         tx.execute(
@@ -762,29 +822,14 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
         .map_err(fail)?;
     }
     {
+        // The schema holds rules 2 to 4 and 7: serial is the primary key, status_index
+        // and supersedes are unique, supersedes and print_batch are foreign keys.
         let mut insert = tx
             .prepare_cached(&format!(
                 "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ))
             .map_err(fail)?;
-        let mut replaced = tx
-            .prepare_cached(
-                "SELECT (SELECT COUNT(*) FROM credentials WHERE serial = ?1), \
-                        (SELECT COUNT(*) FROM credentials WHERE supersedes = ?1)",
-            )
-            .map_err(fail)?;
         for c in &change.credentials {
-            if let Some(old) = c.supersedes {
-                let (exists, replacements): (i64, i64) = replaced
-                    .query_row(params![old.0.as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .map_err(fail)?;
-                if exists == 0 {
-                    return Err(RegistryError::Conflict(ConflictKind::UnknownCredential));
-                }
-                if replacements > 0 {
-                    return Err(RegistryError::Conflict(ConflictKind::AlreadySuperseded));
-                }
-            }
             insert
                 .execute(params![
                     c.serial.0.as_slice(),
@@ -793,13 +838,13 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
                     i64::from(c.print_batch.0),
                     c.key_id.0.as_slice(),
                     i64_of(c.issued_at.0),
-                    status_code(c.status),
-                    c.status_reason.map(|(r, _)| reason_code(r)),
+                    codes::status(c.status),
+                    c.status_reason.map(|(r, _)| codes::reason(r)),
                     c.status_reason.map(|(_, at)| i64_of(at.0)),
                     c.supersedes.map(|s| s.0.to_vec()),
                     c.bytes,
                 ])
-                .map_err(&duplicate)?;
+                .map_err(|e| credential_conflict(tx, c, path, e))?;
         }
     }
     for (serial, status, reason) in &change.statuses {
@@ -808,8 +853,8 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
                 "UPDATE credentials SET status = ?2, reason = ?3, status_at = ?4 WHERE serial = ?1",
                 params![
                     serial.0.as_slice(),
-                    status_code(*status),
-                    reason.map(|(r, _)| reason_code(r)),
+                    codes::status(*status),
+                    reason.map(|(r, _)| codes::reason(r)),
                     reason.map(|(_, at)| i64_of(at.0)),
                 ],
             )
@@ -828,45 +873,38 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             "INSERT INTO publications (sequence, published_at, list, delta) VALUES (?1, ?2, ?3, ?4)",
             params![i64_of(p.sequence), i64_of(p.published_at.0), p.list, p.delta],
         )
-        .map_err(&duplicate)?;
+        .map_err(conflict_or(path, ConflictKind::PublicationSequenceInUse))?;
     }
-    if !change.events.is_empty() {
-        let head = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)),
-            )
-            .optional()
-            .map_err(fail)?;
-        let mut head = match head {
-            None => AuditHead::EMPTY,
-            Some((seq, hash)) => AuditHead {
-                entries: u64::try_from(seq).map_err(|_| corrupt(path))?,
-                hash: hash.as_slice().try_into().map_err(|_| corrupt(path))?,
-            },
-        };
-        let mut insert = tx
-            .prepare_cached(
-                "INSERT INTO audit (seq, at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .map_err(fail)?;
-        for (at, event) in &change.events {
-            let record = audit::seal(head, *at, event);
-            insert
-                .execute(params![
-                    i64_of(record.seq),
-                    i64_of(record.at.0),
-                    record.event_json,
-                    record.prev_hash.as_slice(),
-                    record.hash.as_slice()
-                ])
-                .map_err(fail)?;
-            head = AuditHead {
-                entries: record.seq,
-                hash: record.hash,
-            };
-        }
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO audit (seq, at, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(fail)?;
+    for record in &change.audit {
+        insert
+            .execute(params![
+                i64_of(record.seq),
+                i64_of(record.at.0),
+                record.event_json,
+                record.prev_hash.as_slice(),
+                record.hash.as_slice()
+            ])
+            .map_err(|e| {
+                // `seq` is the primary key: a backstop should the compare above miss.
+                if e.sqlite_error_code() != Some(ErrorCode::ConstraintViolation) {
+                    return fail(e);
+                }
+                match read_head(tx, path) {
+                    Ok(head) => RegistryError::Conflict(ConflictKind::StaleAuditHead {
+                        sealed_on: AuditHead {
+                            entries: record.seq.saturating_sub(1),
+                            hash: record.prev_hash,
+                        },
+                        head,
+                    }),
+                    Err(e) => e,
+                }
+            })?;
     }
     Ok(())
 }

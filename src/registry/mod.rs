@@ -1,41 +1,73 @@
-//! The issuer's registry: the workflow over a [`Store`]. It issues rosters in bulk,
-//! changes individual statuses, publishes signed lists, builds print manifests and
-//! checks the audit chain. Incidents and reissue are in `reissue`.
+//! The issuer's registry: every credential it issued, who printed it, a hash-chained
+//! audit log and resumable jobs, over a [`Store`].
+//!
+//! [`Registry`] is the workflow. It issues rosters in bulk, changes individual
+//! statuses, publishes signed lists, builds print manifests and checks the audit
+//! chain; an [`Incident`] goes through [`Registry::plan`] (a dry run),
+//! [`Registry::declare`] (revoke and publish in one commit) and [`Registry::resume`]
+//! (replacements in chunks), or [`Registry::execute`] for all three.
 //!
 //! Every method takes `now` (and, where it draws randomness, `rng`); the store is the
 //! only I/O. Bulk work runs in chunks of [`CHUNK`]: each chunk is one atomic
 //! [`Change`], and a job record makes the work resumable after a crash.
+//!
+//! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
+//! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
+//! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
+//! `manifest` (what a printer receives). The SQLite backend, [`SqliteStore`], sits at
+//! the crate's edge (feature `sqlite`).
 
+pub mod audit;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod incident;
+mod manifest;
+mod reissue;
+mod runner;
+// The backend at the edge: it uses the store contract and nothing uses it but the
+// re-export below.
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+
+use std::borrow::Cow;
 use std::collections::HashSet;
-use std::ops::ControlFlow;
 
-use rand::{CryptoRng, SeedableRng, rngs::StdRng};
+use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::{self, AuditEvent, AuditHead};
-use crate::credential::{Credential, UnverifiedCredential};
-use crate::error::KeySetError;
-use crate::keys::{CardKey, IssuerKey};
-use crate::manifest::PrintManifest;
+use crate::issue::IssuerKey;
+use crate::issue::KeySetDraft;
+use crate::issue::{IssuerStatusList, Publication};
+use crate::model::Vetting;
 use crate::model::{
-    Claims, CredentialRequest, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, StatusIndex,
-    UnixTime, Validity,
+    AuditHead, Holder, KeyId, KeyUsage, Kind, PrintBatchId, Serial, UnixTime, Validity,
 };
-use crate::reissue::Incident;
-use crate::root::{KeySet, KeySetDraft, RootPublicKey};
-use crate::status::{IssuerStatusList, Publication, RevocationReason, Status, list_state_digest};
-use crate::store::{
-    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord, PrintBatch,
-    PublicationRecord, RegistryError, RegistryMeta, Store, WrongKey,
-};
+use crate::model::{RevocationReason, Status};
 use crate::verify::DEFAULT_CLOCK_SKEW_SECS;
-use crate::vetting::Vetting;
+use crate::verify::KeySetError;
+use crate::verify::list_state_digest;
+use crate::verify::{KeySet, RootPublicKey};
 
-/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
-/// every index insert on a random page, so a commit rewrites most index pages whatever
-/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
-/// chunk's signing work, about 0.1 s on one core.
-pub const CHUNK: usize = 4096;
+use audit::AuditEvent;
+use runner::{Draft, NewCard, Run, commit, count};
+
+#[cfg(feature = "sqlite")]
+pub(crate) use store::codes;
+
+pub use incident::Incident;
+pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
+pub use reissue::{Declared, Plan, ReissueReport};
+pub use runner::{CHUNK, Hooks, Progress};
+pub use store::{
+    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
+    StatusChange, StatusEntry, StatusState, Store, WrongKey,
+};
+
+/// The embedded SQLite backend (feature `sqlite`), at the registry's edge.
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,39 +80,6 @@ pub struct HolderRequest {
     pub vetting: Vetting,
     /// When the card may be used.
     pub validity: Validity,
-}
-
-/// Bulk-work progress: `done` of `total` credentials committed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Progress {
-    /// Committed so far.
-    pub done: usize,
-    /// In all.
-    pub total: usize,
-}
-
-/// Callbacks for bulk work. `Hooks::default()` ignores progress and drops card keys.
-pub struct Hooks<'a> {
-    /// Called after each committed chunk; `Break` stops the work there (it resumes later).
-    pub progress: Box<dyn FnMut(Progress) -> ControlFlow<()> + 'a>,
-    /// Receives each new card's secret key for personalisation (on the chip, in the
-    /// wallet). It is never stored by the registry nor written to a manifest.
-    pub card_key: Box<dyn FnMut(Serial, CardKey) + 'a>,
-}
-
-impl Default for Hooks<'_> {
-    fn default() -> Self {
-        Self {
-            progress: Box::new(|_| ControlFlow::Continue(())),
-            card_key: Box::new(|_, _| {}),
-        }
-    }
-}
-
-impl std::fmt::Debug for Hooks<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hooks").finish_non_exhaustive()
-    }
 }
 
 /// Counts of the registry's credentials, with scope entries applied.
@@ -112,12 +111,19 @@ pub struct IssueReport {
 }
 
 /// The issuer's registry over a store.
+///
+/// Several registries (processes, issuing offices) may work on one store, each through
+/// its own handle. Every operation reads the store's audit head before anything else
+/// and commits only if that is still the head (the [`Store`] contract, rule 1): an
+/// operation overtaken by another handle's commit fails with
+/// [`RegistryError::Conflict`]`(`[`ConflictKind::StaleAuditHead`]`)`, writes nothing,
+/// and may simply be run again.
 pub struct Registry<S: Store> {
-    pub(crate) store: S,
-    pub(crate) meta: RegistryMeta,
-    pub(crate) chunk: usize,
+    store: S,
+    meta: RegistryMeta,
+    chunk: usize,
     /// The key set in force: the only keys the registry signs with.
-    pub(crate) key_set: KeySet,
+    key_set: KeySet,
 }
 
 impl<S: Store> std::fmt::Debug for Registry<S> {
@@ -146,6 +152,9 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Self, RegistryError> {
+        // The head first (see `commit`), then the read check; the store's rule 8 is the
+        // backstop for a creation that races this one.
+        let head = store.audit_head()?;
         if store.meta()?.is_some() {
             return Err(RegistryError::AlreadyCreated);
         }
@@ -157,22 +166,20 @@ impl<S: Store> Registry<S> {
         };
         check_key_against(&meta, &set, &[], key, KeyUsage::Lists)?;
         let mut list = IssuerStatusList::new(meta.issuer.clone(), capacity)?;
-        let publication = list.publish_at(key, now, next_update, AuditHead::EMPTY)?;
-        let mut change = Change {
-            create: Some(meta.clone()),
-            events: vec![(
-                now,
-                AuditEvent::RegistryCreated {
-                    issuer: meta.issuer.to_string(),
-                    capacity,
-                    root_key_id: root.key_id(),
-                },
-            )],
-            ..Change::default()
-        };
-        add_key_set(&mut change, None, &set, key_set, now);
-        add_publication(&mut change, publication, now);
-        store.apply(&change)?;
+        let publication = list.publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.create = Some(meta.clone());
+        draft.event(
+            now,
+            AuditEvent::RegistryCreated {
+                issuer: meta.issuer.to_string(),
+                capacity,
+                root_key_id: root.key_id(),
+            },
+        );
+        add_key_set(&mut draft, None, &set, key_set, now);
+        add_publication(&mut draft, publication, now);
+        commit(&mut store, head, draft)?;
         Ok(Self {
             store,
             meta,
@@ -229,7 +236,7 @@ impl<S: Store> Registry<S> {
     /// is kept, and give the result to [`Self::install_key_set`].
     #[must_use]
     pub fn draft_key_set(&self, now: UnixTime) -> KeySetDraft {
-        crate::root::KeySetDraft::next_after(&self.key_set, now)
+        crate::issue::KeySetDraft::next_after(&self.key_set, now)
     }
 
     /// Installs a newer root-signed key set: from then on the registry signs only with
@@ -240,18 +247,20 @@ impl<S: Store> Registry<S> {
     /// [`RegistryError::KeySet`] if it is not signed by the registry's root, not newer
     /// than the set in force, or lifts a revocation.
     pub fn install_key_set(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
+        let head = self.store.audit_head()?;
+        let in_force = self.key_set_in_force()?;
         let set = self
             .meta
             .root
             .verify_key_set(bytes, now, DEFAULT_CLOCK_SKEW_SECS)?;
-        if set.sequence() <= self.key_set.sequence() {
+        if set.sequence() <= in_force.sequence() {
             return Err(KeySetError::Rollback {
-                held: self.key_set.sequence(),
+                held: in_force.sequence(),
                 offered: set.sequence(),
             }
             .into());
         }
-        for held in self.key_set.entries() {
+        for held in in_force.entries() {
             let key_id = held.key.key_id();
             if held.revoked.is_some()
                 && set
@@ -261,9 +270,9 @@ impl<S: Store> Registry<S> {
                 return Err(KeySetError::RevocationLifted { key_id }.into());
             }
         }
-        let mut change = Change::default();
-        add_key_set(&mut change, Some(&self.key_set), &set, bytes, now);
-        self.store.apply(&change)?;
+        let mut draft = Draft::default();
+        add_key_set(&mut draft, Some(&in_force), &set, bytes, now);
+        commit(&mut self.store, head, draft)?;
         self.key_set = set;
         Ok(())
     }
@@ -278,6 +287,12 @@ impl<S: Store> Registry<S> {
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// The store, given back (to open it again, or to hand it to another tool).
+    #[must_use]
+    pub fn into_store(self) -> S {
+        self.store
     }
 
     /// The store, mutably (for tests and maintenance).
@@ -302,18 +317,33 @@ impl<S: Store> Registry<S> {
     /// for this registry: another issuer's, not certified by the key set in force (or
     /// with other bytes or another window than certified), revoked by it, declared
     /// compromised by an issuer-key incident, or certified for something else.
-    pub(crate) fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
+    fn check_key(&self, key: &IssuerKey, usage: KeyUsage) -> Result<(), RegistryError> {
         check_key_against(
             &self.meta,
-            &self.key_set,
+            self.key_set_in_force()?.as_ref(),
             &self.compromised_keys()?,
             key,
             usage,
         )
     }
 
+    /// The key set in force as stored: the one this handle holds, unless another
+    /// handle on the same store installed a newer one since (checked under the root
+    /// again, then).
+    fn key_set_in_force(&self) -> Result<Cow<'_, KeySet>, RegistryError> {
+        let record = self.store.latest_key_set()?.ok_or(RegistryError::Empty)?;
+        if record.sequence == self.key_set.sequence() {
+            return Ok(Cow::Borrowed(&self.key_set));
+        }
+        Ok(Cow::Owned(self.meta.root.verify_key_set(
+            &record.bytes,
+            record.installed_at,
+            DEFAULT_CLOCK_SKEW_SECS,
+        )?))
+    }
+
     /// Keys the registry declared compromised: those named by issuer-key incidents.
-    pub(crate) fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
+    fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -328,7 +358,7 @@ impl<S: Store> Registry<S> {
             .collect())
     }
 
-    pub(crate) fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
+    fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -336,7 +366,7 @@ impl<S: Store> Registry<S> {
             .find(|j| j.finished_at.is_none()))
     }
 
-    pub(crate) fn next_job_id(&self) -> Result<u64, RegistryError> {
+    fn next_job_id(&self) -> Result<u64, RegistryError> {
         Ok(self
             .store
             .jobs()?
@@ -347,7 +377,7 @@ impl<S: Store> Registry<S> {
             .saturating_add(1))
     }
 
-    pub(crate) fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
+    fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
         let max = self
             .store
             .batches()?
@@ -359,7 +389,7 @@ impl<S: Store> Registry<S> {
     }
 
     /// The issuer's status list as stored, ready to change and publish.
-    pub(crate) fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
+    fn status_list(&self) -> Result<IssuerStatusList, RegistryError> {
         let state = self.store.status_state()?;
         let digest = match self.store.latest_publication()? {
             Some(p) => {
@@ -382,18 +412,6 @@ impl<S: Store> Registry<S> {
         )?)
     }
 
-    /// Signs the next list with `key`, committing to the audit head as it stands
-    /// before the change that will carry the publication.
-    pub(crate) fn publish(
-        &self,
-        list: &mut IssuerStatusList,
-        key: &IssuerKey,
-        now: UnixTime,
-        next_update: UnixTime,
-    ) -> Result<Publication, RegistryError> {
-        Ok(list.publish_at(key, now, next_update, self.store.audit_head()?)?)
-    }
-
     /// Issues one card per holder of `roster` into a new print batch at `supplier`.
     /// Idempotent and resumable: holders who already hold an active card are skipped,
     /// and if an issue job is open for this supplier the rest go into its batch.
@@ -410,6 +428,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<IssueReport, RegistryError> {
+        let mut head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
         let batches = self.store.batches()?;
         let open = match self.open_job()? {
@@ -433,7 +452,7 @@ impl<S: Store> Registry<S> {
         let all = self.store.credentials(&CredentialFilter::All)?;
         let mut holding: HashSet<&str> = all
             .iter()
-            .filter(|r| r.superseded_by.is_none() && effective(r, &scopes) != Status::Revoked)
+            .filter(|r| r.superseded_by.is_none() && r.status_under(&scopes) != Status::Revoked)
             .map(|r| r.pay_number.as_str())
             .collect();
         let todo: Vec<&HolderRequest> = roster
@@ -453,76 +472,61 @@ impl<S: Store> Registry<S> {
             None => {
                 let batch = self.next_batch_id()?;
                 let id = self.next_job_id()?;
-                self.store.apply(&Change {
-                    batches: vec![PrintBatch {
-                        id: batch,
+                let mut draft = Draft::default();
+                draft.change.batches.push(PrintBatch {
+                    id: batch,
+                    supplier: supplier.to_owned(),
+                    created_at: now,
+                });
+                draft.change.jobs.push(JobRecord {
+                    id,
+                    kind: JobKind::Issue { batch },
+                    started_at: now,
+                    finished_at: None,
+                });
+                draft.event(
+                    now,
+                    AuditEvent::BatchCreated {
+                        batch,
                         supplier: supplier.to_owned(),
-                        created_at: now,
-                    }],
-                    jobs: vec![JobRecord {
-                        id,
-                        kind: JobKind::Issue { batch },
-                        started_at: now,
-                        finished_at: None,
-                    }],
-                    events: vec![(
-                        now,
-                        AuditEvent::BatchCreated {
-                            batch,
-                            supplier: supplier.to_owned(),
-                        },
-                    )],
-                    ..Change::default()
-                })?;
+                    },
+                );
+                head = commit(&mut self.store, head, draft)?;
                 (id, batch)
             }
         };
         let already = all.iter().filter(|r| r.print_batch == batch).count();
-        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
-        let total = already + todo.len();
-        let mut done = already;
-        let mut issued_now = 0u64;
-        let plans = todo
+        let cards = todo
             .iter()
-            .map(|r| {
-                let request = CredentialRequest {
-                    kind: r.kind,
-                    holder: r.holder.clone(),
-                    vetting: r.vetting,
-                    status_index: allocator.take(rng)?,
-                    print_batch: batch,
-                    validity: r.validity,
-                    card_key: None,
-                    supersedes: None,
-                };
-                Ok((request, seed(rng)))
+            .map(|r| NewCard {
+                kind: r.kind,
+                holder: r.holder.clone(),
+                vetting: r.vetting,
+                validity: r.validity,
+                supersedes: None,
             })
-            .collect::<Result<Vec<_>, RegistryError>>()?;
-        let store = &mut self.store;
-        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut change = Change::default();
-            let mut entries = Vec::with_capacity(issued.len());
-            for (credential, _) in &issued {
-                let c = credential.claims();
-                entries.push((c.serial, c.status_index.0));
-                change.credentials.push(record_for(credential));
-            }
-            change.events.push((
-                now,
-                AuditEvent::Issued {
-                    batch,
-                    credentials: entries,
-                },
-            ));
-            store.apply(&change)?;
-            done += issued.len();
-            issued_now += count(issued.len());
-            for (credential, card) in issued {
-                (hooks.card_key)(credential.serial(), card);
-            }
-            Ok((hooks.progress)(Progress { done, total }))
-        })?;
-        if flow.is_break() {
+            .collect();
+        let run = Run {
+            key,
+            batch,
+            now,
+            chunk: self.chunk,
+            capacity: self.meta.capacity,
+            progress: Progress {
+                done: already,
+                total: already + todo.len(),
+            },
+            event: |batch, issued| AuditEvent::Issued {
+                batch,
+                credentials: issued
+                    .iter()
+                    .map(|r| (r.serial, r.status_index.0))
+                    .collect(),
+            },
+        }
+        .run(&mut self.store, head, cards, rng, hooks)?;
+        let (done, issued_now) = (run.done, count(run.done - already));
+        if !run.finished {
             return Ok(IssueReport {
                 batch: Some(batch),
                 issued_now,
@@ -530,17 +534,17 @@ impl<S: Store> Registry<S> {
                 finished: false,
             });
         }
-        self.store.apply(&Change {
-            finished_jobs: vec![(job, now)],
-            events: vec![(
-                now,
-                AuditEvent::JobFinished {
-                    job,
-                    issued: count(done),
-                },
-            )],
-            ..Change::default()
-        })?;
+        let head = run.head;
+        let mut draft = Draft::default();
+        draft.change.finished_jobs.push((job, now));
+        draft.event(
+            now,
+            AuditEvent::JobFinished {
+                job,
+                issued: count(done),
+            },
+        );
+        commit(&mut self.store, head, draft)?;
         Ok(IssueReport {
             batch: Some(batch),
             issued_now,
@@ -563,15 +567,14 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Lists)?;
         let record = self
             .store
             .credentials(&CredentialFilter::Serials(vec![serial]))?
             .into_iter()
             .next()
-            .ok_or(RegistryError::Conflict(
-                crate::store::ConflictKind::UnknownCredential,
-            ))?;
+            .ok_or(RegistryError::Conflict(ConflictKind::UnknownCredential))?;
         let index = record.status_index.0;
         let mut list = self.status_list()?;
         let (event, stored_reason) = match status {
@@ -588,14 +591,12 @@ impl<S: Store> Registry<S> {
                 (AuditEvent::Reinstated { serial }, None)
             }
         };
-        let publication = self.publish(&mut list, key, now, next_update)?;
-        let mut change = Change {
-            statuses: vec![(serial, status, stored_reason)],
-            events: vec![(now, event)],
-            ..Change::default()
-        };
-        let record = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = list.publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.statuses.push((serial, status, stored_reason));
+        draft.event(now, event);
+        let record = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(record)
     }
 
@@ -609,11 +610,14 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Lists)?;
-        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
-        let mut change = Change::default();
-        let record = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = self
+            .status_list()?
+            .publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        let record = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(record)
     }
 
@@ -623,7 +627,7 @@ impl<S: Store> Registry<S> {
     /// If the stored credential does not decode.
     pub fn effective_status(&self, record: &CredentialRecord) -> Result<Status, RegistryError> {
         let scopes = self.store.status_state()?.scopes;
-        Ok(effective(record, &scopes))
+        Ok(record.status_under(&scopes))
     }
 
     /// Counts of the registry's credentials, with scope entries applied.
@@ -635,7 +639,7 @@ impl<S: Store> Registry<S> {
         let mut s = Summary::default();
         for r in self.store.credentials(&CredentialFilter::All)? {
             s.issued += 1;
-            match effective(&r, &scopes) {
+            match r.status_under(&scopes) {
                 Status::Revoked => s.revoked += 1,
                 Status::Suspended => s.suspended += 1,
                 Status::Valid if r.superseded_by.is_none() => s.active += 1,
@@ -665,7 +669,7 @@ impl<S: Store> Registry<S> {
             .store
             .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
         {
-            claims.push(decode_record(&r)?);
+            claims.push(r.claims()?);
         }
         Ok(PrintManifest::new(supplier, batch, &claims))
     }
@@ -689,32 +693,6 @@ impl<S: Store> Registry<S> {
         }
         Ok(audit::verify_chain_against(&log, &committed)?)
     }
-}
-
-pub(crate) fn count(n: usize) -> u64 {
-    u64::try_from(n).unwrap_or(u64::MAX)
-}
-
-/// A record's status with scope entries applied.
-pub(crate) fn effective(record: &CredentialRecord, scopes: &[crate::status::ScopeEntry]) -> Status {
-    let covered = scopes.iter().any(|e| {
-        e.scope
-            .covers_parts(record.print_batch, record.key_id, record.issued_at)
-    });
-    if covered {
-        Status::Revoked
-    } else {
-        record.status
-    }
-}
-
-pub(crate) fn decode_record(record: &CredentialRecord) -> Result<Claims, RegistryError> {
-    UnverifiedCredential::from_bytes(&record.bytes)
-        .map(|c| c.unverified_claims().clone())
-        .map_err(|source| RegistryError::StoredCredential {
-            serial: record.serial,
-            source,
-        })
 }
 
 /// See [`Registry::check_key`].
@@ -748,28 +726,28 @@ fn check_key_against(
     Ok(())
 }
 
-/// Adds a key set and its audit events to `change`: the set, then every key it
+/// Adds a key set and its audit events to `draft`: the set, then every key it
 /// certifies anew (or with another usage or window), then every key it newly revokes.
 fn add_key_set(
-    change: &mut Change,
+    draft: &mut Draft,
     previous: Option<&KeySet>,
     set: &KeySet,
     bytes: &[u8],
     now: UnixTime,
 ) {
-    change.events.push((
+    draft.event(
         now,
         AuditEvent::KeySetInstalled {
             sequence: set.sequence(),
             digest: crate::model::hex(&set.digest()),
         },
-    ));
+    );
     for entry in set.entries() {
         let key_id = entry.key.key_id();
         let before = previous.and_then(|p| p.entry(key_id));
         let window = entry.key.validity();
         if before.is_none_or(|b| b.usage != entry.usage || b.key.validity() != window) {
-            change.events.push((
+            draft.event(
                 now,
                 AuditEvent::KeyCertified {
                     key_id,
@@ -777,204 +755,37 @@ fn add_key_set(
                     not_before: window.not_before,
                     not_after: window.not_after,
                 },
-            ));
+            );
         }
         if let Some((_, reason)) = entry.revoked
             && before.is_none_or(|b| b.revoked.is_none())
         {
-            change
-                .events
-                .push((now, AuditEvent::KeyRevoked { key_id, reason }));
+            draft.event(now, AuditEvent::KeyRevoked { key_id, reason });
         }
     }
-    change.key_set = Some(KeySetRecord {
+    draft.change.key_set = Some(KeySetRecord {
         sequence: set.sequence(),
         installed_at: now,
         bytes: bytes.to_vec(),
     });
 }
 
-/// Adds a publication and its audit event to `change`; returns the stored record.
-pub(crate) fn add_publication(
-    change: &mut Change,
-    p: Publication,
-    now: UnixTime,
-) -> PublicationRecord {
+/// Adds a publication and its audit event to `draft`; returns the stored record.
+fn add_publication(draft: &mut Draft, p: Publication, now: UnixTime) -> PublicationRecord {
     let record = PublicationRecord {
         sequence: p.sequence,
         published_at: now,
         list: p.list,
         delta: p.delta,
     };
-    change.events.push((
+    draft.event(
         now,
         AuditEvent::Published {
             sequence: record.sequence,
             list_digest: crate::model::hex(&sha2::Sha256::digest(&record.list)),
             delta_bytes: record.delta.as_ref().map(|d| count(d.len())),
         },
-    ));
-    change.publication = Some(record.clone());
+    );
+    draft.change.publication = Some(record.clone());
     record
-}
-
-pub(crate) fn record_for(credential: &Credential) -> CredentialRecord {
-    let c = credential.claims();
-    CredentialRecord {
-        serial: c.serial,
-        pay_number: c.holder.pay_number().to_owned(),
-        status_index: c.status_index,
-        print_batch: c.print_batch,
-        key_id: c.key_id,
-        issued_at: c.issued_at,
-        status: Status::Valid,
-        status_reason: None,
-        supersedes: c.supersedes,
-        superseded_by: None,
-        bytes: credential.bytes().to_vec(),
-    }
-}
-
-/// A per-credential seed drawn from the caller's RNG, so that signing can run on
-/// every core while all randomness still comes from the one RNG passed in.
-pub(crate) fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    rng.fill_bytes(&mut seed);
-    seed
-}
-
-/// Generates a card key and signs each request, in parallel where the `parallel`
-/// feature is on. Each item's randomness (card key, serial) comes from its own seed.
-pub(crate) fn sign_all(
-    key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
-    now: UnixTime,
-) -> Result<Vec<(Credential, CardKey)>, RegistryError> {
-    let one = |(mut request, seed): (CredentialRequest, [u8; 32])| -> Result<(Credential, CardKey), RegistryError> {
-        let mut rng = StdRng::from_seed(seed);
-        let card = CardKey::generate(&mut rng);
-        request.card_key = Some(card.public());
-        Ok((key.issue_with_generated_card(request, now, &mut rng)?, card))
-    };
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        plans.into_par_iter().map(one).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        plans.into_iter().map(one).collect()
-    }
-}
-
-/// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
-/// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
-/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
-/// the worker then stops too (its channel is closed).
-pub(crate) fn sign_and_commit(
-    key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
-    chunk: usize,
-    now: UnixTime,
-    mut commit: impl FnMut(Vec<(Credential, CardKey)>) -> Result<ControlFlow<()>, RegistryError>,
-) -> Result<ControlFlow<()>, RegistryError> {
-    let mut chunks = Vec::new();
-    let mut plans = plans.into_iter().peekable();
-    while plans.peek().is_some() {
-        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
-    }
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        scope.spawn(move || {
-            for plans in chunks {
-                if tx.send(sign_all(key, plans, now)).is_err() {
-                    break;
-                }
-            }
-        });
-        for signed in rx {
-            if commit(signed?)?.is_break() {
-                return Ok(ControlFlow::Break(()));
-            }
-        }
-        Ok(ControlFlow::Continue(()))
-    })
-}
-
-/// Hands out unused status indexes at random (herd privacy: an index says nothing
-/// about when or to whom a card was issued). Indexes are never reused.
-pub(crate) struct IndexAllocator {
-    used: Vec<u64>,
-    capacity: u32,
-    free: u32,
-}
-
-impl IndexAllocator {
-    pub(crate) fn new(capacity: u32, used: &[u32]) -> Self {
-        let mut bits = vec![0u64; usize::try_from(capacity.div_ceil(64)).unwrap_or(0)];
-        let mut free = capacity;
-        for &i in used {
-            if let Some(word) = bits.get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX)) {
-                let bit = 1u64 << (i % 64);
-                if *word & bit == 0 && i < capacity {
-                    *word |= bit;
-                    free = free.saturating_sub(1);
-                }
-            }
-        }
-        Self {
-            used: bits,
-            capacity,
-            free,
-        }
-    }
-
-    fn is_used(&self, i: u32) -> bool {
-        self.used
-            .get(usize::try_from(i / 64).unwrap_or(usize::MAX))
-            .is_none_or(|w| w & (1u64 << (i % 64)) != 0)
-    }
-
-    pub(crate) fn take(
-        &mut self,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<StatusIndex, RegistryError> {
-        use rand::RngExt as _;
-        if self.free == 0 {
-            return Err(RegistryError::StatusListFull {
-                capacity: self.capacity,
-            });
-        }
-        // Rejection sampling while at least 1/8 is free; then a scan from a random start.
-        let mut pick = None;
-        if u64::from(self.free) * 8 >= u64::from(self.capacity) {
-            for _ in 0..64 {
-                let i = rng.random_range(0..self.capacity);
-                if !self.is_used(i) {
-                    pick = Some(i);
-                    break;
-                }
-            }
-        }
-        let i = match pick {
-            Some(i) => i,
-            None => {
-                let start = rng.random_range(0..self.capacity);
-                (0..self.capacity)
-                    .map(|k| (start + k) % self.capacity)
-                    .find(|&i| !self.is_used(i))
-                    .ok_or(RegistryError::StatusListFull {
-                        capacity: self.capacity,
-                    })?
-            }
-        };
-        if let Some(word) = self
-            .used
-            .get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX))
-        {
-            *word |= 1u64 << (i % 64);
-        }
-        self.free -= 1;
-        Ok(StatusIndex(i))
-    }
 }

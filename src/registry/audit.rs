@@ -10,9 +10,11 @@
 
 use sha2::Digest as _;
 
-pub(crate) use crate::model::AuditHead;
+use crate::model::AuditHead;
 use crate::model::{KeyId, PrintBatchId, Serial, UnixTime};
-use crate::status::{RevocationReason, Scope};
+use crate::model::{RevocationReason, Scope};
+
+use super::incident::Incident;
 
 /// Domain prefix of an audit entry hash.
 const AUDIT_DOMAIN: &[u8] = b"revocard/v1/audit\0";
@@ -106,7 +108,7 @@ pub enum AuditEvent {
         /// The job.
         job: u64,
         /// What was compromised, as declared.
-        incident: crate::reissue::Incident,
+        incident: Incident,
         /// Credentials affected.
         affected: u64,
         /// SHA-256 over the sorted serials of the affected credentials, hex.
@@ -153,6 +155,15 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// The head of a log that ends at this entry.
+    #[must_use]
+    pub fn head(&self) -> AuditHead {
+        AuditHead {
+            entries: self.seq,
+            hash: self.hash,
+        }
+    }
+
     /// The event, parsed.
     ///
     /// # Errors
@@ -247,16 +258,13 @@ pub fn verify_chain<'a>(
         if record.event().is_err() {
             return fail(AuditProblem::Unreadable);
         }
-        head = AuditHead {
-            entries: record.seq,
-            hash: record.hash,
-        };
+        head = record.head();
     }
     Ok(head)
 }
 
 /// Checks a whole log, as [`verify_chain`] does, and that it holds the head a signed
-/// list commits to (read with [`crate::list_state_digest`]): anyone holding a list can
+/// list commits to (read with [`list_state_digest`](crate::list_state_digest)): anyone holding a list can
 /// so detect a log rewritten or truncated after the list was signed.
 ///
 /// # Errors

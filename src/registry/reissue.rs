@@ -16,84 +16,18 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use rand::CryptoRng;
 use sha2::Digest as _;
 
-use crate::audit::{AuditEvent, AuditHead};
-use crate::keys::IssuerKey;
-use crate::model::{CredentialRequest, KeyId, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
-use crate::registry::{
-    Hooks, IndexAllocator, Progress, Registry, add_publication, count, decode_record, effective,
-    record_for, seed, sign_and_commit,
-};
-use crate::status::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
-use crate::store::{
-    Change, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
+use crate::issue::IssuerKey;
+use crate::model::{AuditHead, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
+use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
+
+use super::audit::AuditEvent;
+use super::incident::Incident;
+use super::runner::{Draft, NewCard, Run, commit, count};
+use super::store::{
+    CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
     RegistryError, Store, WrongKey,
 };
-
-/// What was compromised.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "incident", rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Incident {
-    /// A supplier was breached: everything in every batch it printed.
-    Supplier {
-        /// The supplier.
-        supplier: String,
-    },
-    /// One print batch's data leaked.
-    PrintBatch {
-        /// The batch.
-        batch: PrintBatchId,
-    },
-    /// An issuer key is compromised: everything it signed.
-    IssuerKey {
-        /// The key.
-        key_id: KeyId,
-    },
-    /// These credentials.
-    Serials {
-        /// The serials.
-        serials: Vec<Serial>,
-    },
-    /// The credentials these holders held when the incident was first declared (a
-    /// leaked list of names and pay numbers). Their replacements, and any card issued
-    /// to them since, were not in the leak: once declared, the incident covers no
-    /// current card, and declaring it again does nothing. A new leak of the same
-    /// holders' current cards names those cards ([`Incident::Serials`]).
-    Holders {
-        /// Their pay numbers.
-        pay_numbers: Vec<String>,
-    },
-}
-
-impl Incident {
-    /// Whether `other` is the same incident: the same kind naming the same things,
-    /// lists compared as sets (order and repetition do not matter).
-    #[must_use]
-    pub fn is_same_as(&self, other: &Self) -> bool {
-        fn set<T: Ord>(items: &[T]) -> BTreeSet<&T> {
-            items.iter().collect()
-        }
-        match (self, other) {
-            (Self::Serials { serials: a }, Self::Serials { serials: b }) => set(a) == set(b),
-            (Self::Holders { pay_numbers: a }, Self::Holders { pay_numbers: b }) => {
-                set(a) == set(b)
-            }
-            _ => self == other,
-        }
-    }
-
-    /// The revocation reason recorded by default for this kind of incident.
-    #[must_use]
-    pub fn default_reason(&self) -> RevocationReason {
-        match self {
-            Self::Supplier { .. } | Self::PrintBatch { .. } | Self::Holders { .. } => {
-                RevocationReason::SupplierBreach
-            }
-            Self::IssuerKey { .. } => RevocationReason::IssuerKeyCompromise,
-            Self::Serials { .. } => RevocationReason::KeyCompromise,
-        }
-    }
-}
+use super::{Hooks, Progress, Registry, add_publication};
 
 /// A dry run: what declaring the incident would do. Nothing is changed by planning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -245,11 +179,11 @@ impl<S: Store> Registry<S> {
             if record.superseded_by.is_some() {
                 continue;
             }
-            let status = effective(&record, &existing_scopes);
+            let status = record.status_under(&existing_scopes);
             if status == Status::Revoked {
                 continue;
             }
-            let claims = decode_record(&record)?;
+            let claims = record.claims()?;
             plan.affected.push(record.serial);
             plan.individual.push((record.serial, record.status_index.0));
             *plan
@@ -308,8 +242,8 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<Declared, RegistryError> {
-        self.check_key(key, KeyUsage::Lists)?;
         let head = self.store.audit_head()?;
+        self.check_key(key, KeyUsage::Lists)?;
         if head != plan.audit_head && !self.log_holds(plan.audit_head)? {
             return Err(RegistryError::PlanNotFromThisRegistry {
                 planned_at_entry: plan.audit_head.entries,
@@ -343,12 +277,12 @@ impl<S: Store> Registry<S> {
         }
         let reason = fresh.reason;
         let mut list = self.status_list()?;
-        let mut change = Change::default();
+        let mut draft = Draft::default();
         let job = self.next_job_id()?;
         let batch = self.next_batch_id()?;
         let digest =
             sha2::Sha256::digest(fresh.affected.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
-        change.events.push((
+        draft.event(
             now,
             AuditEvent::IncidentDeclared {
                 job,
@@ -356,7 +290,7 @@ impl<S: Store> Registry<S> {
                 affected: count(fresh.affected.len()),
                 affected_digest: crate::model::hex(&digest),
             },
-        ));
+        );
         for scope in &fresh.scopes {
             let entry = ScopeEntry {
                 scope: *scope,
@@ -364,44 +298,41 @@ impl<S: Store> Registry<S> {
                 since: now,
             };
             list.revoke_scope(entry)?;
-            change.scopes.push(entry);
-            change.events.push((
+            draft.change.scopes.push(entry);
+            draft.event(
                 now,
                 AuditEvent::ScopeRevoked {
                     scope: *scope,
                     reason,
                     affected: count(fresh.affected.len()),
                 },
-            ));
+            );
         }
         for &(serial, index) in &fresh.individual {
             list.revoke(index, reason, now)?;
-            change
+            draft
+                .change
                 .statuses
                 .push((serial, Status::Revoked, Some((reason, now))));
-            change
-                .events
-                .push((now, AuditEvent::Revoked { serial, reason }));
+            draft.event(now, AuditEvent::Revoked { serial, reason });
         }
         if let Incident::IssuerKey { key_id } = &fresh.incident {
-            change
-                .events
-                .push((now, AuditEvent::KeyCompromised { key_id: *key_id }));
+            draft.event(now, AuditEvent::KeyCompromised { key_id: *key_id });
         }
-        let publication = self.publish(&mut list, key, now, next_update)?;
-        change.batches.push(PrintBatch {
+        let publication = list.publish_at(key, now, next_update, head)?;
+        draft.change.batches.push(PrintBatch {
             id: batch,
             supplier: target_supplier.to_owned(),
             created_at: now,
         });
-        change.events.push((
+        draft.event(
             now,
             AuditEvent::BatchCreated {
                 batch,
                 supplier: target_supplier.to_owned(),
             },
-        ));
-        change.jobs.push(JobRecord {
+        );
+        draft.change.jobs.push(JobRecord {
             id: job,
             kind: JobKind::Reissue {
                 incident: fresh.incident.clone(),
@@ -412,8 +343,8 @@ impl<S: Store> Registry<S> {
             started_at: now,
             finished_at: None,
         });
-        let publication = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(Declared {
             job,
             revoked: count(fresh.affected.len()),
@@ -438,6 +369,7 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<Option<ReissueReport>, RegistryError> {
+        let head = self.store.audit_head()?;
         let Some(job) = self.open_job()? else {
             return Ok(None);
         };
@@ -492,53 +424,46 @@ impl<S: Store> Registry<S> {
         // the replacement's row). Every other card of the job is still to be replaced.
         let (replaced, remaining): (Vec<CredentialRecord>, Vec<CredentialRecord>) =
             held.into_iter().partition(|r| r.superseded_by.is_some());
-        let total = wanted.len();
-        let mut done = replaced.len();
-        let mut allocator = IndexAllocator::new(self.meta.capacity, &self.store.status_indexes()?);
+        // Each card still to replace is held and has no replacement yet: the read check
+        // of "one replacement per card". The audit compare-and-append makes it race-free,
+        // and the store's unique `supersedes` is the backstop (the Store contract).
         let key_window = key.validity();
-        let mut plans = Vec::with_capacity(remaining.len());
-        for old in &remaining {
-            let claims = decode_record(old)?;
-            let not_after = claims.validity.not_after.min(key_window.not_after);
-            let request = CredentialRequest {
-                kind: claims.kind,
-                holder: claims.holder,
-                vetting: claims.vetting,
-                status_index: allocator.take(rng)?,
-                print_batch: *batch,
-                validity: Validity::new(now.min(not_after), not_after)
-                    .map_err(crate::error::IssueError::from)?,
-                card_key: None,
-                supersedes: Some(old.serial),
-            };
-            plans.push((request, seed(rng)));
+        let cards = remaining
+            .iter()
+            .map(|old| {
+                let claims = old.claims()?;
+                let not_after = claims.validity.not_after.min(key_window.not_after);
+                Ok(NewCard {
+                    kind: claims.kind,
+                    holder: claims.holder,
+                    vetting: claims.vetting,
+                    validity: Validity::new(now.min(not_after), not_after)
+                        .map_err(crate::issue::IssueError::from)?,
+                    supersedes: Some(old.serial),
+                })
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let run = Run {
+            key,
+            batch: *batch,
+            now,
+            chunk: self.chunk,
+            capacity: self.meta.capacity,
+            progress: Progress {
+                done: replaced.len(),
+                total: wanted.len(),
+            },
+            event: |batch, replacements| AuditEvent::Reissued {
+                batch,
+                replacements: replacements
+                    .iter()
+                    .filter_map(|r| Some((r.supersedes?, r.serial)))
+                    .collect(),
+            },
         }
-        let store = &mut self.store;
-        let flow = sign_and_commit(key, plans, self.chunk, now, |issued| {
-            let mut change = Change::default();
-            let mut replacements = Vec::with_capacity(issued.len());
-            for (credential, _) in &issued {
-                let c = credential.claims();
-                if let Some(old) = c.supersedes {
-                    replacements.push((old, c.serial));
-                }
-                change.credentials.push(record_for(credential));
-            }
-            change.events.push((
-                now,
-                AuditEvent::Reissued {
-                    batch: *batch,
-                    replacements,
-                },
-            ));
-            store.apply(&change)?;
-            done += issued.len();
-            for (credential, card) in issued {
-                (hooks.card_key)(credential.serial(), card);
-            }
-            Ok((hooks.progress)(Progress { done, total }))
-        })?;
-        if flow.is_break() {
+        .run(&mut self.store, head, cards, rng, hooks)?;
+        let (done, head) = (run.done, run.head);
+        if !run.finished {
             return Ok(Some(ReissueReport {
                 job: job.id,
                 batch: *batch,
@@ -547,20 +472,20 @@ impl<S: Store> Registry<S> {
                 publication: None,
             }));
         }
-        let publication = self.publish(&mut self.status_list()?, key, now, next_update)?;
-        let mut change = Change {
-            finished_jobs: vec![(job.id, now)],
-            events: vec![(
-                now,
-                AuditEvent::JobFinished {
-                    job: job.id,
-                    issued: count(done),
-                },
-            )],
-            ..Change::default()
-        };
-        let publication = add_publication(&mut change, publication, now);
-        self.store.apply(&change)?;
+        let publication = self
+            .status_list()?
+            .publish_at(key, now, next_update, head)?;
+        let mut draft = Draft::default();
+        draft.change.finished_jobs.push((job.id, now));
+        draft.event(
+            now,
+            AuditEvent::JobFinished {
+                job: job.id,
+                issued: count(done),
+            },
+        );
+        let publication = add_publication(&mut draft, publication, now);
+        commit(&mut self.store, head, draft)?;
         Ok(Some(ReissueReport {
             job: job.id,
             batch: *batch,

@@ -1,0 +1,363 @@
+//! The one chunked sign-and-commit runner behind roster issue and reissue, the status
+//! index allocator, and [`commit`], which seals a change's audit events onto the head
+//! the workflow read.
+//!
+//! A run draws every card's status index and randomness from the caller's RNG, signs
+//! the cards chunk by chunk on a worker thread (on every core with the `parallel`
+//! feature) while this thread commits the previous chunk with its audit event, reports
+//! progress after each commit, and stops where the progress hook says `Break`.
+
+use std::ops::ControlFlow;
+
+use rand::{CryptoRng, SeedableRng, rngs::StdRng};
+
+use crate::issue::Credential;
+use crate::issue::{CardKey, IssuerKey};
+use crate::model::Status;
+use crate::model::Vetting;
+use crate::model::{
+    AuditHead, CredentialRequest, Holder, Kind, PrintBatchId, Serial, StatusIndex, UnixTime,
+    Validity,
+};
+
+use super::audit::{self, AuditEvent};
+use super::store::{Change, CredentialRecord, RegistryError, Store};
+
+/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
+/// every index insert on a random page, so a commit rewrites most index pages whatever
+/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
+/// chunk's signing work, about 0.1 s on one core.
+pub const CHUNK: usize = 4096;
+
+/// Bulk-work progress: `done` of `total` credentials committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Committed so far.
+    pub done: usize,
+    /// In all.
+    pub total: usize,
+}
+
+/// Callbacks for bulk work. `Hooks::default()` ignores progress and drops card keys.
+pub struct Hooks<'a> {
+    /// Called after each committed chunk; `Break` stops the work there (it resumes later).
+    pub progress: Box<dyn FnMut(Progress) -> ControlFlow<()> + 'a>,
+    /// Receives each new card's secret key for personalisation (on the chip, in the
+    /// wallet). It is never stored by the registry nor written to a manifest.
+    pub card_key: Box<dyn FnMut(Serial, CardKey) + 'a>,
+}
+
+impl Default for Hooks<'_> {
+    fn default() -> Self {
+        Self {
+            progress: Box::new(|_| ControlFlow::Continue(())),
+            card_key: Box::new(|_, _| {}),
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").finish_non_exhaustive()
+    }
+}
+
+/// A change being composed, and the audit events that record it. The events are
+/// sealed when the draft is committed, onto the audit head the operation read first.
+#[derive(Debug, Default)]
+pub(super) struct Draft {
+    pub(super) change: Change,
+    events: Vec<(UnixTime, AuditEvent)>,
+}
+
+impl Draft {
+    /// Records `event`, at `at`, in the change's audit entries.
+    pub(super) fn event(&mut self, at: UnixTime, event: AuditEvent) {
+        self.events.push((at, event));
+    }
+}
+
+/// Seals `draft`'s events onto `head` and commits the change. The backend appends
+/// them only if `head` is still its head (the [`Store`] contract, rule 1), so a change
+/// composed from reads that another writer's commit has since overtaken is refused
+/// whole. Every operation therefore reads the head before anything else. Returns the
+/// head after the change.
+pub(super) fn commit<S: Store + ?Sized>(
+    store: &mut S,
+    head: AuditHead,
+    draft: Draft,
+) -> Result<AuditHead, RegistryError> {
+    let Draft { mut change, events } = draft;
+    let mut tail = head;
+    change.audit = events
+        .iter()
+        .map(|(at, event)| {
+            let record = audit::seal(tail, *at, event);
+            tail = record.head();
+            record
+        })
+        .collect();
+    store.apply(&change)?;
+    Ok(tail)
+}
+
+/// One card for the runner to issue: its claims, but for what the runner draws
+/// (serial, status index, card key) and the batch, which is the run's.
+#[derive(Debug)]
+pub(super) struct NewCard {
+    pub(super) kind: Kind,
+    pub(super) holder: Holder,
+    pub(super) vetting: Vetting,
+    pub(super) validity: Validity,
+    /// The card it replaces (a reissue), if any.
+    pub(super) supersedes: Option<Serial>,
+}
+
+/// What differs between one bulk run and another: roster issue and reissue differ in
+/// the batch and in the audit event that records each chunk.
+pub(super) struct Run<'k> {
+    pub(super) key: &'k IssuerKey,
+    pub(super) batch: PrintBatchId,
+    pub(super) now: UnixTime,
+    /// Credentials per atomic chunk.
+    pub(super) chunk: usize,
+    /// The status list's capacity.
+    pub(super) capacity: u32,
+    /// The job's cards committed before this run, of all its cards.
+    pub(super) progress: Progress,
+    /// The audit event recording one committed chunk of the batch.
+    pub(super) event: fn(PrintBatchId, &[CredentialRecord]) -> AuditEvent,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Ran {
+    /// Every card was committed (the progress hook did not stop the run).
+    pub(super) finished: bool,
+    /// The job's cards committed in all, this run's included.
+    pub(super) done: usize,
+    /// The audit head after the run's last commit.
+    pub(super) head: AuditHead,
+}
+
+impl Run<'_> {
+    /// Issues `cards` into the run's batch: draws each card's status index and seed
+    /// from `rng` (in order, so that all randomness comes from the caller's RNG), signs
+    /// them in chunks on a worker thread while this thread commits the previous chunk,
+    /// each chunk one atomic change with its audit event sealed onto the head before
+    /// it. Hands each committed card's key to `hooks.card_key`, reports progress, and
+    /// stops where `hooks.progress` says `Break`.
+    pub(super) fn run<S: Store + ?Sized>(
+        self,
+        store: &mut S,
+        head: AuditHead,
+        cards: Vec<NewCard>,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<Ran, RegistryError> {
+        let mut allocator = IndexAllocator::new(self.capacity, &store.status_indexes()?);
+        let plans = cards
+            .into_iter()
+            .map(|card| {
+                let request = CredentialRequest {
+                    kind: card.kind,
+                    holder: card.holder,
+                    vetting: card.vetting,
+                    status_index: allocator.take(rng)?,
+                    print_batch: self.batch,
+                    validity: card.validity,
+                    card_key: None,
+                    supersedes: card.supersedes,
+                };
+                Ok((request, seed(rng)))
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let mut ran = Ran {
+            finished: false,
+            done: self.progress.done,
+            head,
+        };
+        let flow = sign_and_commit(self.key, plans, self.chunk, self.now, |issued| {
+            let mut draft = Draft::default();
+            draft.change.credentials = issued.iter().map(|(c, _)| record_for(c)).collect();
+            draft.event(
+                self.now,
+                (self.event)(self.batch, &draft.change.credentials),
+            );
+            ran.head = commit(store, ran.head, draft)?;
+            ran.done += issued.len();
+            for (credential, card) in issued {
+                (hooks.card_key)(credential.serial(), card);
+            }
+            Ok((hooks.progress)(Progress {
+                done: ran.done,
+                total: self.progress.total,
+            }))
+        })?;
+        ran.finished = flow.is_continue();
+        Ok(ran)
+    }
+}
+
+/// A count as stored and reported.
+pub(super) fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
+}
+
+fn record_for(credential: &Credential) -> CredentialRecord {
+    let c = credential.claims();
+    CredentialRecord {
+        serial: c.serial,
+        pay_number: c.holder.pay_number().to_owned(),
+        status_index: c.status_index,
+        print_batch: c.print_batch,
+        key_id: c.key_id,
+        issued_at: c.issued_at,
+        status: Status::Valid,
+        status_reason: None,
+        supersedes: c.supersedes,
+        superseded_by: None,
+        bytes: credential.bytes().to_vec(),
+    }
+}
+
+/// A per-credential seed drawn from the caller's RNG, so that signing can run on
+/// every core while all randomness still comes from the one RNG passed in.
+fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    seed
+}
+
+/// Generates a card key and signs each request, in parallel where the `parallel`
+/// feature is on. Each item's randomness (card key, serial) comes from its own seed.
+fn sign_all(
+    key: &IssuerKey,
+    plans: Vec<(CredentialRequest, [u8; 32])>,
+    now: UnixTime,
+) -> Result<Vec<(Credential, CardKey)>, RegistryError> {
+    let one = |(mut request, seed): (CredentialRequest, [u8; 32])| -> Result<(Credential, CardKey), RegistryError> {
+        let mut rng = StdRng::from_seed(seed);
+        let card = CardKey::generate(&mut rng);
+        request.card_key = Some(card.public());
+        Ok((key.issue_with_generated_card(request, now, &mut rng)?, card))
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        plans.into_par_iter().map(one).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        plans.into_iter().map(one).collect()
+    }
+}
+
+/// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
+/// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
+/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
+/// the worker then stops too (its channel is closed).
+fn sign_and_commit(
+    key: &IssuerKey,
+    plans: Vec<(CredentialRequest, [u8; 32])>,
+    chunk: usize,
+    now: UnixTime,
+    mut commit: impl FnMut(Vec<(Credential, CardKey)>) -> Result<ControlFlow<()>, RegistryError>,
+) -> Result<ControlFlow<()>, RegistryError> {
+    let mut chunks = Vec::new();
+    let mut plans = plans.into_iter().peekable();
+    while plans.peek().is_some() {
+        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for plans in chunks {
+                if tx.send(sign_all(key, plans, now)).is_err() {
+                    break;
+                }
+            }
+        });
+        for signed in rx {
+            if commit(signed?)?.is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    })
+}
+
+/// Hands out unused status indexes at random (herd privacy: an index says nothing
+/// about when or to whom a card was issued). Indexes are never reused.
+struct IndexAllocator {
+    used: Vec<u64>,
+    capacity: u32,
+    free: u32,
+}
+
+impl IndexAllocator {
+    fn new(capacity: u32, used: &[u32]) -> Self {
+        let mut bits = vec![0u64; usize::try_from(capacity.div_ceil(64)).unwrap_or(0)];
+        let mut free = capacity;
+        for &i in used {
+            if let Some(word) = bits.get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX)) {
+                let bit = 1u64 << (i % 64);
+                if *word & bit == 0 && i < capacity {
+                    *word |= bit;
+                    free = free.saturating_sub(1);
+                }
+            }
+        }
+        Self {
+            used: bits,
+            capacity,
+            free,
+        }
+    }
+
+    fn is_used(&self, i: u32) -> bool {
+        self.used
+            .get(usize::try_from(i / 64).unwrap_or(usize::MAX))
+            .is_none_or(|w| w & (1u64 << (i % 64)) != 0)
+    }
+
+    fn take(&mut self, rng: &mut (impl CryptoRng + ?Sized)) -> Result<StatusIndex, RegistryError> {
+        use rand::RngExt as _;
+        if self.free == 0 {
+            return Err(RegistryError::StatusListFull {
+                capacity: self.capacity,
+            });
+        }
+        // Rejection sampling while at least 1/8 is free; then a scan from a random start.
+        let mut pick = None;
+        if u64::from(self.free) * 8 >= u64::from(self.capacity) {
+            for _ in 0..64 {
+                let i = rng.random_range(0..self.capacity);
+                if !self.is_used(i) {
+                    pick = Some(i);
+                    break;
+                }
+            }
+        }
+        let i = match pick {
+            Some(i) => i,
+            None => {
+                let start = rng.random_range(0..self.capacity);
+                (0..self.capacity)
+                    .map(|k| (start + k) % self.capacity)
+                    .find(|&i| !self.is_used(i))
+                    .ok_or(RegistryError::StatusListFull {
+                        capacity: self.capacity,
+                    })?
+            }
+        };
+        if let Some(word) = self
+            .used
+            .get_mut(usize::try_from(i / 64).unwrap_or(usize::MAX))
+        {
+            *word |= 1u64 << (i % 64);
+        }
+        self.free -= 1;
+        Ok(StatusIndex(i))
+    }
+}
