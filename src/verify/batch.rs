@@ -47,16 +47,7 @@
 //! `verify_strict`, twice what a signature costs in a batch of 1,024. See
 //! `ARCHITECTURE.md`.
 
-use alloc::collections::BTreeMap;
-
 use ed25519_dalek::{Signature, VerifyingKey};
-
-use crate::model::{KeyId, UnixTime};
-use crate::prelude::*;
-use crate::verify::{
-    Denial, SignatureCheck, UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
-};
-use crate::wire;
 
 /// Most signatures checked in one ed25519-dalek batch. A batch that fails is re-checked
 /// one by one, so a forged credential in an audit costs at most this many single
@@ -155,107 +146,6 @@ pub(crate) fn verify_together(
     ed25519_dalek::verify_batch(messages, signatures, keys)
         .ok()
         .map(|()| BatchVerified(()))
-}
-
-/// A credential whose signature may join a batch.
-struct Pending<'a> {
-    index: usize,
-    cred: UnverifiedCredential<'a>,
-    key: VerifyingKey,
-    message: Vec<u8>,
-    signature: Signature,
-}
-
-impl VerifierState {
-    /// Verifies many credentials at `now`, as an audit does: one answer per
-    /// credential, in order, each the answer [`VerifierState::verify`] gives for it.
-    /// Signatures are checked in batches of at most [`MAX_BATCH_CHUNK`]; a batch that
-    /// fails is re-checked one by one to name each bad credential. Every answer is
-    /// decided by the same function as a single verification.
-    #[must_use]
-    pub fn verify_batch(
-        &self,
-        credentials: &[&[u8]],
-        now: UnixTime,
-        options: &VerifyOptions,
-    ) -> Vec<Result<VerifiedCredential, Denial>> {
-        let mut results: Vec<Result<VerifiedCredential, Denial>> =
-            vec![Err(Denial::BadSignature); credentials.len()];
-        let mut pending = Vec::with_capacity(credentials.len());
-        // Each issuer key's weakness is checked once per batch (an audit has few keys;
-        // a check costs about 2% of a verification).
-        let mut weak: BTreeMap<KeyId, bool> = BTreeMap::new();
-        for (index, bytes) in credentials.iter().enumerate() {
-            let cred = match UnverifiedCredential::from_bytes(bytes) {
-                Ok(cred) => cred,
-                Err(e) => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = Err(Denial::from(e));
-                    }
-                    continue;
-                }
-            };
-            let claims = cred.unverified_claims();
-            let batchable = self.usable_key(claims, now, options).ok().and_then(|key| {
-                let key = *key.verifying_key();
-                let signature = Signature::from_bytes(&cred.parsed.signature);
-                let key_is_weak = *weak.entry(claims.key_id).or_insert_with(|| key.is_weak());
-                (!key_is_weak && signature_is_canonical(&signature)).then_some((key, signature))
-            });
-            match batchable {
-                Some((key, signature)) => pending.push(Pending {
-                    index,
-                    message: wire::signed_message(
-                        wire::CREDENTIAL_DOMAIN,
-                        wire::FORMAT_VERSION,
-                        cred.parsed.body,
-                    ),
-                    cred,
-                    key,
-                    signature,
-                }),
-                // Not batchable: decided alone, with the same answer `verify` gives.
-                None => {
-                    if let Some(slot) = results.get_mut(index) {
-                        *slot = self
-                            .accept(cred, now, options, SignatureCheck::Strict)
-                            .map_err(|r| r.denial);
-                    }
-                }
-            }
-        }
-        let mut proofs = Vec::with_capacity(pending.len());
-        for chunk in pending.chunks(MAX_BATCH_CHUNK) {
-            let messages: Vec<&[u8]> = chunk.iter().map(|p| p.message.as_slice()).collect();
-            let signatures: Vec<Signature> = chunk.iter().map(|p| p.signature).collect();
-            let keys: Vec<VerifyingKey> = chunk.iter().map(|p| p.key).collect();
-            let proof = verify_together(&messages, &signatures, &keys);
-            proofs.extend(core::iter::repeat_n(proof, chunk.len()));
-        }
-        for (p, proof) in pending.into_iter().zip(proofs) {
-            // A chunk that failed is re-checked one by one (`Strict`).
-            let check = proof.map_or(SignatureCheck::Strict, SignatureCheck::Batched);
-            if let Some(slot) = results.get_mut(p.index) {
-                *slot = self
-                    .accept(p.cred, now, options, check)
-                    .map_err(|r| r.denial);
-            }
-        }
-        results
-    }
-}
-
-#[cfg(feature = "std")]
-impl crate::verify::Verifier {
-    /// As [`VerifierState::verify_batch`], on the current state.
-    #[must_use]
-    pub fn verify_batch(
-        &self,
-        credentials: &[&[u8]],
-        now: UnixTime,
-    ) -> Vec<Result<VerifiedCredential, Denial>> {
-        self.state().verify_batch(credentials, now, &self.options())
-    }
 }
 
 #[cfg(test)]

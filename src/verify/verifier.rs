@@ -142,6 +142,18 @@ impl Verifier {
         self.update(|s| s.commit_delta(&checked, now, &self.options))
     }
 
+    /// As [`VerifierState::verify_batch`], on the current state.
+    #[must_use]
+    pub fn verify_batch(
+        &self,
+        credentials: &[&[u8]],
+        now: UnixTime,
+    ) -> Vec<Result<VerifiedCredential, Denial>> {
+        self.state
+            .load()
+            .verify_batch(credentials, now, &self.options)
+    }
+
     fn update<T, E>(
         &self,
         change: impl FnOnce(&mut VerifierState) -> Result<T, E>,
