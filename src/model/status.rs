@@ -53,6 +53,26 @@ pub enum RevocationReason {
 }
 
 impl RevocationReason {
+    /// The reason's code: its position in [`Self::ALL`], the one numbering the wire
+    /// format and the registry's storage both use.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        let mut at = 0u8;
+        for r in Self::ALL {
+            if r == self {
+                return at;
+            }
+            at = at.saturating_add(1);
+        }
+        0
+    }
+
+    /// The reason a code names, if any.
+    #[must_use]
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
     /// Every reason, in wire-code order.
     pub const ALL: [Self; 10] = [
         Self::Unspecified,

@@ -618,18 +618,12 @@ pub(crate) mod codes {
 
     /// A reason's stored code.
     pub(crate) fn reason(r: RevocationReason) -> i64 {
-        RevocationReason::ALL
-            .iter()
-            .position(|x| *x == r)
-            .and_then(|p| i64::try_from(p).ok())
-            .unwrap_or(0)
+        i64::from(r.code())
     }
 
     /// The reason a stored code names, if any.
     pub(crate) fn reason_of(code: i64) -> Option<RevocationReason> {
-        RevocationReason::ALL
-            .get(usize::try_from(code).ok()?)
-            .copied()
+        RevocationReason::from_code(u8::try_from(code).ok()?)
     }
 
     #[cfg(test)]

@@ -577,7 +577,7 @@ pub(crate) fn encode_key_set(set: &KeySetFields) -> Vec<u8> {
         entries.extend_from_slice(&e.validity.not_after.0.to_be_bytes());
         let (flag, at, reason) = match e.revoked {
             None => (0u8, 0u64, 0u8),
-            Some((at, reason)) => (1, at.0, reason_code(reason)),
+            Some((at, reason)) => (1, at.0, reason.code()),
         };
         entries.push(flag);
         entries.extend_from_slice(&at.to_be_bytes());
@@ -628,9 +628,7 @@ pub(crate) fn decode_key_set(bytes: &[u8]) -> Result<ParsedKeySet<'_>, DecodeErr
             (Some(0), Some(0), Some(0)) => None,
             (Some(1), Some(at), Some(reason)) => Some((
                 UnixTime(at),
-                *RevocationReason::ALL
-                    .get(usize::from(reason))
-                    .ok_or(malformed.clone())?,
+                RevocationReason::from_code(reason).ok_or(malformed.clone())?,
             )),
             _ => return Err(malformed),
         };
@@ -857,18 +855,10 @@ fn encode_scopes(scopes: &[ScopeEntry]) -> Vec<u8> {
         };
         out.push(tag);
         out.extend_from_slice(&value);
-        out.push(reason_code(entry.reason));
+        out.push(entry.reason.code());
         out.extend_from_slice(&entry.since.0.to_be_bytes());
     }
     out
-}
-
-fn reason_code(reason: RevocationReason) -> u8 {
-    RevocationReason::ALL
-        .iter()
-        .position(|r| *r == reason)
-        .and_then(|p| u8::try_from(p).ok())
-        .unwrap_or(0)
 }
 
 fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, DecodeError> {
@@ -916,9 +906,7 @@ fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, De
             2 => Scope::IssuedBefore(UnixTime(u64::from_be_bytes(value))),
             _ => return Err(malformed),
         };
-        let reason = *RevocationReason::ALL
-            .get(usize::from(reason))
-            .ok_or(malformed.clone())?;
+        let reason = RevocationReason::from_code(reason).ok_or(malformed.clone())?;
         let since = UnixTime(u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]));
         out.push(ScopeEntry {
             scope,
