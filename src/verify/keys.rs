@@ -133,12 +133,7 @@ impl IssuerPublicKey {
     /// Encodes the anchor for publication.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        wire::encode_trust_anchor(&wire::AnchorFields {
-            issuer: self.issuer.clone(),
-            key_id: self.key_id,
-            public_key: self.key.to_bytes(),
-            validity: self.validity,
-        })
+        wire::encode_trust_anchor(&self.anchor_fields())
     }
 
     /// Decodes a published anchor, checking that the key id matches the key and that the
@@ -148,10 +143,29 @@ impl IssuerPublicKey {
     /// [`DecodeError`] for malformed bytes, a key id that does not match, or a key
     /// [`Self::from_parts`] refuses.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let a = wire::decode_trust_anchor(bytes)?;
-        let malformed = DecodeError::Malformed {
-            object: crate::wire::WireObject::TrustAnchor,
-        };
+        Self::from_anchor_fields(
+            wire::decode_trust_anchor(bytes)?,
+            crate::wire::WireObject::TrustAnchor,
+        )
+    }
+
+    /// The fields an anchor of this key carries (a signing key's or a root's).
+    pub(crate) fn anchor_fields(&self) -> wire::AnchorFields {
+        wire::AnchorFields {
+            issuer: self.issuer.clone(),
+            key_id: self.key_id,
+            public_key: self.key.to_bytes(),
+            validity: self.validity,
+        }
+    }
+
+    /// A key from decoded anchor fields: the id must be the key's, and the key one
+    /// [`Self::from_parts`] accepts; anything else is `object` malformed.
+    pub(crate) fn from_anchor_fields(
+        a: wire::AnchorFields,
+        object: crate::wire::WireObject,
+    ) -> Result<Self, DecodeError> {
+        let malformed = DecodeError::Malformed { object };
         if key_id_of(&a.public_key) != a.key_id {
             return Err(malformed);
         }

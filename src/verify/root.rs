@@ -16,21 +16,17 @@
 use crate::prelude::*;
 use core::fmt;
 
-use ed25519_dalek::VerifyingKey;
 use sha2::Digest as _;
 
 use crate::model::{IssuerId, KeyId, KeyUsage, RevocationReason, UnixTime, Validity};
 use crate::verify::{IssuerPublicKey, KeySetError, TrustError, key_id_of};
 use crate::wire::{self, DecodeError, WireObject};
 
-/// An issuer's root public key with its window: what a door trusts.
+/// An issuer's root public key with its window: what a door trusts. The same key
+/// material and checks as a signing key's public half ([`IssuerPublicKey`]), in its
+/// own type and its own anchor format, so that the two are never mistaken.
 #[derive(Clone, PartialEq, Eq)]
-pub struct RootPublicKey {
-    issuer: IssuerId,
-    key_id: KeyId,
-    key: VerifyingKey,
-    validity: Validity,
-}
+pub struct RootPublicKey(IssuerPublicKey);
 
 impl RootPublicKey {
     /// Builds a root public key from raw parts, refusing unacceptable keys.
@@ -42,46 +38,34 @@ impl RootPublicKey {
         public_key: &[u8; 32],
         validity: Validity,
     ) -> Result<Self, TrustError> {
-        // One check path for every public key: the same as a signing key's.
-        let checked = IssuerPublicKey::from_parts(issuer, public_key, validity)?;
-        Ok(Self {
-            issuer: checked.issuer().clone(),
-            key_id: checked.key_id(),
-            key: *checked.verifying_key(),
-            validity,
-        })
+        IssuerPublicKey::from_parts(issuer, public_key, validity).map(Self)
     }
 
     /// The issuer.
     #[must_use]
     pub fn issuer(&self) -> &IssuerId {
-        &self.issuer
+        self.0.issuer()
     }
     /// The root's key id.
     #[must_use]
     pub fn key_id(&self) -> KeyId {
-        self.key_id
+        self.0.key_id()
     }
     /// The window in which key sets it signs are accepted.
     #[must_use]
     pub fn validity(&self) -> Validity {
-        self.validity
+        self.0.validity()
     }
     /// The 32 bytes of the Ed25519 public key.
     #[must_use]
     pub fn public_key_bytes(&self) -> [u8; 32] {
-        self.key.to_bytes()
+        self.0.public_key_bytes()
     }
 
     /// Encodes the root anchor for distribution to door vendors.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        wire::encode_root_anchor(&wire::AnchorFields {
-            issuer: self.issuer.clone(),
-            key_id: self.key_id,
-            public_key: self.key.to_bytes(),
-            validity: self.validity,
-        })
+        wire::encode_root_anchor(&self.0.anchor_fields())
     }
 
     /// Decodes a root anchor, checking that the key id matches the key and that the
@@ -90,14 +74,11 @@ impl RootPublicKey {
     /// # Errors
     /// [`DecodeError`] for malformed bytes, a mismatched id or an unacceptable key.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let a = wire::decode_root_anchor(bytes)?;
-        let malformed = DecodeError::Malformed {
-            object: WireObject::RootAnchor,
-        };
-        if key_id_of(&a.public_key) != a.key_id {
-            return Err(malformed);
-        }
-        Self::from_parts(a.issuer, &a.public_key, a.validity).map_err(|_| malformed)
+        IssuerPublicKey::from_anchor_fields(
+            wire::decode_root_anchor(bytes)?,
+            WireObject::RootAnchor,
+        )
+        .map(Self)
     }
 
     /// Checks a signed key set against this root at `now` (allowing `skew_secs` for a
@@ -113,27 +94,28 @@ impl RootPublicKey {
     ) -> Result<KeySet, KeySetError> {
         let parsed = wire::decode_key_set(bytes)?;
         let fields = &parsed.fields;
-        if fields.issuer != self.issuer {
+        if &fields.issuer != self.issuer() {
             return Err(KeySetError::NoRoot {
                 issuer: fields.issuer.clone(),
             });
         }
-        if fields.root_key_id != self.key_id {
+        if fields.root_key_id != self.key_id() {
             return Err(KeySetError::WrongRoot {
-                installed: self.key_id,
+                installed: self.key_id(),
                 found: fields.root_key_id,
             });
         }
-        let window = self.validity;
+        let window = self.validity();
         if now.plus(skew_secs) < window.not_before || now.minus(skew_secs) > window.not_after {
             return Err(KeySetError::RootOutsideWindow {
-                key_id: self.key_id,
+                key_id: self.key_id(),
                 not_before: window.not_before,
                 not_after: window.not_after,
                 now,
             });
         }
-        self.key
+        self.0
+            .verifying_key()
             .verify_strict(
                 &wire::signed_message(
                     wire::KEY_SET_DOMAIN,
@@ -177,9 +159,9 @@ impl RootPublicKey {
 impl fmt::Debug for RootPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RootPublicKey")
-            .field("issuer", &self.issuer)
-            .field("key_id", &self.key_id)
-            .field("validity", &self.validity)
+            .field("issuer", self.issuer())
+            .field("key_id", &self.key_id())
+            .field("validity", &self.validity())
             .finish_non_exhaustive()
     }
 }

@@ -339,9 +339,9 @@ pub(crate) fn from_text(text: &str) -> Result<Vec<u8>, DecodeError> {
         .map_err(|_| DecodeError::NotBase64)
 }
 
+/// The body both anchor formats share, after their prefix.
 #[derive(Encode, Decode)]
-struct WireTrustAnchor {
-    version: u8,
+struct WireAnchorBody {
     issuer: String,
     key_id: [u8; 8],
     public_key: [u8; 32],
@@ -349,7 +349,7 @@ struct WireTrustAnchor {
     not_after: u64,
 }
 
-/// The fields of a published issuer public key, undecoded.
+/// The fields of a published public key (a signing key's or a root's), undecoded.
 pub(crate) struct AnchorFields {
     pub(crate) issuer: IssuerId,
     pub(crate) key_id: KeyId,
@@ -357,60 +357,76 @@ pub(crate) struct AnchorFields {
     pub(crate) validity: Validity,
 }
 
-/// Encodes a trust anchor (unsigned: it is distributed out of band, like a root certificate).
-pub(crate) fn encode_trust_anchor(a: &AnchorFields) -> Vec<u8> {
-    let wire = WireTrustAnchor {
-        version: FORMAT_VERSION,
+/// Encodes an anchor: `prefix` (its version, and for a root its kind), then the body.
+fn encode_anchor<const LIMIT: usize>(prefix: &[u8], a: &AnchorFields) -> Vec<u8> {
+    let body = WireAnchorBody {
         issuer: a.issuer.as_str().to_owned(),
         key_id: a.key_id.0,
         public_key: a.public_key,
         not_before: a.validity.not_before.0,
         not_after: a.validity.not_after.0,
     };
-    bincode::encode_to_vec(wire, config::<MAX_TRUST_ANCHOR_BYTES>()).unwrap_or_default()
+    let mut out = prefix.to_vec();
+    out.extend_from_slice(&bincode::encode_to_vec(body, config::<LIMIT>()).unwrap_or_default());
+    out
 }
 
-/// Decodes a trust anchor; the caller checks the key itself.
-pub(crate) fn decode_trust_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeError> {
-    const OBJ: WireObject = WireObject::TrustAnchor;
-    if bytes.len() > MAX_TRUST_ANCHOR_BYTES {
+/// Decodes an anchor whose first byte is its version and whose next bytes must be the
+/// rest of `prefix`; the caller checks the key itself.
+fn decode_anchor<const LIMIT: usize>(
+    object: WireObject,
+    bytes: &[u8],
+    prefix: &[u8],
+) -> Result<AnchorFields, DecodeError> {
+    if bytes.len() > LIMIT {
         return Err(DecodeError::TooLarge {
-            object: OBJ,
+            object,
             len: bytes.len(),
-            max: MAX_TRUST_ANCHOR_BYTES,
+            max: LIMIT,
         });
     }
-    if let Some(&version) = bytes.first()
-        && version != FORMAT_VERSION
+    if let (Some(&version), Some(&supported)) = (bytes.first(), prefix.first())
+        && version != supported
     {
         return Err(DecodeError::UnknownVersion {
-            object: OBJ,
+            object,
             version,
-            supported: FORMAT_VERSION,
+            supported,
         });
     }
-    let (wire, read): (WireTrustAnchor, usize) =
-        bincode::decode_from_slice(bytes, config::<MAX_TRUST_ANCHOR_BYTES>())
-            .map_err(|e| map_bincode(OBJ, bytes.len(), MAX_TRUST_ANCHOR_BYTES, &e))?;
-    if read != bytes.len() {
+    let body = match bytes.split_at_checked(prefix.len()) {
+        Some((head, body)) if head == prefix => body,
+        Some(_) => return Err(DecodeError::Malformed { object }),
+        None => return Err(DecodeError::Truncated { object }),
+    };
+    let (wire, read): (WireAnchorBody, usize) = bincode::decode_from_slice(body, config::<LIMIT>())
+        .map_err(|e| map_bincode(object, bytes.len(), LIMIT, &e))?;
+    if read != body.len() {
         return Err(DecodeError::TrailingBytes {
-            object: OBJ,
-            decoded: read,
-            remaining: bytes.len() - read,
+            object,
+            decoded: prefix.len() + read,
+            remaining: body.len() - read,
         });
     }
-    let field = |e| DecodeError::from_field(OBJ, e);
+    let field = |e| DecodeError::from_field(object, e);
     Ok(AnchorFields {
         issuer: IssuerId::new(wire.issuer).map_err(field)?,
         key_id: KeyId(wire.key_id),
         public_key: wire.public_key,
-        validity: Validity::new(UnixTime(wire.not_before), UnixTime(wire.not_after)).map_err(
-            |_| DecodeError::InvalidField {
-                object: OBJ,
-                field: Field::Validity,
-            },
-        )?,
+        validity: Validity::new(UnixTime(wire.not_before), UnixTime(wire.not_after))
+            .map_err(field)?,
     })
+}
+
+/// Encodes a signing key's anchor (unsigned: it is distributed out of band, like a
+/// root certificate): `version (= FORMAT_VERSION) | body`.
+pub(crate) fn encode_trust_anchor(a: &AnchorFields) -> Vec<u8> {
+    encode_anchor::<MAX_TRUST_ANCHOR_BYTES>(&[FORMAT_VERSION], a)
+}
+
+/// Decodes a signing key's anchor; the caller checks the key itself.
+pub(crate) fn decode_trust_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeError> {
+    decode_anchor::<MAX_TRUST_ANCHOR_BYTES>(WireObject::TrustAnchor, bytes, &[FORMAT_VERSION])
 }
 
 // ---------------------------------------------------------------------------
@@ -453,71 +469,18 @@ pub const MAX_KEY_SET_BYTES: usize = BODY_OFFSET
 pub const MAX_ROOT_ANCHOR_BYTES: usize = 256;
 const ROOT_ANCHOR_KIND: u8 = b'R';
 
-#[derive(Encode, Decode)]
-struct WireRootAnchor {
-    version: u8,
-    kind: u8,
-    issuer: String,
-    key_id: [u8; 8],
-    public_key: [u8; 32],
-    not_before: u64,
-    not_after: u64,
-}
-
-/// Encodes a root anchor.
+/// Encodes a root anchor: `version | kind | body`.
 pub(crate) fn encode_root_anchor(a: &AnchorFields) -> Vec<u8> {
-    let wire = WireRootAnchor {
-        version: ROOT_ANCHOR_FORMAT_VERSION,
-        kind: ROOT_ANCHOR_KIND,
-        issuer: a.issuer.as_str().to_owned(),
-        key_id: a.key_id.0,
-        public_key: a.public_key,
-        not_before: a.validity.not_before.0,
-        not_after: a.validity.not_after.0,
-    };
-    bincode::encode_to_vec(wire, config::<MAX_ROOT_ANCHOR_BYTES>()).unwrap_or_default()
+    encode_anchor::<MAX_ROOT_ANCHOR_BYTES>(&[ROOT_ANCHOR_FORMAT_VERSION, ROOT_ANCHOR_KIND], a)
 }
 
 /// Decodes a root anchor; the caller checks the key itself.
 pub(crate) fn decode_root_anchor(bytes: &[u8]) -> Result<AnchorFields, DecodeError> {
-    const OBJ: WireObject = WireObject::RootAnchor;
-    if bytes.len() > MAX_ROOT_ANCHOR_BYTES {
-        return Err(DecodeError::TooLarge {
-            object: OBJ,
-            len: bytes.len(),
-            max: MAX_ROOT_ANCHOR_BYTES,
-        });
-    }
-    if let Some(&version) = bytes.first()
-        && version != ROOT_ANCHOR_FORMAT_VERSION
-    {
-        return Err(DecodeError::UnknownVersion {
-            object: OBJ,
-            version,
-            supported: ROOT_ANCHOR_FORMAT_VERSION,
-        });
-    }
-    if bytes.get(1).is_some_and(|&kind| kind != ROOT_ANCHOR_KIND) {
-        return Err(DecodeError::Malformed { object: OBJ });
-    }
-    let (wire, read): (WireRootAnchor, usize) =
-        bincode::decode_from_slice(bytes, config::<MAX_ROOT_ANCHOR_BYTES>())
-            .map_err(|e| map_bincode(OBJ, bytes.len(), MAX_ROOT_ANCHOR_BYTES, &e))?;
-    if read != bytes.len() {
-        return Err(DecodeError::TrailingBytes {
-            object: OBJ,
-            decoded: read,
-            remaining: bytes.len() - read,
-        });
-    }
-    let field = |e| DecodeError::from_field(OBJ, e);
-    Ok(AnchorFields {
-        issuer: IssuerId::new(wire.issuer).map_err(field)?,
-        key_id: KeyId(wire.key_id),
-        public_key: wire.public_key,
-        validity: Validity::new(UnixTime(wire.not_before), UnixTime(wire.not_after))
-            .map_err(field)?,
-    })
+    decode_anchor::<MAX_ROOT_ANCHOR_BYTES>(
+        WireObject::RootAnchor,
+        bytes,
+        &[ROOT_ANCHOR_FORMAT_VERSION, ROOT_ANCHOR_KIND],
+    )
 }
 
 #[derive(Encode, bincode::BorrowDecode)]
