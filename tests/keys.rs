@@ -108,20 +108,18 @@ fn denial(v: &Verifier, card: &Credential) -> Option<Denial> {
 // Defect 1: a list stays in force after the key that signed it is revoked.
 // ---------------------------------------------------------------------------
 
-/// The three routes by which a door learns that K1 is revoked.
+/// The two routes by which a door learns that K1 is revoked as a key.
 #[derive(Debug, Clone, Copy)]
 enum Route {
     /// `Verifier::revoke_key`, by the door's operator.
     Local,
     /// The root's key set 2.
     KeySet,
-    /// A list signed by K2 carrying `Scope::IssuerKey(K1)` (K2 certified first).
-    ListScope,
 }
 
 #[test]
 fn a_stolen_keys_list_at_u64_max_goes_out_of_force_by_every_route() {
-    for route in [Route::Local, Route::KeySet, Route::ListScope] {
+    for route in [Route::Local, Route::KeySet] {
         let mut issuer = Issuer::new(1);
         let door = issuer.door();
         let honest = issuer.card(5);
@@ -159,12 +157,9 @@ fn a_stolen_keys_list_at_u64_max_goes_out_of_force_by_every_route() {
             Route::KeySet => {
                 door.install_key_set(&issuer.key_set_2(), NOW).unwrap();
             }
-            Route::ListScope => {
-                door.add_key(issuer.k2.public().clone()).unwrap();
-            }
         }
         let by_k2 = issuer.k2.issue(request(6), NOW, &mut issuer.rng).unwrap();
-        if !matches!(route, Route::ListScope) {
+        {
             // Out of force at once: no list, every card of the issuer denied, even
             // one signed by the good key (fail closed until a good list arrives).
             assert!(door.list(&issuer_id()).is_none(), "{route:?}");
@@ -264,6 +259,83 @@ fn doors_that_saw_the_attackers_list_and_doors_that_did_not_end_the_same() {
 }
 
 use rand::SeedableRng as _;
+
+#[test]
+fn a_list_naming_a_key_in_a_scope_never_displaces_that_keys_list() {
+    // Two trusted signing keys, K1 stolen. Only the root arbitrates between them: a
+    // scope entry in one key's list cannot push the other's list aside, either way.
+    let mut issuer = Issuer::new(11);
+    let door = issuer.door();
+    door.add_key(issuer.k2.public().clone()).unwrap();
+    let stolen_card = issuer.card(5);
+    door.install_list(&issuer.publish(true).list, NOW).unwrap();
+    issuer
+        .list
+        .revoke(5, RevocationReason::Stolen, NOW)
+        .unwrap();
+    let honest = issuer.publish(true);
+    door.apply_delta(honest.delta.as_ref().unwrap(), NOW)
+        .unwrap();
+    assert!(matches!(
+        denial(&door, &stolen_card),
+        Some(Denial::Revoked { .. })
+    ));
+
+    // The attacker's list (K1) names the honest key K2 in a scope entry and lifts the
+    // revocation of card 5: refused, the revocation stands.
+    let mut forged = IssuerStatusList::restore(
+        issuer_id(),
+        CAPACITY,
+        honest.sequence,
+        [0; 32],
+        std::iter::empty(),
+        vec![ScopeEntry {
+            scope: Scope::IssuerKey(issuer.k2.key_id()),
+            reason: RevocationReason::IssuerKeyCompromise,
+            since: NOW,
+        }],
+    )
+    .unwrap();
+    let attack = forged.publish(&issuer.k1, NOW, NOW.plus(3600)).unwrap();
+    assert_eq!(
+        door.install_list(&attack.list, NOW),
+        Err(ListError::Inconsistent(StatusError::RevokedIsPermanent {
+            index: 5
+        }))
+    );
+    assert!(matches!(
+        denial(&door, &stolen_card),
+        Some(Denial::Revoked { .. })
+    ));
+
+    // Conversely, a door holding the attacker's list at u64::MAX: the honest list
+    // naming K1 in a scope entry is refused as a rollback, and only the root's key set
+    // (or a local revocation) clears it.
+    let other = issuer.door();
+    other.add_key(issuer.k2.public().clone()).unwrap();
+    other
+        .install_list(&issuer.attackers_list().list, NOW)
+        .unwrap();
+    issuer
+        .list
+        .revoke_scope(ScopeEntry {
+            scope: Scope::IssuerKey(issuer.k1.key_id()),
+            reason: RevocationReason::IssuerKeyCompromise,
+            since: NOW,
+        })
+        .unwrap();
+    let recovery = issuer.publish(true);
+    assert!(matches!(
+        other.install_list(&recovery.list, NOW),
+        Err(ListError::Rollback { .. })
+    ));
+    other.install_key_set(&issuer.key_set_2(), NOW).unwrap();
+    other.install_list(&recovery.list, NOW).unwrap();
+    assert_eq!(
+        other.list(&issuer_id()).unwrap().sequence(),
+        recovery.sequence
+    );
+}
 
 // ---------------------------------------------------------------------------
 // Defect 2: a key named by a `Scope::IssuerKey` entry can still sign deltas.

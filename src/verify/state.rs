@@ -249,12 +249,11 @@ impl VerifierState {
             .retain(|l| !trust.is_revoked(&l.issuer, &l.key_id));
     }
 
-    /// The highest sequence installed for `issuer` under a key that is not revoked and
-    /// that `counts` accepts.
-    fn floor(&self, issuer: &IssuerId, counts: impl Fn(KeyId) -> bool) -> u64 {
+    /// The highest sequence installed for `issuer` under a key that is not revoked.
+    fn floor(&self, issuer: &IssuerId) -> u64 {
         self.seen
             .iter()
-            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(i, k) && counts(*k))
+            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(i, k))
             .map(|&(_, _, sequence)| sequence)
             .max()
             .unwrap_or(0)
@@ -355,7 +354,6 @@ impl VerifierState {
         now: UnixTime,
         options: &VerifyOptions,
     ) -> Result<ListUpdate, ListError> {
-        let revoked_by_offered = |k: KeyId| offered.revokes_key(k).is_some();
         if let Some(entry) = offered.revokes_key(offered.key_id) {
             // A list that revokes its own signer vouches for nothing.
             return Err(ListError::Untrusted(Denial::KeyRevoked {
@@ -363,12 +361,11 @@ impl VerifierState {
                 revoked_at: entry.since,
             }));
         }
-        // A held list signed by a key the offered list revokes is not the base
-        // of anything: the offered list replaces it.
-        let held = self
-            .list_of(&offered.issuer)
-            .filter(|h| !revoked_by_offered(h.key_id))
-            .cloned();
+        // The held list stays the base of every check whoever signed it: a list's scope
+        // entry naming another signing key cannot displace that key's list (else a
+        // stolen key could name the honest one and lift revocations). Only the root's
+        // key set or a local revocation takes a held list out of force (`prune`).
+        let held = self.list_of(&offered.issuer).cloned();
         // The key may have been revoked since the signature was checked, or be
         // revoked by the list held.
         self.list_signer(
@@ -419,7 +416,7 @@ impl VerifierState {
                 }
             }
             None => {
-                let floor = self.floor(&offered.issuer, |k| !revoked_by_offered(k));
+                let floor = self.floor(&offered.issuer);
                 if offered.sequence < floor {
                     return Err(ListError::Rollback {
                         held: floor,
@@ -438,10 +435,11 @@ impl VerifierState {
     }
 
     /// Checks and installs a full signed revocation list. A list older than the one
-    /// held is refused (rollback), as is a different list with the same sequence. A
-    /// list whose scope entries revoke the key that signed the list held replaces it
-    /// whatever its sequence, and sequences seen only under revoked keys never count
-    /// as a rollback floor. On any error the list held is kept.
+    /// held is refused (rollback), as is a different list with the same sequence, a
+    /// list that lifts a revocation or drops a scope, and a list signed by a key that
+    /// the held list revokes. Sequences seen only under keys revoked since (by the
+    /// root's key set or locally) never count as a rollback floor. On any error the
+    /// list held is kept.
     ///
     /// # Errors
     /// [`ListError`] naming why.
