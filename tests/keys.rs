@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use revocard::format::*;
 use revocard::issue::*;
 use revocard::registry::audit::*;
 use revocard::registry::*;
@@ -335,6 +336,44 @@ fn a_list_naming_a_key_in_a_scope_never_displaces_that_keys_list() {
         other.list(&issuer_id()).unwrap().sequence(),
         recovery.sequence
     );
+}
+
+#[test]
+fn a_list_that_revokes_its_own_signer_is_refused_at_the_door() {
+    // Our publisher refuses to sign one; a stolen key's own tooling would not. Build it
+    // by hand: a list revoking K1 signed by K2, then the key id and signature swapped
+    // for K1's (the body's key id sits right after the issuer string).
+    use ed25519_dalek::{Signer as _, SigningKey};
+    let mut issuer = Issuer::new(12);
+    let door = issuer.door();
+    let first = issuer.publish(false);
+    door.install_list(&first.list, NOW).unwrap();
+    let mut list = IssuerStatusList::restore(
+        issuer_id(),
+        CAPACITY,
+        first.sequence,
+        list_state_digest(&first.list).unwrap().0,
+        std::iter::empty(),
+        vec![ScopeEntry {
+            scope: Scope::IssuerKey(issuer.k1.key_id()),
+            reason: RevocationReason::Unspecified,
+            since: NOW,
+        }],
+    )
+    .unwrap();
+    let mut bytes = list.publish(&issuer.k2, NOW, NOW.plus(60)).unwrap().list;
+    let key_id_at = 1 + 64 + 8 + issuer_id().as_str().len();
+    bytes[key_id_at..key_id_at + 8].copy_from_slice(&issuer.k1.key_id().0);
+    let mut message = LIST_DOMAIN.to_vec();
+    message.push(LIST_FORMAT_VERSION);
+    message.extend_from_slice(&bytes[65..]);
+    let signature = SigningKey::from_bytes(&issuer.k1.to_secret_bytes()).sign(&message);
+    bytes[1..65].copy_from_slice(&signature.to_bytes());
+    assert!(matches!(
+        door.install_list(&bytes, NOW),
+        Err(ListError::Untrusted(Denial::KeyRevoked { key_id, .. })) if key_id == issuer.k1.key_id()
+    ));
+    assert_eq!(door.list(&issuer_id()).unwrap().sequence(), first.sequence);
 }
 
 // ---------------------------------------------------------------------------
