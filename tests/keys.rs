@@ -75,6 +75,17 @@ impl Issuer {
         self.list.publish(key, NOW, NOW.plus(3600)).unwrap()
     }
 
+    /// The issuer's list revokes K1 by a scope entry (issuer-key compromise).
+    fn revoke_k1_by_scope(&mut self) {
+        self.list
+            .revoke_scope(ScopeEntry {
+                scope: Scope::IssuerKey(self.k1.key_id()),
+                reason: RevocationReason::IssuerKeyCompromise,
+                since: NOW,
+            })
+            .unwrap();
+    }
+
     fn card(&mut self, index: u32) -> Credential {
         self.k1.issue(request(index), NOW, &mut self.rng).unwrap()
     }
@@ -175,14 +186,7 @@ fn a_stolen_keys_list_at_u64_max_goes_out_of_force_by_every_route() {
             );
         }
         // The honest key's next list installs, whatever sequence the attacker used.
-        issuer
-            .list
-            .revoke_scope(ScopeEntry {
-                scope: Scope::IssuerKey(issuer.k1.key_id()),
-                reason: RevocationReason::IssuerKeyCompromise,
-                since: NOW,
-            })
-            .unwrap();
+        issuer.revoke_k1_by_scope();
         let recovery = issuer.publish(true);
         assert_eq!(recovery.sequence, 3);
         let update = door.install_list(&recovery.list, NOW).unwrap();
@@ -230,14 +234,7 @@ fn doors_that_saw_the_attackers_list_and_doors_that_did_not_end_the_same() {
     assert!(saw.verify(forged_card.bytes(), NOW).is_ok());
 
     // Recovery: key set 2, then the honest list revoking K1, signed by K2.
-    issuer
-        .list
-        .revoke_scope(ScopeEntry {
-            scope: Scope::IssuerKey(issuer.k1.key_id()),
-            reason: RevocationReason::IssuerKeyCompromise,
-            since: NOW,
-        })
-        .unwrap();
+    issuer.revoke_k1_by_scope();
     let recovery = issuer.publish(true);
     let key_set = issuer.key_set_2();
     for door in [&saw, &missed] {
@@ -317,14 +314,7 @@ fn a_list_naming_a_key_in_a_scope_never_displaces_that_keys_list() {
     other
         .install_list(&issuer.attackers_list().list, NOW)
         .unwrap();
-    issuer
-        .list
-        .revoke_scope(ScopeEntry {
-            scope: Scope::IssuerKey(issuer.k1.key_id()),
-            reason: RevocationReason::IssuerKeyCompromise,
-            since: NOW,
-        })
-        .unwrap();
+    issuer.revoke_k1_by_scope();
     let recovery = issuer.publish(true);
     assert!(matches!(
         other.install_list(&recovery.list, NOW),
@@ -397,14 +387,7 @@ fn a_key_the_held_list_revokes_signs_nothing_the_door_accepts() {
         .unwrap();
     door.install_list(&issuer.publish(true).list, NOW).unwrap();
     // K2 revokes K1 by a scope entry.
-    issuer
-        .list
-        .revoke_scope(ScopeEntry {
-            scope: Scope::IssuerKey(issuer.k1.key_id()),
-            reason: RevocationReason::IssuerKeyCompromise,
-            since: NOW,
-        })
-        .unwrap();
+    issuer.revoke_k1_by_scope();
     let held = issuer.publish(true);
     door.apply_delta(held.delta.as_ref().unwrap(), NOW).unwrap();
     let before = door.list(&issuer_id()).unwrap();
@@ -652,14 +635,7 @@ fn a_door_offline_for_a_week_catches_up_from_what_is_published() {
     let card = issuer.card(3);
     door.install_list(&issuer.publish(false).list, NOW).unwrap();
     // A week of rotation and a compromise while the door was offline.
-    issuer
-        .list
-        .revoke_scope(ScopeEntry {
-            scope: Scope::IssuerKey(issuer.k1.key_id()),
-            reason: RevocationReason::IssuerKeyCompromise,
-            since: NOW,
-        })
-        .unwrap();
+    issuer.revoke_k1_by_scope();
     for _ in 0..5 {
         issuer.publish(true);
     }
