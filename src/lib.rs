@@ -123,7 +123,7 @@ pub use verify::{
     KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
     RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
     UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
-    credential_bytes_from_text, key_id_of, list_state_digest,
+    credential_bytes_from_text, credential_text, key_id_of, list_state_digest,
 };
 pub use wire::{
     CodecError, DecodeError, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,
