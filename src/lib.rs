@@ -110,11 +110,12 @@ pub mod door;
 pub mod registry;
 
 pub use model::{
-    AuditHead, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder, IssuerId, KeyId,
-    KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN,
-    MAX_RANK_LEN, MAX_SCOPE_ENTRIES, MAX_UNIT_LEN, MIN_LIST_CAPACITY, NationalSecurity, Nppv,
-    PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy, Scope, ScopeEntry,
-    Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting, VettingRequirement,
+    AuditHead, CardKeyTextError, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder,
+    IssuerId, KeyId, KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN,
+    MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_SCOPE_ENTRIES, MAX_UNIT_LEN, MIN_LIST_CAPACITY,
+    NationalSecurity, Nppv, PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy,
+    Scope, ScopeEntry, Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting,
+    VettingRequirement,
 };
 #[cfg(feature = "std")]
 pub use verify::Verifier;

@@ -18,6 +18,7 @@
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
+mod cards;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod incident;
@@ -51,11 +52,12 @@ use crate::verify::list_state_digest;
 use crate::verify::{KeySet, RootPublicKey};
 
 use audit::AuditEvent;
-use runner::{Draft, NewCard, Run, commit, count};
+use runner::{Draft, NewCard, Run, commit, count, draw_cards};
 
 #[cfg(feature = "sqlite")]
 pub(crate) use store::codes;
 
+pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
@@ -414,18 +416,24 @@ impl<S: Store> Registry<S> {
         )?)
     }
 
-    /// Issues one card per holder of `roster` into a new print batch at `supplier`.
+    /// Issues one card per holder of `roster` into a new print batch at `supplier`,
+    /// each bound to a blank card's public key drawn from `cards` (all drawn before
+    /// anything is signed or written; keys already bound are skipped).
     /// Idempotent and resumable: holders who already hold an active card are skipped,
     /// and if an issue job is open for this supplier the rest go into its batch.
     ///
     /// # Errors
-    /// [`RegistryError::JobOpen`] if another job is open; issuing or storage failures.
+    /// [`RegistryError::JobOpen`] if another job is open;
+    /// [`RegistryError::NotEnoughBlankCards`] if `cards` runs out (nothing written);
+    /// [`RegistryError::UnusableCardKey`] for a key no door could check; issuing or
+    /// storage failures.
     #[allow(clippy::too_many_arguments)]
     pub fn issue_roster(
         &mut self,
         key: &IssuerKey,
         supplier: &str,
         roster: &[HolderRequest],
+        cards: &mut (impl BlankCards + ?Sized),
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
@@ -461,6 +469,7 @@ impl<S: Store> Registry<S> {
             .iter()
             .filter(|r| holding.insert(r.holder.pay_number()))
             .collect();
+        let card_keys = draw_cards(&self.store, cards, todo.len())?;
         let (job, batch) = match open {
             Some(open) => open,
             None if todo.is_empty() => {
@@ -500,12 +509,14 @@ impl<S: Store> Registry<S> {
         let already = all.iter().filter(|r| r.print_batch == batch).count();
         let cards = todo
             .iter()
-            .map(|r| NewCard {
+            .zip(card_keys)
+            .map(|(r, card_key)| NewCard {
                 kind: r.kind,
                 holder: r.holder.clone(),
                 vetting: r.vetting,
                 validity: r.validity,
                 supersedes: None,
+                card_key,
             })
             .collect();
         let run = Run {
