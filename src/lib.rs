@@ -109,6 +109,11 @@ pub mod door;
 #[cfg(feature = "std")]
 pub mod registry;
 
+// The network at the edge: the published layout, the publisher and the door's feed
+// (features `serve`, `feed`).
+#[cfg(any(feature = "serve", feature = "feed"))]
+pub mod net;
+
 pub use model::{
     AuditHead, CardKeyTextError, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder,
     IssuerId, KeyId, KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN,
