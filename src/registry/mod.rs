@@ -14,8 +14,8 @@
 //! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
 //! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
 //! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
-//! `manifest` (what a printer receives), `publish` (the static published layout, file
-//! I/O at the edge: [`Registry::publish_to`]). The SQLite backend, [`SqliteStore`], sits at
+//! `manifest` (what a printer receives); the static published layout is written at the
+//! crate's edge (`net`, `Registry::publish_to`). The SQLite backend, [`SqliteStore`], sits at
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
@@ -24,7 +24,6 @@ mod cards;
 pub mod conformance;
 mod incident;
 mod manifest;
-mod publish;
 mod reissue;
 mod roster;
 mod runner;
@@ -62,9 +61,6 @@ pub(crate) use store::codes;
 pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
-pub use publish::{
-    ANCHOR_FILE, LATEST_FILE, LATEST_FORMAT, LayoutReport, PublishError, issuer_dir_name,
-};
 pub use reissue::{Declared, Plan, ReissueReport};
 pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
 pub use runner::{CHUNK, Hooks, Progress};
