@@ -168,7 +168,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     if let Some(dir) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    let store = SqliteStore::open(&db)?;
+    let store = SqliteStore::create(&db)?;
     let created = Registry::create(
         store,
         root.public(),

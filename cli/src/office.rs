@@ -57,7 +57,7 @@ pub fn open(db: &Path) -> Result<Reg> {
             db.display()
         )));
     }
-    let store = SqliteStore::open(db)
+    let store = SqliteStore::open_existing(db)
         .map_err(|e| CliError::from(e).context(format!("opening {}", db.display())))?;
     Registry::open(store).map_err(|e| CliError::from(e).context(format!("{}", db.display())))
 }
