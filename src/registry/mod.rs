@@ -26,6 +26,8 @@ mod reissue;
 mod runner;
 // The backend at the edge: it uses the store contract and nothing uses it but the
 // re-export below.
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -52,7 +54,7 @@ use crate::verify::{KeySet, RootPublicKey};
 use audit::AuditEvent;
 use runner::{Draft, NewCard, Run, commit, count};
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use store::codes;
 
 pub use incident::Incident;
@@ -68,6 +70,10 @@ pub use store::{
 /// The embedded SQLite backend (feature `sqlite`), at the registry's edge.
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// The registry on a PostgreSQL server (feature `postgres`), at the registry's edge.
+#[cfg(feature = "postgres")]
+pub use postgres::{MAX_TX_ATTEMPTS, PostgresError, PostgresStore};
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]
