@@ -205,6 +205,48 @@ pub enum Kind {
     StaffPass,
 }
 
+impl Kind {
+    /// The text form: `warrant-card` or `staff-pass`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WarrantCard => "warrant-card",
+            Self::StaffPass => "staff-pass",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::str::FromStr for Kind {
+    type Err = FieldError;
+
+    /// Parses `warrant-card` or `staff-pass`, ignoring ASCII case and accepting a space
+    /// or an underscore for the hyphen.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] naming [`Field::Kind`] for anything else.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let normal: String = text
+            .trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '_' => '-',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        match normal.as_str() {
+            "warrant-card" => Ok(Self::WarrantCard),
+            "staff-pass" => Ok(Self::StaffPass),
+            _ => Err(FieldError::Invalid { field: Field::Kind }),
+        }
+    }
+}
+
 /// A SHA-256 digest of the holder's photograph. The photograph itself is never in a credential.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PhotoDigest(pub [u8; 32]);
@@ -257,6 +299,10 @@ pub enum Field {
     CardKey,
     /// A door id (empty, too long or not printable ASCII).
     Door,
+    /// A vetting level in text form (see [`Vetting`]'s `FromStr`).
+    Vetting,
+    /// A card kind in text form (see [`Kind`]'s `FromStr`).
+    Kind,
 }
 
 impl fmt::Display for Field {
@@ -271,6 +317,8 @@ impl fmt::Display for Field {
             Self::Validity => "validity",
             Self::CardKey => "card key",
             Self::Door => "door id",
+            Self::Vetting => "vetting",
+            Self::Kind => "kind",
         })
     }
 }

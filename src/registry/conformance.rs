@@ -50,7 +50,7 @@ use super::audit::{AuditEvent, AuditRecord, seal, verify_chain};
 use super::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, HolderRequest, Hooks, Incident,
     JobKind, JobRecord, KeySetRecord, PrintBatch, PublicationRecord, Registry, RegistryError,
-    RegistryMeta, StatusState, Store, Summary, WrongKey,
+    RegistryMeta, RosterChange, StatusState, Store, Summary, WrongKey,
 };
 
 const ATOMIC: &str = "atomicity (a change is committed whole or not at all)";
@@ -278,6 +278,7 @@ struct Contents {
     state: StatusState,
     publication: Option<PublicationRecord>,
     key_set: Option<KeySetRecord>,
+    roster: Vec<HolderRequest>,
 }
 
 fn contents<S: Store + ?Sized>(store: &S) -> Contents {
@@ -298,6 +299,7 @@ fn contents<S: Store + ?Sized>(store: &S) -> Contents {
         state: ok(READ_BACK, "status_state", store.status_state()),
         publication: ok(READ_BACK, "latest_publication", store.latest_publication()),
         key_set: ok(READ_BACK, "latest_key_set", store.latest_key_set()),
+        roster: ok(READ_BACK, "roster", store.roster()),
     }
 }
 
@@ -369,6 +371,49 @@ pub fn check_store<S: Store>(mut new_store: impl FnMut() -> S) {
     a_card_is_replaced_at_most_once(new_store());
     audit_entries_append_only_onto_the_head(new_store());
     the_workflow_runs_end_to_end(new_store());
+    the_roster_reads_back_as_written(new_store());
+}
+
+/// Roster upserts replace by pay number, removals delete, and reads are ordered by pay
+/// number, with every field as written.
+fn the_roster_reads_back_as_written<S: Store>(store: S) {
+    let issuer = Issuer::new(9);
+    let mut store = issuer.create(store).into_store();
+    let entry = |pay: &str, rank: &str, vetting: Vetting| HolderRequest {
+        kind: Kind::StaffPass,
+        holder: Holder::new(pay, "Ann Other", rank, "Custody", PhotoDigest([7; 32]))
+            .unwrap_or_else(|e| panic!("{e}")),
+        vetting,
+        validity: Validity::new(NOW, NOW.plus(1000)).unwrap_or_else(|e| panic!("{e}")),
+    };
+    let rv = Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None);
+    let mv = Vetting::new(
+        PoliceVetting::Force(ForceVetting::Management),
+        Some(crate::model::NationalSecurity::Sc),
+    );
+    let first = Change {
+        roster: vec![
+            RosterChange::Upsert(entry("300", "Band A", rv)),
+            RosterChange::Upsert(entry("100", "Band B", rv)),
+            RosterChange::Upsert(entry("200", "Band C", rv)),
+        ],
+        ..Change::default()
+    };
+    ok(READ_BACK, "applying a roster change", store.apply(&first));
+    let second = Change {
+        roster: vec![
+            RosterChange::Upsert(entry("100", "Sergeant", mv)),
+            RosterChange::Remove("200".to_owned()),
+            RosterChange::Remove("999".to_owned()),
+        ],
+        ..Change::default()
+    };
+    ok(READ_BACK, "applying a roster change", store.apply(&second));
+    let got = ok(READ_BACK, "roster", store.roster());
+    let want = vec![entry("100", "Sergeant", mv), entry("300", "Band A", rv)];
+    check(got == want, READ_BACK, || {
+        format!("the roster reads back as {got:?}, not {want:?}")
+    });
 }
 
 fn an_empty_store_reads_empty<S: Store>(store: &S) {
@@ -384,6 +429,7 @@ fn an_empty_store_reads_empty<S: Store>(store: &S) {
         state: StatusState::default(),
         publication: None,
         key_set: None,
+        roster: Vec::new(),
     };
     check(c == empty, READ_BACK, || {
         format!("a new store is not empty: {c:?}")

@@ -23,6 +23,7 @@ pub mod conformance;
 mod incident;
 mod manifest;
 mod reissue;
+mod roster;
 mod runner;
 // The backend at the edge: it uses the store contract and nothing uses it but the
 // re-export below.
@@ -60,11 +61,12 @@ pub(crate) use store::codes;
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
+pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
 pub use runner::{CHUNK, Hooks, Progress};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusChange, StatusEntry, StatusState, Store, WrongKey,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, RosterChange,
+    SCHEMA_VERSION, StatusChange, StatusEntry, StatusState, Store, WrongKey,
 };
 
 /// The embedded SQLite backend (feature `sqlite`), at the registry's edge.

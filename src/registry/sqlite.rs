@@ -60,6 +60,8 @@ SELECT c.serial AS serial, c.pay_number AS pay_number, c.print_batch AS print_ba
   END AS status
 FROM credentials c;
 CREATE TABLE key_sets (sequence INTEGER PRIMARY KEY, installed_at INTEGER NOT NULL, bytes BLOB NOT NULL) STRICT;
+-- The HR roster: who should hold a card (entry: JSON, the printed fields and vetting).
+CREATE TABLE roster (pay_number TEXT PRIMARY KEY, entry TEXT NOT NULL) STRICT;
 CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
 ";
 
@@ -599,6 +601,15 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    fn roster(&self) -> Result<Vec<crate::registry::HolderRequest>, RegistryError> {
+        let rows = self.query_all("SELECT entry FROM roster ORDER BY pay_number", [], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.iter()
+            .map(|text| codes::roster_entry_of(text).ok_or_else(|| corrupt(&self.path)))
+            .collect()
+    }
+
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| classify(&path, e);
@@ -791,6 +802,20 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             params![crate::model::hex(&meta.root.to_bytes())],
         )
         .map_err(fail)?;
+    }
+    for r in &change.roster {
+        match r {
+            crate::registry::RosterChange::Upsert(entry) => tx
+                .execute(
+                    "INSERT INTO roster (pay_number, entry) VALUES (?1, ?2) \
+                     ON CONFLICT (pay_number) DO UPDATE SET entry = excluded.entry",
+                    params![entry.holder.pay_number(), codes::roster_entry(entry)],
+                )
+                .map_err(fail)?,
+            crate::registry::RosterChange::Remove(pay) => tx
+                .execute("DELETE FROM roster WHERE pay_number = ?1", params![pay])
+                .map_err(fail)?,
+        };
     }
     if let Some(k) = &change.key_set {
         tx.execute(

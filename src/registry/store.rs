@@ -21,8 +21,9 @@ use crate::model::AuditHead;
 use super::audit::AuditRecord;
 use super::incident::Incident;
 
-/// The registry schema this build reads and writes (2: the issuer's root and key sets).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The registry schema this build reads and writes (2: the issuer's root and key sets;
+/// 3: the HR roster).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a registry is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +219,9 @@ pub struct Change {
     pub publication: Option<PublicationRecord>,
     /// A new key set (its sequence is unique in the store).
     pub key_set: Option<KeySetRecord>,
+    /// Changes to the HR roster the registry keeps (who should hold a card, with which
+    /// printed fields), applied in order.
+    pub roster: Vec<RosterChange>,
     /// Audit entries, already sealed by the workflow onto the head it read
     /// ([`audit::seal`](super::audit::seal)), in order. The store appends them only if
     /// the first one's `prev_hash` and `seq - 1` are still its head, and each next one
@@ -225,10 +229,26 @@ pub struct Change {
     pub audit: Vec<AuditRecord>,
 }
 
+/// A change to the roster: a holder added or updated (keyed by pay number), or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RosterChange {
+    /// Adds the holder, or replaces the entry with their pay number.
+    Upsert(super::HolderRequest),
+    /// Removes the holder with this pay number (no error if absent).
+    Remove(String),
+}
+
 /// Why the registry refused or failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// A roster names one pay number twice.
+    #[error("the roster names pay number {pay_number} more than once")]
+    DuplicateHolder {
+        /// The pay number.
+        pay_number: String,
+    },
     /// The file is not a revocard registry (or is corrupt).
     #[error("{path} is not a revocard registry: {detail}")]
     NotARegistry {
@@ -578,6 +598,12 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError>;
+
+    /// The HR roster: every holder who should hold a card, ordered by pay number.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn roster(&self) -> Result<Vec<super::HolderRequest>, RegistryError>;
     /// Commits `change` atomically, appending its sealed audit entries if the log's
     /// head is still the one they were sealed onto.
     ///
@@ -595,7 +621,60 @@ pub trait Store {
 /// order in which the wire format numbers reasons as well.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod codes {
-    use crate::model::{RevocationReason, Status};
+    use crate::model::{Holder, Kind, PhotoDigest, RevocationReason, Status, UnixTime};
+    use crate::model::{Validity, Vetting};
+    use crate::registry::HolderRequest;
+
+    /// A roster entry as stored (JSON, one text column): every backend stores it alike.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct RosterRow {
+        kind: Kind,
+        pay_number: String,
+        name: String,
+        rank: String,
+        unit: String,
+        photo: String,
+        vetting: Vetting,
+        not_before: u64,
+        not_after: u64,
+    }
+
+    /// A roster entry's stored form.
+    pub(crate) fn roster_entry(r: &HolderRequest) -> String {
+        let row = RosterRow {
+            kind: r.kind,
+            pay_number: r.holder.pay_number().to_owned(),
+            name: r.holder.name().to_owned(),
+            rank: r.holder.rank().to_owned(),
+            unit: r.holder.unit().to_owned(),
+            photo: crate::model::hex(&r.holder.photo().0),
+            vetting: r.vetting,
+            not_before: r.validity.not_before.0,
+            not_after: r.validity.not_after.0,
+        };
+        // Plain strings, numbers and unit enums: serialising cannot fail.
+        serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// Reads a stored roster entry back (`None` if it is not one: a corrupt store).
+    pub(crate) fn roster_entry_of(text: &str) -> Option<HolderRequest> {
+        let row: RosterRow = serde_json::from_str(text).ok()?;
+        let mut photo = [0u8; 32];
+        crate::model::parse_hex(&row.photo, &mut photo)?;
+        Some(HolderRequest {
+            kind: row.kind,
+            holder: Holder::new(
+                row.pay_number,
+                row.name,
+                row.rank,
+                row.unit,
+                PhotoDigest(photo),
+            )
+            .ok()?,
+            vetting: row.vetting,
+            validity: Validity::new(UnixTime(row.not_before), UnixTime(row.not_after)).ok()?,
+        })
+    }
 
     /// A status's stored code.
     pub(crate) fn status(s: Status) -> i64 {

@@ -171,6 +171,9 @@ impl<S: Store> Store for Crashing<S> {
     fn audit_log(&self) -> Result<Vec<audit::AuditRecord>, RegistryError> {
         self.inner.audit_log()
     }
+    fn roster(&self) -> Result<Vec<revocard::registry::HolderRequest>, RegistryError> {
+        self.inner.roster()
+    }
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
         self.calls += 1;
         if self.calls == self.fail_at {
