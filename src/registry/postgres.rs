@@ -48,9 +48,9 @@ use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex
 use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusState, Store, codes,
+    Change, ConflictKind, CredentialFilter, CredentialRecord, HolderRequest, JobKind, JobRecord,
+    KeySetRecord, NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta,
+    RosterChange, SCHEMA_VERSION, StatusState, Store, codes,
 };
 use crate::verify::RootPublicKey;
 
@@ -143,14 +143,20 @@ SELECT c.serial AS serial, c.pay_number AS pay_number, c.print_batch AS print_ba
 FROM credentials c;
 ";
 
+/// Version 3: the HR roster (who should hold a card; entry: the printed fields and
+/// vetting as JSON, the same text SQLite stores).
+const SCHEMA_3: &str = "
+CREATE TABLE roster (pay_number TEXT NOT NULL CONSTRAINT roster_pkey PRIMARY KEY, entry TEXT NOT NULL);
+";
+
 /// Every migration, in order: (the schema version it makes, its statements). An empty
 /// database gets them all in one transaction (with `revocard_meta` and the version);
 /// a database at an older version gets each later one in its own transaction, which
 /// also moves the version on. There was never a version-1 registry on PostgreSQL.
-const MIGRATIONS: &[(u32, &str)] = &[(2, SCHEMA_2)];
+const MIGRATIONS: &[(u32, &str)] = &[(2, SCHEMA_2), (3, SCHEMA_3)];
 
 /// The tables a registry of [`SCHEMA_VERSION`] has.
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "revocard_meta",
     "print_batches",
     "credentials",
@@ -160,6 +166,7 @@ const TABLES: [&str; 9] = [
     "key_sets",
     "audit",
     "audit_head",
+    "roster",
 ];
 
 /// Why the PostgreSQL backend failed (the source of [`RegistryError::Storage`]).
@@ -675,6 +682,9 @@ fn write_change(tx: &mut Transaction<'_>, change: &Change, target: &str) -> Resu
             ],
         )?;
     }
+    if !change.roster.is_empty() {
+        write_roster(tx, &change.roster)?;
+    }
     if let Some(k) = &change.key_set {
         tx.execute(
             "INSERT INTO key_sets (sequence, installed_at, bytes) VALUES ($1, $2, $3)",
@@ -789,6 +799,42 @@ fn write_change(tx: &mut Transaction<'_>, change: &Change, target: &str) -> Resu
         "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
         &[&i64_of(last.seq), &last.hash.as_slice()],
     )?;
+    Ok(())
+}
+
+/// Applies roster changes as their sequence would, in two statements: each pay
+/// number's last change decides (an upsert of its last entry, or its removal).
+fn write_roster(tx: &mut Transaction<'_>, changes: &[RosterChange]) -> Result<(), TxError> {
+    let mut last: HashMap<&str, Option<&HolderRequest>> = HashMap::new();
+    for c in changes {
+        match c {
+            RosterChange::Upsert(entry) => last.insert(entry.holder.pay_number(), Some(entry)),
+            RosterChange::Remove(pay) => last.insert(pay.as_str(), None),
+        };
+    }
+    let mut upserts: Vec<(&str, String)> = Vec::new();
+    let mut removals: Vec<&str> = Vec::new();
+    for (pay, entry) in last {
+        match entry {
+            Some(entry) => upserts.push((pay, codes::roster_entry(entry))),
+            None => removals.push(pay),
+        }
+    }
+    if !removals.is_empty() {
+        tx.execute(
+            "DELETE FROM roster WHERE pay_number = ANY($1)",
+            &[&removals],
+        )?;
+    }
+    if !upserts.is_empty() {
+        let pays: Vec<&str> = upserts.iter().map(|(p, _)| *p).collect();
+        let entries: Vec<&str> = upserts.iter().map(|(_, e)| e.as_str()).collect();
+        tx.execute(
+            "INSERT INTO roster (pay_number, entry) SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) \
+             ON CONFLICT (pay_number) DO UPDATE SET entry = excluded.entry",
+            &[&pays, &entries],
+        )?;
+    }
     Ok(())
 }
 
@@ -1092,6 +1138,14 @@ impl Store for PostgresStore {
                 }
             })
             .collect())
+    }
+
+    fn roster(&self) -> Result<Vec<HolderRequest>, RegistryError> {
+        self.query("SELECT entry FROM roster ORDER BY pay_number", &[])?
+            .iter()
+            .map(|r| codes::roster_entry_of(&r.try_get::<_, String>(0).ok()?))
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.target))
     }
 
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {

@@ -712,3 +712,36 @@ fn the_server_stopped_mid_reissue_then_a_resume_finishes() {
     );
     assert!(chunks >= 2);
 }
+
+/// A registry an older build of this backend made (schema 2, before the roster) is
+/// migrated in a transaction on opening: the roster table appears, nothing is lost.
+#[test]
+fn an_older_schema_is_migrated_in_place() {
+    let Some(url) = server_url("an_older_schema_is_migrated_in_place") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    let mut reg = open_or_create(&db, 10);
+    let before = reg.summary().unwrap();
+    let head = reg.store().audit_head().unwrap();
+    drop(reg);
+    // Back to what schema 2 was: no roster table.
+    admin(&db)
+        .batch_execute(
+            "DROP TABLE roster; UPDATE revocard_meta SET value = '2' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    let reg = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
+    assert_eq!(reg.summary().unwrap(), before);
+    assert_eq!(reg.store().audit_head().unwrap(), head);
+    assert_eq!(reg.store().roster().unwrap(), Vec::new());
+    let version: String = admin(&db)
+        .query_one(
+            "SELECT value FROM revocard_meta WHERE key = 'schema_version'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION.to_string());
+}
