@@ -29,6 +29,9 @@ mod runner;
 // re-export below.
 #[cfg(feature = "postgres")]
 mod postgres;
+// Either backend chosen at run time from a `--db` string (tools use it).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod any;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -76,6 +79,10 @@ pub use sqlite::SqliteStore;
 /// The registry on a PostgreSQL server (feature `postgres`), at the registry's edge.
 #[cfg(feature = "postgres")]
 pub use postgres::{MAX_TX_ATTEMPTS, PostgresError, PostgresStore};
+
+/// A store chosen at run time: `AnyStore::open("postgres://...")` or a file path.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use any::{AnyStore, BackendNotBuilt, POSTGRES_SCHEMES};
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -722,7 +722,7 @@ fn an_older_schema_is_migrated_in_place() {
     };
     let _server = read_lock();
     let db = fresh_database(&url);
-    let mut reg = open_or_create(&db, 10);
+    let reg = open_or_create(&db, 10);
     let before = reg.summary().unwrap();
     let head = reg.store().audit_head().unwrap();
     drop(reg);
@@ -744,4 +744,29 @@ fn an_older_schema_is_migrated_in_place() {
         .unwrap()
         .get(0);
     assert_eq!(version, SCHEMA_VERSION.to_string());
+}
+
+/// `--db postgres://...` opens the PostgreSQL backend, which names where it is without
+/// the password; a path opens SQLite.
+#[test]
+fn any_store_opens_the_backend_a_db_string_names() {
+    let Some(url) = server_url("any_store_opens_the_backend_a_db_string_names") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    for url in [db.clone(), db.replacen("postgres://", "postgresql://", 1)] {
+        assert!(AnyStore::is_postgres_url(&url));
+        let store = AnyStore::open(&url).unwrap();
+        assert!(matches!(store, AnyStore::Postgres(_)), "{store:?}");
+        assert!(!store.location().contains('@'), "{}", store.location());
+        conformance::check_invariants(&store);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    let store = AnyStore::open(path.to_str().unwrap()).unwrap();
+    assert!(matches!(store, AnyStore::Sqlite(_)));
+    let passworded = db.replacen("revocard@", "revocard:hunter2@", 1);
+    let store = AnyStore::open(&passworded).unwrap();
+    assert!(!format!("{store:?}").contains("hunter2"));
 }
