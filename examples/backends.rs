@@ -150,10 +150,12 @@ fn with_db(url: &str, db: &str) -> String {
 /// A fresh database on the server; its URL and a client on it.
 fn fresh(url: &str, name: &str) -> (String, postgres::Client) {
     let mut admin = postgres::Client::connect(url, postgres::NoTls).expect("the server");
+    // Two calls: one string would run as one transaction, which these cannot.
     admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-        ))
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .expect("drop database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create database");
     let db = with_db(url, name);
     let client = postgres::Client::connect(&db, postgres::NoTls).expect("the new database");
