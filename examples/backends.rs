@@ -88,9 +88,25 @@ fn prepared<S: Store>(
         NOW.plus(3600),
     )
     .expect("create");
-    reg.issue_roster(key, BREACHED, &roster(n), NOW, rng, &mut Hooks::default())
-        .expect("roster");
+    let mut cards = supplier_list(n, rng);
+    reg.issue_roster(
+        key,
+        BREACHED,
+        &roster(n),
+        &mut cards,
+        NOW,
+        rng,
+        &mut Hooks::default(),
+    )
+    .expect("roster");
     reg
+}
+
+/// A supplier's list of `n` blank cards' public keys (keys made on the cards, before
+/// the timed work: the floor still counts a key generation per card).
+fn supplier_list(n: u32, rng: &mut StdRng) -> BlankCardList {
+    let mut stock = SoftwareCards::generate(n as usize, rng);
+    std::iter::from_fn(|| stock.report()).collect()
 }
 
 fn incident() -> Incident {
@@ -103,14 +119,17 @@ fn incident() -> Incident {
 fn revoke_and_reissue<S: Store>(
     reg: &mut Registry<S>,
     key: &IssuerKey,
+    n: u32,
     rng: &mut StdRng,
 ) -> Duration {
+    let mut cards = supplier_list(n, rng);
     let t = Instant::now();
     let report = reg
         .execute(
             &incident(),
             key,
             SPARE,
+            &mut cards,
             NOW.plus(10),
             NOW.plus(3600),
             rng,
@@ -169,15 +188,27 @@ fn db_size(client: &mut postgres::Client) -> i64 {
         .get(0)
 }
 
+/// Blank cards made on demand (each worker has its own source: a chunk lost to another
+/// worker's commit consumes keys that are never bound).
+struct OnDemand(StdRng);
+
+impl BlankCards for OnDemand {
+    fn next_card(&mut self) -> Result<Option<CardPublicKey>, BlankCardsError> {
+        Ok(Some(CardKey::generate(&mut self.0).public()))
+    }
+}
+
 /// A worker: resumes the job to its end, starting again when another worker's commit
 /// overtook its reads. Returns how often that happened.
 fn worker(url: &str, key: &IssuerKey, seed: u64) -> u32 {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut reg = Registry::open(PostgresStore::connect(url).expect("connect")).expect("open");
+    let mut cards = OnDemand(StdRng::seed_from_u64(seed ^ 0xca4d));
     let mut overtaken = 0;
     loop {
         match reg.resume(
             key,
+            &mut cards,
             NOW.plus(20),
             NOW.plus(3600),
             &mut rng,
@@ -230,7 +261,7 @@ fn main() {
         &mut rng,
     );
     let floor_sqlite = floor(count, &mut rng);
-    let sqlite = revoke_and_reissue(&mut reg, &key, &mut rng);
+    let sqlite = revoke_and_reissue(&mut reg, &key, count, &mut rng);
     drop(reg);
     // Bytes once the write-ahead log is folded into the file.
     {
@@ -253,7 +284,7 @@ fn main() {
         &mut rng,
     );
     let floor_pg = floor(count, &mut rng);
-    let pg = revoke_and_reissue(&mut reg, &key, &mut rng);
+    let pg = revoke_and_reissue(&mut reg, &key, count, &mut rng);
     drop(reg);
     client.batch_execute("VACUUM ANALYZE").expect("vacuum");
     let pg_bytes = u64::try_from(db_size(&mut client) - empty).unwrap_or(0);

@@ -35,6 +35,7 @@ LAYER = {
     "issue": 3,
     "door": 4,
     "registry": 4,
+    "net": 5,
 }
 # Side by side on one layer, never using each other.
 SIDE = {"door": "door", "registry": "registry"}

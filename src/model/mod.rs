@@ -12,7 +12,7 @@ pub(crate) mod error;
 pub(crate) mod status;
 pub(crate) mod vetting;
 
-pub use error::FieldError;
+pub use error::{CardKeyTextError, FieldError};
 pub use status::{
     MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, RevocationReason, RevokedBy, Scope,
     ScopeEntry, Status, StatusAnswer,
@@ -149,6 +149,20 @@ impl fmt::Debug for KeyId {
     }
 }
 
+impl KeyId {
+    /// Parses the 16-digit hex form [`Display`](fmt::Display) writes.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] (naming [`Field::KeyId`]) if `text` is not 16 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, FieldError> {
+        let mut out = [0u8; 8];
+        parse_hex(text, &mut out).ok_or(FieldError::Invalid {
+            field: Field::KeyId,
+        })?;
+        Ok(Self(out))
+    }
+}
+
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex(&self.0))
@@ -277,6 +291,54 @@ impl fmt::Debug for CardPublicKey {
     }
 }
 
+impl CardPublicKey {
+    /// Length of the text form: unpadded base64url of 32 bytes.
+    pub const TEXT_LEN: usize = 43;
+}
+
+/// The text form a supplier's or enrolment station's file carries: unpadded base64url
+/// of the 32 bytes (43 characters), as [`core::str::FromStr`] reads it.
+impl fmt::Display for CardPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine as _;
+        let mut out = [0u8; Self::TEXT_LEN];
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_slice(self.0, &mut out) {
+            Ok(n) => f.write_str(
+                core::str::from_utf8(out.get(..n).unwrap_or_default()).unwrap_or_default(),
+            ),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+/// Reads the text form written by [`fmt::Display`]: exactly 43 characters of base64url,
+/// no padding, no whitespace, and the unused low bits of the last character zero (one
+/// text per key). Whether the bytes are a usable key is checked at issue, not here.
+impl core::str::FromStr for CardPublicKey {
+    type Err = CardKeyTextError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        use base64::Engine as _;
+        if text.len() != Self::TEXT_LEN {
+            return Err(CardKeyTextError::Length {
+                found: text.len(),
+                expected: Self::TEXT_LEN,
+            });
+        }
+        if let Some(position) = text
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(CardKeyTextError::Character { position });
+        }
+        let mut out = [0u8; 32];
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+            Ok(32) => Ok(Self(out)),
+            _ => Err(CardKeyTextError::LastCharacter),
+        }
+    }
+}
+
 /// Names a field, for errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -303,6 +365,8 @@ pub enum Field {
     Vetting,
     /// A card kind in text form (see [`Kind`]'s `FromStr`).
     Kind,
+    /// A key id in text form (16 hex digits).
+    KeyId,
 }
 
 impl fmt::Display for Field {
@@ -319,6 +383,7 @@ impl fmt::Display for Field {
             Self::Door => "door id",
             Self::Vetting => "vetting",
             Self::Kind => "kind",
+            Self::KeyId => "key id",
         })
     }
 }

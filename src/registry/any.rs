@@ -1,7 +1,7 @@
 //! A store chosen at run time from one `--db` string, for tools: a PostgreSQL URL
 //! (`postgres://...`, `postgresql://...`) or an SQLite file path.
 
-use crate::model::AuditHead;
+use crate::model::{AuditHead, CardPublicKey};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
     Change, CredentialFilter, CredentialRecord, HolderRequest, JobRecord, KeySetRecord, PrintBatch,
@@ -113,6 +113,9 @@ impl Store for AnyStore {
     }
     fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
         delegate!(self, s => s.status_indexes())
+    }
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError> {
+        delegate!(self, s => s.card_keys())
     }
     fn status_state(&self) -> Result<StatusState, RegistryError> {
         delegate!(self, s => s.status_state())

@@ -18,6 +18,7 @@
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
+mod cards;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod incident;
@@ -56,11 +57,12 @@ use crate::verify::list_state_digest;
 use crate::verify::{KeySet, RootPublicKey};
 
 use audit::AuditEvent;
-use runner::{Draft, NewCard, Run, commit, count};
+use runner::{Draft, NewCard, Run, commit, count, draw_cards};
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use store::codes;
 
+pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
@@ -123,6 +125,30 @@ pub struct IssueReport {
     pub in_batch: u64,
     /// Whether every holder of the roster has a card in the batch.
     pub finished: bool,
+}
+
+/// `wanted`, cut to the signing key's window: a card cannot outlive the key that signs
+/// it (doors would refuse it), so a roster's "five years" ends with the key's window
+/// when that ends first. A window that does not overlap the key's is left as it is
+/// (and signing refuses it, naming the key).
+fn within(wanted: Validity, key: Validity) -> Validity {
+    let not_before = wanted.not_before.max(key.not_before);
+    let not_after = wanted.not_after.min(key.not_after);
+    Validity::new(not_before, not_after).unwrap_or(wanted)
+}
+
+/// Where [`Registry::issue_batch`] issues, and what it already knows.
+struct IssueBatch<'a> {
+    key: &'a IssuerKey,
+    supplier: &'a str,
+    /// The open issue job for this supplier and its batch, if any.
+    open: Option<(u64, PrintBatchId)>,
+    /// The audit head read first.
+    head: AuditHead,
+    /// Every credential, as read at the start (to count the batch's).
+    in_batch: &'a [CredentialRecord],
+    /// With it, finishing also revokes replaced cards and publishes the list.
+    next_update: Option<UnixTime>,
 }
 
 /// The issuer's registry over a store.
@@ -373,6 +399,28 @@ impl<S: Store> Registry<S> {
             .collect())
     }
 
+    /// The open issue job at `supplier` and its batch (`None` if no job is open).
+    ///
+    /// # Errors
+    /// [`RegistryError::JobOpen`] if another job is open.
+    fn open_issue_job(&self, supplier: &str) -> Result<Option<(u64, PrintBatchId)>, RegistryError> {
+        let batches = self.store.batches()?;
+        match self.open_job()? {
+            Some(JobRecord {
+                id,
+                kind: JobKind::Issue { batch },
+                ..
+            }) if batches
+                .iter()
+                .any(|b| b.id == batch && b.supplier == supplier) =>
+            {
+                Ok(Some((id, batch)))
+            }
+            Some(open) => Err(RegistryError::JobOpen { job: open.id }),
+            None => Ok(None),
+        }
+    }
+
     fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
         Ok(self
             .store
@@ -427,39 +475,31 @@ impl<S: Store> Registry<S> {
         )?)
     }
 
-    /// Issues one card per holder of `roster` into a new print batch at `supplier`.
+    /// Issues one card per holder of `roster` into a new print batch at `supplier`,
+    /// each bound to a blank card's public key drawn from `cards` (all drawn before
+    /// anything is signed or written; keys already bound are skipped).
     /// Idempotent and resumable: holders who already hold an active card are skipped,
     /// and if an issue job is open for this supplier the rest go into its batch.
     ///
     /// # Errors
-    /// [`RegistryError::JobOpen`] if another job is open; issuing or storage failures.
+    /// [`RegistryError::JobOpen`] if another job is open;
+    /// [`RegistryError::NotEnoughBlankCards`] if `cards` runs out (nothing written);
+    /// [`RegistryError::UnusableCardKey`] for a key no door could check; issuing or
+    /// storage failures.
     #[allow(clippy::too_many_arguments)]
     pub fn issue_roster(
         &mut self,
         key: &IssuerKey,
         supplier: &str,
         roster: &[HolderRequest],
+        cards: &mut (impl BlankCards + ?Sized),
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<IssueReport, RegistryError> {
-        let mut head = self.store.audit_head()?;
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
-        let batches = self.store.batches()?;
-        let open = match self.open_job()? {
-            Some(JobRecord {
-                id,
-                kind: JobKind::Issue { batch },
-                ..
-            }) if batches
-                .iter()
-                .any(|b| b.id == batch && b.supplier == supplier) =>
-            {
-                Some((id, batch))
-            }
-            Some(open) => return Err(RegistryError::JobOpen { job: open.id }),
-            None => None,
-        };
+        let open = self.open_issue_job(supplier)?;
         // One active card per holder: holders who already hold one (from this roster's
         // earlier, interrupted run, or from anywhere else) are skipped. This makes the
         // call idempotent.
@@ -470,10 +510,51 @@ impl<S: Store> Registry<S> {
             .filter(|r| r.superseded_by.is_none() && r.status_under(&scopes) != Status::Revoked)
             .map(|r| r.pay_number.as_str())
             .collect();
-        let todo: Vec<&HolderRequest> = roster
+        let todo: Vec<(HolderRequest, Option<Serial>)> = roster
             .iter()
             .filter(|r| holding.insert(r.holder.pay_number()))
+            .map(|r| (r.clone(), None))
             .collect();
+        self.issue_batch(
+            IssueBatch {
+                key,
+                supplier,
+                open,
+                head,
+                in_batch: &all,
+                next_update: None,
+            },
+            todo,
+            cards,
+            now,
+            rng,
+            hooks,
+        )
+    }
+
+    /// Issues `todo` (each holder, and the card a replacement supersedes) into the
+    /// open job's batch, or a new batch at `b.supplier`; finishing the job closes it,
+    /// and with `b.next_update` also revokes (as superseded) every card a replacement
+    /// replaced that no scope or status has revoked yet, publishing the list in the
+    /// same commit.
+    fn issue_batch(
+        &mut self,
+        b: IssueBatch<'_>,
+        todo: Vec<(HolderRequest, Option<Serial>)>,
+        cards: &mut (impl BlankCards + ?Sized),
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<IssueReport, RegistryError> {
+        let IssueBatch {
+            key,
+            supplier,
+            open,
+            mut head,
+            in_batch: all,
+            next_update,
+        } = b;
+        let card_keys = draw_cards(&self.store, cards, todo.len())?;
         let (job, batch) = match open {
             Some(open) => open,
             None if todo.is_empty() => {
@@ -513,12 +594,14 @@ impl<S: Store> Registry<S> {
         let already = all.iter().filter(|r| r.print_batch == batch).count();
         let cards = todo
             .iter()
-            .map(|r| NewCard {
+            .zip(card_keys)
+            .map(|((r, supersedes), card_key)| NewCard {
                 kind: r.kind,
                 holder: r.holder.clone(),
                 vetting: r.vetting,
-                validity: r.validity,
-                supersedes: None,
+                validity: within(r.validity, key.validity()),
+                supersedes: *supersedes,
+                card_key,
             })
             .collect();
         let run = Run {
@@ -551,6 +634,9 @@ impl<S: Store> Registry<S> {
         }
         let head = run.head;
         let mut draft = Draft::default();
+        if let Some(next_update) = next_update {
+            self.revoke_replaced(key, &mut draft, head, now, next_update)?;
+        }
         draft.change.finished_jobs.push((job, now));
         draft.event(
             now,
@@ -566,6 +652,48 @@ impl<S: Store> Registry<S> {
             in_batch: count(done),
             finished: true,
         })
+    }
+
+    /// Adds to `draft` the revocation (as superseded) of every card a replacement
+    /// replaced and that nothing has revoked yet, and the list that publishes it.
+    fn revoke_replaced(
+        &self,
+        key: &IssuerKey,
+        draft: &mut Draft,
+        head: AuditHead,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<(), RegistryError> {
+        let scopes = self.store.status_state()?.scopes;
+        let replaced: Vec<CredentialRecord> = self
+            .store
+            .credentials(&CredentialFilter::All)?
+            .into_iter()
+            .filter(|r| r.superseded_by.is_some() && r.status_under(&scopes) != Status::Revoked)
+            .collect();
+        if replaced.is_empty() {
+            return Ok(());
+        }
+        self.check_key(key, KeyUsage::Lists)?;
+        let reason = RevocationReason::Superseded;
+        let mut list = self.status_list()?;
+        for r in &replaced {
+            list.revoke(r.status_index.0, reason, now)?;
+            draft
+                .change
+                .statuses
+                .push((r.serial, Status::Revoked, Some((reason, now))));
+            draft.event(
+                now,
+                AuditEvent::Revoked {
+                    serial: r.serial,
+                    reason,
+                },
+            );
+        }
+        let publication = list.publish_at(key, now, next_update, head)?;
+        add_publication(draft, publication, now);
+        Ok(())
     }
 
     /// Revokes, suspends or reinstates one credential and publishes the new list.

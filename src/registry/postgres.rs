@@ -44,7 +44,9 @@ use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Row, Transaction};
 
-use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{
+    AuditHead, CardPublicKey, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
+};
 use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
@@ -144,9 +146,11 @@ FROM credentials c;
 ";
 
 /// Version 3: the HR roster (who should hold a card; entry: the printed fields and
-/// vetting as JSON, the same text SQLite stores).
+/// vetting as JSON, the same text SQLite stores), and each credential's card public
+/// key, bound to one credential at most.
 const SCHEMA_3: &str = "
 CREATE TABLE roster (pay_number TEXT NOT NULL CONSTRAINT roster_pkey PRIMARY KEY, entry TEXT NOT NULL);
+ALTER TABLE credentials ADD COLUMN card_key BYTEA CONSTRAINT credentials_card_key_key UNIQUE;
 ";
 
 /// Every migration, in order: (the schema version it makes, its statements). An empty
@@ -335,6 +339,7 @@ fn conflict_of(
         "credentials_pkey" => ConflictKind::SerialInUse,
         "credentials_status_index_key" => ConflictKind::StatusIndexInUse,
         "credentials_supersedes_key" => ConflictKind::AlreadySuperseded,
+        "credentials_card_key_key" => ConflictKind::CardKeyInUse,
         "credentials_supersedes_fkey" => ConflictKind::UnknownCredential,
         "credentials_print_batch_fkey" => ConflictKind::UnknownBatch,
         "print_batches_pkey" => ConflictKind::BatchIdInUse,
@@ -580,7 +585,7 @@ fn connect(config: &Config, target: &str) -> Result<Client, RegistryError> {
 
 /// Columns read for a credential, joined with its replacement.
 const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
-                            c.reason, c.status_at, c.supersedes, r.serial, c.bytes";
+                            c.reason, c.status_at, c.supersedes, r.serial, c.bytes, c.card_key";
 
 /// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
 fn stored_reason(
@@ -624,6 +629,10 @@ fn record_of(r: &Row) -> Option<CredentialRecord> {
             None => None,
         },
         bytes: r.try_get(11).ok()?,
+        card_key: match r.try_get::<_, Option<Vec<u8>>>(12).ok()? {
+            Some(k) => Some(CardPublicKey(k.as_slice().try_into().ok()?)),
+            None => None,
+        },
     })
 }
 
@@ -870,14 +879,18 @@ fn insert_credentials(tx: &mut Transaction<'_>, cards: &[CredentialRecord]) -> R
         .map(|c| c.supersedes.as_ref().map(|s| s.0.as_slice()))
         .collect();
     let bytes: Vec<&[u8]> = cards.iter().map(|c| c.bytes.as_slice()).collect();
+    let card_keys: Vec<Option<&[u8]>> = cards
+        .iter()
+        .map(|c| c.card_key.as_ref().map(|k| k.0.as_slice()))
+        .collect();
     tx.execute(
         "INSERT INTO credentials (serial, pos, pay_number, status_index, print_batch, key_id, issued_at, \
-         status, reason, status_at, supersedes, bytes) \
+         status, reason, status_at, supersedes, bytes, card_key) \
          SELECT * FROM unnest($1::BYTEA[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::BIGINT[], $6::BYTEA[], \
-         $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[])",
+         $7::BIGINT[], $8::BIGINT[], $9::BIGINT[], $10::BIGINT[], $11::BYTEA[], $12::BYTEA[], $13::BYTEA[])",
         &[
             &serials, &pos, &pays, &indexes, &batches, &keys, &issued, &statuses, &reasons, &ats,
-            &supersedes, &bytes,
+            &supersedes, &bytes, &card_keys,
         ],
     )?;
     Ok(())
@@ -1013,6 +1026,20 @@ impl Store for PostgresStore {
             .map(|r| u32::try_from(r.try_get::<_, i64>(0).ok()?).ok())
             .collect::<Option<_>>()
             .ok_or_else(|| corrupt(&self.target))
+    }
+
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError> {
+        self.query(
+            "SELECT card_key FROM credentials WHERE card_key IS NOT NULL",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            let k: Vec<u8> = r.try_get(0).ok()?;
+            Some(CardPublicKey(k.as_slice().try_into().ok()?))
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| corrupt(&self.target))
     }
 
     fn status_state(&self) -> Result<StatusState, RegistryError> {

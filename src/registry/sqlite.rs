@@ -12,7 +12,9 @@ use rusqlite::{
     Connection, ErrorCode, OptionalExtension as _, Transaction, TransactionBehavior, params,
 };
 
-use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{
+    AuditHead, CardPublicKey, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
+};
 use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
@@ -36,6 +38,7 @@ CREATE TABLE credentials (
     reason INTEGER,
     status_at INTEGER,
     supersedes BLOB UNIQUE REFERENCES credentials(serial),
+    card_key BLOB UNIQUE,
     bytes BLOB NOT NULL
 ) STRICT;
 CREATE INDEX credentials_batch ON credentials(print_batch);
@@ -252,6 +255,7 @@ type RawRow = (
     Option<i64>,
     Option<Vec<u8>>,
     Option<Vec<u8>>,
+    Option<Vec<u8>>,
     Vec<u8>,
 );
 
@@ -286,6 +290,7 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
         status_at,
         supersedes,
         superseded_by,
+        card_key,
         bytes,
     ) = row;
     let status = codes::status_of(status)?;
@@ -307,17 +312,21 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
             Some(s) => Some(serial_of(&s)?),
             None => None,
         },
+        card_key: match card_key {
+            Some(k) => Some(CardPublicKey(k.as_slice().try_into().ok()?)),
+            None => None,
+        },
         bytes,
     })
 }
 
 /// Columns written for a credential. `superseded_by` is not stored: it is the serial
 /// of the row whose `supersedes` names this one (unique, so there is at most one).
-const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, status_at, supersedes, bytes";
+const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, status_at, supersedes, card_key, bytes";
 
 /// Columns read for a credential, joined with its replacement.
 const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
-                            c.reason, c.status_at, c.supersedes, r.serial, c.bytes";
+                            c.reason, c.status_at, c.supersedes, r.serial, c.card_key, c.bytes";
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
@@ -333,6 +342,7 @@ fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(9)?,
         r.get(10)?,
         r.get(11)?,
+        r.get(12)?,
     ))
 }
 
@@ -455,6 +465,18 @@ impl Store for SqliteStore {
         })?;
         rows.into_iter()
             .map(|i| u32::try_from(i).ok())
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.path))
+    }
+
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError> {
+        let rows = self.query_all(
+            "SELECT card_key FROM credentials WHERE card_key IS NOT NULL",
+            [],
+            |r| r.get::<_, Vec<u8>>(0),
+        )?;
+        rows.into_iter()
+            .map(|k| Some(CardPublicKey(k.as_slice().try_into().ok()?)))
             .collect::<Option<_>>()
             .ok_or_else(|| corrupt(&self.path))
     }
@@ -751,6 +773,14 @@ fn credential_conflict(
         )? {
             return Ok(ConflictKind::StatusIndexInUse);
         }
+        if let Some(key) = c.card_key
+            && exists(
+                "SELECT 1 FROM credentials WHERE card_key = ?1",
+                &key.0.as_slice(),
+            )?
+        {
+            return Ok(ConflictKind::CardKeyInUse);
+        }
         if let Some(old) = c.supersedes {
             if exists(
                 "SELECT 1 FROM credentials WHERE supersedes = ?1",
@@ -847,11 +877,12 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
         .map_err(fail)?;
     }
     {
-        // The schema holds rules 2 to 4 and 7: serial is the primary key, status_index
-        // and supersedes are unique, supersedes and print_batch are foreign keys.
+        // The schema holds rules 2 to 4, 7 and 9: serial is the primary key,
+        // status_index, supersedes and card_key are unique, supersedes and print_batch
+        // are foreign keys.
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ))
             .map_err(fail)?;
         for c in &change.credentials {
@@ -867,6 +898,7 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
                     c.status_reason.map(|(r, _)| codes::reason(r)),
                     c.status_reason.map(|(_, at)| i64_of(at.0)),
                     c.supersedes.map(|s| s.0.to_vec()),
+                    c.card_key.map(|k| k.0.to_vec()),
                     c.bytes,
                 ])
                 .map_err(|e| credential_conflict(tx, c, path, e))?;

@@ -12,7 +12,9 @@
 //! without touching the workflow, and `registry::conformance` (feature `conformance`)
 //! checks that it does.
 
-use crate::model::{Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{
+    CardPublicKey, Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
+};
 use crate::model::{RevocationReason, ScopeEntry, Status};
 use crate::verify::UnverifiedCredential;
 
@@ -22,7 +24,7 @@ use super::audit::AuditRecord;
 use super::incident::Incident;
 
 /// The registry schema this build reads and writes (2: the issuer's root and key sets;
-/// 3: the HR roster).
+/// 3: the HR roster, and each credential's bound card public key, unique).
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a registry is for.
@@ -82,6 +84,9 @@ pub struct CredentialRecord {
     /// The credential that replaced it: derived from the replacement's `supersedes`
     /// when read; [`Store::apply`] ignores it.
     pub superseded_by: Option<Serial>,
+    /// The card public key the credential binds (the chip's key, reported by the
+    /// supplier or enrolment station): public data, bound to one credential at most.
+    pub card_key: Option<CardPublicKey>,
     /// The encoded credential.
     pub bytes: Vec<u8>,
 }
@@ -206,9 +211,10 @@ pub struct Change {
     pub jobs: Vec<JobRecord>,
     /// Jobs that finished: (id, when).
     pub finished_jobs: Vec<(u64, UnixTime)>,
-    /// New credentials. One whose serial or status index is in use, whose print batch
-    /// is unknown, or whose `supersedes` names a credential that is unknown or already
-    /// replaced makes the whole change fail: a card has at most one replacement.
+    /// New credentials. One whose serial, status index or card key is in use, whose
+    /// print batch is unknown, or whose `supersedes` names a credential that is unknown
+    /// or already replaced makes the whole change fail: a card has at most one
+    /// replacement, and a chip's key is bound to one credential.
     pub credentials: Vec<CredentialRecord>,
     /// Individual status changes: (serial, status, reason and time). One naming an
     /// unknown credential makes the whole change fail.
@@ -337,6 +343,33 @@ pub enum RegistryError {
         /// How many of the job's serials are not held.
         unknown: u64,
     },
+    /// Bulk work needed more blank cards than the source had: `needed` keys, of which
+    /// only `left` could be drawn (keys already bound to a credential are skipped).
+    /// Nothing was signed or written by the call; the keys drawn are consumed from the
+    /// source. Give a list with enough blank cards (the same file again, completed).
+    #[error(
+        "{needed} blank cards are needed but the source had {left} not yet bound: supply at least {needed} unbound card public keys"
+    )]
+    NotEnoughBlankCards {
+        /// Keys the work needed.
+        needed: u64,
+        /// Keys the source had that were not bound yet.
+        left: u64,
+    },
+    /// The source of blank cards failed.
+    #[error(transparent)]
+    BlankCards(#[from] super::cards::BlankCardsError),
+    /// A blank card reported a public key that no door could check (not a curve point,
+    /// not canonically encoded, of small order or with a torsion component): nothing
+    /// is signed with it. Set that card aside and take it out of the list; chunks
+    /// committed before it stay, and running again resumes.
+    #[error(
+        "blank card {key} reported an unusable public key: set it aside and remove it from the list"
+    )]
+    UnusableCardKey {
+        /// The key as reported.
+        key: CardPublicKey,
+    },
     /// Another job is still open; resume it first.
     #[error("job {job} is still open; resume it first")]
     JobOpen {
@@ -424,6 +457,8 @@ pub enum ConflictKind {
     KeySetSequenceInUse,
     /// A publication with this sequence is already stored.
     PublicationSequenceInUse,
+    /// The card public key is already bound to a credential (a chip's key binds one).
+    CardKeyInUse,
     /// The change's audit entries were sealed onto `sealed_on`, but the log's head was
     /// `head`: another writer committed since this change was composed (or the entries
     /// do not follow one another). Read again and recompose.
@@ -448,6 +483,9 @@ impl std::fmt::Display for ConflictKind {
             Self::KeySetSequenceInUse => f.write_str("a key set with this sequence is stored"),
             Self::PublicationSequenceInUse => {
                 f.write_str("a publication with this sequence is stored")
+            }
+            Self::CardKeyInUse => {
+                f.write_str("the card public key is already bound to a credential")
             }
             Self::StaleAuditHead { sealed_on, head } => write!(
                 f,
@@ -530,6 +568,10 @@ impl std::fmt::Display for WrongKey {
 ///    a status change's credential ([`ConflictKind::UnknownCredential`]).
 /// 8. **One registry per store**: [`Change::create`] on a store that holds a registry
 ///    fails with [`RegistryError::AlreadyCreated`].
+/// 9. **Unique card key** ([`ConflictKind::CardKeyInUse`]): a card public key is bound
+///    to one credential at most (credentials without one are not constrained). Why: a
+///    chip's key in two credentials lets one card answer for both holders; bulk work
+///    skips keys it reads as bound, but only the database sees another writer's.
 ///
 /// Reads see every change committed through any handle. A backend refuses nothing
 /// else (the workflow's rules are the workflow's), and reports storage failures as
@@ -562,6 +604,11 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn status_indexes(&self) -> Result<Vec<u32>, RegistryError>;
+    /// Every card public key bound to a credential, in any order.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError>;
     /// What the status list is built from.
     ///
     /// # Errors

@@ -71,17 +71,25 @@ fn admin(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls).expect("the test server")
 }
 
-/// A new, empty database on the server; its URL.
+/// A new, empty database on the server; its URL. One at a time (PostgreSQL refuses
+/// to copy its template while another session uses it), retried while the template
+/// is busy.
 fn fresh_database(url: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let name = format!(
         "revocard_t{}_{}",
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     );
-    admin(url)
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    let mut admin = admin(url);
+    let mut tries = 0;
+    while let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {name}")) {
+        tries += 1;
+        assert!(tries < 50, "CREATE DATABASE {name}: {e}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     with_db(url, &name)
 }
 
@@ -295,6 +303,7 @@ fn wrong_urls_refusing_servers_and_foreign_databases_are_one_line_errors_with_no
         &their_key,
         BREACHED,
         &roster(3),
+        &mut fresh(&mut rand::rng()),
         NOW,
         &mut rng(1),
         &mut Hooks::default(),
@@ -306,6 +315,7 @@ fn wrong_urls_refusing_servers_and_foreign_databases_are_one_line_errors_with_no
         &incident(),
         &key(),
         SPARE,
+        &mut fresh(&mut rand::rng()),
         NOW.plus(10),
         NOW.plus(3600),
         &mut rng(2),
@@ -359,6 +369,7 @@ fn open_or_create(url: &str, holders: u32) -> Registry<PostgresStore> {
             &key,
             BREACHED,
             &roster(holders),
+            &mut fresh(&mut rand::rng()),
             NOW,
             &mut rand::rng(),
             &mut Hooks::default(),
@@ -378,6 +389,7 @@ fn work_until_done(reg: &mut Registry<PostgresStore>) -> u32 {
             &incident(),
             &key,
             SPARE,
+            &mut fresh(&mut rand::rng()),
             NOW.plus(10),
             NOW.plus(3600),
             &mut rand::rng(),
@@ -504,6 +516,7 @@ fn sqlite_reference(holders: u32) -> Summary {
         &key,
         BREACHED,
         &roster(holders),
+        &mut fresh(&mut rand::rng()),
         NOW,
         &mut rand::rng(),
         &mut Hooks::default(),
@@ -519,6 +532,7 @@ fn work_until_done_on<S: Store>(reg: &mut Registry<S>) {
             &incident(),
             &key(),
             SPARE,
+            &mut fresh(&mut rand::rng()),
             NOW.plus(10),
             NOW.plus(3600),
             &mut rand::rng(),
@@ -667,11 +681,11 @@ fn the_server_stopped_mid_reissue_then_a_resume_finishes() {
             }
             std::ops::ControlFlow::Continue(())
         }),
-        ..Hooks::default()
     };
     let e = reg
         .resume(
             &key,
+            &mut fresh(&mut rand::rng()),
             NOW.plus(20),
             NOW.plus(3600),
             &mut rand::rng(),
@@ -697,6 +711,7 @@ fn the_server_stopped_mid_reissue_then_a_resume_finishes() {
     let report = reg
         .resume(
             &key,
+            &mut fresh(&mut rand::rng()),
             NOW.plus(30),
             NOW.plus(3600),
             &mut rand::rng(),
@@ -729,7 +744,8 @@ fn an_older_schema_is_migrated_in_place() {
     // Back to what schema 2 was: no roster table.
     admin(&db)
         .batch_execute(
-            "DROP TABLE roster; UPDATE revocard_meta SET value = '2' WHERE key = 'schema_version'",
+            "DROP TABLE roster; ALTER TABLE credentials DROP COLUMN card_key; \
+             UPDATE revocard_meta SET value = '2' WHERE key = 'schema_version'",
         )
         .unwrap();
     let reg = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();

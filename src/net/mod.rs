@@ -1,0 +1,19 @@
+//! Distribution at the edge: the published layout ([`layout`]), the publisher that
+//! serves it (feature `serve`) and the door-side feed that keeps a verifier fresh from
+//! it (feature `feed`).
+//!
+//! Everything a door trusts is signed; the network only carries it. The publisher is
+//! read-only and serves a directory that any writer following the layout's contract
+//! fills (any static web server or CDN can serve it too, without the push channel);
+//! the feed verifies everything it fetches or receives before a verifier takes it.
+
+pub mod layout;
+
+mod publish;
+pub use publish::{LayoutReport, PublishError, write_layout};
+
+#[cfg(feature = "serve")]
+pub mod serve;
+
+#[cfg(feature = "feed")]
+pub mod feed;
