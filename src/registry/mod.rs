@@ -14,7 +14,8 @@
 //! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
 //! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
 //! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
-//! `manifest` (what a printer receives). The SQLite backend, [`SqliteStore`], sits at
+//! `manifest` (what a printer receives), `publish` (the static published layout, file
+//! I/O at the edge: [`Registry::publish_to`]). The SQLite backend, [`SqliteStore`], sits at
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
@@ -23,6 +24,7 @@ mod cards;
 pub mod conformance;
 mod incident;
 mod manifest;
+mod publish;
 mod reissue;
 mod roster;
 mod runner;
@@ -65,6 +67,9 @@ pub(crate) use store::codes;
 pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
+pub use publish::{
+    ANCHOR_FILE, LATEST_FILE, LATEST_FORMAT, LayoutReport, PublishError, issuer_dir_name,
+};
 pub use reissue::{Declared, Plan, ReissueReport};
 pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
 pub use runner::{CHUNK, Hooks, Progress};
