@@ -129,10 +129,14 @@ fn manifest_path(
             ManifestFormat::Csv => "csv",
             ManifestFormat::Json => "json",
         };
-        db.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .join(format!("batch-{}.{ext}", batch.0))
+        let dir = if office::is_url(db) {
+            Path::new(".")
+        } else {
+            db.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        };
+        dir.join(format!("batch-{}.{ext}", batch.0))
     })
 }
 
