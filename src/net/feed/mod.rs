@@ -34,7 +34,9 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 
 use crate::model::{IssuerId, UnixTime};
-use crate::net::layout::{Latest, LatestError, MAX_LATEST_BYTES, Resource, issuer_dir_name, sha256_hex};
+use crate::net::layout::{
+    Latest, LatestError, MAX_LATEST_BYTES, Resource, issuer_dir_name, sha256_hex,
+};
 use crate::verify::{KeySetError, ListError, ListUpdate, Verifier};
 use crate::wire::{MAX_DELTA_BYTES, MAX_KEY_SET_BYTES, MAX_LIST_BYTES};
 
@@ -554,7 +556,9 @@ impl Feed {
             .fetch_named(&latest.list.path, MAX_LIST_BYTES, &latest.list.sha256)
             .await?;
         let update = self.verifier.install_list(&bytes, self.now())?;
-        self.counters.lists_installed.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .lists_installed
+            .fetch_add(1, Ordering::Relaxed);
         self.report(FeedEvent::ListInstalled {
             update,
             bytes: bytes.len(),
@@ -581,15 +585,11 @@ impl Feed {
     /// Opens the event stream and applies what it carries until it ends.
     async fn follow(&mut self, backoff: &mut Backoff) -> StreamEnd {
         let url = format!("{}{}", self.folder, Resource::Events.path());
-        let mut request = self
-            .client
-            .get(&url)
-            .header(ACCEPT, "text/event-stream");
+        let mut request = self.client.get(&url).header(ACCEPT, "text/event-stream");
         if let Some(held) = self.held() {
             request = request.header("last-event-id", held.to_string());
         }
-        let response = match tokio::time::timeout(self.config.fetch_timeout, request.send()).await
-        {
+        let response = match tokio::time::timeout(self.config.fetch_timeout, request.send()).await {
             Err(_) => {
                 return StreamEnd::Lost(FeedError::TimedOut {
                     url,
@@ -629,8 +629,7 @@ impl Feed {
                 counters
                     .bytes_received
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                if counted.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len()
-                    > MAX_EVENT_BYTES
+                if counted.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len() > MAX_EVENT_BYTES
                 {
                     return Err(FeedError::TooLarge {
                         url: events_url.clone(),
@@ -834,7 +833,10 @@ impl Backoff {
 
     fn next(&mut self) -> Duration {
         let ceiling = u64::try_from(self.ceiling.as_millis()).unwrap_or(u64::MAX);
-        let floor = u64::try_from(self.min.as_millis()).unwrap_or(0).min(ceiling) / 2;
+        let floor = u64::try_from(self.min.as_millis())
+            .unwrap_or(0)
+            .min(ceiling)
+            / 2;
         let delay = Duration::from_millis(rand::random_range(floor..=ceiling));
         self.ceiling = (self.ceiling * 2).min(self.max);
         delay

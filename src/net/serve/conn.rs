@@ -115,8 +115,7 @@ struct Watched {
 
 impl Watched {
     fn touch(&self) {
-        self.last
-            .store(millis_since(self.epoch), Ordering::Relaxed);
+        self.last.store(millis_since(self.epoch), Ordering::Relaxed);
     }
 }
 

@@ -12,9 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
-use axum::http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER,
-};
+use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +20,9 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
-use super::{Counters, FILE_CACHE_BYTES, IMMUTABLE_MAX_AGE_SECS, MAX_ISSUERS, ServeConfig, ServeError, bump};
+use super::{
+    Counters, FILE_CACHE_BYTES, IMMUTABLE_MAX_AGE_SECS, MAX_ISSUERS, ServeConfig, ServeError, bump,
+};
 use crate::net::layout::{Latest, Resource, parse_request_path, sha256_hex};
 
 /// Pushes each issuer's channel holds for a slow stream before it lags (and is told

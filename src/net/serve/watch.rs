@@ -13,8 +13,7 @@ use super::http::{Current, Issuer, Push, Shared, etag_of, read_confined, unix_no
 use super::{MAX_INLINE_DELTA_BYTES, MAX_ISSUERS, MAX_REPLAY_DELTAS, PointerError, ServeEvent};
 use crate::model::{IssuerId, UnixTime};
 use crate::net::layout::{
-    LATEST_FILE, Latest, MAX_LATEST_BYTES, Resource, is_plain_dir_name, issuer_dir_name,
-    sha256_hex,
+    LATEST_FILE, Latest, MAX_LATEST_BYTES, Resource, is_plain_dir_name, issuer_dir_name, sha256_hex,
 };
 
 /// Directory entries looked at per scan (issuer folders and anything else there).
@@ -78,7 +77,11 @@ fn look(shared: &Shared, issuer: &Issuer) {
     let Ok(meta) = fs::symlink_metadata(&path) else {
         return;
     };
-    let fingerprint = (meta.len(), meta.modified().unwrap_or(std::time::UNIX_EPOCH), meta.ino());
+    let fingerprint = (
+        meta.len(),
+        meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+        meta.ino(),
+    );
     {
         let mut state = issuer.write();
         if state.fingerprint == Some(fingerprint) {
@@ -99,7 +102,9 @@ fn look(shared: &Shared, issuer: &Issuer) {
         Ok(latest) => latest,
         Err(e) => return refuse(e.into()),
     };
-    if IssuerId::new(latest.issuer.clone()).map(|id| issuer_dir_name(&id)).ok()
+    if IssuerId::new(latest.issuer.clone())
+        .map(|id| issuer_dir_name(&id))
+        .ok()
         != Some(issuer.dir.clone())
     {
         return refuse(PointerError::WrongFolder {
@@ -107,7 +112,11 @@ fn look(shared: &Shared, issuer: &Issuer) {
         });
     }
     let new = latest.list.sequence;
-    let old = issuer.read().current.as_ref().map(|c| c.latest.list.sequence);
+    let old = issuer
+        .read()
+        .current
+        .as_ref()
+        .map(|c| c.latest.list.sequence);
     let deltas = match old {
         // The first sight (at start): keep what a resuming door may ask for.
         None => Some(read_back(shared, issuer, &latest)),
