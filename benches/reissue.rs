@@ -1,6 +1,8 @@
 //! Revoke + reissue N cards on a registry file, persisted, new list published, beside
 //! its floor measured in the same run: N Ed25519 key generations plus N signatures,
-//! single-threaded (the cost of issuing the replacements with nothing else done).
+//! single-threaded (the cost of issuing the replacements with nothing else done). The
+//! replacements' card keys are made on the new supplier's chips beforehand and reach
+//! the registry as a list of public keys, which it checks before signing each.
 //!
 //! `cargo bench --bench reissue` runs criterion at 1,000 cards, then the scaling table
 //! (1,000 to 200,000 cards, one run each beside its own floor), printed as `scale:` lines.
@@ -76,6 +78,7 @@ fn prepared(n: u32, rng: &mut StdRng) -> (tempfile::TempDir, Registry<SqliteStor
         &key,
         "northgate-print",
         &roster(n),
+        &mut SoftwareCards::generate(n as usize, rng),
         NOW,
         rng,
         &mut Hooks::default(),
@@ -84,21 +87,31 @@ fn prepared(n: u32, rng: &mut StdRng) -> (tempfile::TempDir, Registry<SqliteStor
     (dir, reg, key)
 }
 
+/// The replacement supplier's list of `n` blank cards' public keys, made on their
+/// chips beforehand (software cards here), outside the time measured.
+fn supplier_list(n: u32, rng: &mut StdRng) -> BlankCardList {
+    let mut stock = SoftwareCards::generate(n as usize, rng);
+    std::iter::from_fn(|| stock.report()).collect()
+}
+
 /// Breach declared -> every replacement committed and the final list published.
 fn revoke_and_reissue(
     reg: &mut Registry<SqliteStore>,
     key: &IssuerKey,
+    n: u32,
     rng: &mut StdRng,
 ) -> Duration {
     let incident = Incident::Supplier {
         supplier: "northgate-print".into(),
     };
+    let mut cards = supplier_list(n, rng);
     let t = Instant::now();
     let report = reg
         .execute(
             &incident,
             key,
             "southbank-print",
+            &mut cards,
             NOW.plus(10),
             NOW.plus(3600),
             rng,
@@ -133,7 +146,7 @@ fn bench(c: &mut Criterion) {
             (0..iters)
                 .map(|_| {
                     let (_dir, mut reg, key) = prepared(1000, &mut rng);
-                    revoke_and_reissue(&mut reg, &key, &mut rng)
+                    revoke_and_reissue(&mut reg, &key, 1000, &mut rng)
                 })
                 .sum()
         })
@@ -148,7 +161,7 @@ fn bench(c: &mut Criterion) {
     for n in sizes {
         let (_dir, mut reg, key) = prepared(n, &mut rng);
         let f = floor(n, &mut rng);
-        let r = revoke_and_reissue(&mut reg, &key, &mut rng);
+        let r = revoke_and_reissue(&mut reg, &key, n, &mut rng);
         println!(
             "scale: {n} | {:.0} ms | {:.0} ms | {:.2}x",
             r.as_secs_f64() * 1e3,

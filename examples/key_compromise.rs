@@ -190,18 +190,21 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         start,
         start.plus(LIST_LIFETIME),
     )?;
+    // The printer's blank cards make their keys on their chips and report the public
+    // halves; software cards stand in for them.
+    let mut printer_cards = SoftwareCards::generate(args.count, &mut rng);
     let pb = bar(args.count, "issuing", args.json);
     let mut hooks = Hooks {
         progress: Box::new(|p: Progress| {
             pb.set_position(p.done as u64);
             ControlFlow::Continue(())
         }),
-        ..Hooks::default()
     };
     let issued = registry.issue_roster(
         &k1,
         PRINTER,
         &roster(args.count, start)?,
+        &mut printer_cards,
         start,
         &mut rng,
         &mut hooks,
@@ -280,6 +283,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &Incident::Serials { serials: reported },
         &k1,
         STOLEN_CARDS_PRINTER,
+        &mut SoftwareCards::generate(HONEST_REVOCATIONS, &mut rng),
         start,
         start.plus(LIST_LIFETIME),
         &mut rng,
@@ -310,6 +314,9 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     //    revokes K1; the registry declares the key incident, which signs one list
     //    revoking everything K1 signed, and reissues every card under K2.
     let recovery_at = start.plus(1);
+    // The replacement printer's blank cards, enrolled beforehand: their keys are made
+    // on their chips, outside the registry and outside the time measured.
+    let mut replacement_cards = SoftwareCards::generate(args.count, &mut rng);
     let t = Instant::now();
     let mut draft = registry.draft_key_set(recovery_at);
     draft.certify(k2.public(), KeyUsage::CredentialsAndLists)?;
@@ -338,11 +345,11 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             pb.set_position(p.done as u64);
             ControlFlow::Continue(())
         }),
-        ..Hooks::default()
     };
     let report = registry
         .resume(
             &k2,
+            &mut replacement_cards,
             recovery_at,
             recovery_at.plus(LIST_LIFETIME),
             &mut rng,

@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::{StdRng, SysRng};
 use rand::{RngExt, SeedableRng};
 use rayon::prelude::*;
+use revocard::door::{DoorController, DoorId, DoorPolicy};
 use revocard::issue::*;
 use revocard::registry::*;
 use revocard::*;
@@ -31,6 +32,8 @@ const REPLACEMENT: &str = "southbank-print";
 const ISSUER: &str = "metro-police";
 const YEAR: u64 = 365 * 24 * 3600;
 const LIST_LIFETIME: u64 = 3600;
+/// Replacement cards (and old cards) tapped at a door that requires holder binding.
+const DOOR_SAMPLE: usize = 1000;
 
 struct Args {
     count: usize,
@@ -342,7 +345,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .any(|j| matches!(j.kind, JobKind::Issue { .. }) && j.finished_at.is_some());
     let mut issue_ms = None;
+    // Software cards stand in for the chips: each makes its own key and reports only
+    // the public half; the registry binds it into the credential it signs.
+    let mut breached_stock = SoftwareCards::new();
     if !roster_done {
+        breached_stock.add(roster.len(), &mut os_rng);
         let pb = bar(roster.len(), "issuing");
         let t = Instant::now();
         let mut hooks = Hooks {
@@ -350,10 +357,16 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 pb.set_position(p.done as u64);
                 ControlFlow::Continue(())
             }),
-            ..Hooks::default()
         };
-        let report =
-            registry.issue_roster(&key, BREACHED, &roster, now(), &mut os_rng, &mut hooks)?;
+        let report = registry.issue_roster(
+            &key,
+            BREACHED,
+            &roster,
+            &mut breached_stock,
+            now(),
+            &mut os_rng,
+            &mut hooks,
+        )?;
         pb.finish_and_clear();
         issue_ms = Some(ms(t.elapsed()));
         say(format!(
@@ -383,6 +396,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .find(|j| matches!(&j.kind, JobKind::Reissue { incident: i, .. } if *i == incident));
     let (mut revoke_publish_ms, mut reissue_ms, mut affected) = (None, None, None);
+    // The replacement supplier's blank cards, enrolled before the breach: their keys
+    // are made on their chips, outside the registry and outside the time measured.
+    let mut replacement_stock = SoftwareCards::new();
     if handled.is_none() {
         // The dry run an operator reads before declaring.
         let plan = registry.plan(&incident, now())?;
@@ -401,6 +417,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<_>>()
                 .join(", "),
         ));
+        replacement_stock.add(plan.reissue.len(), &mut os_rng);
         // Declared: from here to the signed revocation committed and published.
         let breach = Instant::now();
         let declared_at = now();
@@ -420,15 +437,30 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             declared.publication.delta.as_ref().map_or(0, Vec::len),
             revoke_publish_ms.unwrap_or(0.0)
         ));
-        let report = reissue(&mut registry, &key, &incident, &mut os_rng)?;
+        let report = reissue(
+            &mut registry,
+            &key,
+            &incident,
+            &mut replacement_stock,
+            &mut os_rng,
+        )?;
         reissue_ms = Some(ms(breach.elapsed()));
         say(format!(
             "Reissued {} cards through {REPLACEMENT} into print batch {}.",
             report.reissued, report.batch.0
         ));
-    } else if handled.as_ref().is_some_and(|j| j.finished_at.is_none()) {
+    } else if let Some(job) = handled.as_ref().filter(|j| j.finished_at.is_none()) {
+        if let JobKind::Reissue { affected, .. } = &job.kind {
+            replacement_stock.add(affected.len(), &mut os_rng);
+        }
         let t = Instant::now();
-        let report = reissue(&mut registry, &key, &incident, &mut os_rng)?;
+        let report = reissue(
+            &mut registry,
+            &key,
+            &incident,
+            &mut replacement_stock,
+            &mut os_rng,
+        )?;
         reissue_ms = Some(ms(t.elapsed()));
         say(format!(
             "Resumed: {} replacements in batch {} in all.",
@@ -475,7 +507,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The door is configured with the issuer's root alone; signing keys come with the
     // published key set.
     let anchor = registry.root().to_bytes();
-    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    let verifier = std::sync::Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
     verifier.add_root(RootPublicKey::from_bytes(&anchor)?)?;
     let check_time = now();
     verifier.install_key_set(&registry.key_set_bytes()?, check_time)?;
@@ -508,6 +540,44 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         })
         .count();
     pb.finish_and_clear();
+
+    // A door that requires holder binding: each card must sign the door's fresh
+    // challenge with the key made on its chip. The replacements' cards (personalised
+    // from this run's stock) open it; the old cards do not; a copy of a new card's
+    // credential bytes without its chip does not either.
+    let door_id = DoorId::new("custody-suite")?;
+    let door = DoorController::new(
+        verifier.clone(),
+        vec![DoorPolicy::new(door_id.clone()).require_holder_binding()],
+    )?;
+    let tap = |card: &Card, rng: &mut StdRng| -> Result<bool, Box<dyn std::error::Error>> {
+        let challenge = door.challenge(&door_id, check_time, rng)?;
+        let response = card.respond(&challenge);
+        Ok(door
+            .tap(&door_id, card.credential(), Some(&response), check_time)
+            .is_admitted())
+    };
+    let personalised = |stock: &mut SoftwareCards, records: &[CredentialRecord]| -> Vec<Card> {
+        records
+            .iter()
+            .filter_map(|r| stock.personalise(r.bytes.clone()).ok())
+            .take(DOOR_SAMPLE)
+            .collect()
+    };
+    let new_cards = personalised(&mut replacement_stock, &new);
+    let old_cards = personalised(&mut breached_stock, &old);
+    let mut door_admitted = 0usize;
+    for card in &new_cards {
+        door_admitted += usize::from(tap(card, &mut os_rng)?);
+    }
+    let mut door_old_denied = 0usize;
+    for card in &old_cards {
+        door_old_denied += usize::from(!tap(card, &mut os_rng)?);
+    }
+    let copy_denied = new.first().map(|r| {
+        let decision = door.tap(&door_id, &r.bytes, None, check_time);
+        (!decision.is_admitted(), decision.reason_code())
+    });
     // Mean single-threaded time of one accepted verification.
     let sample: Vec<&CredentialRecord> = new.iter().take(2000).collect();
     let t = Instant::now();
@@ -551,6 +621,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         new.len()
     ));
     say(format!(
+        "Door {door_id} (holder binding required): {door_admitted} of {} replacement cards admitted, each signing the door's challenge with its chip's key; {door_old_denied} of {} old cards denied{}.",
+        new_cards.len(),
+        old_cards.len(),
+        match copy_denied {
+            Some((true, reason)) =>
+                format!("; a copy of a new card's credential without its chip denied ({reason})"),
+            Some((false, _)) =>
+                "; a copy of a new card's credential without its chip ADMITTED".to_owned(),
+            None => String::new(),
+        }
+    ));
+    say(format!(
         "Registry: {} issued, {} active, {} revoked, {} replaced; audit chain of {} entries verifies. Final list {} bytes, breach delta {} bytes.",
         summary.issued,
         summary.active,
@@ -588,9 +670,20 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "list_bytes": final_list.list.len(),
             "delta_bytes": delta.len(),
             "verify_us": verify_us,
+            "door_new_tapped": new_cards.len(),
+            "door_new_admitted": door_admitted,
+            "door_old_tapped": old_cards.len(),
+            "door_old_denied": door_old_denied,
+            "door_copy_denied": copy_denied.map(|c| c.0),
             "floor_keygen_sign_ms": floor_ms,
         });
         println!("{line}");
+    }
+    if door_admitted != new_cards.len()
+        || door_old_denied != old_cards.len()
+        || copy_denied.is_some_and(|c| !c.0)
+    {
+        return Err("the door requiring holder binding did not decide as it must".into());
     }
     Ok(())
 }
@@ -599,6 +692,7 @@ fn reissue(
     registry: &mut Registry<SqliteStore>,
     key: &IssuerKey,
     incident: &Incident,
+    cards: &mut SoftwareCards,
     rng: &mut StdRng,
 ) -> Result<ReissueReport, Box<dyn std::error::Error>> {
     let total = match registry
@@ -617,13 +711,13 @@ fn reissue(
             pb.set_position(p.done as u64);
             ControlFlow::Continue(())
         }),
-        ..Hooks::default()
     };
     let t = now();
     let report = registry.execute(
         incident,
         key,
         REPLACEMENT,
+        cards,
         t,
         t.plus(LIST_LIFETIME),
         rng,

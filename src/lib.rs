@@ -115,11 +115,12 @@ pub mod registry;
 pub mod net;
 
 pub use model::{
-    AuditHead, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder, IssuerId, KeyId,
-    KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN,
-    MAX_RANK_LEN, MAX_SCOPE_ENTRIES, MAX_UNIT_LEN, MIN_LIST_CAPACITY, NationalSecurity, Nppv,
-    PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy, Scope, ScopeEntry,
-    Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting, VettingRequirement,
+    AuditHead, CardKeyTextError, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder,
+    IssuerId, KeyId, KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN,
+    MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_SCOPE_ENTRIES, MAX_UNIT_LEN, MIN_LIST_CAPACITY,
+    NationalSecurity, Nppv, PhotoDigest, PoliceVetting, PrintBatchId, RevocationReason, RevokedBy,
+    Scope, ScopeEntry, Serial, Status, StatusAnswer, StatusIndex, UnixTime, Validity, Vetting,
+    VettingRequirement,
 };
 #[cfg(feature = "std")]
 pub use verify::Verifier;
@@ -128,7 +129,7 @@ pub use verify::{
     KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
     RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
     UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
-    credential_bytes_from_text, key_id_of, list_state_digest,
+    credential_bytes_from_text, credential_text, key_id_of, list_state_digest,
 };
 pub use wire::{
     CodecError, DecodeError, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,

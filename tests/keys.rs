@@ -682,6 +682,7 @@ fn registry(seed: u64) -> (Registry<SqliteStore>, IssuerKey, rand::rngs::StdRng)
         &key,
         "northgate-print",
         &roster,
+        &mut fresh(&mut rng),
         NOW,
         &mut rng,
         &mut Hooks::default(),
@@ -746,6 +747,7 @@ fn the_registry_signs_nothing_more_with_a_key_it_declared_compromised() {
             &k1,
             "westgate-print",
             &roster_of(3, 500),
+            &mut fresh(&mut rng),
             NOW,
             &mut rng,
             &mut Hooks::default()
@@ -753,13 +755,27 @@ fn the_registry_signs_nothing_more_with_a_key_it_declared_compromised() {
         .map(drop)
     ));
     assert!(compromised(
-        reg.resume(&k1, NOW, NOW.plus(60), &mut rng, &mut Hooks::default())
-            .map(drop)
+        reg.resume(
+            &k1,
+            &mut fresh(&mut rng),
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default()
+        )
+        .map(drop)
     ));
     assert_eq!(reg.store().audit_head().unwrap(), head, "nothing written");
     // The honest key finishes the job.
     let report = reg
-        .resume(&k2, NOW, NOW.plus(60), &mut rng, &mut Hooks::default())
+        .resume(
+            &k2,
+            &mut fresh(&mut rng),
+            NOW,
+            NOW.plus(60),
+            &mut rng,
+            &mut Hooks::default(),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(report.reissued, 20);
@@ -792,6 +808,7 @@ fn the_registry_refuses_a_key_its_root_did_not_certify_before_signing() {
             key,
             "westgate-print",
             &roster_of(5, 900),
+            &mut fresh(&mut rng),
             NOW,
             &mut rng,
             &mut Hooks::default(),

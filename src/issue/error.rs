@@ -47,4 +47,8 @@ pub enum CardError {
     /// The card key is not the one the credential names.
     #[error("the card key is not the one the credential names")]
     KeyMismatch,
+    /// No card of this stock that reported its key holds the key the credential names
+    /// (a key of another stock, never reported, or a card already personalised).
+    #[error("no card in stock holds the key the credential names")]
+    NotInStock,
 }

@@ -120,18 +120,6 @@ impl IssuerKey {
         if let Some(card_key) = request.card_key {
             check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
         }
-        self.issue_with_generated_card(request, now, rng)
-    }
-
-    /// [`Self::issue`] for a card key this crate just generated (a key derived from a
-    /// secret is a point of order `l`, and `CardKey::generate` also refuses weak keys),
-    /// skipping the check [`acceptable_public_key`] would repeat.
-    pub(crate) fn issue_with_generated_card(
-        &self,
-        request: CredentialRequest,
-        now: UnixTime,
-        rng: &mut (impl CryptoRng + ?Sized),
-    ) -> Result<Credential, IssueError> {
         let window = self.public.validity();
         if now < window.not_before || now > window.not_after {
             return Err(IssueError::KeyNotValidNow {

@@ -4,6 +4,7 @@
 //! Everything here signs; everything it signs is checked by the verification layer
 //! below it (`revocard::Verifier`), never by this module.
 
+mod cards;
 mod credential;
 mod error;
 mod keys;
@@ -11,6 +12,7 @@ mod keyset;
 mod status;
 
 pub use crate::model::CredentialRequest;
+pub use cards::SoftwareCards;
 pub use credential::Credential;
 pub use error::{CardError, IssueError};
 pub use keys::{Card, CardKey, IssuerKey, RootKey};

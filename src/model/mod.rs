@@ -12,7 +12,7 @@ pub(crate) mod error;
 pub(crate) mod status;
 pub(crate) mod vetting;
 
-pub use error::FieldError;
+pub use error::{CardKeyTextError, FieldError};
 pub use status::{
     MAX_LIST_CAPACITY, MAX_SCOPE_ENTRIES, MIN_LIST_CAPACITY, RevocationReason, RevokedBy, Scope,
     ScopeEntry, Status, StatusAnswer,
@@ -205,6 +205,48 @@ pub enum Kind {
     StaffPass,
 }
 
+impl Kind {
+    /// The text form: `warrant-card` or `staff-pass`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::WarrantCard => "warrant-card",
+            Self::StaffPass => "staff-pass",
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::str::FromStr for Kind {
+    type Err = FieldError;
+
+    /// Parses `warrant-card` or `staff-pass`, ignoring ASCII case and accepting a space
+    /// or an underscore for the hyphen.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] naming [`Field::Kind`] for anything else.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let normal: String = text
+            .trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '_' => '-',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        match normal.as_str() {
+            "warrant-card" => Ok(Self::WarrantCard),
+            "staff-pass" => Ok(Self::StaffPass),
+            _ => Err(FieldError::Invalid { field: Field::Kind }),
+        }
+    }
+}
+
 /// A SHA-256 digest of the holder's photograph. The photograph itself is never in a credential.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PhotoDigest(pub [u8; 32]);
@@ -235,6 +277,54 @@ impl fmt::Debug for CardPublicKey {
     }
 }
 
+impl CardPublicKey {
+    /// Length of the text form: unpadded base64url of 32 bytes.
+    pub const TEXT_LEN: usize = 43;
+}
+
+/// The text form a supplier's or enrolment station's file carries: unpadded base64url
+/// of the 32 bytes (43 characters), as [`core::str::FromStr`] reads it.
+impl fmt::Display for CardPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use base64::Engine as _;
+        let mut out = [0u8; Self::TEXT_LEN];
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.encode_slice(self.0, &mut out) {
+            Ok(n) => f.write_str(
+                core::str::from_utf8(out.get(..n).unwrap_or_default()).unwrap_or_default(),
+            ),
+            Err(_) => Err(fmt::Error),
+        }
+    }
+}
+
+/// Reads the text form written by [`fmt::Display`]: exactly 43 characters of base64url,
+/// no padding, no whitespace, and the unused low bits of the last character zero (one
+/// text per key). Whether the bytes are a usable key is checked at issue, not here.
+impl core::str::FromStr for CardPublicKey {
+    type Err = CardKeyTextError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        use base64::Engine as _;
+        if text.len() != Self::TEXT_LEN {
+            return Err(CardKeyTextError::Length {
+                found: text.len(),
+                expected: Self::TEXT_LEN,
+            });
+        }
+        if let Some(position) = text
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(CardKeyTextError::Character { position });
+        }
+        let mut out = [0u8; 32];
+        match base64::engine::general_purpose::URL_SAFE_NO_PAD.decode_slice(text, &mut out) {
+            Ok(32) => Ok(Self(out)),
+            _ => Err(CardKeyTextError::LastCharacter),
+        }
+    }
+}
+
 /// Names a field, for errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -257,6 +347,10 @@ pub enum Field {
     CardKey,
     /// A door id (empty, too long or not printable ASCII).
     Door,
+    /// A vetting level in text form (see [`Vetting`]'s `FromStr`).
+    Vetting,
+    /// A card kind in text form (see [`Kind`]'s `FromStr`).
+    Kind,
 }
 
 impl fmt::Display for Field {
@@ -271,6 +365,8 @@ impl fmt::Display for Field {
             Self::Validity => "validity",
             Self::CardKey => "card key",
             Self::Door => "door id",
+            Self::Vetting => "vetting",
+            Self::Kind => "kind",
         })
     }
 }

@@ -122,6 +122,45 @@ impl fmt::Display for Vetting {
     }
 }
 
+impl core::str::FromStr for Vetting {
+    type Err = crate::model::FieldError;
+
+    /// Parses the form [`Display`](fmt::Display) writes (`MV`, `NPPV2(abbr)+SC`,
+    /// `RV+DV`), ignoring ASCII case: the form an HR export or an operator types.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`](crate::model::FieldError::Invalid) naming
+    /// [`Field::Vetting`](crate::model::Field::Vetting) for anything else.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let invalid = crate::model::FieldError::Invalid {
+            field: crate::model::Field::Vetting,
+        };
+        let text = text.trim();
+        let (police, national) = match text.split_once('+') {
+            Some((police, national)) => (police, Some(national)),
+            None => (text, None),
+        };
+        let police = match police.to_ascii_uppercase().as_str() {
+            "RV" => PoliceVetting::Force(ForceVetting::Recruitment),
+            "MV" => PoliceVetting::Force(ForceVetting::Management),
+            "NPPV1" => PoliceVetting::NonPolice(Nppv::Level1),
+            "NPPV2(ABBR)" => PoliceVetting::NonPolice(Nppv::Level2Abbreviated),
+            "NPPV2" => PoliceVetting::NonPolice(Nppv::Level2),
+            "NPPV3" => PoliceVetting::NonPolice(Nppv::Level3),
+            _ => return Err(invalid),
+        };
+        let national = match national.map(str::to_ascii_uppercase).as_deref() {
+            None => None,
+            Some("CTC") => Some(NationalSecurity::Ctc),
+            Some("SC") => Some(NationalSecurity::Sc),
+            Some("ESC") => Some(NationalSecurity::Esc),
+            Some("DV") => Some(NationalSecurity::Dv),
+            Some(_) => return Err(invalid),
+        };
+        Ok(Self { police, national })
+    }
+}
+
 /// What a door demands. The default demands nothing.
 ///
 /// If neither `force` nor `nppv` is set, any police ladder is accepted. If either is
@@ -257,5 +296,36 @@ mod tests {
         assert!(!door.is_met_by(&plain));
         assert!(!door.is_met_by(&ctc));
         assert!(door.is_met_by(&esc));
+    }
+
+    #[test]
+    fn every_vetting_reads_back_from_its_text_and_nothing_else_does() {
+        use core::str::FromStr;
+        let ladders = [
+            PoliceVetting::Force(ForceVetting::Recruitment),
+            PoliceVetting::Force(ForceVetting::Management),
+            PoliceVetting::NonPolice(Nppv::Level1),
+            PoliceVetting::NonPolice(Nppv::Level2Abbreviated),
+            PoliceVetting::NonPolice(Nppv::Level2),
+            PoliceVetting::NonPolice(Nppv::Level3),
+        ];
+        let nationals = [
+            None,
+            Some(NationalSecurity::Ctc),
+            Some(NationalSecurity::Sc),
+            Some(NationalSecurity::Esc),
+            Some(NationalSecurity::Dv),
+        ];
+        for police in ladders {
+            for national in nationals {
+                let v = Vetting::new(police, national);
+                let text = v.to_string();
+                assert_eq!(Vetting::from_str(&text), Ok(v), "{text}");
+                assert_eq!(Vetting::from_str(&text.to_lowercase()), Ok(v), "{text}");
+            }
+        }
+        for bad in ["", "MV+", "MV+XX", "SC", "NPPV4", "MV+SC+DV", "M V"] {
+            assert!(Vetting::from_str(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 }

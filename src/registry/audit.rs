@@ -128,6 +128,16 @@ pub enum AuditEvent {
         /// Credentials it issued.
         issued: u64,
     },
+    /// The registry's roster was synced with HR's export (the leavers' revocations
+    /// follow as their own entries).
+    RosterSynced {
+        /// Holders added: a card is pending for each.
+        joiners: u64,
+        /// Holders whose printed fields changed: a replacement is pending for each.
+        movers: u64,
+        /// Holders removed.
+        leavers: u64,
+    },
     /// A signed status list was published.
     Published {
         /// Its sequence.

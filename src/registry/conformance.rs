@@ -38,19 +38,20 @@ use std::sync::Barrier;
 use rand::{SeedableRng, rngs::StdRng};
 
 use crate::issue::IssuerKey;
-use crate::issue::{KeySetDraft, RootKey};
+use crate::issue::{KeySetDraft, RootKey, SoftwareCards};
 use crate::model::{
-    AuditHead, Holder, IssuerId, KeyId, KeyUsage, Kind, PhotoDigest, PrintBatchId, Serial,
-    StatusIndex, UnixTime, Validity,
+    AuditHead, CardPublicKey, Holder, IssuerId, KeyId, KeyUsage, Kind, PhotoDigest, PrintBatchId,
+    Serial, StatusIndex, UnixTime, Validity,
 };
 use crate::model::{ForceVetting, PoliceVetting, Vetting};
 use crate::model::{MIN_LIST_CAPACITY, RevocationReason, Scope, ScopeEntry, Status};
 
 use super::audit::{AuditEvent, AuditRecord, seal, verify_chain};
 use super::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, HolderRequest, Hooks, Incident,
-    JobKind, JobRecord, KeySetRecord, PrintBatch, PublicationRecord, Registry, RegistryError,
-    RegistryMeta, StatusState, Store, Summary, WrongKey,
+    BlankCardList, BlankCards, Change, ConflictKind, CredentialFilter, CredentialRecord,
+    HolderRequest, Hooks, Incident, JobKind, JobRecord, KeySetRecord, PrintBatch,
+    PublicationRecord, Registry, RegistryError, RegistryMeta, RosterChange, StatusState, Store,
+    Summary, WrongKey,
 };
 
 const ATOMIC: &str = "atomicity (a change is committed whole or not at all)";
@@ -62,6 +63,7 @@ const UNIQUE_SEQUENCE: &str = "rule 5, unique key-set and publication sequences"
 const UNIQUE_ID: &str = "rule 6, unique print batch and job ids";
 const REFERENCES: &str = "rule 7, references exist";
 const CREATE_ONCE: &str = "rule 8, one registry per store";
+const UNIQUE_CARD_KEY: &str = "rule 9, unique card key";
 const CHAIN: &str = "audit continuity (the log verifies and ends at audit_head)";
 const READ_BACK: &str = "reads return what was written";
 const TWO_WRITERS: &str = "two writers (exactly one wins, the loser gets a typed conflict)";
@@ -164,6 +166,7 @@ impl Issuer {
                 validity: Validity::new(NOW.minus(60), NOW.plus(YEAR)).unwrap(),
             })
             .collect();
+        let mut cards = self.blank_cards(n as usize);
         let report = ok(
             WORKFLOW,
             "issuing a roster",
@@ -171,6 +174,7 @@ impl Issuer {
                 &self.key,
                 supplier,
                 &roster,
+                &mut cards,
                 NOW,
                 &mut self.rng,
                 &mut Hooks::default(),
@@ -184,6 +188,23 @@ impl Issuer {
     fn serial(&mut self) -> Serial {
         Serial::random(&mut self.rng)
     }
+
+    /// `n` blank software cards.
+    fn blank_cards(&mut self, n: usize) -> SoftwareCards {
+        SoftwareCards::generate(n, &mut self.rng)
+    }
+
+    /// A supplier's list of `n` blank cards' public keys.
+    fn card_list(&mut self, n: usize) -> BlankCardList {
+        let mut cards = self.blank_cards(n);
+        std::iter::from_fn(|| cards.next_card().unwrap()).collect()
+    }
+}
+
+/// A card public key for records composed outside the workflow (the store never
+/// decompresses it).
+fn card_key(n: u8) -> Option<CardPublicKey> {
+    Some(CardPublicKey([n; 32]))
 }
 
 fn holder(i: u32) -> Holder {
@@ -217,6 +238,7 @@ fn record(
         status_reason: None,
         supersedes,
         superseded_by: None,
+        card_key: None,
         bytes: serial.0.to_vec(),
     }
 }
@@ -278,6 +300,8 @@ struct Contents {
     state: StatusState,
     publication: Option<PublicationRecord>,
     key_set: Option<KeySetRecord>,
+    roster: Vec<HolderRequest>,
+    card_keys: BTreeSet<[u8; 32]>,
 }
 
 fn contents<S: Store + ?Sized>(store: &S) -> Contents {
@@ -298,6 +322,11 @@ fn contents<S: Store + ?Sized>(store: &S) -> Contents {
         state: ok(READ_BACK, "status_state", store.status_state()),
         publication: ok(READ_BACK, "latest_publication", store.latest_publication()),
         key_set: ok(READ_BACK, "latest_key_set", store.latest_key_set()),
+        roster: ok(READ_BACK, "roster", store.roster()),
+        card_keys: ok(READ_BACK, "card_keys", store.card_keys())
+            .into_iter()
+            .map(|k| k.0)
+            .collect(),
     }
 }
 
@@ -369,6 +398,49 @@ pub fn check_store<S: Store>(mut new_store: impl FnMut() -> S) {
     a_card_is_replaced_at_most_once(new_store());
     audit_entries_append_only_onto_the_head(new_store());
     the_workflow_runs_end_to_end(new_store());
+    the_roster_reads_back_as_written(new_store());
+}
+
+/// Roster upserts replace by pay number, removals delete, and reads are ordered by pay
+/// number, with every field as written.
+fn the_roster_reads_back_as_written<S: Store>(store: S) {
+    let issuer = Issuer::new(9);
+    let mut store = issuer.create(store).into_store();
+    let entry = |pay: &str, rank: &str, vetting: Vetting| HolderRequest {
+        kind: Kind::StaffPass,
+        holder: Holder::new(pay, "Ann Other", rank, "Custody", PhotoDigest([7; 32]))
+            .unwrap_or_else(|e| panic!("{e}")),
+        vetting,
+        validity: Validity::new(NOW, NOW.plus(1000)).unwrap_or_else(|e| panic!("{e}")),
+    };
+    let rv = Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None);
+    let mv = Vetting::new(
+        PoliceVetting::Force(ForceVetting::Management),
+        Some(crate::model::NationalSecurity::Sc),
+    );
+    let first = Change {
+        roster: vec![
+            RosterChange::Upsert(entry("300", "Band A", rv)),
+            RosterChange::Upsert(entry("100", "Band B", rv)),
+            RosterChange::Upsert(entry("200", "Band C", rv)),
+        ],
+        ..Change::default()
+    };
+    ok(READ_BACK, "applying a roster change", store.apply(&first));
+    let second = Change {
+        roster: vec![
+            RosterChange::Upsert(entry("100", "Sergeant", mv)),
+            RosterChange::Remove("200".to_owned()),
+            RosterChange::Remove("999".to_owned()),
+        ],
+        ..Change::default()
+    };
+    ok(READ_BACK, "applying a roster change", store.apply(&second));
+    let got = ok(READ_BACK, "roster", store.roster());
+    let want = vec![entry("100", "Sergeant", mv), entry("300", "Band A", rv)];
+    check(got == want, READ_BACK, || {
+        format!("the roster reads back as {got:?}, not {want:?}")
+    });
 }
 
 fn an_empty_store_reads_empty<S: Store>(store: &S) {
@@ -384,6 +456,8 @@ fn an_empty_store_reads_empty<S: Store>(store: &S) {
         state: StatusState::default(),
         publication: None,
         key_set: None,
+        roster: Vec::new(),
+        card_keys: BTreeSet::new(),
     };
     check(c == empty, READ_BACK, || {
         format!("a new store is not empty: {c:?}")
@@ -449,6 +523,8 @@ fn records_read_back_as_written<S: Store>(store: S) {
         record(s[2], b11, 102, "p1", k1, Some(s[0])),
         record(s[3], b11, 103, "p3", k2, None),
     ];
+    c[0].card_key = card_key(0xA0);
+    c[2].card_key = card_key(0xA2);
     c[2].status = Status::Suspended;
     c[2].status_reason = Some((RevocationReason::Lost, NOW));
     c[3].status = Status::Revoked;
@@ -529,6 +605,11 @@ fn records_read_back_as_written<S: Store>(store: S) {
         got.indexes == BTreeSet::from([100, 101, 102, 103]),
         READ_BACK,
         || format!("status indexes: {:?}", got.indexes),
+    );
+    check(
+        got.card_keys == BTreeSet::from([[0xA0; 32], [0xA2; 32]]),
+        READ_BACK,
+        || format!("card keys (bound ones only): {:?}", got.card_keys),
     );
     check(sorted_state(&got.state) == want_state, READ_BACK, || {
         format!("status state: {:?}", got.state)
@@ -661,7 +742,10 @@ fn a_failed_change_leaves_nothing<S: Store>(store: S) {
         Change {
             batches: vec![batch(1, "alpha-print")],
             jobs: vec![job(1, 1)],
-            credentials: vec![record(held, PrintBatchId(1), 1, "p1", k, None)],
+            credentials: vec![CredentialRecord {
+                card_key: card_key(0xB1),
+                ..record(held, PrintBatchId(1), 1, "p1", k, None)
+            }],
             ..Change::default()
         },
     );
@@ -768,6 +852,37 @@ fn a_failed_change_leaves_nothing<S: Store>(store: S) {
     failing(
         &mut issuer,
         &mut store,
+        (
+            UNIQUE_CARD_KEY,
+            "a credential binding a card key already bound, last in its change",
+        ),
+        ConflictKind::CardKeyInUse,
+        &|c, fresh| {
+            c.credentials.push(CredentialRecord {
+                card_key: card_key(0xB1),
+                ..record(fresh, PrintBatchId(2), 12, "p4", k, None)
+            });
+        },
+    );
+    failing(
+        &mut issuer,
+        &mut store,
+        (
+            UNIQUE_CARD_KEY,
+            "two credentials binding one card key in one change",
+        ),
+        ConflictKind::CardKeyInUse,
+        &|c, fresh| {
+            c.credentials[1].card_key = card_key(0xB2);
+            c.credentials.push(CredentialRecord {
+                card_key: card_key(0xB2),
+                ..record(fresh, PrintBatchId(2), 12, "p4", k, None)
+            });
+        },
+    );
+    failing(
+        &mut issuer,
+        &mut store,
         (UNIQUE_ID, "a print batch id in use, last in its change"),
         ConflictKind::BatchIdInUse,
         &|c, _| c.batches.push(batch(1, "gamma-print")),
@@ -803,13 +918,20 @@ fn a_failed_change_leaves_nothing<S: Store>(store: S) {
             });
         },
     );
-    // After every refusal the store still takes a good change.
-    let fresh = issuer.serial();
+    // After every refusal the store still takes a good change (credentials that bind
+    // no card key do not conflict with one another, and 0xB2 was never bound).
+    let (fresh, other) = (issuer.serial(), issuer.serial());
     let good = at_head(
         &store,
         Change {
             batches: vec![batch(2, "beta-print")],
-            credentials: vec![record(fresh, PrintBatchId(2), 10, "p2", k, None)],
+            credentials: vec![
+                CredentialRecord {
+                    card_key: card_key(0xB2),
+                    ..record(fresh, PrintBatchId(2), 10, "p2", k, None)
+                },
+                record(other, PrintBatchId(2), 11, "p3", k, None),
+            ],
             ..Change::default()
         },
     );
@@ -832,6 +954,7 @@ fn a_card_is_replaced_at_most_once<S: Store>(store: S) {
     );
     let (first, second) = (cards[0].serial, cards[1].serial);
     // The workflow replaces the first card.
+    let mut blank = issuer.blank_cards(1);
     let report = ok(
         WORKFLOW,
         "executing an incident",
@@ -841,6 +964,7 @@ fn a_card_is_replaced_at_most_once<S: Store>(store: S) {
             },
             &issuer.key,
             "beta-print",
+            &mut blank,
             NOW.plus(10),
             NOW.plus(HOUR),
             &mut issuer.rng,
@@ -1075,6 +1199,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
     check(cards.len() == 20, WORKFLOW, || {
         format!("20 cards issued, {} stored", cards.len())
     });
+    let supplier_list = issuer.card_list(19);
     let key = &issuer.key;
     for (serial, status) in [
         (cards[0].serial, Status::Suspended),
@@ -1095,13 +1220,13 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
         );
         chain_intact(reg.store());
     }
-    // The reissue stops after its first chunk, then resumes to the end.
+    // The reissue stops after its first chunk, then resumes to the end, given the
+    // same supplier's list again: the keys the first chunk bound are skipped.
     let incident = Incident::Supplier {
         supplier: "alpha-print".to_owned(),
     };
     let mut stop = Hooks {
         progress: Box::new(|_| ControlFlow::Break(())),
-        ..Hooks::default()
     };
     let first = ok(
         WORKFLOW,
@@ -1110,6 +1235,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
             &incident,
             key,
             "beta-print",
+            &mut supplier_list.clone(),
             NOW.plus(10),
             NOW.plus(HOUR),
             &mut issuer.rng,
@@ -1129,6 +1255,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
         "resuming",
         reg.resume(
             key,
+            &mut supplier_list.clone(),
             NOW.plus(20),
             NOW.plus(HOUR),
             &mut issuer.rng,
@@ -1150,6 +1277,25 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
     let summary = ok(WORKFLOW, "summary", reg.summary());
     check(summary == want, WORKFLOW, || format!("summary {summary:?}"));
     ok(WORKFLOW, "verify_audit", reg.verify_audit());
+    let bound: BTreeSet<[u8; 32]> = ok(READ_BACK, "card_keys", reg.store().card_keys())
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    let mut listed = supplier_list.clone();
+    let supplied: BTreeSet<[u8; 32]> = std::iter::from_fn(|| listed.next_card().unwrap())
+        .map(|k| k.0)
+        .collect();
+    check(
+        supplied.is_subset(&bound) && bound.len() == 20 + 19,
+        WORKFLOW,
+        || {
+            format!(
+                "after a stopped reissue resumed with the same supplier list, {} of its 19 keys are bound, {} keys in all (20 roster cards + 19 replacements)",
+                supplied.intersection(&bound).count(),
+                bound.len()
+            )
+        },
+    );
     let again = ok(
         WORKFLOW,
         "executing the incident again",
@@ -1157,6 +1303,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
             &incident,
             key,
             "gamma-print",
+            &mut BlankCardList::new(),
             NOW.plus(30),
             NOW.plus(HOUR),
             &mut issuer.rng,
@@ -1449,7 +1596,8 @@ pub fn check_concurrent_writers<S: Store + Send>(open: impl Fn() -> S + Sync) {
 /// `audit_head`; serials and status indexes are unique and `status_indexes` lists
 /// exactly the credentials' indexes; each `supersedes` names a held credential, no
 /// card has two replacements, and `superseded_by` is the replacement's serial; each
-/// credential's print batch is held; job ids are unique.
+/// credential's print batch is held; job ids are unique; no card key is bound twice
+/// and `card_keys` lists exactly the credentials' card keys.
 ///
 /// # Panics
 /// With a message starting `store conformance:` and naming the rule.
@@ -1515,6 +1663,18 @@ pub fn check_invariants<S: Store + ?Sized>(store: &S) {
             },
         );
     }
+    let keys: Vec<[u8; 32]> = all.iter().filter_map(|r| r.card_key).map(|k| k.0).collect();
+    let unique_keys: BTreeSet<[u8; 32]> = keys.iter().copied().collect();
+    check(unique_keys.len() == keys.len(), UNIQUE_CARD_KEY, || {
+        "a card key is bound to two credentials".to_owned()
+    });
+    let listed_keys: BTreeSet<[u8; 32]> = ok(READ_BACK, "card_keys", store.card_keys())
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    check(listed_keys == unique_keys, READ_BACK, || {
+        "card_keys is not the credentials' card keys".to_owned()
+    });
     let jobs = ok(READ_BACK, "jobs", store.jobs());
     let ids: HashSet<u64> = jobs.iter().map(|j| j.id).collect();
     check(ids.len() == jobs.len(), UNIQUE_ID, || {

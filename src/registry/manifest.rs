@@ -1,12 +1,21 @@
 //! The print manifest: what a supplier receives to print a batch. Only what is
-//! printed on the card: the serial as printed, the card type, the name, the rank and a
-//! reference to the photograph. Never the pay number, the vetting level, the unit, the
-//! credential bytes (they carry all of those) or any key.
+//! printed on the card (the serial as printed, the card type, the name, the rank and a
+//! reference to the photograph), and the public key of the blank card's chip each
+//! print goes on (the supplier reported it, and needs it to put each print on the
+//! right chip). Never the pay number, the vetting level, the unit, the credential
+//! bytes (they carry all of those) or any secret.
 
 use crate::model::{Claims, Kind, PrintBatchId};
 
 /// The fields a manifest row holds, in CSV column order. Nothing else is written.
-pub const PRINTED_FIELDS: [&str; 5] = ["serial", "card_type", "name", "rank", "photo_ref"];
+pub const PRINTED_FIELDS: [&str; 6] = [
+    "serial",
+    "card_type",
+    "name",
+    "rank",
+    "photo_ref",
+    "card_public_key",
+];
 
 /// One card to print.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -21,6 +30,10 @@ pub struct PrintedCard {
     pub rank: String,
     /// The photograph's SHA-256 (the supplier fetches the image by this reference).
     pub photo_ref: String,
+    /// The public key of the chip this print goes on, in its text form (unpadded
+    /// base64url), as the supplier reported it; `None` for a credential that binds no
+    /// card key. Public data.
+    pub card_public_key: Option<String>,
 }
 
 /// A batch to print.
@@ -49,6 +62,7 @@ impl PrintManifest {
                 name: c.holder.name().to_owned(),
                 rank: c.holder.rank().to_owned(),
                 photo_ref: crate::model::hex(&c.holder.photo().0),
+                card_public_key: c.card_key.map(|k| k.to_string()),
             })
             .collect();
         Self {
@@ -70,6 +84,7 @@ impl PrintManifest {
                 &card.name,
                 &card.rank,
                 &card.photo_ref,
+                card.card_public_key.as_deref().unwrap_or_default(),
             ];
             let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
             out.push_str(&row.join(","));

@@ -18,11 +18,13 @@
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
+mod cards;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod incident;
 mod manifest;
 mod reissue;
+mod roster;
 mod runner;
 // The backend at the edge: it uses the store contract and nothing uses it but the
 // re-export below.
@@ -50,19 +52,21 @@ use crate::verify::list_state_digest;
 use crate::verify::{KeySet, RootPublicKey};
 
 use audit::AuditEvent;
-use runner::{Draft, NewCard, Run, commit, count};
+use runner::{Draft, NewCard, Run, commit, count, draw_cards};
 
 #[cfg(feature = "sqlite")]
 pub(crate) use store::codes;
 
+pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
+pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
 pub use runner::{CHUNK, Hooks, Progress};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, SCHEMA_VERSION,
-    StatusChange, StatusEntry, StatusState, Store, WrongKey,
+    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, RosterChange,
+    SCHEMA_VERSION, StatusChange, StatusEntry, StatusState, Store, WrongKey,
 };
 
 /// The embedded SQLite backend (feature `sqlite`), at the registry's edge.
@@ -412,18 +416,24 @@ impl<S: Store> Registry<S> {
         )?)
     }
 
-    /// Issues one card per holder of `roster` into a new print batch at `supplier`.
+    /// Issues one card per holder of `roster` into a new print batch at `supplier`,
+    /// each bound to a blank card's public key drawn from `cards` (all drawn before
+    /// anything is signed or written; keys already bound are skipped).
     /// Idempotent and resumable: holders who already hold an active card are skipped,
     /// and if an issue job is open for this supplier the rest go into its batch.
     ///
     /// # Errors
-    /// [`RegistryError::JobOpen`] if another job is open; issuing or storage failures.
+    /// [`RegistryError::JobOpen`] if another job is open;
+    /// [`RegistryError::NotEnoughBlankCards`] if `cards` runs out (nothing written);
+    /// [`RegistryError::UnusableCardKey`] for a key no door could check; issuing or
+    /// storage failures.
     #[allow(clippy::too_many_arguments)]
     pub fn issue_roster(
         &mut self,
         key: &IssuerKey,
         supplier: &str,
         roster: &[HolderRequest],
+        cards: &mut (impl BlankCards + ?Sized),
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
@@ -459,6 +469,7 @@ impl<S: Store> Registry<S> {
             .iter()
             .filter(|r| holding.insert(r.holder.pay_number()))
             .collect();
+        let card_keys = draw_cards(&self.store, cards, todo.len())?;
         let (job, batch) = match open {
             Some(open) => open,
             None if todo.is_empty() => {
@@ -498,12 +509,14 @@ impl<S: Store> Registry<S> {
         let already = all.iter().filter(|r| r.print_batch == batch).count();
         let cards = todo
             .iter()
-            .map(|r| NewCard {
+            .zip(card_keys)
+            .map(|(r, card_key)| NewCard {
                 kind: r.kind,
                 holder: r.holder.clone(),
                 vetting: r.vetting,
                 validity: r.validity,
                 supersedes: None,
+                card_key,
             })
             .collect();
         let run = Run {

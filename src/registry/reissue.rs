@@ -22,12 +22,12 @@ use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Statu
 
 use super::audit::AuditEvent;
 use super::incident::Incident;
-use super::runner::{Draft, NewCard, Run, commit, count};
+use super::runner::{Draft, NewCard, Run, commit, count, draw_cards};
 use super::store::{
     CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
     RegistryError, Store, WrongKey,
 };
-use super::{Hooks, Progress, Registry, add_publication};
+use super::{BlankCards, Hooks, Progress, Registry, add_publication};
 
 /// A dry run: what declaring the incident would do. Nothing is changed by planning.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -353,17 +353,22 @@ impl<S: Store> Registry<S> {
     }
 
     /// Continues the open reissue job, if any: issues the replacements not yet
-    /// committed, in atomic chunks, then publishes the final list and closes the job.
+    /// committed, in atomic chunks, each bound to a blank card's public key drawn from
+    /// `cards` (all drawn before anything is signed or written; keys already bound are
+    /// skipped), then publishes the final list and closes the job.
     ///
     /// A card counts as done only if its replacement exists.
     ///
     /// # Errors
     /// [`RegistryError::JobOpen`] if the open job is a roster issue (resume it with
     /// `issue_roster`); [`RegistryError::UnknownAffectedCredential`] if the job names a
-    /// card this registry does not hold (nothing is written); issuing or storage failures.
+    /// card this registry does not hold, [`RegistryError::NotEnoughBlankCards`] if
+    /// `cards` runs out (nothing is written then); [`RegistryError::UnusableCardKey`]
+    /// for a key no door could check; issuing or storage failures.
     pub fn resume(
         &mut self,
         key: &IssuerKey,
+        cards: &mut (impl BlankCards + ?Sized),
         now: UnixTime,
         next_update: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
@@ -428,9 +433,11 @@ impl<S: Store> Registry<S> {
         // of "one replacement per card". The audit compare-and-append makes it race-free,
         // and the store's unique `supersedes` is the backstop (the Store contract).
         let key_window = key.validity();
+        let card_keys = draw_cards(&self.store, cards, remaining.len())?;
         let cards = remaining
             .iter()
-            .map(|old| {
+            .zip(card_keys)
+            .map(|(old, card_key)| {
                 let claims = old.claims()?;
                 let not_after = claims.validity.not_after.min(key_window.not_after);
                 Ok(NewCard {
@@ -440,6 +447,7 @@ impl<S: Store> Registry<S> {
                     validity: Validity::new(now.min(not_after), not_after)
                         .map_err(crate::issue::IssueError::from)?,
                     supersedes: Some(old.serial),
+                    card_key,
                 })
             })
             .collect::<Result<Vec<_>, RegistryError>>()?;
@@ -496,9 +504,14 @@ impl<S: Store> Registry<S> {
     }
 
     /// The whole story in one call, idempotent: resumes the open job for this incident
-    /// if there is one; otherwise plans, declares and reissues. An incident that affects
-    /// nothing (for instance, one already handled: see [`Self::plan`]) is a no-op:
-    /// `Ok(None)`, and nothing is written.
+    /// if there is one; otherwise plans, declares and reissues, binding each
+    /// replacement to a blank card from `cards`. An incident that affects nothing (for
+    /// instance, one already handled: see [`Self::plan`]) is a no-op: `Ok(None)`, and
+    /// nothing is written.
+    ///
+    /// The revocation does not wait for blank cards: if `cards` runs out, the incident
+    /// stays declared (revoked and published), no replacement is written, and the job
+    /// stays open for [`Self::resume`] with enough cards.
     ///
     /// # Errors
     /// As [`Self::declare`] and [`Self::resume`]; [`RegistryError::JobOpen`] if a job
@@ -509,6 +522,7 @@ impl<S: Store> Registry<S> {
         incident: &Incident,
         key: &IssuerKey,
         target_supplier: &str,
+        cards: &mut (impl BlankCards + ?Sized),
         now: UnixTime,
         next_update: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
@@ -520,7 +534,7 @@ impl<S: Store> Registry<S> {
                     incident: open_incident,
                     ..
                 } if open_incident.is_same_as(incident) => {
-                    self.resume(key, now, next_update, rng, hooks)
+                    self.resume(key, cards, now, next_update, rng, hooks)
                 }
                 _ => Err(RegistryError::JobOpen { job: open.id }),
             };
@@ -530,6 +544,6 @@ impl<S: Store> Registry<S> {
             return Ok(None);
         }
         self.declare(&plan, key, target_supplier, now, next_update)?;
-        self.resume(key, now, next_update, rng, hooks)
+        self.resume(key, cards, now, next_update, rng, hooks)
     }
 }

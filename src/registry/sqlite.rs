@@ -12,7 +12,9 @@ use rusqlite::{
     Connection, ErrorCode, OptionalExtension as _, Transaction, TransactionBehavior, params,
 };
 
-use crate::model::{AuditHead, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{
+    AuditHead, CardPublicKey, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
+};
 use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
@@ -36,6 +38,7 @@ CREATE TABLE credentials (
     reason INTEGER,
     status_at INTEGER,
     supersedes BLOB UNIQUE REFERENCES credentials(serial),
+    card_key BLOB UNIQUE,
     bytes BLOB NOT NULL
 ) STRICT;
 CREATE INDEX credentials_batch ON credentials(print_batch);
@@ -60,6 +63,8 @@ SELECT c.serial AS serial, c.pay_number AS pay_number, c.print_batch AS print_ba
   END AS status
 FROM credentials c;
 CREATE TABLE key_sets (sequence INTEGER PRIMARY KEY, installed_at INTEGER NOT NULL, bytes BLOB NOT NULL) STRICT;
+-- The HR roster: who should hold a card (entry: JSON, the printed fields and vetting).
+CREATE TABLE roster (pay_number TEXT PRIMARY KEY, entry TEXT NOT NULL) STRICT;
 CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
 ";
 
@@ -250,6 +255,7 @@ type RawRow = (
     Option<i64>,
     Option<Vec<u8>>,
     Option<Vec<u8>>,
+    Option<Vec<u8>>,
     Vec<u8>,
 );
 
@@ -284,6 +290,7 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
         status_at,
         supersedes,
         superseded_by,
+        card_key,
         bytes,
     ) = row;
     let status = codes::status_of(status)?;
@@ -305,17 +312,21 @@ fn record_of(row: RawRow) -> Option<CredentialRecord> {
             Some(s) => Some(serial_of(&s)?),
             None => None,
         },
+        card_key: match card_key {
+            Some(k) => Some(CardPublicKey(k.as_slice().try_into().ok()?)),
+            None => None,
+        },
         bytes,
     })
 }
 
 /// Columns written for a credential. `superseded_by` is not stored: it is the serial
 /// of the row whose `supersedes` names this one (unique, so there is at most one).
-const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, status_at, supersedes, bytes";
+const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch, key_id, issued_at, status, reason, status_at, supersedes, card_key, bytes";
 
 /// Columns read for a credential, joined with its replacement.
 const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
-                            c.reason, c.status_at, c.supersedes, r.serial, c.bytes";
+                            c.reason, c.status_at, c.supersedes, r.serial, c.card_key, c.bytes";
 
 fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
     Ok((
@@ -331,6 +342,7 @@ fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
         r.get(9)?,
         r.get(10)?,
         r.get(11)?,
+        r.get(12)?,
     ))
 }
 
@@ -453,6 +465,18 @@ impl Store for SqliteStore {
         })?;
         rows.into_iter()
             .map(|i| u32::try_from(i).ok())
+            .collect::<Option<_>>()
+            .ok_or_else(|| corrupt(&self.path))
+    }
+
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError> {
+        let rows = self.query_all(
+            "SELECT card_key FROM credentials WHERE card_key IS NOT NULL",
+            [],
+            |r| r.get::<_, Vec<u8>>(0),
+        )?;
+        rows.into_iter()
+            .map(|k| Some(CardPublicKey(k.as_slice().try_into().ok()?)))
             .collect::<Option<_>>()
             .ok_or_else(|| corrupt(&self.path))
     }
@@ -599,6 +623,15 @@ impl Store for SqliteStore {
             .collect())
     }
 
+    fn roster(&self) -> Result<Vec<crate::registry::HolderRequest>, RegistryError> {
+        let rows = self.query_all("SELECT entry FROM roster ORDER BY pay_number", [], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.iter()
+            .map(|text| codes::roster_entry_of(text).ok_or_else(|| corrupt(&self.path)))
+            .collect()
+    }
+
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| classify(&path, e);
@@ -740,6 +773,14 @@ fn credential_conflict(
         )? {
             return Ok(ConflictKind::StatusIndexInUse);
         }
+        if let Some(key) = c.card_key
+            && exists(
+                "SELECT 1 FROM credentials WHERE card_key = ?1",
+                &key.0.as_slice(),
+            )?
+        {
+            return Ok(ConflictKind::CardKeyInUse);
+        }
         if let Some(old) = c.supersedes {
             if exists(
                 "SELECT 1 FROM credentials WHERE supersedes = ?1",
@@ -792,6 +833,20 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
         )
         .map_err(fail)?;
     }
+    for r in &change.roster {
+        match r {
+            crate::registry::RosterChange::Upsert(entry) => tx
+                .execute(
+                    "INSERT INTO roster (pay_number, entry) VALUES (?1, ?2) \
+                     ON CONFLICT (pay_number) DO UPDATE SET entry = excluded.entry",
+                    params![entry.holder.pay_number(), codes::roster_entry(entry)],
+                )
+                .map_err(fail)?,
+            crate::registry::RosterChange::Remove(pay) => tx
+                .execute("DELETE FROM roster WHERE pay_number = ?1", params![pay])
+                .map_err(fail)?,
+        };
+    }
     if let Some(k) = &change.key_set {
         tx.execute(
             "INSERT INTO key_sets (sequence, installed_at, bytes) VALUES (?1, ?2, ?3)",
@@ -822,11 +877,12 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
         .map_err(fail)?;
     }
     {
-        // The schema holds rules 2 to 4 and 7: serial is the primary key, status_index
-        // and supersedes are unique, supersedes and print_batch are foreign keys.
+        // The schema holds rules 2 to 4, 7 and 9: serial is the primary key,
+        // status_index, supersedes and card_key are unique, supersedes and print_batch
+        // are foreign keys.
         let mut insert = tx
             .prepare_cached(&format!(
-                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO credentials ({CREDENTIAL_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ))
             .map_err(fail)?;
         for c in &change.credentials {
@@ -842,6 +898,7 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
                     c.status_reason.map(|(r, _)| codes::reason(r)),
                     c.status_reason.map(|(_, at)| i64_of(at.0)),
                     c.supersedes.map(|s| s.0.to_vec()),
+                    c.card_key.map(|k| k.0.to_vec()),
                     c.bytes,
                 ])
                 .map_err(|e| credential_conflict(tx, c, path, e))?;

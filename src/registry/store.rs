@@ -12,7 +12,9 @@
 //! without touching the workflow, and `registry::conformance` (feature `conformance`)
 //! checks that it does.
 
-use crate::model::{Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime};
+use crate::model::{
+    CardPublicKey, Claims, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
+};
 use crate::model::{RevocationReason, ScopeEntry, Status};
 use crate::verify::UnverifiedCredential;
 
@@ -21,8 +23,9 @@ use crate::model::AuditHead;
 use super::audit::AuditRecord;
 use super::incident::Incident;
 
-/// The registry schema this build reads and writes (2: the issuer's root and key sets).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The registry schema this build reads and writes (2: the issuer's root and key sets;
+/// 3: the HR roster, and each credential's bound card public key, unique).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What a registry is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,9 @@ pub struct CredentialRecord {
     /// The credential that replaced it: derived from the replacement's `supersedes`
     /// when read; [`Store::apply`] ignores it.
     pub superseded_by: Option<Serial>,
+    /// The card public key the credential binds (the chip's key, reported by the
+    /// supplier or enrolment station): public data, bound to one credential at most.
+    pub card_key: Option<CardPublicKey>,
     /// The encoded credential.
     pub bytes: Vec<u8>,
 }
@@ -205,9 +211,10 @@ pub struct Change {
     pub jobs: Vec<JobRecord>,
     /// Jobs that finished: (id, when).
     pub finished_jobs: Vec<(u64, UnixTime)>,
-    /// New credentials. One whose serial or status index is in use, whose print batch
-    /// is unknown, or whose `supersedes` names a credential that is unknown or already
-    /// replaced makes the whole change fail: a card has at most one replacement.
+    /// New credentials. One whose serial, status index or card key is in use, whose
+    /// print batch is unknown, or whose `supersedes` names a credential that is unknown
+    /// or already replaced makes the whole change fail: a card has at most one
+    /// replacement, and a chip's key is bound to one credential.
     pub credentials: Vec<CredentialRecord>,
     /// Individual status changes: (serial, status, reason and time). One naming an
     /// unknown credential makes the whole change fail.
@@ -218,6 +225,9 @@ pub struct Change {
     pub publication: Option<PublicationRecord>,
     /// A new key set (its sequence is unique in the store).
     pub key_set: Option<KeySetRecord>,
+    /// Changes to the HR roster the registry keeps (who should hold a card, with which
+    /// printed fields), applied in order.
+    pub roster: Vec<RosterChange>,
     /// Audit entries, already sealed by the workflow onto the head it read
     /// ([`audit::seal`](super::audit::seal)), in order. The store appends them only if
     /// the first one's `prev_hash` and `seq - 1` are still its head, and each next one
@@ -225,10 +235,26 @@ pub struct Change {
     pub audit: Vec<AuditRecord>,
 }
 
+/// A change to the roster: a holder added or updated (keyed by pay number), or removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RosterChange {
+    /// Adds the holder, or replaces the entry with their pay number.
+    Upsert(super::HolderRequest),
+    /// Removes the holder with this pay number (no error if absent).
+    Remove(String),
+}
+
 /// Why the registry refused or failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
+    /// A roster names one pay number twice.
+    #[error("the roster names pay number {pay_number} more than once")]
+    DuplicateHolder {
+        /// The pay number.
+        pay_number: String,
+    },
     /// The file is not a revocard registry (or is corrupt).
     #[error("{path} is not a revocard registry: {detail}")]
     NotARegistry {
@@ -317,6 +343,33 @@ pub enum RegistryError {
         /// How many of the job's serials are not held.
         unknown: u64,
     },
+    /// Bulk work needed more blank cards than the source had: `needed` keys, of which
+    /// only `left` could be drawn (keys already bound to a credential are skipped).
+    /// Nothing was signed or written by the call; the keys drawn are consumed from the
+    /// source. Give a list with enough blank cards (the same file again, completed).
+    #[error(
+        "{needed} blank cards are needed but the source had {left} not yet bound: supply at least {needed} unbound card public keys"
+    )]
+    NotEnoughBlankCards {
+        /// Keys the work needed.
+        needed: u64,
+        /// Keys the source had that were not bound yet.
+        left: u64,
+    },
+    /// The source of blank cards failed.
+    #[error(transparent)]
+    BlankCards(#[from] super::cards::BlankCardsError),
+    /// A blank card reported a public key that no door could check (not a curve point,
+    /// not canonically encoded, of small order or with a torsion component): nothing
+    /// is signed with it. Set that card aside and take it out of the list; chunks
+    /// committed before it stay, and running again resumes.
+    #[error(
+        "blank card {key} reported an unusable public key: set it aside and remove it from the list"
+    )]
+    UnusableCardKey {
+        /// The key as reported.
+        key: CardPublicKey,
+    },
     /// Another job is still open; resume it first.
     #[error("job {job} is still open; resume it first")]
     JobOpen {
@@ -404,6 +457,8 @@ pub enum ConflictKind {
     KeySetSequenceInUse,
     /// A publication with this sequence is already stored.
     PublicationSequenceInUse,
+    /// The card public key is already bound to a credential (a chip's key binds one).
+    CardKeyInUse,
     /// The change's audit entries were sealed onto `sealed_on`, but the log's head was
     /// `head`: another writer committed since this change was composed (or the entries
     /// do not follow one another). Read again and recompose.
@@ -428,6 +483,9 @@ impl std::fmt::Display for ConflictKind {
             Self::KeySetSequenceInUse => f.write_str("a key set with this sequence is stored"),
             Self::PublicationSequenceInUse => {
                 f.write_str("a publication with this sequence is stored")
+            }
+            Self::CardKeyInUse => {
+                f.write_str("the card public key is already bound to a credential")
             }
             Self::StaleAuditHead { sealed_on, head } => write!(
                 f,
@@ -510,6 +568,10 @@ impl std::fmt::Display for WrongKey {
 ///    a status change's credential ([`ConflictKind::UnknownCredential`]).
 /// 8. **One registry per store**: [`Change::create`] on a store that holds a registry
 ///    fails with [`RegistryError::AlreadyCreated`].
+/// 9. **Unique card key** ([`ConflictKind::CardKeyInUse`]): a card public key is bound
+///    to one credential at most (credentials without one are not constrained). Why: a
+///    chip's key in two credentials lets one card answer for both holders; bulk work
+///    skips keys it reads as bound, but only the database sees another writer's.
 ///
 /// Reads see every change committed through any handle. A backend refuses nothing
 /// else (the workflow's rules are the workflow's), and reports storage failures as
@@ -542,6 +604,11 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn status_indexes(&self) -> Result<Vec<u32>, RegistryError>;
+    /// Every card public key bound to a credential, in any order.
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn card_keys(&self) -> Result<Vec<CardPublicKey>, RegistryError>;
     /// What the status list is built from.
     ///
     /// # Errors
@@ -578,6 +645,12 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError>;
+
+    /// The HR roster: every holder who should hold a card, ordered by pay number.
+    ///
+    /// # Errors
+    /// Storage failures.
+    fn roster(&self) -> Result<Vec<super::HolderRequest>, RegistryError>;
     /// Commits `change` atomically, appending its sealed audit entries if the log's
     /// head is still the one they were sealed onto.
     ///
@@ -595,7 +668,60 @@ pub trait Store {
 /// order in which the wire format numbers reasons as well.
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) mod codes {
-    use crate::model::{RevocationReason, Status};
+    use crate::model::{Holder, Kind, PhotoDigest, RevocationReason, Status, UnixTime};
+    use crate::model::{Validity, Vetting};
+    use crate::registry::HolderRequest;
+
+    /// A roster entry as stored (JSON, one text column): every backend stores it alike.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct RosterRow {
+        kind: Kind,
+        pay_number: String,
+        name: String,
+        rank: String,
+        unit: String,
+        photo: String,
+        vetting: Vetting,
+        not_before: u64,
+        not_after: u64,
+    }
+
+    /// A roster entry's stored form.
+    pub(crate) fn roster_entry(r: &HolderRequest) -> String {
+        let row = RosterRow {
+            kind: r.kind,
+            pay_number: r.holder.pay_number().to_owned(),
+            name: r.holder.name().to_owned(),
+            rank: r.holder.rank().to_owned(),
+            unit: r.holder.unit().to_owned(),
+            photo: crate::model::hex(&r.holder.photo().0),
+            vetting: r.vetting,
+            not_before: r.validity.not_before.0,
+            not_after: r.validity.not_after.0,
+        };
+        // Plain strings, numbers and unit enums: serialising cannot fail.
+        serde_json::to_string(&row).unwrap_or_default()
+    }
+
+    /// Reads a stored roster entry back (`None` if it is not one: a corrupt store).
+    pub(crate) fn roster_entry_of(text: &str) -> Option<HolderRequest> {
+        let row: RosterRow = serde_json::from_str(text).ok()?;
+        let mut photo = [0u8; 32];
+        crate::model::parse_hex(&row.photo, &mut photo)?;
+        Some(HolderRequest {
+            kind: row.kind,
+            holder: Holder::new(
+                row.pay_number,
+                row.name,
+                row.rank,
+                row.unit,
+                PhotoDigest(photo),
+            )
+            .ok()?,
+            vetting: row.vetting,
+            validity: Validity::new(UnixTime(row.not_before), UnixTime(row.not_after)).ok()?,
+        })
+    }
 
     /// A status's stored code.
     pub(crate) fn status(s: Status) -> i64 {

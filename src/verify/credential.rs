@@ -58,6 +58,13 @@ pub fn credential_bytes_from_text(text: &str) -> Result<Vec<u8>, DecodeError> {
     wire::from_text(text)
 }
 
+/// The text form of a credential's bytes (unpadded base64url), as a QR code carries
+/// it: the inverse of [`credential_bytes_from_text`].
+#[must_use]
+pub fn credential_text(bytes: &[u8]) -> String {
+    wire::to_text(bytes)
+}
+
 /// A credential whose signature, key, validity (and, with a status list, status) a
 /// verifier has checked. Only the verifier constructs one.
 #[derive(Debug, Clone, PartialEq, Eq)]

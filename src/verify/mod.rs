@@ -24,7 +24,9 @@ mod trust;
 mod verifier;
 
 pub use batch::MAX_BATCH_CHUNK;
-pub use credential::{UnverifiedCredential, VerifiedCredential, credential_bytes_from_text};
+pub use credential::{
+    UnverifiedCredential, VerifiedCredential, credential_bytes_from_text, credential_text,
+};
 pub use error::{Denial, KeySetError, ListError, StatusError, TrustError};
 pub use keys::{IssuerPublicKey, key_id_of};
 pub(crate) use keys::{check_card_key, door_card_key};

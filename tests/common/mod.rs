@@ -150,6 +150,9 @@ impl<S: Store> Store for Crashing<S> {
     fn status_indexes(&self) -> Result<Vec<u32>, RegistryError> {
         self.inner.status_indexes()
     }
+    fn card_keys(&self) -> Result<Vec<revocard::CardPublicKey>, RegistryError> {
+        self.inner.card_keys()
+    }
     fn status_state(&self) -> Result<StatusState, RegistryError> {
         self.inner.status_state()
     }
@@ -171,6 +174,9 @@ impl<S: Store> Store for Crashing<S> {
     fn audit_log(&self) -> Result<Vec<audit::AuditRecord>, RegistryError> {
         self.inner.audit_log()
     }
+    fn roster(&self) -> Result<Vec<revocard::registry::HolderRequest>, RegistryError> {
+        self.inner.roster()
+    }
     fn apply(&mut self, change: &Change) -> Result<(), RegistryError> {
         self.calls += 1;
         if self.calls == self.fail_at {
@@ -181,4 +187,29 @@ impl<S: Store> Store for Crashing<S> {
         }
         self.inner.apply(change)
     }
+}
+
+/// Blank cards made on demand, for tests that never tap a door with them: each
+/// reports a fresh public key, and its secret is dropped. (`SoftwareCards` keeps the
+/// secrets, for tests that do.)
+pub struct FreshCards(StdRng);
+
+impl BlankCards for FreshCards {
+    fn next_card(&mut self) -> Result<Option<CardPublicKey>, BlankCardsError> {
+        Ok(Some(CardKey::generate(&mut self.0).public()))
+    }
+}
+
+/// Blank cards made on demand from a seed drawn from `rng`.
+pub fn fresh(rng: &mut (impl rand::CryptoRng + ?Sized)) -> FreshCards {
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    FreshCards(StdRng::from_seed(seed))
+}
+
+/// A supplier's list of `n` blank cards' public keys (software chips made from `rng`,
+/// their secrets dropped).
+pub fn card_list(rng: &mut (impl rand::CryptoRng + ?Sized), n: usize) -> BlankCardList {
+    let mut stock = SoftwareCards::generate(n, rng);
+    std::iter::from_fn(|| stock.report()).collect()
 }
