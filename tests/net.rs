@@ -107,6 +107,7 @@ fn registry_with_cards(n: u32) -> (Registry<SqliteStore>, IssuerKey, Vec<Credent
         &key,
         "northgate-print",
         &roster,
+        &mut fresh(&mut rng),
         NOW,
         &mut rng,
         &mut Hooks::default(),
