@@ -111,7 +111,7 @@ pub mod registry;
 
 // The network at the edge: the published layout, the publisher and the door's feed
 // (features `serve`, `feed`).
-#[cfg(any(feature = "serve", feature = "feed"))]
+#[cfg(feature = "std")]
 pub mod net;
 
 pub use model::{

@@ -1,6 +1,364 @@
-//! `revocard`, the operator's tool: run an issuing office from a terminal.
+//! `revocard`, the operator's tool: run the issuing office from a terminal.
+//!
+//! Every subcommand prints a short summary, or one JSON document with `--json`. Exit
+//! codes: 0 ok; 1 refused (the input was wrong: nothing was written); 2 failed (the
+//! environment was wrong: a file or database could not be used). The workflow is the
+//! library's: this binary parses arguments and files, calls `revocard`'s public API and
+//! prints what it did.
 #![forbid(unsafe_code)]
 
+mod commands;
+mod error;
+mod issuing;
+mod office;
+mod out;
+mod publishing;
+mod roster_csv;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// revocard: the issuing office of warrant cards and staff passes, from a terminal.
+///
+/// Exit codes: 0 ok; 1 refused (the input was wrong, nothing was written); 2 failed
+/// (the environment was wrong: a file or database could not be used).
+#[derive(Debug, Parser)]
+#[command(name = "revocard", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The registry (an SQLite file).
+    #[arg(long, global = true, env = "REVOCARD_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// The folder of the office's secret key files [default: keys/ beside the registry].
+    #[arg(long, global = true, env = "REVOCARD_KEYS", value_name = "DIR")]
+    pub keys: Option<PathBuf>,
+    /// Print one JSON document instead of the summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// How long each signed list stays in force: doors deny every card once it is
+    /// past, plus their grace. Keep lists fresh with `publish --every`.
+    #[arg(long, global = true, env = "REVOCARD_LIST_LIFETIME", value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub list_lifetime: Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new registry for an issuer: its root and signing keys, and the trust
+    /// anchor door vendors install.
+    Init(InitArgs),
+    /// Keep cards in line with HR's roster export.
+    #[command(subcommand)]
+    Roster(RosterCommand),
+    /// Sign the pending cards into a print batch for a supplier and write its manifest.
+    Issue(IssueArgs),
+    /// Revoke one card for good.
+    Revoke(ChangeArgs),
+    /// Suspend one card (it can be reinstated).
+    Suspend(ChangeArgs),
+    /// Lift a card's suspension.
+    Reinstate(ChangeArgs),
+    /// Handle a compromise: plan it, declare it (revoke and publish), reissue.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Write the signed list, its deltas, the key set and the trust anchor for
+    /// distribution, in the published layout.
+    Publish(PublishArgs),
+    /// Write a batch's signed credentials for the office's enrolment station, which
+    /// writes each onto the chip holding the key it binds (never for the print
+    /// supplier: a credential carries the pay number and vetting).
+    Credentials(CredentialsArgs),
+    /// One card's history and state.
+    Show(TargetArgs),
+    /// The registry at a glance.
+    Summary,
+    /// Check or export the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Check one card as a door would, against published files only.
+    Verify(VerifyArgs),
+    /// Certify, rotate or withdraw signing keys under the issuer's root.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Make software stand-ins for a supplier's blank cards, for trials: a blank-card
+    /// report (blanks.csv) and one secret key file per card. Real chips keep their
+    /// secrets; never use these for real cards.
+    SimulateBlanks(SimulateArgs),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialsArgs {
+    /// The print batch.
+    #[arg(long)]
+    pub batch: u32,
+    /// Where: CSV with columns serial, card_public_key, credential (the QR text).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// How many blank cards.
+    #[arg(long)]
+    pub count: usize,
+    /// The folder to write blanks.csv and the cards' secret files into (new or empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The issuer's id, as doors will know it (printable ASCII, at most 32 bytes).
+    #[arg(long)]
+    pub issuer: String,
+    /// Status list capacity: how many cards the issuer can ever issue (a power of two).
+    #[arg(long, default_value_t = 1 << 18)]
+    pub capacity: u32,
+    /// Years the signing key may sign for.
+    #[arg(long, default_value_t = 5)]
+    pub key_years: u64,
+    /// Where to write the trust anchor [default: trust-anchor.rca beside the registry].
+    #[arg(long, value_name = "FILE")]
+    pub anchor: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Compare HR's roster with the registry: joiners (new cards), movers (reissue),
+    /// leavers (revoke). A dry run unless --apply.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The roster: CSV, UTF-8, header pay_number,name,rank,unit,kind,vetting,photo_ref.
+    pub file: PathBuf,
+    /// Do it: record joiners and movers (their cards become pending) and revoke
+    /// leavers' cards, publishing the list.
+    #[arg(long)]
+    pub apply: bool,
+    /// Years a new card is valid for.
+    #[arg(long, default_value_t = 5)]
+    pub valid_years: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The print supplier.
+    #[arg(long)]
+    pub supplier: String,
+    /// The supplier's report of its blank cards: CSV with a card_public_key column
+    /// (each chip's public key; the secret never leaves the chip).
+    #[arg(long, value_name = "FILE")]
+    pub cards: PathBuf,
+    /// Where to write the batch's manifest [default: batch-N.csv beside the registry].
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// The manifest's format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
+    pub format: ManifestFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManifestFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The card's serial (32 hex digits, as printed).
+    #[arg(required_unless_present = "pay_number", conflicts_with = "pay_number")]
+    pub serial: Option<String>,
+    /// The holder's pay number: their current card.
+    #[arg(long)]
+    pub pay_number: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Why.
+    #[arg(long, value_enum)]
+    pub reason: Reason,
+}
+
+/// Why a card is revoked or suspended (RFC 5280 reason codes, plus breach, lost, stolen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Reason {
+    Unspecified,
+    KeyCompromise,
+    IssuerKeyCompromise,
+    AffiliationChanged,
+    Superseded,
+    LeftService,
+    PrivilegeWithdrawn,
+    SupplierBreach,
+    Lost,
+    Stolen,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// The dry run: who is affected, how many, what vetting.
+    Plan(IncidentArgs),
+    /// Revoke everything the incident covers and publish the list, in one step.
+    Declare(DeclareArgs),
+    /// Sign the replacements (resumable: run it again after an interruption).
+    Reissue(ReissueArgs),
+}
+
+/// What was compromised: exactly one.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct IncidentArgs {
+    /// Every card a supplier printed.
+    #[arg(long)]
+    pub supplier: Option<String>,
+    /// One print batch.
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Every card a signing key signed (key id, 16 hex digits).
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Cards issued in a period: FROM..TO, Unix seconds or RFC 3339.
+    #[arg(long, value_name = "FROM..TO")]
+    pub issued: Option<String>,
+    /// The holders listed in a file (one pay number a line).
+    #[arg(long, value_name = "FILE")]
+    pub holders: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeclareArgs {
+    #[command(flatten)]
+    pub incident: IncidentArgs,
+    /// The supplier that will print the replacements (it must not have seen the
+    /// compromised data).
+    #[arg(long, value_name = "SUPPLIER")]
+    pub reissue_via: String,
+    /// Also write the publication for distribution into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub publish: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReissueArgs {
+    /// The replacement supplier, as declared.
+    #[arg(long)]
+    pub supplier: String,
+    /// The supplier's report of its blank cards (CSV with a card_public_key column).
+    #[arg(long, value_name = "FILE")]
+    pub cards: PathBuf,
+    /// Where to write the replacements' manifest [default: batch-N.csv beside the registry].
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// The manifest's format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
+    pub format: ManifestFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The folder a web server or CDN serves.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Re-sign and publish on this schedule (for example 10m) until stopped, so lists
+    /// never go stale at the doors.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub every: Option<Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain and the lists' commitments; print the head to keep.
+    Verify,
+    /// Write the events, without card data beyond serials.
+    Export {
+        /// The format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        /// Where [default: stdout].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The issuer's trust anchor (as `init` wrote it).
+    #[arg(long, value_name = "FILE")]
+    pub anchor: PathBuf,
+    /// The published folder (as `publish --out` wrote it).
+    #[arg(long, value_name = "DIR")]
+    pub list: PathBuf,
+    /// The card: a file holding its bytes or its QR text.
+    pub card: PathBuf,
+    /// The card's own secret key file, to answer the door's challenge (holder binding)
+    /// as the card's chip would.
+    #[arg(long, value_name = "FILE")]
+    pub card_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Certify a new signing key under the root and install the key set (rotation:
+    /// the old key keeps working until its window ends or it is withdrawn).
+    Rotate(RotateArgs),
+    /// Declare a signing key compromised: the root revokes it in a new key set, and
+    /// the registry never signs with it again. Then declare an incident for its cards.
+    Compromised(CompromisedArgs),
+    /// List the keys of the key set in force and their windows.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The root key file (kept offline; needed only here).
+    #[arg(long, value_name = "FILE")]
+    pub root_key: PathBuf,
+    /// Years the new key may sign for.
+    #[arg(long, default_value_t = 5)]
+    pub key_years: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CompromisedArgs {
+    /// The compromised key's id (16 hex digits).
+    pub key_id: String,
+    /// The root key file.
+    #[arg(long, value_name = "FILE")]
+    pub root_key: PathBuf,
+}
+
 fn main() {
-    println!("revocard {}", env!("CARGO_PKG_VERSION"));
+    let cli = Cli::parse();
+    let code = match commands::run(cli) {
+        Ok(()) => error::EXIT_OK,
+        Err(e) => {
+            eprintln!("revocard: {e}");
+            e.code
+        }
+    };
+    std::process::exit(code);
 }

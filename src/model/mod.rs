@@ -149,6 +149,20 @@ impl fmt::Debug for KeyId {
     }
 }
 
+impl KeyId {
+    /// Parses the 16-digit hex form [`Display`](fmt::Display) writes.
+    ///
+    /// # Errors
+    /// [`FieldError::Invalid`] (naming [`Field::KeyId`]) if `text` is not 16 hex digits.
+    pub fn from_hex(text: &str) -> Result<Self, FieldError> {
+        let mut out = [0u8; 8];
+        parse_hex(text, &mut out).ok_or(FieldError::Invalid {
+            field: Field::KeyId,
+        })?;
+        Ok(Self(out))
+    }
+}
+
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex(&self.0))
@@ -351,6 +365,8 @@ pub enum Field {
     Vetting,
     /// A card kind in text form (see [`Kind`]'s `FromStr`).
     Kind,
+    /// A key id in text form (16 hex digits).
+    KeyId,
 }
 
 impl fmt::Display for Field {
@@ -367,6 +383,7 @@ impl fmt::Display for Field {
             Self::Door => "door id",
             Self::Vetting => "vetting",
             Self::Kind => "kind",
+            Self::KeyId => "key id",
         })
     }
 }

@@ -73,6 +73,24 @@ impl RevocationReason {
         Self::ALL.get(usize::from(code)).copied()
     }
 
+    /// The reason's name, as operators type it and reports print it
+    /// (`supplier-breach`, `left-service`, ...).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "unspecified",
+            Self::KeyCompromise => "key-compromise",
+            Self::IssuerKeyCompromise => "issuer-key-compromise",
+            Self::AffiliationChanged => "affiliation-changed",
+            Self::Superseded => "superseded",
+            Self::LeftService => "left-service",
+            Self::PrivilegeWithdrawn => "privilege-withdrawn",
+            Self::SupplierBreach => "supplier-breach",
+            Self::Lost => "lost",
+            Self::Stolen => "stolen",
+        }
+    }
+
     /// Every reason, in wire-code order.
     pub const ALL: [Self; 10] = [
         Self::Unspecified,
@@ -86,6 +104,12 @@ impl RevocationReason {
         Self::Lost,
         Self::Stolen,
     ];
+}
+
+impl core::fmt::Display for RevocationReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// What a scope entry revokes.

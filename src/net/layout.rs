@@ -351,7 +351,7 @@ mod tests {
     fn issuer_dirs_never_hold_a_dot_or_a_slash() {
         let plain = IssuerId::new("metro-police_2").unwrap();
         assert_eq!(issuer_dir_name(&plain), "metro-police_2");
-        for odd in ["..", ".", "a/b", "-lead", "x y", "é"] {
+        for odd in ["..", ".", "a/b", "-lead", "x+y", "a.b"] {
             let name = issuer_dir_name(&IssuerId::new(odd).unwrap());
             assert!(name.starts_with("x-"), "{odd} -> {name}");
             assert!(is_plain_dir_name(&name));

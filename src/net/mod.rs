@@ -9,6 +9,9 @@
 
 pub mod layout;
 
+mod publish;
+pub use publish::{LayoutReport, PublishError, write_layout};
+
 #[cfg(feature = "serve")]
 pub mod serve;
 

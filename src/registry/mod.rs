@@ -14,7 +14,8 @@
 //! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
 //! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
 //! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
-//! `manifest` (what a printer receives). The SQLite backend, [`SqliteStore`], sits at
+//! `manifest` (what a printer receives), `publish` (the static published layout, file
+//! I/O at the edge: [`Registry::publish_to`]). The SQLite backend, [`SqliteStore`], sits at
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
@@ -23,6 +24,7 @@ mod cards;
 pub mod conformance;
 mod incident;
 mod manifest;
+mod publish;
 mod reissue;
 mod roster;
 mod runner;
@@ -60,6 +62,9 @@ pub(crate) use store::codes;
 pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
+pub use publish::{
+    ANCHOR_FILE, LATEST_FILE, LATEST_FORMAT, LayoutReport, PublishError, issuer_dir_name,
+};
 pub use reissue::{Declared, Plan, ReissueReport};
 pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
 pub use runner::{CHUNK, Hooks, Progress};
@@ -112,6 +117,30 @@ pub struct IssueReport {
     pub in_batch: u64,
     /// Whether every holder of the roster has a card in the batch.
     pub finished: bool,
+}
+
+/// `wanted`, cut to the signing key's window: a card cannot outlive the key that signs
+/// it (doors would refuse it), so a roster's "five years" ends with the key's window
+/// when that ends first. A window that does not overlap the key's is left as it is
+/// (and signing refuses it, naming the key).
+fn within(wanted: Validity, key: Validity) -> Validity {
+    let not_before = wanted.not_before.max(key.not_before);
+    let not_after = wanted.not_after.min(key.not_after);
+    Validity::new(not_before, not_after).unwrap_or(wanted)
+}
+
+/// Where [`Registry::issue_batch`] issues, and what it already knows.
+struct IssueBatch<'a> {
+    key: &'a IssuerKey,
+    supplier: &'a str,
+    /// The open issue job for this supplier and its batch, if any.
+    open: Option<(u64, PrintBatchId)>,
+    /// The audit head read first.
+    head: AuditHead,
+    /// Every credential, as read at the start (to count the batch's).
+    in_batch: &'a [CredentialRecord],
+    /// With it, finishing also revokes replaced cards and publishes the list.
+    next_update: Option<UnixTime>,
 }
 
 /// The issuer's registry over a store.
@@ -362,6 +391,28 @@ impl<S: Store> Registry<S> {
             .collect())
     }
 
+    /// The open issue job at `supplier` and its batch (`None` if no job is open).
+    ///
+    /// # Errors
+    /// [`RegistryError::JobOpen`] if another job is open.
+    fn open_issue_job(&self, supplier: &str) -> Result<Option<(u64, PrintBatchId)>, RegistryError> {
+        let batches = self.store.batches()?;
+        match self.open_job()? {
+            Some(JobRecord {
+                id,
+                kind: JobKind::Issue { batch },
+                ..
+            }) if batches
+                .iter()
+                .any(|b| b.id == batch && b.supplier == supplier) =>
+            {
+                Ok(Some((id, batch)))
+            }
+            Some(open) => Err(RegistryError::JobOpen { job: open.id }),
+            None => Ok(None),
+        }
+    }
+
     fn open_job(&self) -> Result<Option<JobRecord>, RegistryError> {
         Ok(self
             .store
@@ -438,23 +489,9 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl CryptoRng + ?Sized),
         hooks: &mut Hooks<'_>,
     ) -> Result<IssueReport, RegistryError> {
-        let mut head = self.store.audit_head()?;
+        let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
-        let batches = self.store.batches()?;
-        let open = match self.open_job()? {
-            Some(JobRecord {
-                id,
-                kind: JobKind::Issue { batch },
-                ..
-            }) if batches
-                .iter()
-                .any(|b| b.id == batch && b.supplier == supplier) =>
-            {
-                Some((id, batch))
-            }
-            Some(open) => return Err(RegistryError::JobOpen { job: open.id }),
-            None => None,
-        };
+        let open = self.open_issue_job(supplier)?;
         // One active card per holder: holders who already hold one (from this roster's
         // earlier, interrupted run, or from anywhere else) are skipped. This makes the
         // call idempotent.
@@ -465,10 +502,50 @@ impl<S: Store> Registry<S> {
             .filter(|r| r.superseded_by.is_none() && r.status_under(&scopes) != Status::Revoked)
             .map(|r| r.pay_number.as_str())
             .collect();
-        let todo: Vec<&HolderRequest> = roster
+        let todo: Vec<(HolderRequest, Option<Serial>)> = roster
             .iter()
             .filter(|r| holding.insert(r.holder.pay_number()))
+            .map(|r| (r.clone(), None))
             .collect();
+        self.issue_batch(
+            IssueBatch {
+                key,
+                supplier,
+                open,
+                head,
+                in_batch: &all,
+                next_update: None,
+            },
+            todo,
+            cards,
+            now,
+            rng,
+            hooks,
+        )
+    }
+
+    /// Issues `todo` (each holder, and the card a replacement supersedes) into the
+    /// open job's batch, or a new batch at `b.supplier`; finishing the job closes it,
+    /// and with `b.next_update` also revokes (as superseded) every card a replacement
+    /// replaced that no scope or status has revoked yet, publishing the list in the
+    /// same commit.
+    fn issue_batch(
+        &mut self,
+        b: IssueBatch<'_>,
+        todo: Vec<(HolderRequest, Option<Serial>)>,
+        cards: &mut (impl BlankCards + ?Sized),
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+        hooks: &mut Hooks<'_>,
+    ) -> Result<IssueReport, RegistryError> {
+        let IssueBatch {
+            key,
+            supplier,
+            open,
+            mut head,
+            in_batch: all,
+            next_update,
+        } = b;
         let card_keys = draw_cards(&self.store, cards, todo.len())?;
         let (job, batch) = match open {
             Some(open) => open,
@@ -510,12 +587,12 @@ impl<S: Store> Registry<S> {
         let cards = todo
             .iter()
             .zip(card_keys)
-            .map(|(r, card_key)| NewCard {
+            .map(|((r, supersedes), card_key)| NewCard {
                 kind: r.kind,
                 holder: r.holder.clone(),
                 vetting: r.vetting,
-                validity: r.validity,
-                supersedes: None,
+                validity: within(r.validity, key.validity()),
+                supersedes: *supersedes,
                 card_key,
             })
             .collect();
@@ -549,6 +626,9 @@ impl<S: Store> Registry<S> {
         }
         let head = run.head;
         let mut draft = Draft::default();
+        if let Some(next_update) = next_update {
+            self.revoke_replaced(key, &mut draft, head, now, next_update)?;
+        }
         draft.change.finished_jobs.push((job, now));
         draft.event(
             now,
@@ -564,6 +644,48 @@ impl<S: Store> Registry<S> {
             in_batch: count(done),
             finished: true,
         })
+    }
+
+    /// Adds to `draft` the revocation (as superseded) of every card a replacement
+    /// replaced and that nothing has revoked yet, and the list that publishes it.
+    fn revoke_replaced(
+        &self,
+        key: &IssuerKey,
+        draft: &mut Draft,
+        head: AuditHead,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<(), RegistryError> {
+        let scopes = self.store.status_state()?.scopes;
+        let replaced: Vec<CredentialRecord> = self
+            .store
+            .credentials(&CredentialFilter::All)?
+            .into_iter()
+            .filter(|r| r.superseded_by.is_some() && r.status_under(&scopes) != Status::Revoked)
+            .collect();
+        if replaced.is_empty() {
+            return Ok(());
+        }
+        self.check_key(key, KeyUsage::Lists)?;
+        let reason = RevocationReason::Superseded;
+        let mut list = self.status_list()?;
+        for r in &replaced {
+            list.revoke(r.status_index.0, reason, now)?;
+            draft
+                .change
+                .statuses
+                .push((r.serial, Status::Revoked, Some((reason, now))));
+            draft.event(
+                now,
+                AuditEvent::Revoked {
+                    serial: r.serial,
+                    reason,
+                },
+            );
+        }
+        let publication = list.publish_at(key, now, next_update, head)?;
+        add_publication(draft, publication, now);
+        Ok(())
     }
 
     /// Revokes, suspends or reinstates one credential and publishes the new list.

@@ -330,4 +330,72 @@ impl<S: Store> Registry<S> {
         }
         Ok(out)
     }
+
+    /// Issues every pending card ([`Self::pending`]) into a print batch at `supplier`:
+    /// joiners' first cards, and movers' replacements (each supersedes the old card).
+    /// When the batch is finished, the replaced cards are revoked as superseded and the
+    /// list is published, in the same commit. Idempotent and resumable like
+    /// [`Self::issue_roster`]: run it again after an interruption.
+    ///
+    /// # Errors
+    /// [`RegistryError::JobOpen`] if another job is open; running out of blank cards;
+    /// a key that may not sign; storage failures.
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_pending(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        cards: &mut (impl super::BlankCards + ?Sized),
+        now: UnixTime,
+        next_update: UnixTime,
+        rng: &mut (impl rand::CryptoRng + ?Sized),
+        hooks: &mut super::Hooks<'_>,
+    ) -> Result<super::IssueReport, RegistryError> {
+        let head = self.store.audit_head()?;
+        self.check_key(key, KeyUsage::Credentials)?;
+        self.check_key(key, KeyUsage::Lists)?;
+        let open = self.open_issue_job(supplier)?;
+        let all = self.store.credentials(&CredentialFilter::All)?;
+        let todo = self
+            .pending()?
+            .into_iter()
+            .map(|p| (p.request, p.replaces))
+            .collect();
+        self.issue_batch(
+            super::IssueBatch {
+                key,
+                supplier,
+                open,
+                head,
+                in_batch: &all,
+                next_update: Some(next_update),
+            },
+            todo,
+            cards,
+            now,
+            rng,
+            hooks,
+        )
+    }
+
+    /// The open reissue job, if any: its id and the supplier its replacements go to.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn open_reissue(&self) -> Result<Option<(String, u64)>, RegistryError> {
+        let Some(job) = self.open_job()? else {
+            return Ok(None);
+        };
+        let super::JobKind::Reissue { batch, .. } = job.kind else {
+            return Ok(None);
+        };
+        let supplier = self
+            .store
+            .batches()?
+            .into_iter()
+            .find(|b| b.id == batch)
+            .map(|b| b.supplier)
+            .unwrap_or_default();
+        Ok(Some((supplier, job.id)))
+    }
 }

@@ -1,0 +1,1111 @@
+//! Each subcommand: parse what it was given, call the library, print what it did.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng as _;
+use rand::rngs::{StdRng, SysRng};
+use revocard::issue::{IssuerKey, KeySetDraft, RootKey};
+use revocard::registry::{
+    CredentialFilter, CredentialRecord, Incident, Registry, SqliteStore, Store as _,
+};
+use revocard::{IssuerId, KeyId, KeyUsage, RevocationReason, Serial, Status, UnixTime, Validity};
+use serde_json::json;
+
+use crate::error::{CliError, Result};
+use crate::office::{self, KeyKind, Reg};
+use crate::out::{self, Report};
+use crate::{
+    AuditCommand, ChangeArgs, Cli, Command, Global, IncidentArgs, IncidentCommand, InitArgs,
+    KeyCommand, Reason, RosterCommand, TargetArgs,
+};
+
+const YEAR: u64 = 365 * 24 * 3600;
+
+/// The system RNG, seeded once per command: the library takes its randomness as an
+/// argument.
+pub fn os_rng() -> Result<StdRng> {
+    StdRng::try_from_rng(&mut SysRng)
+        .map_err(|e| CliError::failed(format!("the system's random source failed: {e}")))
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    let g = &cli.global;
+    let report = Report { json: g.json };
+    match cli.command {
+        Command::Init(a) => init(g, &report, &a),
+        Command::Roster(RosterCommand::Sync(a)) => roster_sync(g, &report, &a),
+        Command::Issue(a) => crate::issuing::issue(g, &report, &a),
+        Command::Revoke(a) => change(g, &report, &a, Status::Revoked),
+        Command::Suspend(a) => change(g, &report, &a, Status::Suspended),
+        Command::Reinstate(a) => change(g, &report, &a, Status::Valid),
+        Command::Incident(IncidentCommand::Plan(a)) => incident_plan(g, &report, &a),
+        Command::Incident(IncidentCommand::Declare(a)) => incident_declare(g, &report, &a),
+        Command::Incident(IncidentCommand::Reissue(a)) => crate::issuing::reissue(g, &report, &a),
+        Command::Publish(a) => crate::publishing::publish(g, &report, &a),
+        Command::Show(a) => show(g, &report, &a),
+        Command::Credentials(a) => credentials(g, &report, &a),
+        Command::Summary => summary(g, &report),
+        Command::Audit(AuditCommand::Verify) => audit_verify(g, &report),
+        Command::Audit(AuditCommand::Export { format: _, out }) => audit_export(g, out.as_deref()),
+        Command::Verify(a) => crate::publishing::verify(&report, &a),
+        Command::Key(KeyCommand::Rotate(a)) => key_rotate(g, &report, &a),
+        Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
+        Command::Key(KeyCommand::List) => key_list(g, &report),
+        Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "revocard", &mut buf);
+            out::line(String::from_utf8_lossy(&buf).trim_end());
+            Ok(())
+        }
+    }
+}
+
+/// The registry named by `--db`, opened.
+pub fn open(g: &Global) -> Result<(PathBuf, Reg)> {
+    let db = office::db_path(g.db.as_deref())?;
+    let reg = office::open(&db)?;
+    Ok((db, reg))
+}
+
+/// When the list signed now stops being in force.
+pub fn next_update(g: &Global, now: UnixTime) -> UnixTime {
+    now.plus(g.list_lifetime.as_secs().max(60))
+}
+
+/// The signing key file of `key_id`.
+pub fn signing_key_path(keys: &Path, key_id: KeyId) -> PathBuf {
+    keys.join(format!("signing-{key_id}.key"))
+}
+
+/// The root key's file.
+pub fn root_key_path(keys: &Path) -> PathBuf {
+    keys.join("root.key")
+}
+
+/// The signing key the registry uses now: of the key files in the keys folder, the
+/// newest one the key set in force certifies for `usage`, unrevoked and in its window.
+pub fn signing_key(g: &Global, db: &Path, reg: &Reg, now: UnixTime) -> Result<IssuerKey> {
+    let dir = office::keys_dir(db, g.keys.as_deref());
+    let issuer = reg.meta().issuer.clone();
+    let set = reg.key_set();
+    let mut best: Option<IssuerKey> = None;
+    for entry in set.entries() {
+        if entry.revoked.is_some() || entry.usage != KeyUsage::CredentialsAndLists {
+            continue;
+        }
+        let window = entry.key.validity();
+        if now < window.not_before || now > window.not_after {
+            continue;
+        }
+        let path = signing_key_path(&dir, entry.key.key_id());
+        if !path.exists() {
+            continue;
+        }
+        let key = office::load_signing_key(&path, &issuer)?;
+        if key.key_id() != entry.key.key_id() {
+            return Err(CliError::refused(format!(
+                "{} does not hold key {}",
+                path.display(),
+                entry.key.key_id()
+            )));
+        }
+        if best
+            .as_ref()
+            .is_none_or(|b| b.validity().not_before < key.validity().not_before)
+        {
+            best = Some(key);
+        }
+    }
+    best.ok_or_else(|| {
+        CliError::refused(format!(
+            "no signing key file in {} is certified, unrevoked and in its window for issuer {issuer}: \
+             restore the key files, or certify a new key with `revocard key rotate --root-key FILE`",
+            dir.display()
+        ))
+    })
+}
+
+fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
+    let db = office::db_path(g.db.as_deref())?;
+    if db.exists() {
+        return Err(CliError::refused(format!(
+            "{} already exists: revocard never overwrites a registry",
+            db.display()
+        )));
+    }
+    let issuer = IssuerId::new(a.issuer.as_str())
+        .map_err(|e| CliError::refused(format!("--issuer: {e}")))?;
+    let keys = office::keys_dir(&db, g.keys.as_deref());
+    let anchor_path = a.anchor.clone().unwrap_or_else(|| {
+        db.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .join("trust-anchor.rca")
+    });
+    let root_path = root_key_path(&keys);
+    for p in [&root_path, &anchor_path] {
+        if p.exists() {
+            return Err(CliError::refused(format!(
+                "{} already exists: revocard never overwrites a key or an anchor",
+                p.display()
+            )));
+        }
+    }
+    let now = office::now();
+    let mut rng = os_rng()?;
+    let root_window = Validity::new(now.minus(60), now.plus(20 * YEAR))?;
+    let root = RootKey::generate(issuer.clone(), root_window, &mut rng)?;
+    let key_window = Validity::new(now.minus(60), now.plus(a.key_years.max(1) * YEAR))?;
+    let key = IssuerKey::generate(issuer.clone(), key_window, &mut rng)?;
+    let key_path = signing_key_path(&keys, key.key_id());
+    let mut draft = KeySetDraft::first(root.public(), now);
+    draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
+    let key_set = root.sign_key_set(&draft);
+    if let Some(dir) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)?;
+    }
+    let store = SqliteStore::open(&db)?;
+    let created = Registry::create(
+        store,
+        root.public(),
+        &key_set,
+        &key,
+        a.capacity,
+        now,
+        next_update(g, now),
+    );
+    let reg = match created {
+        Ok(reg) => reg,
+        Err(e) => {
+            let _ = remove_db(&db);
+            return Err(e.into());
+        }
+    };
+    drop(reg);
+    let written = office::write_key(
+        &root_path,
+        KeyKind::Root,
+        &issuer,
+        root_window,
+        &root.to_secret_bytes(),
+    )
+    .and_then(|()| {
+        office::write_key(
+            &key_path,
+            KeyKind::Signing,
+            &issuer,
+            key_window,
+            &key.to_secret_bytes(),
+        )
+    })
+    .and_then(|()| office::write_atomic(&anchor_path, &root.public().to_bytes()));
+    if let Err(e) = written {
+        let _ = remove_db(&db);
+        let _ = fs::remove_file(&root_path);
+        let _ = fs::remove_file(&key_path);
+        return Err(e);
+    }
+    report.print(
+        &[
+            format!("registry {} created for issuer {issuer}", db.display()),
+            format!(
+                "trust anchor {} (give it to door vendors: doors trust this root)",
+                anchor_path.display()
+            ),
+            format!(
+                "root key {} (mode 0600): move it offline; it is needed only to certify or withdraw keys",
+                root_path.display()
+            ),
+            format!(
+                "signing key {} {} (mode 0600), valid until {}",
+                key.key_id(),
+                key_path.display(),
+                key_window.not_after.0
+            ),
+            format!("status list capacity {}", a.capacity),
+        ],
+        json!({
+            "command": "init",
+            "db": db,
+            "issuer": issuer.as_str(),
+            "anchor": anchor_path,
+            "root_key": root_path,
+            "root_key_id": root.public().key_id().to_string(),
+            "signing_key": key_path,
+            "signing_key_id": key.key_id().to_string(),
+            "capacity": a.capacity,
+        }),
+    );
+    Ok(())
+}
+
+fn remove_db(db: &Path) -> std::io::Result<()> {
+    for suffix in ["-wal", "-shm"] {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = fs::remove_file(PathBuf::from(p));
+    }
+    fs::remove_file(db)
+}
+
+fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
+    let (db, mut reg) = open(g)?;
+    let now = office::now();
+    let validity = Validity::new(now.minus(60), now.plus(a.valid_years.max(1) * YEAR))?;
+    let roster = match crate::roster_csv::read(&a.file, validity) {
+        Ok(r) => r,
+        Err(refused) => {
+            if report.json {
+                out::json(&json!({
+                    "command": "roster sync",
+                    "refused": refused.error.message,
+                    "problems": refused.problems,
+                }));
+            } else {
+                for p in refused
+                    .problems
+                    .iter()
+                    .take(crate::roster_csv::MAX_REPORTED_PROBLEMS)
+                {
+                    eprintln!(
+                        "{}:{}: {}: {}",
+                        a.file.display(),
+                        p.line,
+                        p.field,
+                        p.problem
+                    );
+                }
+                let more = refused
+                    .problems
+                    .len()
+                    .saturating_sub(crate::roster_csv::MAX_REPORTED_PROBLEMS);
+                if more > 0 {
+                    eprintln!("... and {more} more");
+                }
+            }
+            return Err(refused.error);
+        }
+    };
+    let (plan, publication) = if a.apply {
+        let key = signing_key(g, &db, &reg, now)?;
+        let applied = reg.roster_apply(&key, &roster, now, next_update(g, now))?;
+        (applied.plan, applied.publication)
+    } else {
+        (reg.roster_plan(&roster)?, None)
+    };
+    let revoked: usize = plan.leavers.iter().map(|l| l.cards.len()).sum();
+    let verb = if a.apply {
+        ""
+    } else {
+        " (dry run: --apply does it)"
+    };
+    let mut human = vec![format!(
+        "roster {}: {} holders{verb}",
+        a.file.display(),
+        roster.len()
+    )];
+    let sample = |items: Vec<String>| -> String {
+        let mut s: Vec<String> = items.iter().take(5).cloned().collect();
+        if items.len() > 5 {
+            s.push(format!("and {} more", items.len() - 5));
+        }
+        if s.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", s.join(", "))
+        }
+    };
+    human.push(format!(
+        "  joiners  {:>7}  new card pending{}",
+        plan.joiners.len(),
+        sample(plan.joiners.clone())
+    ));
+    human.push(format!(
+        "  movers   {:>7}  replacement pending{}",
+        plan.movers.len(),
+        sample(
+            plan.movers
+                .iter()
+                .map(|m| {
+                    let fields: Vec<String> = m.changed.iter().map(ToString::to_string).collect();
+                    format!("{} ({})", m.pay_number, fields.join("+"))
+                })
+                .collect()
+        )
+    ));
+    human.push(format!(
+        "  leavers  {:>7}  {} card{} revoked{}",
+        plan.leavers.len(),
+        revoked,
+        if revoked == 1 { "" } else { "s" },
+        sample(plan.leavers.iter().map(|l| l.pay_number.clone()).collect())
+    ));
+    human.push(format!("  unchanged {:>6}", plan.unchanged));
+    if let Some(p) = &publication {
+        human.push(format!(
+            "published list {} ({} B): run `revocard publish` to distribute it",
+            p.sequence,
+            p.list.len()
+        ));
+    }
+    if a.apply && !plan.is_empty() {
+        human.push(
+            "next: `revocard issue --supplier NAME --cards FILE` prints the pending cards".into(),
+        );
+    }
+    report.print(
+        &human,
+        json!({
+            "command": "roster sync",
+            "applied": a.apply,
+            "holders": roster.len(),
+            "joiners": plan.joiners,
+            "movers": plan.movers,
+            "leavers": plan.leavers,
+            "unchanged": plan.unchanged,
+            "revoked": revoked,
+            "published_sequence": publication.map(|p| p.sequence),
+        }),
+    );
+    Ok(())
+}
+
+/// The card a command names: by serial, or the holder's current card.
+pub fn target(reg: &Reg, t: &TargetArgs) -> Result<CredentialRecord> {
+    if let Some(text) = &t.serial {
+        let serial = Serial::from_hex(text.trim())
+            .map_err(|_| CliError::refused(format!("`{text}` is not a serial (32 hex digits)")))?;
+        return reg
+            .store()
+            .credentials(&CredentialFilter::Serials(vec![serial]))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                CliError::refused(format!("no card with serial {serial} in this registry"))
+            });
+    }
+    let pay = t.pay_number.clone().unwrap_or_default();
+    let cards = reg
+        .store()
+        .credentials(&CredentialFilter::PayNumbers(vec![pay.clone()]))?;
+    if cards.is_empty() {
+        return Err(CliError::refused(format!(
+            "no card for pay number {pay} in this registry"
+        )));
+    }
+    let mut current: Vec<CredentialRecord> = Vec::new();
+    for c in cards {
+        if c.superseded_by.is_none() && reg.effective_status(&c)? != Status::Revoked {
+            current.push(c);
+        }
+    }
+    match current.len() {
+        1 => Ok(current.remove(0)),
+        0 => Err(CliError::refused(format!(
+            "pay number {pay} holds no current card (all revoked or replaced): name the card by serial"
+        ))),
+        n => Err(CliError::refused(format!(
+            "pay number {pay} holds {n} current cards: name the card by serial"
+        ))),
+    }
+}
+
+pub fn reason(r: Reason) -> RevocationReason {
+    match r {
+        Reason::Unspecified => RevocationReason::Unspecified,
+        Reason::KeyCompromise => RevocationReason::KeyCompromise,
+        Reason::IssuerKeyCompromise => RevocationReason::IssuerKeyCompromise,
+        Reason::AffiliationChanged => RevocationReason::AffiliationChanged,
+        Reason::Superseded => RevocationReason::Superseded,
+        Reason::LeftService => RevocationReason::LeftService,
+        Reason::PrivilegeWithdrawn => RevocationReason::PrivilegeWithdrawn,
+        Reason::SupplierBreach => RevocationReason::SupplierBreach,
+        Reason::Lost => RevocationReason::Lost,
+        Reason::Stolen => RevocationReason::Stolen,
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Valid => "valid",
+        Status::Suspended => "suspended",
+        Status::Revoked => "revoked",
+    }
+}
+
+fn change(g: &Global, report: &Report, a: &ChangeArgs, status: Status) -> Result<()> {
+    let (db, mut reg) = open(g)?;
+    let card = target(&reg, &a.target)?;
+    let now = office::now();
+    let key = signing_key(g, &db, &reg, now)?;
+    let why = reason(a.reason);
+    let p = reg.set_status(&key, card.serial, status, why, now, next_update(g, now))?;
+    let verb = match status {
+        Status::Revoked => "revoked",
+        Status::Suspended => "suspended",
+        Status::Valid => "reinstated",
+    };
+    report.print(
+        &[
+            format!("card {} of {} {verb} ({why})", card.serial, card.pay_number),
+            format!(
+                "published list {} ({} B, delta {} B): run `revocard publish` to distribute it",
+                p.sequence,
+                p.list.len(),
+                p.delta.as_ref().map_or(0, Vec::len)
+            ),
+        ],
+        json!({
+            "command": verb,
+            "serial": card.serial.to_hex(),
+            "reason": why.to_string(),
+            "published_sequence": p.sequence,
+            "list_bytes": p.list.len(),
+            "delta_bytes": p.delta.as_ref().map(Vec::len),
+        }),
+    );
+    Ok(())
+}
+
+/// The incident the options name.
+pub fn incident(reg: &Reg, a: &IncidentArgs) -> Result<Incident> {
+    if let Some(s) = &a.supplier {
+        if !reg.store().batches()?.iter().any(|b| &b.supplier == s) {
+            return Err(CliError::refused(format!(
+                "no supplier `{s}` has printed for this registry (see `revocard summary`)"
+            )));
+        }
+        return Ok(Incident::Supplier {
+            supplier: s.clone(),
+        });
+    }
+    if let Some(b) = a.batch {
+        if !reg.store().batches()?.iter().any(|x| x.id.0 == b) {
+            return Err(CliError::refused(format!(
+                "no print batch {b} in this registry"
+            )));
+        }
+        return Ok(Incident::PrintBatch {
+            batch: revocard::PrintBatchId(b),
+        });
+    }
+    if let Some(k) = &a.key {
+        let key_id = KeyId::from_hex(k.trim())
+            .map_err(|_| CliError::refused(format!("`{k}` is not a key id (16 hex digits)")))?;
+        return Ok(Incident::IssuerKey { key_id });
+    }
+    if let Some(period) = &a.issued {
+        let (from, to) = period_of(period)?;
+        let serials: Vec<Serial> = reg
+            .store()
+            .credentials(&CredentialFilter::All)?
+            .into_iter()
+            .filter(|c| c.issued_at >= from && c.issued_at < to)
+            .map(|c| c.serial)
+            .collect();
+        if serials.is_empty() {
+            return Err(CliError::refused(format!("no card was issued in {period}")));
+        }
+        return Ok(Incident::Serials { serials });
+    }
+    if let Some(file) = &a.holders {
+        let text = fs::read_to_string(file)
+            .map_err(|e| CliError::refused(format!("cannot read {}: {e}", file.display())))?;
+        let pay_numbers: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+        if pay_numbers.is_empty() {
+            return Err(CliError::refused(format!(
+                "{} names no holder",
+                file.display()
+            )));
+        }
+        return Ok(Incident::Holders { pay_numbers });
+    }
+    Err(CliError::refused(
+        "name what was compromised: --supplier, --batch, --key, --issued or --holders",
+    ))
+}
+
+/// `FROM..TO`: Unix seconds or RFC 3339 times, TO excluded.
+fn period_of(text: &str) -> Result<(UnixTime, UnixTime)> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| CliError::refused(format!("`{text}` is not a period FROM..TO")))?;
+    let at = |t: &str| -> Result<UnixTime> {
+        let t = t.trim();
+        if let Ok(secs) = t.parse::<u64>() {
+            return Ok(UnixTime(secs));
+        }
+        let when = humantime::parse_rfc3339_weak(t)
+            .map_err(|e| CliError::refused(format!("`{t}` is not a time: {e}")))?;
+        let secs = when
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| CliError::refused(format!("`{t}` is before 1970")))?
+            .as_secs();
+        Ok(UnixTime(secs))
+    };
+    let (from, to) = (at(from)?, at(to)?);
+    if from >= to {
+        return Err(CliError::refused(format!("`{text}` is an empty period")));
+    }
+    Ok((from, to))
+}
+
+fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
+    let (_, reg) = open(g)?;
+    let incident = incident(&reg, a)?;
+    let plan = reg.plan(&incident, office::now())?;
+    let mut human = vec![format!(
+        "incident: {} cards affected, {} to reissue, reason {}",
+        plan.affected.len(),
+        plan.reissue.len(),
+        plan.reason
+    )];
+    human.push(format!(
+        "  revoked by {} scope entr{} and {} individual entr{}",
+        plan.scopes.len(),
+        if plan.scopes.len() == 1 { "y" } else { "ies" },
+        plan.individual.len(),
+        if plan.individual.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    ));
+    for (kind, n) in &plan.by_kind {
+        human.push(format!("  {kind:<24} {n:>7}"));
+    }
+    for (vetting, n) in &plan.by_vetting {
+        human.push(format!("  vetting {vetting:<16} {n:>7}"));
+    }
+    human.push(format!(
+        "  suppliers that saw their data: {}",
+        plan.exposed_suppliers.join(", ")
+    ));
+    human.push(
+        "dry run: `revocard incident declare ... --reissue-via OTHER` revokes and publishes".into(),
+    );
+    report.print(
+        &human,
+        json!({
+            "command": "incident plan",
+            "affected": plan.affected.len(),
+            "reissue": plan.reissue.len(),
+            "reason": plan.reason.to_string(),
+            "scopes": plan.scopes.len(),
+            "individual": plan.individual.len(),
+            "by_kind": plan.by_kind,
+            "by_vetting": plan.by_vetting,
+            "exposed_suppliers": plan.exposed_suppliers,
+        }),
+    );
+    Ok(())
+}
+
+fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Result<()> {
+    let (db, mut reg) = open(g)?;
+    let incident = incident(&reg, &a.incident)?;
+    let now = office::now();
+    let key = signing_key(g, &db, &reg, now)?;
+    let plan = reg.plan(&incident, now)?;
+    let started = std::time::Instant::now();
+    let declared = reg.declare(&plan, &key, &a.reissue_via, now, next_update(g, now))?;
+    let took = started.elapsed();
+    let p = &declared.publication;
+    let mut human = vec![
+        format!(
+            "declared: {} cards revoked, list {} signed and published in {:.1} ms",
+            declared.revoked,
+            p.sequence,
+            took.as_secs_f64() * 1e3
+        ),
+        format!(
+            "distribute: the list ({} B) and its delta ({} B): `revocard publish --out DIR`",
+            p.list.len(),
+            p.delta.as_ref().map_or(0, Vec::len)
+        ),
+        format!(
+            "next: `revocard incident reissue --supplier {} --cards FILE` signs {} replacements (job {})",
+            a.reissue_via,
+            plan.reissue.len(),
+            declared.job
+        ),
+    ];
+    if let Some(dir) = &a.publish {
+        let written = crate::publishing::write_layout(&reg, dir)?;
+        human.push(format!("published to {}: {written}", dir.display()));
+    }
+    report.print(
+        &human,
+        json!({
+            "command": "incident declare",
+            "job": declared.job,
+            "revoked": declared.revoked,
+            "reissue": plan.reissue.len(),
+            "published_sequence": p.sequence,
+            "list_bytes": p.list.len(),
+            "delta_bytes": p.delta.as_ref().map(Vec::len),
+            "declare_ms": took.as_secs_f64() * 1e3,
+        }),
+    );
+    Ok(())
+}
+
+fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
+    let (_, reg) = open(g)?;
+    let card = target(&reg, a)?;
+    let status = reg.effective_status(&card)?;
+    let claims = revocard::UnverifiedCredential::from_bytes(&card.bytes)?
+        .unverified_claims()
+        .clone();
+    let supplier = reg
+        .store()
+        .batches()?
+        .into_iter()
+        .find(|b| b.id == card.print_batch)
+        .map(|b| b.supplier)
+        .unwrap_or_default();
+    let serial_hex = card.serial.to_hex();
+    let history: Vec<(u64, UnixTime, String)> = reg
+        .store()
+        .audit_log()?
+        .into_iter()
+        .filter(|r| r.event_json.contains(&serial_hex))
+        .map(|r| {
+            let kind = serde_json::from_str::<serde_json::Value>(&r.event_json)
+                .ok()
+                .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            (r.seq, r.at, kind)
+        })
+        .collect();
+    let state = if card.superseded_by.is_some() && status != Status::Revoked {
+        "superseded"
+    } else {
+        status_word(status)
+    };
+    let mut human = vec![
+        format!("card {} ({})", card.serial, claims.kind),
+        format!(
+            "  holder     {} {} {}, {}",
+            claims.holder.pay_number(),
+            claims.holder.rank(),
+            claims.holder.name(),
+            claims.holder.unit()
+        ),
+        format!("  vetting    {}", claims.vetting),
+        format!("  state      {state}"),
+        format!(
+            "  valid      {} .. {}",
+            claims.validity.not_before.0, claims.validity.not_after.0
+        ),
+        format!(
+            "  printed    batch {} by {supplier}, signed by key {}",
+            card.print_batch.0, card.key_id
+        ),
+        format!(
+            "  bound      {}",
+            if claims.card_key.is_some() {
+                "to the card's own key (holder binding)"
+            } else {
+                "to no card key"
+            }
+        ),
+    ];
+    if let Some((why, at)) = card.status_reason {
+        human.push(format!("  reason     {why} at {}", at.0));
+    }
+    if let Some(s) = card.supersedes {
+        human.push(format!("  replaces   {s}"));
+    }
+    if let Some(s) = card.superseded_by {
+        human.push(format!("  replaced by {s}"));
+    }
+    human.push("  history".into());
+    for (seq, at, kind) in &history {
+        human.push(format!("    #{seq} at {}: {kind}", at.0));
+    }
+    report.print(
+        &human,
+        json!({
+            "command": "show",
+            "serial": serial_hex,
+            "kind": claims.kind.to_string(),
+            "pay_number": claims.holder.pay_number(),
+            "state": state,
+            "vetting": claims.vetting.to_string(),
+            "print_batch": card.print_batch.0,
+            "supplier": supplier,
+            "key_id": card.key_id.to_string(),
+            "holder_bound": claims.card_key.is_some(),
+            "reason": card.status_reason.map(|(r, _)| r.to_string()),
+            "supersedes": card.supersedes.map(|s| s.to_hex()),
+            "superseded_by": card.superseded_by.map(|s| s.to_hex()),
+            "history": history.iter().map(|(seq, at, kind)| json!({"seq": seq, "at": at.0, "event": kind})).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(())
+}
+
+fn summary(g: &Global, report: &Report) -> Result<()> {
+    let (db, reg) = open(g)?;
+    let s = reg.summary()?;
+    let pending = reg.pending()?;
+    let jobs: Vec<_> = reg
+        .store()
+        .jobs()?
+        .into_iter()
+        .filter(|j| j.finished_at.is_none())
+        .collect();
+    let last = reg.latest_publication()?;
+    let batches = reg.store().batches()?;
+    let now = office::now();
+    let mut human = vec![
+        format!("registry {} of issuer {}", db.display(), reg.meta().issuer),
+        format!(
+            "  cards      {} issued: {} active, {} revoked, {} suspended, {} replaced; {} pending",
+            s.issued,
+            s.active,
+            s.revoked,
+            s.suspended,
+            s.superseded,
+            pending.len()
+        ),
+        format!("  batches    {}", batches.len()),
+    ];
+    for j in &jobs {
+        human.push(format!(
+            "  open job   {} since {}: resume it with the command that started it",
+            j.id, j.started_at.0
+        ));
+    }
+    if let Some(p) = &last {
+        let age = now.0.saturating_sub(p.published_at.0);
+        human.push(format!(
+            "  last list  {} published {age} s ago ({} B)",
+            p.sequence,
+            p.list.len()
+        ));
+    }
+    let set = reg.key_set();
+    human.push(format!("  key set    {}", set.sequence()));
+    let mut keys = Vec::new();
+    for e in set.entries() {
+        let w = e.key.validity();
+        let state = if e.revoked.is_some() {
+            "revoked"
+        } else if now > w.not_after {
+            "expired"
+        } else {
+            "in force"
+        };
+        human.push(format!(
+            "    key {} {:?} {state}, window {} .. {}",
+            e.key.key_id(),
+            e.usage,
+            w.not_before.0,
+            w.not_after.0
+        ));
+        keys.push(json!({
+            "key_id": e.key.key_id().to_string(),
+            "state": state,
+            "not_before": w.not_before.0,
+            "not_after": w.not_after.0,
+        }));
+    }
+    report.print(
+        &human,
+        json!({
+            "command": "summary",
+            "issuer": reg.meta().issuer.as_str(),
+            "issued": s.issued,
+            "active": s.active,
+            "revoked": s.revoked,
+            "suspended": s.suspended,
+            "superseded": s.superseded,
+            "pending": pending.len(),
+            "batches": batches.len(),
+            "open_jobs": jobs.iter().map(|j| j.id).collect::<Vec<_>>(),
+            "last_publication": last.as_ref().map(|p| json!({"sequence": p.sequence, "published_at": p.published_at.0, "bytes": p.list.len()})),
+            "key_set": set.sequence(),
+            "keys": keys,
+        }),
+    );
+    Ok(())
+}
+
+fn audit_verify(g: &Global, report: &Report) -> Result<()> {
+    let (_, reg) = open(g)?;
+    let head = reg
+        .verify_audit()
+        .map_err(|e| CliError::refused(format!("the audit log does not verify: {e}")))?;
+    let hash: String = head.hash.iter().map(|b| format!("{b:02x}")).collect();
+    report.print(
+        &[
+            format!(
+                "audit log verified: {} entries, chain intact, every list's commitment found",
+                head.entries
+            ),
+            format!("head {} {hash}", head.entries),
+            "keep the head: a later log that does not extend it was rewritten".into(),
+        ],
+        json!({"command": "audit verify", "entries": head.entries, "head": hash}),
+    );
+    Ok(())
+}
+
+/// Replaces every pay-number list in an event by its count: the export carries no
+/// card data beyond serials.
+fn redact(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if k == "pay_numbers"
+                    && let Some(list) = val.as_array()
+                {
+                    *val = json!({ "redacted": list.len() });
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+fn audit_export(g: &Global, out_path: Option<&Path>) -> Result<()> {
+    let (_, reg) = open(g)?;
+    let log = reg.store().audit_log()?;
+    let mut text = String::new();
+    for r in &log {
+        let mut event: serde_json::Value = serde_json::from_str(&r.event_json)
+            .map_err(|e| CliError::failed(format!("audit entry {}: {e}", r.seq)))?;
+        redact(&mut event);
+        let hex = |h: &[u8; 32]| h.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        text.push_str(
+            &json!({
+                "seq": r.seq,
+                "at": r.at.0,
+                "event": event,
+                "prev_hash": hex(&r.prev_hash),
+                "hash": hex(&r.hash),
+            })
+            .to_string(),
+        );
+        text.push('\n');
+    }
+    match out_path {
+        Some(p) => {
+            office::write_atomic(p, text.as_bytes())?;
+            eprintln!("{} audit entries written to {}", log.len(), p.display());
+        }
+        None => {
+            for l in text.lines() {
+                out::line(l);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> {
+    let (db, mut reg) = open(g)?;
+    let issuer = reg.meta().issuer.clone();
+    let root = office::load_root_key(&a.root_key, &issuer)?;
+    if root.public() != reg.root() {
+        return Err(CliError::refused(format!(
+            "{} is not this registry's root",
+            a.root_key.display()
+        )));
+    }
+    let now = office::now();
+    let mut rng = os_rng()?;
+    let window = Validity::new(now.minus(60), now.plus(a.key_years.max(1) * YEAR))?;
+    let key = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
+    let dir = office::keys_dir(&db, g.keys.as_deref());
+    let path = signing_key_path(&dir, key.key_id());
+    let mut draft = reg.draft_key_set(now);
+    draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
+    let bytes = root.sign_key_set(&draft);
+    office::write_key(
+        &path,
+        KeyKind::Signing,
+        &issuer,
+        window,
+        &key.to_secret_bytes(),
+    )?;
+    if let Err(e) = reg.install_key_set(&bytes, now) {
+        let _ = fs::remove_file(&path);
+        return Err(e.into());
+    }
+    report.print(
+        &[
+            format!(
+                "key {} certified (key set {}), file {}",
+                key.key_id(),
+                reg.key_set().sequence(),
+                path.display()
+            ),
+            "run `revocard publish` so doors learn it before it signs for them".into(),
+        ],
+        json!({"command": "key rotate", "key_id": key.key_id().to_string(), "key_set": reg.key_set().sequence(), "file": path}),
+    );
+    Ok(())
+}
+
+fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> Result<()> {
+    let (_, mut reg) = open(g)?;
+    let issuer = reg.meta().issuer.clone();
+    let key_id = KeyId::from_hex(a.key_id.trim()).map_err(|_| {
+        CliError::refused(format!("`{}` is not a key id (16 hex digits)", a.key_id))
+    })?;
+    if reg.key_set().entry(key_id).is_none() {
+        return Err(CliError::refused(format!(
+            "key {key_id} is not in this registry's key set"
+        )));
+    }
+    let root = office::load_root_key(&a.root_key, &issuer)?;
+    if root.public() != reg.root() {
+        return Err(CliError::refused(format!(
+            "{} is not this registry's root",
+            a.root_key.display()
+        )));
+    }
+    let now = office::now();
+    let mut draft = reg.draft_key_set(now);
+    draft.revoke(key_id, now, RevocationReason::KeyCompromise)?;
+    let bytes = root.sign_key_set(&draft);
+    reg.install_key_set(&bytes, now)?;
+    report.print(
+        &[
+            format!(
+                "key {key_id} revoked by the root (key set {}): doors refuse everything it signs once they have the set",
+                reg.key_set().sequence()
+            ),
+            format!(
+                "next: `revocard incident declare --key {key_id} --reissue-via SUPPLIER`, then `revocard publish`"
+            ),
+        ],
+        json!({"command": "key compromised", "key_id": key_id.to_string(), "key_set": reg.key_set().sequence()}),
+    );
+    Ok(())
+}
+
+fn key_list(g: &Global, report: &Report) -> Result<()> {
+    let (db, reg) = open(g)?;
+    let dir = office::keys_dir(&db, g.keys.as_deref());
+    let mut human = vec![format!("key set {}", reg.key_set().sequence())];
+    let mut keys = Vec::new();
+    for e in reg.key_set().entries() {
+        let w = e.key.validity();
+        let file = signing_key_path(&dir, e.key.key_id());
+        human.push(format!(
+            "  {} {:?} {} .. {}{}{}",
+            e.key.key_id(),
+            e.usage,
+            w.not_before.0,
+            w.not_after.0,
+            if e.revoked.is_some() { " REVOKED" } else { "" },
+            if file.exists() {
+                ""
+            } else {
+                " (no key file here)"
+            }
+        ));
+        keys.push(json!({"key_id": e.key.key_id().to_string(), "revoked": e.revoked.is_some(), "not_before": w.not_before.0, "not_after": w.not_after.0, "file": file.exists().then_some(file)}));
+    }
+    report.print(
+        &human,
+        json!({"command": "key list", "key_set": reg.key_set().sequence(), "keys": keys}),
+    );
+    Ok(())
+}
+
+/// The most software cards `simulate-blanks` makes in one run.
+pub const MAX_SIMULATED_CARDS: usize = 1_000_000;
+
+fn simulate_blanks(report: &Report, a: &crate::SimulateArgs) -> Result<()> {
+    use rand::Rng as _;
+    if a.count == 0 || a.count > MAX_SIMULATED_CARDS {
+        return Err(CliError::refused(format!(
+            "--count must be 1 to {MAX_SIMULATED_CARDS}"
+        )));
+    }
+    if a.out.exists() && fs::read_dir(&a.out)?.next().is_some() {
+        return Err(CliError::refused(format!(
+            "{} is not empty: revocard never overwrites card secrets",
+            a.out.display()
+        )));
+    }
+    let secrets = a.out.join("secrets");
+    fs::create_dir_all(&secrets)?;
+    let mut rng = os_rng()?;
+    let mut csv = String::from("card_public_key\n");
+    for _ in 0..a.count {
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(secret.as_mut_slice());
+        let public = revocard::issue::CardKey::from_secret_bytes(&secret).public();
+        let hex: zeroize::Zeroizing<String> =
+            zeroize::Zeroizing::new(secret.iter().map(|b| format!("{b:02x}")).collect());
+        office::write_secret(&secrets.join(format!("{public}.key")), hex.as_bytes())?;
+        csv.push_str(&public.to_string());
+        csv.push('\n');
+    }
+    let blanks = a.out.join("blanks.csv");
+    office::write_atomic(&blanks, csv.as_bytes())?;
+    report.print(
+        &[
+            format!("{} software cards: report {}, secrets in {}", a.count, blanks.display(), secrets.display()),
+            "for trials only: a real supplier reports its chips' public keys and the secrets never leave the chips".into(),
+        ],
+        json!({"command": "simulate-blanks", "count": a.count, "blanks": blanks, "secrets": secrets}),
+    );
+    Ok(())
+}
+
+fn credentials(g: &Global, report: &Report, a: &crate::CredentialsArgs) -> Result<()> {
+    let (_, reg) = open(g)?;
+    let batch = revocard::PrintBatchId(a.batch);
+    if !reg.store().batches()?.iter().any(|b| b.id == batch) {
+        return Err(CliError::refused(format!(
+            "no print batch {} in this registry",
+            a.batch
+        )));
+    }
+    let cards = reg
+        .store()
+        .credentials(&CredentialFilter::PrintBatches(vec![batch]))?;
+    let mut text = String::from("serial,card_public_key,credential\n");
+    for c in &cards {
+        let credential = revocard::UnverifiedCredential::from_bytes(&c.bytes)?;
+        let key = credential
+            .unverified_claims()
+            .card_key
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "{},{key},{}\n",
+            c.serial.to_hex(),
+            revocard::credential_text(&c.bytes)
+        ));
+    }
+    office::write_atomic(&a.out, text.as_bytes())?;
+    report.print(
+        &[format!(
+            "{} credentials of batch {} written to {} (for the enrolment station only)",
+            cards.len(),
+            a.batch,
+            a.out.display()
+        )],
+        json!({"command": "credentials", "batch": a.batch, "count": cards.len(), "out": a.out}),
+    );
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The published layout: writing it for distribution, and checking a card against it
+//! as a door would.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use revocard::door::{DoorController, DoorId, DoorPolicy};
+use revocard::net::layout::{LATEST_FILE, Latest, issuer_dir_name};
+use revocard::net::{LayoutReport, write_layout as publish_layout};
+use revocard::{RootPublicKey, TrustStore, Verifier, VerifyOptions};
+use serde_json::json;
+
+use crate::commands::{next_update, open, signing_key};
+use crate::error::{CliError, Result};
+use crate::out::Report;
+use crate::{Global, PublishArgs, VerifyArgs, office};
+
+/// The most bytes read from any published file or card file.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Writes what the registry has published into `dir`, in the published layout.
+pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
+    let r: LayoutReport = publish_layout(reg, dir)?;
+    Ok(r.to_string())
+}
+
+pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
+    let Some(every) = a.every else {
+        let (_, reg) = open(g)?;
+        let written = write_layout(&reg, &a.out)?;
+        report.print(
+            &[format!("published to {}: {written}", a.out.display())],
+            json!({"command": "publish", "out": a.out, "written": written}),
+        );
+        return Ok(());
+    };
+    if every < Duration::from_secs(1) || every >= g.list_lifetime {
+        return Err(CliError::refused(format!(
+            "--every must be at least 1s and shorter than the list lifetime ({}), or doors go stale between publications",
+            humantime::format_duration(g.list_lifetime)
+        )));
+    }
+    // The schedule: re-sign (a new sequence, a new next update) and write the layout,
+    // for ever. A missed run is logged on stderr at once, long before doors go stale
+    // (they deny only after the list's next update plus their grace).
+    loop {
+        let started = std::time::Instant::now();
+        let outcome = (|| -> Result<(u64, String)> {
+            let (db, mut reg) = open(g)?;
+            let now = office::now();
+            let key = signing_key(g, &db, &reg, now)?;
+            let p = reg.republish(&key, now, next_update(g, now))?;
+            Ok((p.sequence, write_layout(&reg, &a.out)?))
+        })();
+        match outcome {
+            Ok((sequence, written)) => {
+                let line = json!({"command": "publish", "sequence": sequence, "out": a.out, "written": written, "at": office::now().0});
+                if report.json {
+                    crate::out::json(&line);
+                } else {
+                    crate::out::line(format!(
+                        "{}: list {sequence} signed and published to {}: {written}",
+                        office::now().0,
+                        a.out.display()
+                    ));
+                }
+            }
+            Err(e) => eprintln!(
+                "revocard publish: MISSED scheduled publication at {}: {e} (doors deny every card once the last list passes its next update)",
+                office::now().0
+            ),
+        }
+        std::thread::sleep(every.saturating_sub(started.elapsed()));
+    }
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::refused(format!("cannot read {}: {e}", path.display())))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(CliError::refused(format!(
+            "{} is larger than {MAX_FILE_BYTES} bytes",
+            path.display()
+        )));
+    }
+    std::fs::read(path)
+        .map_err(|e| CliError::refused(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn verify(report: &Report, a: &VerifyArgs) -> Result<()> {
+    let now = office::now();
+    let root = RootPublicKey::from_bytes(&read_bounded(&a.anchor)?).map_err(|e| {
+        CliError::refused(format!("{} is not a trust anchor: {e}", a.anchor.display()))
+    })?;
+    let issuer_dir = a.list.join(issuer_dir_name(root.issuer()));
+    let latest = Latest::from_json(&read_bounded(&issuer_dir.join(LATEST_FILE))?)
+        .map_err(|e| CliError::refused(format!("{}: {e}", issuer_dir.display())))?;
+    let mut trust = TrustStore::new();
+    trust.add_root(root.clone())?;
+    let verifier = Arc::new(Verifier::new(trust, VerifyOptions::default()));
+    verifier.install_key_set(&read_bounded(&issuer_dir.join(&latest.key_set.path))?, now)?;
+    verifier.install_list(&read_bounded(&issuer_dir.join(&latest.list.path))?, now)?;
+    let raw = read_bounded(&a.card)?;
+    let bytes = match std::str::from_utf8(&raw) {
+        Ok(text) if !text.trim().is_empty() && text.trim().is_ascii() => {
+            revocard::credential_bytes_from_text(text.trim()).map_err(|e| {
+                CliError::refused(format!("{} is not a card: {e}", a.card.display()))
+            })?
+        }
+        _ => raw,
+    };
+    let door_id = DoorId::new("revocard-verify")?;
+    let mut policy = DoorPolicy::new(door_id.clone());
+    if a.card_key.is_some() {
+        policy = policy.require_holder_binding();
+    }
+    let door = DoorController::new(Arc::clone(&verifier), vec![policy])
+        .map_err(|e| CliError::failed(e.to_string()))?;
+    let response = match &a.card_key {
+        Some(path) => {
+            let card = crate::office::load_card(path, &bytes)?;
+            let mut rng = crate::commands::os_rng()?;
+            let challenge = door
+                .challenge(&door_id, now, &mut rng)
+                .map_err(|e| CliError::failed(e.to_string()))?;
+            Some(card.respond(&challenge))
+        }
+        None => None,
+    };
+    let decision = door.tap(&door_id, &bytes, response.as_deref(), now);
+    let serial = decision.serial().map(|s| s.to_hex());
+    match decision.outcome() {
+        Ok(v) => {
+            report.print(
+                &[format!(
+                    "ADMIT: card {} of {} ({}), list {}{}",
+                    v.claims().serial,
+                    v.claims().holder.pay_number(),
+                    v.claims().kind,
+                    latest.list.sequence,
+                    if a.card_key.is_some() { ", holder proved the card's key" } else { "" }
+                )],
+                json!({"command": "verify", "decision": "admit", "serial": serial, "holder_binding": a.card_key.is_some(), "list_sequence": latest.list.sequence}),
+            );
+            Ok(())
+        }
+        Err(denial) => {
+            report.print(
+                &[format!("DENY: {denial}")],
+                json!({"command": "verify", "decision": "deny", "serial": serial, "reason": denial.to_string(), "list_sequence": latest.list.sequence}),
+            );
+            Err(CliError::refused(format!("denied: {denial}")))
+        }
+    }
+}

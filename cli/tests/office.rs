@@ -1,0 +1,372 @@
+//! The office's everyday commands and every bad input, through the binary only.
+
+mod common;
+
+use common::{HEADER, Office, roster};
+
+#[test]
+fn help_works_for_every_subcommand() {
+    let office = Office::new();
+    let all: &[&[&str]] = &[
+        &[],
+        &["init"],
+        &["roster"],
+        &["roster", "sync"],
+        &["issue"],
+        &["revoke"],
+        &["suspend"],
+        &["reinstate"],
+        &["incident"],
+        &["incident", "plan"],
+        &["incident", "declare"],
+        &["incident", "reissue"],
+        &["publish"],
+        &["show"],
+        &["summary"],
+        &["audit"],
+        &["audit", "verify"],
+        &["audit", "export"],
+        &["verify"],
+        &["key"],
+        &["key", "rotate"],
+        &["key", "compromised"],
+        &["key", "list"],
+        &["completions"],
+    ];
+    for args in all {
+        let mut with_help = args.to_vec();
+        with_help.push("--help");
+        let run = office.run(&with_help).ok();
+        assert!(
+            run.stdout().contains("Usage: revocard"),
+            "{args:?} --help: {}",
+            run.stdout()
+        );
+    }
+    let top = office.run(&["--help"]).stdout();
+    assert!(top.contains("Exit codes: 0 ok; 1 refused"), "{top}");
+}
+
+#[test]
+fn completions_are_printed_for_bash() {
+    let office = Office::new();
+    let run = office.run(&["completions", "bash"]).ok();
+    assert!(run.stdout().contains("_revocard()"), "{}", run.stdout());
+}
+
+#[test]
+fn init_makes_a_registry_keys_with_mode_0600_and_an_anchor_and_never_overwrites() {
+    let office = Office::new();
+    let run = office
+        .run(&["init", "--issuer", "metro-police", "--json"])
+        .ok();
+    let doc = run.json();
+    assert_eq!(doc["issuer"], "metro-police");
+    assert!(office.db().is_file());
+    assert!(office.path("trust-anchor.rca").is_file());
+    let keys: Vec<_> = std::fs::read_dir(office.path("keys"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(keys.len(), 2, "root and signing key files");
+    #[cfg(unix)]
+    for k in &keys {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = k.metadata().map(|m| m.permissions().mode() & 0o777);
+        assert_eq!(mode.ok(), Some(0o600), "{:?}", k.path());
+    }
+    // A second init refuses, and changes nothing.
+    let before = std::fs::read(office.db()).unwrap_or_default();
+    let again = office.run(&["init", "--issuer", "metro-police"]).exits(1);
+    assert!(
+        again.stderr().contains("already exists"),
+        "{}",
+        again.stderr()
+    );
+    assert_eq!(std::fs::read(office.db()).unwrap_or_default(), before);
+}
+
+#[test]
+#[cfg(unix)]
+fn a_key_file_others_can_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let office = Office::new();
+    office.init();
+    for k in std::fs::read_dir(office.path("keys"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let _ = std::fs::set_permissions(k.path(), std::fs::Permissions::from_mode(0o644));
+    }
+    let csv = office.write("staff.csv", &roster(3));
+    let run = office
+        .run(&[
+            "roster",
+            "sync",
+            csv.to_str().unwrap_or_default(),
+            "--apply",
+        ])
+        .exits(1);
+    assert!(
+        run.stderr().contains("can be read by others"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("chmod 600"), "{}", run.stderr());
+    assert_eq!(office.run(&["summary", "--json"]).ok().json()["pending"], 0);
+}
+
+#[test]
+fn a_db_that_is_not_a_registry_is_refused_and_left_alone() {
+    let office = Office::new();
+    let not = office.write("registry.sqlite", "this is a spreadsheet, not a registry\n");
+    let run = office.run(&["summary"]).exits(1);
+    assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+    assert_eq!(
+        std::fs::read_to_string(&not).unwrap_or_default(),
+        "this is a spreadsheet, not a registry\n"
+    );
+    // A registry that does not exist is not created by reading it.
+    let other = Office::new();
+    other.run(&["summary"]).exits(1);
+    assert!(!other.db().exists());
+}
+
+#[test]
+fn no_db_given_is_a_one_line_refusal() {
+    let office = Office::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_revocard"))
+        .arg("summary")
+        .env_remove("REVOCARD_DB")
+        .current_dir(office.dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--db"));
+}
+
+fn bad_roster_is_refused(office: &Office, text: &str, expect: &[&str]) {
+    let csv = office.write("bad.csv", text);
+    let before = office.run(&["audit", "verify", "--json"]).ok().json();
+    let run = office
+        .run(&[
+            "roster",
+            "sync",
+            csv.to_str().unwrap_or_default(),
+            "--apply",
+        ])
+        .exits(1);
+    let err = run.stderr();
+    for e in expect {
+        assert!(err.contains(e), "expected {e:?} in:\n{err}");
+    }
+    let after = office.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(before, after, "a refused roster wrote something");
+}
+
+#[test]
+fn every_bad_roster_line_is_named_and_nothing_is_written() {
+    let office = Office::new();
+    office.init();
+    let mut text = roster(3);
+    text.push_str("1000000,Dup Holder,Sergeant,CID,warrant-card,MV,p.jpg\n");
+    text.push_str("1000010,Bad Vetting,Sergeant,CID,warrant-card,XV,p.jpg\n");
+    text.push_str("1000011,Bad Kind,Sergeant,CID,helicopter,MV,p.jpg\n");
+    text.push_str(&format!(
+        "1000012,{},Sergeant,CID,warrant-card,MV,p.jpg\n",
+        "N".repeat(200)
+    ));
+    text.push_str("1000013,Short Row,Sergeant\n");
+    bad_roster_is_refused(
+        &office,
+        &text,
+        &[
+            "bad.csv:5: pay_number: pay number 1000000 is already on line 2",
+            "bad.csv:6: vetting",
+            "bad.csv:7: kind",
+            "bad.csv:8: name",
+            "bad.csv:9: row",
+            "5 bad lines; nothing was written",
+        ],
+    );
+}
+
+#[test]
+fn a_roster_with_a_wrong_header_or_encoding_is_refused() {
+    let office = Office::new();
+    office.init();
+    bad_roster_is_refused(
+        &office,
+        "pay,name,rank\n1,a,b\n",
+        &["header", "pay_number,name,rank,unit,kind,vetting,photo_ref"],
+    );
+    // Latin-1 (not UTF-8) in a name.
+    let mut bytes = HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(b"1000000,Ren\xe9e Smith,Sergeant,CID,warrant-card,MV,p.jpg\n");
+    let csv = office.path("latin1.csv");
+    std::fs::write(&csv, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let run = office
+        .run(&[
+            "roster",
+            "sync",
+            csv.to_str().unwrap_or_default(),
+            "--apply",
+        ])
+        .exits(1);
+    assert!(
+        run.stderr().contains("latin1.csv:2: name: is not UTF-8"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn roster_sync_is_a_dry_run_by_default_and_twice_changes_nothing() {
+    let office = Office::new();
+    office.init();
+    let csv = office.write("staff.csv", &roster(40));
+    let csv = csv.to_str().unwrap_or_default();
+    let dry = office.run(&["roster", "sync", csv, "--json"]).ok().json();
+    assert_eq!(dry["joiners"].as_array().map(Vec::len), Some(40));
+    assert_eq!(dry["applied"], false);
+    let summary = office.run(&["summary", "--json"]).ok().json();
+    assert_eq!(summary["pending"], 0, "a dry run wrote");
+    let applied = office
+        .run(&["roster", "sync", csv, "--apply", "--json"])
+        .ok()
+        .json();
+    assert_eq!(applied["joiners"].as_array().map(Vec::len), Some(40));
+    let head = office.run(&["audit", "verify", "--json"]).ok().json();
+    let again = office
+        .run(&["roster", "sync", csv, "--apply", "--json"])
+        .ok()
+        .json();
+    assert_eq!(again["joiners"].as_array().map(Vec::len), Some(0));
+    assert_eq!(again["unchanged"], 40);
+    assert_eq!(office.run(&["audit", "verify", "--json"]).ok().json(), head);
+    assert_eq!(
+        office.run(&["summary", "--json"]).ok().json()["pending"],
+        40
+    );
+}
+
+#[test]
+fn an_unknown_serial_or_pay_number_is_refused() {
+    let office = Office::new();
+    office.init();
+    let run = office
+        .run(&[
+            "revoke",
+            "0123456789abcdef0123456789abcdef",
+            "--reason",
+            "lost",
+        ])
+        .exits(1);
+    assert!(
+        run.stderr().contains("no card with serial"),
+        "{}",
+        run.stderr()
+    );
+    let run = office.run(&["show", "--pay-number", "42"]).exits(1);
+    assert!(
+        run.stderr().contains("no card for pay number 42"),
+        "{}",
+        run.stderr()
+    );
+    let run = office.run(&["show", "not-a-serial"]).exits(1);
+    assert!(run.stderr().contains("not a serial"), "{}", run.stderr());
+}
+
+#[test]
+fn a_key_of_another_issuer_is_refused() {
+    let office = Office::new();
+    office.init();
+    let other = Office::new();
+    other.run(&["init", "--issuer", "county-police"]).ok();
+    let root = other.path("keys/root.key");
+    let run = office
+        .run(&[
+            "key",
+            "rotate",
+            "--root-key",
+            root.to_str().unwrap_or_default(),
+        ])
+        .exits(1);
+    assert!(
+        run.stderr()
+            .contains("not of this registry's issuer metro-police"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn an_unknown_supplier_is_refused() {
+    let office = Office::new();
+    office.init();
+    let run = office
+        .run(&["incident", "plan", "--supplier", "nobody-print"])
+        .exits(1);
+    assert!(
+        run.stderr().contains("no supplier `nobody-print`"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn audit_verify_prints_a_head_and_export_carries_no_pay_numbers() {
+    let office = Office::new();
+    office.init();
+    let csv = office.write("staff.csv", &roster(5));
+    office
+        .run(&[
+            "roster",
+            "sync",
+            csv.to_str().unwrap_or_default(),
+            "--apply",
+        ])
+        .ok();
+    let holders = office.write("holders.txt", "1000001\n1000002\n");
+    let _ = holders;
+    let v = office.run(&["audit", "verify", "--json"]).ok().json();
+    assert!(v["entries"].as_u64().unwrap_or(0) >= 3, "{v}");
+    assert_eq!(v["head"].as_str().map(str::len), Some(64));
+    let export = office.run(&["audit", "export", "--format", "jsonl"]).ok();
+    let lines: Vec<&str> = export
+        .output
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| std::str::from_utf8(l).unwrap_or_default())
+        .collect();
+    assert_eq!(lines.len() as u64, v["entries"].as_u64().unwrap_or(0));
+    assert!(!export.stdout().contains("1000001"), "{}", export.stdout());
+}
+
+#[test]
+fn piping_into_a_closed_pipe_does_not_panic() {
+    use std::io::Read as _;
+    use std::process::{Command, Stdio};
+    let office = Office::new();
+    office.init();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_revocard"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Read one byte and close the pipe, as `| head -c1` would.
+    let mut out = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut one = [0u8; 1];
+    let _ = out.read(&mut one);
+    drop(out);
+    let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(status.code().is_some_and(|c| c == 0), "{status:?} {err}");
+}

@@ -1,0 +1,199 @@
+//! The HR roster: joiners, movers and leavers, kept in line by the registry.
+
+mod common;
+
+use common::*;
+use revocard::issue::{IssuerKey, SoftwareCards};
+use revocard::registry::*;
+use revocard::*;
+
+fn entry(n: u32, rank: &str, vetting: Vetting) -> HolderRequest {
+    HolderRequest {
+        kind: Kind::WarrantCard,
+        holder: Holder::new(
+            format!("{:06}", 100_000 + n),
+            format!("Officer Number {n}"),
+            rank,
+            "Response Team 4",
+            PhotoDigest::of(format!("photo {n}").as_bytes()),
+        )
+        .unwrap(),
+        vetting,
+        validity: Validity::new(NOW.minus(60), NOW.plus(YEAR)).unwrap(),
+    }
+}
+
+fn rv() -> Vetting {
+    Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None)
+}
+
+fn setup() -> (Registry<SqliteStore>, IssuerKey, rand::rngs::StdRng) {
+    let mut rng = rng(41);
+    let key = issuer_key(&mut rng);
+    let reg = create_registry(
+        SqliteStore::open_in_memory().unwrap(),
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    (reg, key, rng)
+}
+
+#[test]
+fn a_roster_applied_twice_changes_nothing_the_second_time() {
+    let (mut reg, key, _) = setup();
+    let roster: Vec<_> = (0..10)
+        .map(|n| entry(n, "Police Constable", rv()))
+        .collect();
+    let plan = reg.roster_plan(&roster).unwrap();
+    assert_eq!(plan.joiners.len(), 10);
+    assert_eq!(reg.pending().unwrap().len(), 0, "a plan wrote");
+    reg.roster_apply(&key, &roster, NOW, NOW.plus(3600))
+        .unwrap();
+    assert_eq!(reg.pending().unwrap().len(), 10);
+    let head = reg.store().audit_head().unwrap();
+    let again = reg
+        .roster_apply(&key, &roster, NOW, NOW.plus(3600))
+        .unwrap();
+    assert!(again.plan.is_empty());
+    assert_eq!(again.plan.unchanged, 10);
+    assert_eq!(reg.store().audit_head().unwrap(), head, "a no-op wrote");
+}
+
+#[test]
+fn a_roster_naming_a_pay_number_twice_is_refused_and_writes_nothing() {
+    let (mut reg, key, _) = setup();
+    let head = reg.store().audit_head().unwrap();
+    let roster = vec![entry(1, "Sergeant", rv()), entry(1, "Inspector", rv())];
+    let err = reg
+        .roster_apply(&key, &roster, NOW, NOW.plus(3600))
+        .unwrap_err();
+    assert!(
+        matches!(&err, RegistryError::DuplicateHolder { pay_number } if pay_number == "100001"),
+        "{err:?}"
+    );
+    assert_eq!(reg.store().audit_head().unwrap(), head);
+}
+
+#[test]
+fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
+    let (mut reg, key, mut rng) = setup();
+    let roster: Vec<_> = (0..6).map(|n| entry(n, "Police Constable", rv())).collect();
+    reg.roster_apply(&key, &roster, NOW, NOW.plus(3600))
+        .unwrap();
+    let mut cards = SoftwareCards::generate(20, &mut rng);
+    let issued = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW,
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert!(issued.finished);
+    assert_eq!(issued.issued_now, 6);
+    assert!(reg.pending().unwrap().is_empty());
+    let old = |reg: &Registry<SqliteStore>, n: u32| {
+        reg.store()
+            .credentials(&CredentialFilter::PayNumbers(vec![format!(
+                "{:06}",
+                100_000 + n
+            )]))
+            .unwrap()
+    };
+    let promoted_old = old(&reg, 1)[0].clone();
+    let leaver_old = old(&reg, 5)[0].clone();
+
+    // HR: 1 is promoted, 5 has left, 9 joins.
+    let mut next: Vec<_> = (0..5).map(|n| entry(n, "Police Constable", rv())).collect();
+    next[1] = entry(1, "Sergeant", rv());
+    next.push(entry(9, "Police Constable", rv()));
+    let plan = reg.roster_plan(&next).unwrap();
+    assert_eq!(plan.joiners, vec!["100009".to_owned()]);
+    assert_eq!(plan.movers.len(), 1);
+    assert_eq!(plan.movers[0].pay_number, "100001");
+    assert_eq!(plan.movers[0].changed, vec![RosterField::Rank]);
+    assert_eq!(plan.leavers.len(), 1);
+    assert_eq!(plan.leavers[0].cards, vec![leaver_old.serial]);
+    let applied = reg
+        .roster_apply(&key, &next, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    let p = applied
+        .publication
+        .expect("a leaver's card revoked publishes a list");
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_root(reg.root().clone()).unwrap();
+    verifier
+        .install_key_set(&reg.key_set_bytes().unwrap(), NOW.plus(10))
+        .unwrap();
+    verifier.install_list(&p.list, NOW.plus(10)).unwrap();
+    let denial = verifier
+        .verify(&leaver_old.bytes, NOW.plus(20))
+        .unwrap_err();
+    assert!(matches!(denial, Denial::Revoked { .. }), "{denial:?}");
+    // The promoted officer's old card still opens doors until the new one is issued.
+    verifier.verify(&promoted_old.bytes, NOW.plus(20)).unwrap();
+
+    let pending = reg.pending().unwrap();
+    assert_eq!(pending.len(), 2);
+    assert!(
+        pending
+            .iter()
+            .any(|p| p.replaces == Some(promoted_old.serial))
+    );
+    let issued = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(30),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert_eq!(issued.issued_now, 2);
+    assert!(reg.pending().unwrap().is_empty());
+    let promoted = old(&reg, 1);
+    let new_card = promoted
+        .iter()
+        .find(|c| c.supersedes == Some(promoted_old.serial))
+        .expect("the mover's replacement supersedes the old card");
+    let latest = reg.latest_publication().unwrap().unwrap();
+    verifier.install_list(&latest.list, NOW.plus(40)).unwrap();
+    let denial = verifier
+        .verify(&promoted_old.bytes, NOW.plus(40))
+        .unwrap_err();
+    assert!(matches!(denial, Denial::Revoked { .. }), "{denial:?}");
+    assert_eq!(
+        reg.store()
+            .credentials(&CredentialFilter::Serials(vec![promoted_old.serial]))
+            .unwrap()[0]
+            .status_reason
+            .map(|(r, _)| r),
+        Some(RevocationReason::Superseded)
+    );
+    let v = verifier.verify(&new_card.bytes, NOW.plus(40)).unwrap();
+    assert_eq!(v.claims().holder.rank(), "Sergeant");
+    // Run again: nothing pending, nothing written.
+    let head = reg.store().audit_head().unwrap();
+    let none = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(50),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert_eq!(none.issued_now, 0);
+    assert_eq!(reg.store().audit_head().unwrap(), head);
+    reg.verify_audit().unwrap();
+}
