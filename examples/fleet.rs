@@ -17,9 +17,6 @@
 //! `bytes_per_door`, `all_denied` (and more). Timings are wall clock on this machine,
 //! with the publisher and every door in this one process.
 
-#[path = "../tests/common/layout.rs"]
-mod layout;
-
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -212,7 +209,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let step = (cards.len() / SAMPLES).max(1);
     let samples: Vec<CredentialRecord> =
         cards.iter().step_by(step).take(SAMPLES).cloned().collect();
-    let folder = layout::publish_registry(&published, &registry, start.plus(LIST_LIFETIME))?;
+    let folder = registry.publish_to(&published)?.issuer_dir;
     say(format!(
         "Issued {} cards through {BREACHED}; published list {} to {}.",
         cards.len(),
@@ -315,7 +312,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let declared = registry.declare(&plan, &key, REPLACEMENT, now(), now().plus(LIST_LIFETIME))?;
     let t0 = Instant::now();
-    layout::publish_registry(&published, &registry, now().plus(LIST_LIFETIME))?;
+    registry.publish_to(&published)?;
     let written = t0.elapsed();
     let delta_bytes = declared.publication.delta.as_ref().map_or(0, Vec::len);
     let limit = Duration::from_secs(args.poll.map_or(30, |s| 2 * s + 30));
@@ -365,7 +362,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             },
         )?
         .ok_or("no reissue job was open")?;
-    layout::publish_registry(&published, &registry, now().plus(LIST_LIFETIME))?;
+    registry.publish_to(&published)?;
     let replacements = registry
         .store()
         .credentials(&CredentialFilter::PrintBatches(vec![report.batch]))?;

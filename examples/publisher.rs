@@ -7,9 +7,6 @@
 //! cargo run --release --example publisher --features serve -- --dir DIR --listen ADDR [--cards C]
 //! ```
 
-#[path = "../tests/common/layout.rs"]
-mod layout;
-
 use std::ops::ControlFlow;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -116,7 +113,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         now,
         now.plus(24 * 3600),
     )?;
-    let folder = layout::publish_registry(&dir, &registry, now.plus(24 * 3600))?;
+    let folder = registry.publish_to(&dir)?.issuer_dir;
     eprintln!("publisher: wrote {}", folder.display());
     let mut config = ServeConfig::new(&dir, listen);
     config.worker_threads = 2;

@@ -23,6 +23,7 @@ need nginx nginx-light
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release --example publisher --features serve -q
 work=$(mktemp -d)
+chmod 755 "$work"  # nginx workers run as another user
 ours_port=$((20000 + RANDOM % 10000)); nginx_port=$((ours_port + 1))
 target/release/examples/publisher --dir "$work/pub" --listen "127.0.0.1:$ours_port" --cards 47000 2>"$work/publisher.log" &
 ours=$!
@@ -44,6 +45,7 @@ CONF
 cleanup() { kill "$ours" 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$ours_port/metro-police/latest.json" && break; sleep 0.2; done
+chmod -R a+rX "$work/pub"
 "$nginx_bin" -c "$work/nginx.conf"
 sleep 0.5
 path=/metro-police/latest.json

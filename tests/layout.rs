@@ -53,6 +53,7 @@ fn issuer(seed: u64) -> Issuer {
         &key,
         "northgate-print",
         &roster(6),
+        &mut fresh(&mut rng),
         NOW,
         &mut rng,
         &mut Hooks::default(),

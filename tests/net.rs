@@ -4,8 +4,6 @@
 //! outside the directory or stop a push.
 
 mod common;
-#[path = "common/layout.rs"]
-mod layout;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -121,7 +119,7 @@ fn registry_with_cards(n: u32) -> (Registry<SqliteStore>, IssuerKey, Vec<Credent
 fn a_revocation_declared_at_the_registry_denies_the_next_tap_at_a_fed_door() {
     let dir = tempfile::tempdir().unwrap();
     let (mut reg, key, cards) = registry_with_cards(4);
-    let folder = layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    let folder = reg.publish_to(dir.path()).unwrap().issuer_dir;
     let server = serve(dir.path());
 
     // The door is configured once with the issuer's root anchor, as its vendor ships it.
@@ -160,7 +158,7 @@ fn a_revocation_declared_at_the_registry_denies_the_next_tap_at_a_fed_door() {
         NOW.plus(3600),
     )
     .unwrap();
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     assert!(
         wait_until(PATIENCE, || !tap(&cards[0].bytes).is_admitted()),
         "the door never learnt of the revocation: {}",
@@ -187,7 +185,7 @@ fn a_door_behind_a_static_server_polls_and_takes_deltas_by_conditional_get() {
     // No event stream (this server answers `events` with 404, as nginx would).
     let dir = tempfile::tempdir().unwrap();
     let (mut reg, key, cards) = registry_with_cards(2);
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     let files = StaticServer::start(dir.path().to_path_buf());
     let verifier = Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
     verifier.add_root(reg.root().clone()).unwrap();
@@ -215,7 +213,7 @@ fn a_door_behind_a_static_server_polls_and_takes_deltas_by_conditional_get() {
         NOW.plus(3600),
     )
     .unwrap();
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     assert!(
         wait_until(PATIENCE, || verifier.verify(&cards[0].bytes, NOW).is_err()),
         "{}",
@@ -855,7 +853,7 @@ fn paths_outside_the_directory_are_never_served() {
     std::fs::write(outside.path().join("secret"), "TOP-SECRET-MARKER").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (reg, _, _) = registry_with_cards(1);
-    let folder = layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    let folder = reg.publish_to(dir.path()).unwrap().issuer_dir;
     let secret = outside.path().join("secret");
     std::os::unix::fs::symlink(&secret, folder.join("lists/99.rcl")).unwrap();
     std::os::unix::fs::symlink(outside.path(), folder.join("../evil")).unwrap();
@@ -924,7 +922,7 @@ fn paths_outside_the_directory_are_never_served() {
 fn oversized_and_slow_request_heads_are_cut_off() {
     let dir = tempfile::tempdir().unwrap();
     let (reg, _, _) = registry_with_cards(1);
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
     config.header_timeout = Duration::from_millis(300);
     config.idle_timeout = Duration::from_millis(600);
@@ -976,7 +974,7 @@ fn oversized_and_slow_request_heads_are_cut_off() {
 fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
     let dir = tempfile::tempdir().unwrap();
     let (mut reg, key, cards) = registry_with_cards(2);
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
     config.max_connections = 32;
     config.watch_interval = Duration::from_millis(20);
@@ -1015,7 +1013,7 @@ fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
     )
     .unwrap();
     let published = Instant::now();
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     assert!(
         wait_until(Duration::from_secs(2), || verifier
             .verify(&cards[0].bytes, NOW)
@@ -1041,7 +1039,7 @@ fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
 fn a_resuming_stream_replays_what_it_missed_or_is_told_to_fetch() {
     let dir = tempfile::tempdir().unwrap();
     let (mut reg, key, cards) = registry_with_cards(3);
-    layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+    reg.publish_to(dir.path()).unwrap();
     let server = serve(dir.path());
     let addr = server.local_addr();
     let first = reg.latest_publication().unwrap().unwrap().sequence;
@@ -1055,7 +1053,7 @@ fn a_resuming_stream_replays_what_it_missed_or_is_told_to_fetch() {
             NOW.plus(3600),
         )
         .unwrap();
-        layout::publish_registry(dir.path(), &reg, NOW.plus(3600)).unwrap();
+        reg.publish_to(dir.path()).unwrap();
         thread::sleep(Duration::from_millis(60));
     }
     let last = reg.latest_publication().unwrap().unwrap().sequence;
