@@ -386,6 +386,17 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
 
     let _ = stop.send(true);
     drop(doors_runtime);
+    // The floor, in the same run: every door's one signature check (bare
+    // `verify_strict` of a delta-sized message), one after the other on one core.
+    let signer = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let message = vec![0x42_u8; delta_bytes.max(1)];
+    let signature = ed25519_dalek::Signer::sign(&signer, &message);
+    let public = signer.verifying_key();
+    let t = Instant::now();
+    for _ in 0..args.doors {
+        public.verify_strict(std::hint::black_box(&message), &signature)?;
+    }
+    let floor_ms = t.elapsed().as_secs_f64() * 1e3;
     let stats = server.stats();
     server.shutdown();
     let mode = args
@@ -394,10 +405,12 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let json = format!(
         "{{\"doors\":{},\"mode\":{mode},\"cards\":{},\"p50_ms\":{p50:.1},\"p99_ms\":{p99:.1},\"max_ms\":{max:.1},\
          \"bytes_per_door\":{bytes_per_door:.0},\"bytes_per_door_max\":{bytes_max},\"delta_bytes\":{delta_bytes},\
-         \"doors_denied\":{denied},\"all_denied\":{all_denied},\"server_requests\":{}}}",
+         \"doors_denied\":{denied},\"all_denied\":{all_denied},\"server_requests\":{},\
+         \"floor_ms\":{floor_ms:.1},\"p99_over_floor\":{:.1}}}",
         args.doors,
         cards.len(),
-        stats.requests
+        stats.requests,
+        p99 / floor_ms
     );
     if args.json {
         println!("{json}");
