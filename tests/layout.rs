@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use revocard::issue::*;
+use revocard::net::layout::issuer_dir_name;
+use revocard::net::*;
 use revocard::registry::*;
 use revocard::*;
 use serde_json::Value;
@@ -49,11 +51,12 @@ fn issuer(seed: u64) -> Issuer {
     let key = issuer_key(&mut rng);
     let store = SqliteStore::open_in_memory().unwrap();
     let mut reg = create_registry(store, &key, CAPACITY, NOW, NOW.plus(3600)).unwrap();
+    let mut blanks = card_list(&mut rng, 6);
     reg.issue_roster(
         &key,
         "northgate-print",
         &roster(6),
-        &mut fresh(&mut rng),
+        &mut blanks,
         NOW,
         &mut rng,
         &mut Hooks::default(),

@@ -1,5 +1,5 @@
 //! Committed wire-format vectors (`tests/vectors/*.json`, written by
-//! `cargo run --example gen_vectors`).
+//! `cargo run --example gen_vectors -- --write`).
 //!
 //! 1. Every vector is rebuilt in memory from its inputs and must equal the committed
 //!    file byte for byte: a change to the encoding (or to bincode underneath it) fails
@@ -32,7 +32,7 @@ fn committed(name: &str) -> Value {
     let path = root().join(path_of(name));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (run `cargo run --example gen_vectors`)",
+            "{}: {e} (run `cargo run --example gen_vectors -- --write`)",
             path.display()
         )
     });
@@ -50,7 +50,7 @@ fn committed_vectors_match_the_encoder_byte_for_byte() {
         let path = root().join(path_of(b.name));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
-                "{}: {e} (run `cargo run --example gen_vectors`)",
+                "{}: {e} (run `cargo run --example gen_vectors -- --write`)",
                 path.display()
             )
         });

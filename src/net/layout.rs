@@ -17,17 +17,41 @@
 use sha2::Digest as _;
 
 use crate::model::IssuerId;
-/// The writer's half of the contract ([`crate::registry::Registry::publish_to`]): the
-/// issuer folder's name and the fixed file names, defined once, in the registry.
-pub use crate::registry::{ANCHOR_FILE, LATEST_FILE, LATEST_FORMAT, issuer_dir_name};
 use crate::wire::{MAX_DELTA_BYTES, MAX_KEY_SET_BYTES, MAX_LIST_BYTES, MAX_ROOT_ANCHOR_BYTES};
 
+/// The pointer's file name.
+pub const LATEST_FILE: &str = "latest.json";
+/// The root anchor's file name.
+pub const ANCHOR_FILE: &str = "anchor.rca";
+/// The pointer's format number.
+pub const LATEST_FORMAT: u32 = 1;
 /// Largest `latest.json` read or served: the pointer holds one issuer id
 /// ([`crate::MAX_ISSUER_ID_LEN`] bytes, twice), four paths, three hex digests and a
 /// few numbers, under 1 KiB; four times that leaves room for whitespace.
 pub const MAX_LATEST_BYTES: usize = 4096;
 /// The longest sequence number in a path: `u64::MAX` has 20 digits.
 const MAX_SEQUENCE_DIGITS: usize = 20;
+
+/// The folder of an issuer in the layout: the issuer id when it matches
+/// `^[A-Za-z0-9][A-Za-z0-9_-]*$` and does not start with `x-`, otherwise `x-` and the
+/// lowercase hex of its bytes, so that no `.`, `..` or `/` can appear and no two ids
+/// share a folder.
+#[must_use]
+pub fn issuer_dir_name(issuer: &IssuerId) -> String {
+    let id = issuer.as_str();
+    // An id that itself starts with `x-` is hex-encoded too, so that no plain id can
+    // take the folder of another id's hex form.
+    if is_plain_dir_name(id) && !id.starts_with("x-") {
+        id.to_owned()
+    } else {
+        let mut out = String::with_capacity(2 + 2 * id.len());
+        out.push_str("x-");
+        for b in id.as_bytes() {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+}
 
 /// Whether `name` is a folder name the layout can hold: `^[A-Za-z0-9][A-Za-z0-9_-]*$`
 /// (an issuer id as it is, or `x-` and hex), at most twice the longest issuer id plus 2.
@@ -336,6 +360,11 @@ mod tests {
             assert!(is_plain_dir_name(&name));
         }
         assert_eq!(issuer_dir_name(&IssuerId::new("..").unwrap()), "x-2e2e");
+        // A plain id shaped like another id's hex form gets a folder of its own.
+        assert_eq!(
+            issuer_dir_name(&IssuerId::new("x-2e2e").unwrap()),
+            "x-782d32653265"
+        );
     }
 
     #[test]

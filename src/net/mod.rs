@@ -10,7 +10,7 @@
 pub mod layout;
 
 mod publish;
-pub use publish::{LayoutReport, PublishError, write_layout};
+pub use publish::{LayoutReport, PublishError};
 
 #[cfg(feature = "serve")]
 pub mod serve;
