@@ -373,3 +373,62 @@ fn piping_into_a_closed_pipe_does_not_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(status.code().is_some_and(|c| c == 0), "{status:?} {err}");
 }
+
+#[test]
+fn serve_answers_the_published_folder_and_refuses_a_path_outside_it() {
+    use std::io::{Read as _, Write as _};
+    let office = Office::new();
+    office.init();
+    let out = office.path("published");
+    office
+        .run(&["publish", "--out", &out.to_string_lossy()])
+        .ok();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_revocard"))
+        .args([
+            "serve",
+            "--dir",
+            &out.to_string_lossy(),
+            "--listen",
+            &listen,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let get = |path: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(&listen).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let mut answer = None;
+    for _ in 0..100 {
+        answer = get("/metro-police/latest.json");
+        if answer.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let traversal = get("/metro-police/../../keys/root.key");
+    let _ = child.kill();
+    let _ = child.wait();
+    let answer = answer.unwrap_or_else(|| panic!("serve never answered on {listen}"));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("etag:"), "{answer}");
+    assert!(answer.contains("\"issuer\":\"metro-police\""), "{answer}");
+    let traversal = traversal.unwrap_or_default();
+    assert!(!traversal.starts_with("HTTP/1.1 200"), "{traversal}");
+    assert!(!traversal.contains("revocard-key"), "{traversal}");
+}
