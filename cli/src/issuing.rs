@@ -161,15 +161,49 @@ fn rate(n: u64, secs: f64) -> f64 {
     if secs > 0.0 { n as f64 / secs } else { 0.0 }
 }
 
+/// What bulk signing needs, gathered before anything is signed: the blank cards, the
+/// clock read once, the signing key, the RNG, the Ctrl-C flag, the bar.
+struct Bulk {
+    cards: BlankCardList,
+    now: revocard::UnixTime,
+    key: revocard::issue::IssuerKey,
+    rng: rand::rngs::StdRng,
+    stop: Arc<AtomicBool>,
+    pb: ProgressBar,
+    started: Instant,
+}
+
+fn bulk(
+    g: &Global,
+    db: &Path,
+    reg: &office::Reg,
+    cards: &Path,
+    what: &'static str,
+) -> Result<Bulk> {
+    let cards = blank_cards(cards)?;
+    let now = office::now();
+    Ok(Bulk {
+        cards,
+        now,
+        key: signing_key(g, db, reg, now)?,
+        rng: os_rng()?,
+        stop: interrupt_flag(),
+        pb: bar(what),
+        started: Instant::now(),
+    })
+}
+
 pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
     let (db, mut reg) = open(g)?;
-    let mut cards = blank_cards(&a.cards)?;
-    let now = office::now();
-    let key = signing_key(g, &db, &reg, now)?;
-    let mut rng = os_rng()?;
-    let stop = interrupt_flag();
-    let pb = bar("issuing");
-    let started = Instant::now();
+    let Bulk {
+        mut cards,
+        now,
+        key,
+        mut rng,
+        stop,
+        pb,
+        started,
+    } = bulk(g, &db, &reg, &a.cards, "issuing")?;
     let result = reg.issue_pending(
         &key,
         &a.supplier,
@@ -249,13 +283,15 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
             a.supplier
         )));
     }
-    let mut cards = blank_cards(&a.cards)?;
-    let now = office::now();
-    let key = signing_key(g, &db, &reg, now)?;
-    let mut rng = os_rng()?;
-    let stop = interrupt_flag();
-    let pb = bar("reissuing");
-    let started = Instant::now();
+    let Bulk {
+        mut cards,
+        now,
+        key,
+        mut rng,
+        stop,
+        pb,
+        started,
+    } = bulk(g, &db, &reg, &a.cards, "reissuing")?;
     let result = reg.resume(
         &key,
         &mut cards,

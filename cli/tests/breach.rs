@@ -71,6 +71,24 @@ fn rows(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
+/// `revocard verify` of the card in `card` against the anchor and the published folder,
+/// the card answering the challenge with the secret in `key`.
+fn verify(office: &Office, card: &Path, key: &str) -> common::Run {
+    let anchor = office.path("trust-anchor.rca");
+    let published = office.path("published");
+    office.run(&[
+        "verify",
+        "--anchor",
+        &anchor.to_string_lossy(),
+        "--list",
+        &published.to_string_lossy(),
+        &card.to_string_lossy(),
+        "--card-key",
+        key,
+        "--json",
+    ])
+}
+
 #[test]
 fn the_breach_story_runs_through_the_cli_alone() {
     let n: usize = std::env::var("REVOCARD_STORY_COUNT")
@@ -135,22 +153,7 @@ fn the_breach_story_runs_through_the_cli_alone() {
     let published = office.path("published");
     let published = published.to_string_lossy();
     office.run(&["publish", "--out", &published]).ok();
-    let anchor = office.path("trust-anchor.rca");
-    let anchor = anchor.to_string_lossy();
-    let verdict = office
-        .run(&[
-            "verify",
-            "--anchor",
-            &anchor,
-            "--list",
-            &published,
-            &old_card.to_string_lossy(),
-            "--card-key",
-            &old_key,
-            "--json",
-        ])
-        .ok()
-        .json();
+    let verdict = verify(&office, &old_card, &old_key).ok().json();
     assert_eq!(verdict["decision"], "admit");
 
     // The breach.
@@ -197,17 +200,7 @@ fn the_breach_story_runs_through_the_cli_alone() {
     office.run(&["publish", "--out", &published]).ok();
 
     // The old card is denied, with its reason; a new one is admitted.
-    let denied = office.run(&[
-        "verify",
-        "--anchor",
-        &anchor,
-        "--list",
-        &published,
-        &old_card.to_string_lossy(),
-        "--card-key",
-        &old_key,
-        "--json",
-    ]);
+    let denied = verify(&office, &old_card, &old_key);
     assert_eq!(denied.code(), 1, "{}", denied.stderr());
     let denied = denied.json();
     assert_eq!(denied["decision"], "deny");
@@ -231,33 +224,11 @@ fn the_breach_story_runs_through_the_cli_alone() {
     let new = rows(&new_creds).into_iter().next().unwrap_or_default();
     let new_card = office.write("new-card.txt", &new["credential"]);
     let new_key = southbank.key_file(&office, &new["card_public_key"]);
-    let admitted = office
-        .run(&[
-            "verify",
-            "--anchor",
-            &anchor,
-            "--list",
-            &published,
-            &new_card.to_string_lossy(),
-            "--card-key",
-            &new_key,
-            "--json",
-        ])
-        .ok()
-        .json();
+    let admitted = verify(&office, &new_card, &new_key).ok().json();
     assert_eq!(admitted["decision"], "admit");
     assert_eq!(admitted["holder_binding"], true);
     // Another chip cannot answer for the new card: the tool refuses the pairing.
-    let wrong = office.run(&[
-        "verify",
-        "--anchor",
-        &anchor,
-        "--list",
-        &published,
-        &new_card.to_string_lossy(),
-        "--card-key",
-        &old_key,
-    ]);
+    let wrong = verify(&office, &new_card, &old_key);
     assert_eq!(wrong.code(), 1, "{}", wrong.stdout());
 
     let audit = office.run(&["audit", "verify", "--json"]).ok().json();
