@@ -11,7 +11,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use revocard::CardPublicKey;
 use revocard::PrintBatchId;
-use revocard::registry::{BlankCardList, Hooks, Progress};
+use revocard::registry::{BlankCardList, Hooks, Progress, Store as _};
 use serde_json::json;
 
 use crate::commands::{next_update, open, os_rng, signing_key};
@@ -273,6 +273,24 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
 pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
     let (db, mut reg) = open(g)?;
     let Some((supplier, _job)) = reg.open_reissue()? else {
+        // Run again after it finished (a retry after a kill that came too late, a
+        // script): the job through this supplier is done, and that is success.
+        let batches = reg.store().batches()?;
+        let done = reg.store().jobs()?.into_iter().rev().find(|j| {
+            matches!(&j.kind, revocard::registry::JobKind::Reissue { batch, .. }
+                if batches.iter().any(|b| b.id == *batch && b.supplier == a.supplier))
+                && j.finished_at.is_some()
+        });
+        if let Some(job) = done {
+            report.print(
+                &[format!(
+                    "nothing to do: reissue job {} through {} is finished",
+                    job.id, a.supplier
+                )],
+                json!({"command": "incident reissue", "job": job.id, "reissued_now": 0, "finished": true}),
+            );
+            return Ok(());
+        }
         return Err(CliError::refused(
             "no reissue job is open: declare an incident first (`revocard incident declare`)",
         ));

@@ -231,6 +231,20 @@ fn the_breach_story_runs_through_the_cli_alone() {
     let wrong = verify(&office, &new_card, &old_key);
     assert_eq!(wrong.code(), 1, "{}", wrong.stdout());
 
+    // Running the reissue again once it finished is a no-op, not an error.
+    let again = office
+        .run(&[
+            "incident",
+            "reissue",
+            "--supplier",
+            "southbank-print",
+            "--cards",
+            &southbank_csv,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(again["reissued_now"], 0);
     let audit = office.run(&["audit", "verify", "--json"]).ok().json();
     assert!(audit["entries"].as_u64().unwrap_or(0) > 4);
     let summary = office.run(&["summary", "--json"]).ok().json();
