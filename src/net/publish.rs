@@ -16,6 +16,8 @@ use super::layout::{
     ANCHOR_FILE, AnchorPointer, DeltaPointer, KeySetPointer, LATEST_FILE, LATEST_FORMAT, Latest,
     ListPointer, Resource, issuer_dir_name, sha256_hex,
 };
+#[cfg(feature = "standards")]
+use crate::model::UnixTime;
 use crate::registry::{Registry, RegistryError, Store};
 
 /// What [`write_layout`] did.
@@ -74,6 +76,10 @@ pub enum PublishError {
     /// Reading the registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A standard view could not be made.
+    #[cfg(feature = "standards")]
+    #[error(transparent)]
+    Standards(#[from] super::standards::StandardsError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
@@ -122,6 +128,70 @@ fn immutable(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
 pub fn write_layout<S: Store>(
     registry: &Registry<S>,
     dir: &Path,
+) -> Result<LayoutReport, PublishError> {
+    write_layout_then(registry, dir, |_, _| Ok(0))
+}
+
+/// [`write_layout`], and beside the native files the standard views of the latest
+/// list ([`super::standards`]: `status/ietf.jwt`, `status/w3c-revocation.jwt`,
+/// `status/w3c-suspension.jwt`, `status/jwks.json`), signed with `key` for a publisher
+/// serving `dir` at `base_url`. They are rewritten (atomically, before `latest.json`)
+/// whenever their bytes change.
+///
+/// # Errors
+/// As [`write_layout`]; [`PublishError::Registry`] if `key` may not sign lists for this
+/// registry; [`PublishError::Standards`] for a bad base URL, or if another handle
+/// published while the views were being made (run again).
+#[cfg(feature = "standards")]
+pub fn write_layout_with_standards<S: Store>(
+    registry: &Registry<S>,
+    dir: &Path,
+    base_url: &str,
+    key: &crate::issue::IssuerKey,
+) -> Result<LayoutReport, PublishError> {
+    use super::standards::{IndexStatuses, StatusUrls, StatusViews, ViewTimes};
+    registry.check_list_key(key)?;
+    let urls = StatusUrls::new(base_url, registry.root().issuer())?;
+    write_layout_then(registry, dir, |issuer_dir, latest| {
+        let (statuses, state_of) = IndexStatuses::from_registry(registry)?;
+        if state_of.sequence != latest.list.sequence {
+            return Err(super::standards::StandardsError::NotInSync {
+                state: state_of.sequence,
+                list: latest.list.sequence,
+            }
+            .into());
+        }
+        let times = ViewTimes {
+            issued_at: UnixTime(latest.published_at),
+            next_update: UnixTime(latest.next_update),
+        };
+        let views = StatusViews::make(&statuses, times, &urls, key)?;
+        let status_dir = issuer_dir.join(super::standards::STATUS_DIR);
+        std::fs::create_dir_all(&status_dir).map_err(io(&status_dir))?;
+        let mut written = 0;
+        for (path, text) in views.files() {
+            written += usize::from(rewrite(&issuer_dir.join(path), text.as_bytes())?);
+        }
+        Ok(written)
+    })
+}
+
+/// Rewrites a mutable file if its bytes differ: `Ok(true)` if written.
+fn rewrite(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
+    if std::fs::read(path).ok().as_deref() == Some(bytes) {
+        return Ok(false);
+    }
+    replace(path, bytes)?;
+    Ok(true)
+}
+
+/// What [`write_layout`] writes, with `also` run just before `latest.json` is written
+/// (given the issuer's folder and the pointer about to be written; it answers how many
+/// files it wrote).
+fn write_layout_then<S: Store>(
+    registry: &Registry<S>,
+    dir: &Path,
+    also: impl FnOnce(&Path, &Latest) -> Result<usize, PublishError>,
 ) -> Result<LayoutReport, PublishError> {
     let root = registry.root();
     let issuer_dir = dir.join(issuer_dir_name(root.issuer()));
@@ -198,12 +268,9 @@ pub fn write_layout<S: Store>(
             sha256: sha256_hex(&anchor),
         },
     };
+    written += also(&issuer_dir, &latest)?;
     let latest_path = issuer_dir.join(LATEST_FILE);
-    let json = latest.to_json();
-    if std::fs::read(&latest_path).ok().as_deref() != Some(json.as_slice()) {
-        replace(&latest_path, &json)?;
-        written += 1;
-    }
+    written += usize::from(rewrite(&latest_path, &latest.to_json())?);
     Ok(LayoutReport {
         issuer_dir,
         written,
