@@ -4,7 +4,7 @@
 //! cards without a key, and an outage of the status feed during which the list goes
 //! stale. Then it times verification, first and repeat taps, and a batch audit.
 //!
-//! `cargo run --release --example door_controller -- [--seed N] [--json]`
+//! `cargo run --release --example door_controller -- [--seed N] [--json]` (`-- --help`)
 //!
 //! The simulated stream is deterministic for a seed; the timings read the clock (the
 //! edge may; the library never does). With `--json` the last line of stdout is one
@@ -16,12 +16,74 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
+use clap::Parser;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use revocard::door::*;
 use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
+
+/// Writes a line to stdout; if the reader went away (`| head`), stops quietly instead
+/// of panicking (nothing here needs cleaning up).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, $($arg)*).and_then(|()| stdout.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// A simulated day at three doors of one controller, then its timings.
+#[derive(Parser, Debug)]
+#[command(
+    name = "door_controller",
+    about = "A simulated day at three doors: valid, revoked, suspended, cloned and under-vetted cards, a replayed response and a stale list; then the timings",
+    after_help = "Run through cargo, options after its -- separator:\n  cargo run --release --example door_controller -- --seed 7"
+)]
+struct Args {
+    /// Seed of the simulated day (holders, taps, keys); the same seed replays the same day
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// Print only the key events, then one line of JSON with the counts and timings
+    #[arg(long)]
+    json: bool,
+}
+
+/// A door's vetting demand in the words of the vetting ladders.
+fn describe(v: VettingRequirement) -> String {
+    let police = match (v.force, v.nppv) {
+        (None, None) => "any vetting".to_owned(),
+        (force, nppv) => {
+            let mut ladders = Vec::new();
+            if let Some(min) = force {
+                ladders.push(format!(
+                    "force vetting {} or above",
+                    Vetting::new(PoliceVetting::Force(min), None)
+                ));
+            }
+            if let Some(min) = nppv {
+                ladders.push(format!(
+                    "{} or above",
+                    Vetting::new(PoliceVetting::NonPolice(min), None)
+                ));
+            }
+            ladders.join(" or ")
+        }
+    };
+    match v.national {
+        None => police,
+        Some(min) => {
+            // Vetting's text puts national security after a '+': "RV+SC".
+            let text = Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), Some(min))
+                .to_string();
+            let level = text.rsplit('+').next().unwrap_or_default().to_owned();
+            format!("{police}, and {level} or above")
+        }
+    }
+}
 
 const START: UnixTime = UnixTime(1_800_000_000);
 const HOUR: u64 = 3600;
@@ -243,7 +305,7 @@ impl Sim {
             Err(denial) => format!("DENY  {:<22} {denial}", denial.code()),
         };
         if !self.json || note.starts_with('[') {
-            println!(
+            outln!(
                 "{}  {:<14} {serial}  {line}{}",
                 clock(d.at()),
                 d.door().as_str(),
@@ -280,7 +342,7 @@ impl Sim {
 
     fn say(&self, now: UnixTime, what: &str) {
         if !self.json || what.starts_with('*') {
-            println!("{}  {what}", clock(now));
+            outln!("{}  {what}", clock(now));
         }
     }
 
@@ -573,7 +635,12 @@ fn timings(seed: u64) -> Result<Timings, Box<dyn Error>> {
             let d = doors.tap(&custody, card.credential(), Some(&response), START);
             p.figure_us += t.elapsed().as_secs_f64() * 1e6;
             if !d.is_admitted() || d.from_cache() != expect_cached {
-                return Err(format!("unexpected decision {:?}", d.denial()).into());
+                return Err(format!(
+                    "unexpected decision: {}",
+                    d.denial()
+                        .map_or_else(|| "admitted".to_owned(), ToString::to_string)
+                )
+                .into());
             }
         }
         p.floor_us /= CARDS as f64;
@@ -628,46 +695,52 @@ fn timings(seed: u64) -> Result<Timings, Box<dyn Error>> {
     })
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let json = args.iter().any(|a| a == "--json");
-    let seed = args
-        .iter()
-        .position(|a| a == "--seed")
-        .and_then(|i| args.get(i + 1))
-        .map(|s| s.parse::<u64>())
-        .transpose()?
-        .unwrap_or(1);
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args.seed, args.json) {
+        eprintln!("door_controller: {e}");
+        std::process::exit(1);
+    }
+}
 
+fn run(seed: u64, json: bool) -> Result<(), Box<dyn Error>> {
     let mut sim = Sim::new(seed, json)?;
     if !json {
-        println!("seed {seed}: {} holders, doors:", sim.holders.len());
+        outln!("seed {seed}: {} holders, doors:", sim.holders.len());
         for p in sim.doors.doors() {
-            println!(
-                "  {:<14} binding {:<5} vetting {:?}",
+            outln!(
+                "  {:<14} {:<26} vetting: {}",
                 p.door().as_str(),
-                p.holder_binding(),
-                p.vetting()
+                if p.holder_binding() {
+                    "card must answer challenge"
+                } else {
+                    "card bytes suffice"
+                },
+                describe(p.vetting())
             );
         }
-        println!();
+        outln!();
     }
     sim.run()?;
     let denied = sim.checks - sim.admitted;
-    println!(
+    outln!(
         "\n{} taps: {} admitted, {denied} denied",
-        sim.checks, sim.admitted
+        sim.checks,
+        sim.admitted
     );
-    for (code, n) in &sim.counts {
-        println!("  {code:<26} {n}");
+    outln!("denials by reason:");
+    for (code, n) in sim.counts.iter().filter(|(code, _)| **code != "admitted") {
+        outln!("  {code:<26} {n}");
     }
-    println!(
+    outln!(
         "clone rejected: {}, replay rejected: {}, stale list denied: {}",
-        sim.cloned_rejected, sim.replay_rejected, sim.stale_denied
+        sim.cloned_rejected,
+        sim.replay_rejected,
+        sim.stale_denied
     );
 
     let t = timings(seed)?;
-    println!("\ntimings, single-threaded, each beside a bare verify_strict timed alternately:");
+    outln!("\ntimings, single-threaded, each beside a bare verify_strict timed alternately:");
     for (name, p) in [
         ("verify (no cache)", t.verify),
         ("first tap (credential + challenge-response)", t.tap),
@@ -677,7 +750,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         ),
         ("batch audit of 1,024, per credential", t.batch_verify),
     ] {
-        println!(
+        outln!(
             "  {name:<52} {:>7.1} us   {:.2}x verify_strict ({:.1} us)",
             p.figure_us,
             p.ratio(),
@@ -706,7 +779,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             "replay_rejected": sim.replay_rejected,
             "stale_denied": sim.stale_denied,
         });
-        println!("{summary}");
+        outln!("{summary}");
     }
     Ok(())
 }

@@ -1,15 +1,47 @@
 //! Issue a warrant card, verify it, change one byte and show the denial.
 //!
-//! `cargo run --release --example quickstart [-- --json]`
+//! `cargo run --release --example quickstart [-- --json]` (`-- --help`)
 
+use clap::Parser;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::rngs::SysRng;
 use revocard::issue::*;
 use revocard::*;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let json = std::env::args().any(|a| a == "--json");
+/// Writes a line to stdout; if the reader went away (`| head`), stops quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, $($arg)*).and_then(|()| stdout.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+/// One warrant card: issue it, verify it, change one byte, revoke it.
+#[derive(Parser, Debug)]
+#[command(
+    name = "quickstart",
+    about = "One warrant card: issue it, verify it, change one byte and see the denial, revoke it",
+    after_help = "Run through cargo, options after its -- separator:\n  cargo run --release --example quickstart -- --json"
+)]
+struct Args {
+    /// Print one line of JSON instead of the story
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Err(e) = run(args.json) {
+        eprintln!("quickstart: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(json: bool) -> Result<(), Box<dyn std::error::Error>> {
     // The core never reads a clock or an RNG by itself: the edge (here) passes them in.
     let now = UnixTime(
         std::time::SystemTime::now()
@@ -78,38 +110,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "delta_bytes": delta.len(),
             "revoked_denied": after_revocation.is_some(),
         });
-        println!("{line}");
+        outln!("{line}");
         return Ok(());
     }
     let c = accepted.claims();
-    println!(
-        "Issued a {:?} for {} ({}, {}), serial {}, signed by key {}.",
-        c.kind,
+    outln!(
+        "Issued a {} for {} ({}, {}), serial {}, signed by key {}.",
+        match c.kind {
+            Kind::WarrantCard => "warrant card",
+            Kind::StaffPass => "staff pass",
+        },
         c.holder.name(),
         c.holder.rank(),
         c.vetting,
         c.serial,
         c.key_id
     );
-    println!(
+    outln!(
         "It encodes to {} bytes ({} characters as a QR text).",
         card.bytes().len(),
         card.to_text().len()
     );
-    println!("The verifier accepted it.");
+    outln!("The verifier accepted it.");
     match denial {
-        Some(reason) => println!(
+        Some(reason) => outln!(
             "Changing byte {position} of {}: denied ({reason}).",
             card.bytes().len()
         ),
-        None => println!("Changing byte {position}: ACCEPTED, which must never happen."),
+        None => outln!("Changing byte {position}: ACCEPTED, which must never happen."),
     }
     match after_revocation {
-        Some(reason) => println!(
+        Some(reason) => outln!(
             "Reported stolen: a {}-byte signed delta later, the card is denied ({reason}).",
             delta.len()
         ),
-        None => println!("Reported stolen, but still ACCEPTED, which must never happen."),
+        None => outln!("Reported stolen, but still ACCEPTED, which must never happen."),
     }
     Ok(())
 }

@@ -1,23 +1,35 @@
 //! The day the card printer is breached: issue a force's cards through one supplier,
 //! declare that supplier breached, revoke and publish at once, reissue every card
 //! through another supplier, and check the result with a verifier that sees only the
-//! published artifacts.
+//! published artifacts and a door that requires each card to sign its challenge.
 //!
 //! ```text
-//! cargo run --release --example reissue_batch [-- --count N] [--db PATH] [--seed S] [--json]
+//! cargo run --release --example reissue_batch -- [--count N] [--db PATH] [--seed S] [--json]
+//! cargo run --release --example reissue_batch -- --help
 //! ```
 //!
-//! `--db PATH` keeps the registry in that SQLite file (the issuer's signing key beside
-//! it in `PATH.issuer-key`, and the root that certified it in `PATH.root-key`, both
-//! mode 0600; a deployment keeps the root offline). Running again on the same file resumes an unfinished
-//! run, or re-checks a finished one. Use the same `--count` and `--seed` when resuming:
-//! they define the roster. The roster is synthetic and deterministic from `--seed`;
-//! keys, serials and status indexes come from the operating system's RNG.
+//! `--db PATH` keeps the registry in that SQLite file, with the issuer's signing key
+//! beside it in `PATH.issuer-key` and the root that certified it in `PATH.root-key`
+//! (both secret, mode 0600; a deployment keeps the root offline). Running again on the
+//! same file resumes an unfinished run, or re-checks a finished one; the run's
+//! `--count` and `--seed` are recorded in the registry (an audit annotation) and
+//! other values are refused. Ctrl-C stops after the chunk in flight and says how to
+//! resume; a second Ctrl-C stops at once (the registry is still consistent). Without
+//! `--db` everything lives in a temporary folder that is deleted when the run ends,
+//! Ctrl-C included, and no manifest file is written.
+//!
+//! The roster is synthetic and deterministic from `--seed`; keys, serials, status
+//! indexes and the software cards' keys come from the operating system's RNG.
+//! Exit status: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
 
+use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::{StdRng, SysRng};
 use rand::{RngExt, SeedableRng};
@@ -34,59 +46,114 @@ const YEAR: u64 = 365 * 24 * 3600;
 const LIST_LIFETIME: u64 = 3600;
 /// Replacement cards (and old cards) tapped at a door that requires holder binding.
 const DOOR_SAMPLE: usize = 1000;
+/// Most cards a run can hold: its status list gets four indexes a card (room for the
+/// replacements, and random indexes that say nothing about who or when), and no list
+/// holds more than `MAX_LIST_CAPACITY` (2^22) indexes.
+const MAX_COUNT: u32 = MAX_LIST_CAPACITY / 4;
+/// The subject of the annotation recording a run's parameters in its registry.
+const PARAMETERS: &str = "reissue_batch parameters";
+/// Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: i32 = 130;
 
+/// The day a card printer is breached, on a registry of your own.
+#[derive(Parser, Debug)]
+#[command(
+    name = "reissue_batch",
+    about = "The day a card printer is breached: issue, revoke, publish and reissue a force's cards, then check them as doors would",
+    after_help = "Run through cargo, options after its -- separator:\n  cargo run --release --example reissue_batch -- --count 1000\n\nExit status: 0 done, 1 failed, 2 bad arguments, 130 interrupted (Ctrl-C)."
+)]
 struct Args {
-    count: usize,
+    /// Cards in the force's roster (1 to 1048576, a quarter of the largest status list)
+    #[arg(long, value_name = "N", default_value_t = 47_000,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_COUNT)))]
+    count: u32,
+    /// Keep the registry in this SQLite file, and the issuer's and root's SECRET keys
+    /// beside it (PATH.issuer-key, PATH.root-key, mode 0600); run the same command again
+    /// to resume. Without it, a temporary folder is used and deleted at the end
+    #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Seed of the synthetic roster (names, ranks, vetting)
+    #[arg(long, value_name = "S", default_value_t = 1)]
     seed: u64,
+    /// Print one line of JSON figures at the end instead of the summary
+    #[arg(long)]
     json: bool,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        count: 47_000,
-        db: None,
-        seed: 1,
-        json: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--count" => {
-                args.count = value("--count")?
-                    .parse()
-                    .map_err(|e| format!("--count: {e}"))?
-            }
-            "--db" => args.db = Some(PathBuf::from(value("--db")?)),
-            "--seed" => {
-                args.seed = value("--seed")?
-                    .parse()
-                    .map_err(|e| format!("--seed: {e}"))?
-            }
-            "--json" => args.json = true,
-            "--help" | "-h" => {
-                return Err(
-                    "usage: reissue_batch [--count N] [--db PATH] [--seed S] [--json]".into(),
-                );
-            }
-            other => return Err(format!("unknown argument {other}; try --help")),
-        }
+impl Args {
+    /// The flags that define the roster, as recorded in the registry and as typed.
+    fn parameters(&self) -> String {
+        format!("--count {} --seed {}", self.count, self.seed)
     }
-    if args.count == 0 {
-        return Err("--count must be at least 1".into());
+
+    /// The command that runs (or resumes) this run.
+    fn command(&self) -> String {
+        let db = self
+            .db
+            .as_ref()
+            .map(|p| format!(" --db {}", p.display()))
+            .unwrap_or_default();
+        format!(
+            "cargo run --release --example reissue_batch --{db} {}",
+            self.parameters()
+        )
     }
-    Ok(args)
+}
+
+/// Set by the first Ctrl-C: bulk work stops after the chunk in flight.
+static STOP: AtomicBool = AtomicBool::new(false);
+/// The temporary folder of a run without `--db`, removed by a second Ctrl-C.
+static TEMP: OnceLock<PathBuf> = OnceLock::new();
+
+fn stopping() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
+
+/// How a run ended, when it did not fail.
+enum Ended {
+    Done,
+    Interrupted,
 }
 
 fn main() {
-    match parse_args().map_err(|e| e.into()).and_then(run) {
-        Ok(()) => {}
+    let args = Args::parse();
+    let handler = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            // The second Ctrl-C: stop now. Every commit is atomic, so a registry kept
+            // with --db is consistent; a temporary one is removed with its keys.
+            if let Some(temp) = TEMP.get() {
+                let _ = std::fs::remove_dir_all(temp);
+            }
+            eprintln!("\nreissue_batch: stopped at once");
+            std::process::exit(INTERRUPTED);
+        }
+        eprintln!(
+            "\nreissue_batch: stopping after the chunk in flight (Ctrl-C again to stop at once)"
+        );
+    });
+    if let Err(e) = handler {
+        eprintln!("reissue_batch: cannot catch Ctrl-C: {e}");
+        std::process::exit(1);
+    }
+    match run(&args) {
+        Ok(Ended::Done) => {}
+        Ok(Ended::Interrupted) => std::process::exit(INTERRUPTED),
+        // The reader of our output went away (`| head`): stop quietly, not with a panic.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {}
         Err(e) => {
             eprintln!("reissue_batch: {e}");
             std::process::exit(1);
         }
     }
+}
+
+/// Writes one line to stdout, returning the error (a closed pipe) rather than panicking.
+fn out(line: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()
 }
 
 fn now() -> UnixTime {
@@ -276,14 +343,31 @@ fn bar(total: usize, what: &'static str) -> ProgressBar {
     pb
 }
 
-fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     let temp;
     let db = match &args.db {
         Some(p) => p.clone(),
         None => {
             temp = tempfile::tempdir()?;
+            let _ = TEMP.set(temp.path().to_path_buf());
             temp.path().join("registry.sqlite")
         }
+    };
+    let say = |line: String| -> std::io::Result<()> { if args.json { Ok(()) } else { out(&line) } };
+    // Said on Ctrl-C: what was kept, and how to go on.
+    let interrupted = |what: String| -> Result<Ended, Box<dyn std::error::Error>> {
+        if args.db.is_some() {
+            eprintln!(
+                "reissue_batch: interrupted: {what}. Every commit is atomic; to resume, run the same command again:\n  {}",
+                args.command()
+            );
+        } else {
+            eprintln!(
+                "reissue_batch: interrupted: {what}. Without --db the registry and its keys were in a temporary folder, now deleted; to keep a run you can resume, give --db PATH:\n  cargo run --release --example reissue_batch -- --db registry.sqlite {}",
+                args.parameters()
+            );
+        }
+        Ok(Ended::Interrupted)
     };
     let key_path = PathBuf::from(format!("{}.issuer-key", db.display()));
     let start = now();
@@ -298,7 +382,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         fresh_store,
     )?;
     let key = IssuerKey::from_secret_bytes(issuer.clone(), window, &secret)?;
-    let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
+    let capacity = MIN_LIST_CAPACITY.max((args.count * 4).next_power_of_two());
     let mut registry = if fresh_store {
         // The root certifies the signing key once; a deployment keeps the root offline
         // (an HSM, a laptop in a safe) and brings it out only to sign key sets.
@@ -325,21 +409,44 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     } else {
         Registry::open(store)?
     };
-    let say = |line: String| {
-        if !args.json {
-            println!("{line}");
+    // The flags that define the roster are recorded in the registry: resuming with
+    // others would finish a different story (holders without cards, or two rosters).
+    let recorded = registry.annotations(PARAMETERS)?.pop().map(|(_, p)| p);
+    match recorded {
+        Some(p) if p == args.parameters() => {}
+        Some(p) => {
+            return Err(format!(
+                "{} was started with {p}, not {}: run it with those to resume or re-check it, or give another --db to start afresh",
+                db.display(),
+                args.parameters()
+            )
+            .into());
         }
-    };
+        None if registry.store().batches()?.is_empty() => {
+            registry.annotate(PARAMETERS, &args.parameters(), start)?;
+        }
+        None => {
+            return Err(format!(
+                "{} records no reissue_batch parameters (another tool or an older build made it): give another --db to start afresh",
+                db.display()
+            )
+            .into());
+        }
+    }
     say(format!(
         "Registry {} ({}), issuer {}, status list of {} indexes.",
-        db.display(),
+        if args.db.is_some() {
+            db.display().to_string()
+        } else {
+            "in a temporary folder".to_owned()
+        },
         if fresh_store { "new" } else { "resumed" },
         registry.meta().issuer,
         registry.meta().capacity
-    ));
+    ))?;
 
     // 1. The force's cards, printed by the supplier that will be breached.
-    let roster = roster(args.count, args.seed, start);
+    let roster = roster(args.count as usize, args.seed, start);
     let jobs = registry.store().jobs()?;
     let roster_done = jobs
         .iter()
@@ -355,7 +462,11 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let mut hooks = Hooks {
             progress: Box::new(|p: Progress| {
                 pb.set_position(p.done as u64);
-                ControlFlow::Continue(())
+                if stopping() {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
             }),
         };
         let report = registry.issue_roster(
@@ -366,15 +477,24 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             now(),
             &mut os_rng,
             &mut hooks,
-        )?;
+        );
+        drop(hooks);
         pb.finish_and_clear();
+        let report = report?;
+        if !report.finished {
+            return interrupted(format!(
+                "{} of {} cards issued",
+                report.in_batch,
+                roster.len()
+            ));
+        }
         issue_ms = Some(ms(t.elapsed()));
         say(format!(
             "Issued {} cards through {BREACHED} into print batch {} ({} this run).",
             report.in_batch,
             report.batch.map_or(0, |b| b.0),
             report.issued_now
-        ));
+        ))?;
     }
     let roster_batch = registry
         .store()
@@ -396,10 +516,15 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .find(|j| matches!(&j.kind, JobKind::Reissue { incident: i, .. } if *i == incident));
     let (mut revoke_publish_ms, mut reissue_ms, mut affected) = (None, None, None);
+    // Replacements committed by this run (the floor is measured for as many).
+    let mut reissued_now = 0u64;
     // The replacement supplier's blank cards, enrolled before the breach: their keys
     // are made on their chips, outside the registry and outside the time measured.
     let mut replacement_stock = SoftwareCards::new();
     if handled.is_none() {
+        if stopping() {
+            return interrupted("before the breach was declared".to_owned());
+        }
         // The dry run an operator reads before declaring.
         let plan = registry.plan(&incident, now())?;
         affected = Some(plan.affected.len() as u64);
@@ -416,7 +541,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-        ));
+        ))?;
         replacement_stock.add(plan.reissue.len(), &mut os_rng);
         // Declared: from here to the signed revocation committed and published.
         let breach = Instant::now();
@@ -436,7 +561,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             declared.publication.list.len(),
             declared.publication.delta.as_ref().map_or(0, Vec::len),
             revoke_publish_ms.unwrap_or(0.0)
-        ));
+        ))?;
         let report = reissue(
             &mut registry,
             &key,
@@ -444,15 +569,33 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             &mut replacement_stock,
             &mut os_rng,
         )?;
+        if !report.finished {
+            return interrupted(format!(
+                "the breach is declared and published; {} of {} replacements committed",
+                report.reissued,
+                plan.reissue.len()
+            ));
+        }
         reissue_ms = Some(ms(breach.elapsed()));
+        reissued_now = report.reissued;
         say(format!(
             "Reissued {} cards through {REPLACEMENT} into print batch {}.",
             report.reissued, report.batch.0
-        ));
+        ))?;
     } else if let Some(job) = handled.as_ref().filter(|j| j.finished_at.is_none()) {
-        if let JobKind::Reissue { affected, .. } = &job.kind {
-            replacement_stock.add(affected.len(), &mut os_rng);
-        }
+        let JobKind::Reissue {
+            affected: todo,
+            batch,
+            ..
+        } = &job.kind
+        else {
+            return Err("not a reissue job".into());
+        };
+        let before = registry
+            .store()
+            .credentials(&CredentialFilter::PrintBatches(vec![*batch]))?
+            .len();
+        replacement_stock.add(todo.len().saturating_sub(before), &mut os_rng);
         let t = Instant::now();
         let report = reissue(
             &mut registry,
@@ -461,13 +604,24 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             &mut replacement_stock,
             &mut os_rng,
         )?;
+        if !report.finished {
+            return interrupted(format!(
+                "{} of {} replacements committed",
+                report.reissued,
+                todo.len()
+            ));
+        }
         reissue_ms = Some(ms(t.elapsed()));
+        reissued_now = report.reissued.saturating_sub(before as u64);
         say(format!(
-            "Resumed: {} replacements in batch {} in all.",
+            "Resumed: {reissued_now} replacements this run, {} in batch {} in all.",
             report.reissued, report.batch.0
-        ));
+        ))?;
     } else {
-        say("This registry's breach was already handled; re-checking it.".to_owned());
+        say("This registry's breach was already handled; re-checking it.".to_owned())?;
+    }
+    if stopping() {
+        return interrupted("the reissue is complete; the checks were not run".to_owned());
     }
     let job = registry
         .store()
@@ -486,11 +640,18 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let affected = affected.unwrap_or(job_affected.len() as u64);
 
-    // 3. The new supplier's manifest: printed fields only.
+    // 3. The new supplier's manifest: printed fields and chip public keys only. Kept
+    // beside the registry with --db; a temporary run shows its first rows instead.
     let manifest = registry.manifest(*new_batch)?;
-    let manifest_path = db.with_extension("southbank-manifest.csv");
-    std::fs::write(&manifest_path, manifest.to_csv())?;
-    std::fs::write(manifest_path.with_extension("json"), manifest.to_json())?;
+    let manifest_csv = manifest.to_csv();
+    let manifest_path = args
+        .db
+        .as_ref()
+        .map(|_| db.with_extension("southbank-manifest.csv"));
+    if let Some(path) = &manifest_path {
+        std::fs::write(path, &manifest_csv)?;
+        std::fs::write(path.with_extension("json"), manifest.to_json())?;
+    }
 
     // 4. A verifier that sees only what was published.
     // The list a door held before the breach, and the one that carried the revocation.
@@ -601,7 +762,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         use ed25519_dalek::{Signer, SigningKey};
         let message = [0x5au8; 320];
         let t = Instant::now();
-        for _ in 0..job_affected.len() {
+        for _ in 0..reissued_now {
             let k = SigningKey::generate(&mut os_rng);
             std::hint::black_box(k.sign(std::hint::black_box(&message)));
         }
@@ -619,7 +780,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         old.len(),
         new_accepted,
         new.len()
-    ));
+    ))?;
     say(format!(
         "Door {door_id} (holder binding required): {door_admitted} of {} replacement cards admitted, each signing the door's challenge with its chip's key; {door_old_denied} of {} old cards denied{}.",
         new_cards.len(),
@@ -631,7 +792,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 "; a copy of a new card's credential without its chip ADMITTED".to_owned(),
             None => String::new(),
         }
-    ));
+    ))?;
     say(format!(
         "Registry: {} issued, {} active, {} revoked, {} replaced; audit chain of {} entries verifies. Final list {} bytes, breach delta {} bytes.",
         summary.issued,
@@ -641,19 +802,34 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         audit.entries,
         final_list.list.len(),
         delta.len()
-    ));
+    ))?;
     if let (Some(r), Some(f)) = (reissue_ms, floor_ms) {
+        let what = if reissued_now == job_affected.len() as u64 {
+            "Breach to last replacement committed and final list published"
+        } else {
+            "This run's part of the reissue (resumed), to the final list published"
+        };
         say(format!(
-            "Breach to last replacement committed and final list published: {r:.0} ms, {:.2}x the bare cost of {} Ed25519 key generations and signatures on one core ({f:.0} ms, measured just now).",
+            "{what}: {r:.0} ms, {:.2}x the bare cost of {reissued_now} Ed25519 key generations and signatures on one core ({f:.0} ms, measured just now), for the {reissued_now} replacements this run committed.",
             r / f,
-            job_affected.len()
-        ));
+        ))?;
     }
-    say(format!(
-        "Print manifest for {REPLACEMENT}: {} ({} cards, printed fields only).",
-        manifest_path.display(),
-        manifest.cards.len()
-    ));
+    match &manifest_path {
+        Some(path) => say(format!(
+            "Print manifest for {REPLACEMENT}: {} and .json beside it ({} cards: printed fields and chip public keys, no secret).",
+            path.display(),
+            manifest.cards.len()
+        ))?,
+        None => {
+            say(format!(
+                "Print manifest for {REPLACEMENT} ({} cards: printed fields and chip public keys, no secret), not kept without --db; its first rows:",
+                manifest.cards.len()
+            ))?;
+            for line in manifest_csv.lines().take(3) {
+                say(format!("  {line}"))?;
+            }
+        }
+    }
     if args.json {
         let line = serde_json::json!({
             "cards": args.count,
@@ -676,8 +852,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "door_old_denied": door_old_denied,
             "door_copy_denied": copy_denied.map(|c| c.0),
             "floor_keygen_sign_ms": floor_ms,
+            "reissued_this_run": reissued_now,
         });
-        println!("{line}");
+        out(&line.to_string())?;
     }
     if door_admitted != new_cards.len()
         || door_old_denied != old_cards.len()
@@ -685,7 +862,7 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     {
         return Err("the door requiring holder binding did not decide as it must".into());
     }
-    Ok(())
+    Ok(Ended::Done)
 }
 
 fn reissue(
@@ -709,7 +886,11 @@ fn reissue(
     let mut hooks = Hooks {
         progress: Box::new(|p: Progress| {
             pb.set_position(p.done as u64);
-            ControlFlow::Continue(())
+            if stopping() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         }),
     };
     let t = now();
@@ -722,7 +903,8 @@ fn reissue(
         t.plus(LIST_LIFETIME),
         rng,
         &mut hooks,
-    )?;
+    );
+    drop(hooks);
     pb.finish_and_clear();
-    report.ok_or_else(|| "nothing to reissue".into())
+    report?.ok_or_else(|| "nothing to reissue".into())
 }

@@ -203,8 +203,12 @@ fn publish_scenario(out: &Path, base_url: &str, cards: usize) -> Result<(), Erro
         )?;
         now = now.plus(1);
     }
-    let report = revocard::net::write_layout_with_standards(&registry, out, base_url, &key)?;
-    println!("{report}");
+    let report = registry.publish_to_with_standards(out, base_url, &key)?;
+    println!(
+        "wrote {} files into {}",
+        report.written.len(),
+        report.issuer_dir.display()
+    );
 
     // revocard's own answer, as a door reads the published native files, trusting only
     // the root.

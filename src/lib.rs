@@ -136,6 +136,12 @@ pub use wire::{
     MAX_KEY_SET_BYTES, MAX_LIST_BYTES, MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, WireObject,
 };
 
+/// README.md's Rust blocks, compiled and run as doctests so that the tour cannot drift
+/// from the API.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The wire format's domain strings, format versions and the challenge's sizes: for
 /// other implementations, test vectors and HSM integrations that sign prepared bytes.
 pub mod format {

@@ -332,7 +332,8 @@ fn a_list_naming_a_key_in_a_scope_never_displaces_that_keys_list() {
 fn a_list_that_revokes_its_own_signer_is_refused_at_the_door() {
     // Our publisher refuses to sign one; a stolen key's own tooling would not. Build it
     // by hand: a list revoking K1 signed by K2, then the key id and signature swapped
-    // for K1's (the body's key id sits right after the issuer string).
+    // for K1's (the body's key id sits right after the issuer string and its one-byte
+    // varint length).
     use ed25519_dalek::{Signer as _, SigningKey};
     let mut issuer = Issuer::new(12);
     let door = issuer.door();
@@ -352,7 +353,7 @@ fn a_list_that_revokes_its_own_signer_is_refused_at_the_door() {
     )
     .unwrap();
     let mut bytes = list.publish(&issuer.k2, NOW, NOW.plus(60)).unwrap().list;
-    let key_id_at = 1 + 64 + 8 + issuer_id().as_str().len();
+    let key_id_at = 1 + 64 + 1 + issuer_id().as_str().len();
     bytes[key_id_at..key_id_at + 8].copy_from_slice(&issuer.k1.key_id().0);
     let mut message = LIST_DOMAIN.to_vec();
     message.push(LIST_FORMAT_VERSION);
@@ -463,6 +464,22 @@ fn a_delta_from_another_branch_at_the_same_sequence_is_refused() {
         door.apply_delta(b3.delta.as_ref().unwrap(), NOW),
         Err(ListError::Branch { sequence: 2 })
     );
+    // The state a delta applies to is signed, not sent: its 4-byte hint only names the
+    // branch. B's delta with its hint rewritten to A's state is still refused, as a
+    // signature that does not verify over the state held.
+    let mut forged = b3.delta.clone().unwrap();
+    let (held, theirs) = (
+        list_state_digest(&a2.list).unwrap().0,
+        list_state_digest(&b2.list).unwrap().0,
+    );
+    let hint_at = 65
+        + forged[65..]
+            .windows(4)
+            .position(|w| w == &theirs[..4])
+            .expect("the hint of B's state");
+    forged[hint_at..hint_at + 4].copy_from_slice(&held[..4]);
+    assert_eq!(door.apply_delta(&forged, NOW), Err(ListError::BadSignature));
+    assert_eq!(door.list(&issuer_id()).unwrap().sequence(), 2);
     // B's full list at 2 is an equivocation.
     assert_eq!(
         door.install_list(&b2.list, NOW),

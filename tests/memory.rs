@@ -249,18 +249,20 @@ fn absurd_length_prefixes_are_refused_without_allocating() {
     }
     assert_eq!(door.trust().iter().count(), 0);
 
-    // List and delta: the issuer id's length prefix, then the revoked set's.
+    // List and delta (format 3, varint lengths): the issuer id's length prefix, then
+    // the revoked set's, each a one-byte varint replaced by the varint of 2^40.
     let mut list = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
     list.publish(&key, NOW, NOW.plus(60)).unwrap();
     list.revoke(3, RevocationReason::Lost, NOW).unwrap();
     let p = list.publish(&key, NOW, NOW.plus(60)).unwrap();
-    // issuer str, key id, sequence, issued_at, next_update, capacity, state, audit
-    // entries and hash, then scopes (empty).
-    let list_scopes = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 4 + 32 + 8 + 32;
-    let list_revoked = list_scopes + 8;
-    // A delta has one more u64 (from and to sequence), a base state and no audit head.
-    let delta_revoked = BODY + 8 + issuer_len + 8 + 8 + 8 + 8 + 8 + 4 + 32 + 8;
+    let times = leb128_len(NOW.0) + leb128_len(60) + leb128_len(u64::from(MIN_LIST_CAPACITY));
+    // issuer str, key id, sequence (2), times and capacity, state, audit entries (0)
+    // and hash, `present` (revoked only), then the revoked set's length.
+    let list_revoked = BODY + 1 + issuer_len + 8 + 1 + times + 32 + 1 + 32 + 1;
+    // from sequence (1), span (1), times and capacity, base hint, `present`.
+    let delta_revoked = BODY + 1 + issuer_len + 8 + 1 + 1 + times + 4 + 1;
     let v = verifier(&key);
+    v.install_list(&first_list(&key), NOW).unwrap();
     for (what, original, at) in [
         ("list issuer", &p.list, BODY),
         ("list revoked set", &p.list, list_revoked),
@@ -271,12 +273,13 @@ fn absurd_length_prefixes_are_refused_without_allocating() {
             delta_revoked,
         ),
     ] {
-        let mut bytes = original.clone();
         assert!(
-            u64::from_be_bytes(bytes[at..at + 8].try_into().unwrap()) < 64,
+            bytes_is_len_prefix(original, at),
             "{what}: not a length prefix"
         );
-        u64_at(&mut bytes, at, absurd);
+        let mut bytes = original[..at].to_vec();
+        leb128(&mut bytes, absurd);
+        bytes.extend_from_slice(&original[at + 1..]);
         let (result, peak, took) = measure(|| {
             if what.starts_with("list") {
                 v.install_list(&bytes, NOW)
@@ -295,6 +298,34 @@ fn absurd_length_prefixes_are_refused_without_allocating() {
         assert!(peak <= KIB, "{what}: peak {peak}");
         assert!(took < Duration::from_secs(1));
     }
+}
+
+/// Whether the byte at `at` is a one-byte varint small enough to be the length of
+/// the field that follows it.
+fn bytes_is_len_prefix(bytes: &[u8], at: usize) -> bool {
+    let len = usize::from(bytes[at]);
+    len < 0x80 && len > 0 && at + 1 + len <= bytes.len()
+}
+
+/// The first list of `key`'s issuer, as the one `absurd_length_prefixes...` builds on.
+fn first_list(key: &IssuerKey) -> Vec<u8> {
+    let mut list = IssuerStatusList::new(key.issuer().clone(), MIN_LIST_CAPACITY).unwrap();
+    list.publish(key, NOW, NOW.plus(60)).unwrap().list
+}
+
+/// Appends `value` as an unsigned LEB128 varint (the format-3 header integers).
+fn leb128(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn leb128_len(value: u64) -> usize {
+    let mut out = Vec::new();
+    leb128(&mut out, value);
+    out.len()
 }
 
 #[test]
@@ -471,41 +502,54 @@ fn the_largest_delta_applies_within_the_stated_bound() {
     assert!(peak >= 4 * capacity as usize, "peak {peak}");
 }
 
-/// Writes `u64 length || bytes`.
+/// Writes `varint length || bytes`.
 fn field(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+    leb128(out, bytes.len() as u64);
     out.extend_from_slice(bytes);
 }
 
 /// A list (2 sets) or delta (3 sets) whose sets are all "every index" (bitmaps of
-/// ones), signed by `signer` if given, else unsigned (zero key id and signature).
+/// ones), signed by `signer` if given (a delta over a zero base state), else unsigned
+/// (zero key id and signature).
 fn overlapping(sets: usize, capacity: u32, signer: Option<&IssuerKey>) -> Vec<u8> {
+    hand_built(sets, capacity, signer, true)
+}
+
+/// As [`overlapping`], with every set full or (`full == false`) every set absent.
+fn hand_built(sets: usize, capacity: u32, signer: Option<&IssuerKey>, full: bool) -> Vec<u8> {
     let mut out = vec![LIST_FORMAT_VERSION];
     out.extend_from_slice(&[0; 64]);
     field(&mut out, b"memory-police");
     out.extend_from_slice(&signer.map_or([0; 8], |k| k.key_id().0)); // key id
-    out.extend_from_slice(&1u64.to_be_bytes()); // sequence (from sequence for a delta)
+    leb128(&mut out, 1); // sequence (from sequence for a delta)
     if sets == 3 {
-        out.extend_from_slice(&2u64.to_be_bytes()); // to sequence
+        leb128(&mut out, 1); // to sequence - from sequence
     }
-    out.extend_from_slice(&NOW.0.to_be_bytes());
-    out.extend_from_slice(&NOW.0.to_be_bytes());
-    out.extend_from_slice(&capacity.to_be_bytes());
-    out.extend_from_slice(&[0; 32]); // state (a delta: the base state)
+    leb128(&mut out, NOW.0); // issued at
+    leb128(&mut out, 0); // next update - issued at
+    leb128(&mut out, u64::from(capacity));
     if sets == 2 {
-        out.extend_from_slice(&[0; 40]); // audit head: entries and hash
+        out.extend_from_slice(&[0; 32]); // state
+        leb128(&mut out, 0); // audit entries
+        out.extend_from_slice(&[0; 32]); // audit hash
+        out.push(if full { 0b0110 } else { 0 }); // present: revoked, suspended
+    } else {
+        out.extend_from_slice(&[0; 4]); // base hint
+        out.push(if full { 0b1110 } else { 0 }); // present: revoked, suspended, reinstated
     }
-    field(&mut out, &[]); // scopes
-    let mut full = vec![0x03];
-    full.resize(1 + capacity as usize / 8, 0xff);
-    for _ in 0..sets {
-        field(&mut out, &full);
+    let mut set = vec![0x03];
+    set.resize(1 + capacity as usize / 8, 0xff);
+    for _ in 0..if full { sets } else { 0 } {
+        field(&mut out, &set);
     }
     if let Some(key) = signer {
         use ed25519_dalek::Signer;
         let signing = ed25519_dalek::SigningKey::from_bytes(&key.to_secret_bytes());
         let mut message = if sets == 3 { DELTA_DOMAIN } else { LIST_DOMAIN }.to_vec();
         message.push(LIST_FORMAT_VERSION);
+        if sets == 3 {
+            message.extend_from_slice(&[0; 32]); // the base state, signed, not sent
+        }
         message.extend_from_slice(&out[65..]);
         out[1..65].copy_from_slice(&signing.sign(&message).to_bytes());
     }
@@ -564,6 +608,11 @@ fn unsigned_sets_are_never_decoded_and_signed_overlaps_stay_bounded() {
         8 * cap + SLACK
     );
     assert!(peak <= 8 * cap + SLACK, "peak {peak}");
+    assert!(v.list(key.issuer()).is_none());
+    // A delta's signature covers the state of the list it applies to: hold one (a
+    // hand-built list in the zero state) so that the delta reaches its sets.
+    let base = hand_built(2, capacity, Some(&key), false);
+    v.install_list(&base, NOW).unwrap();
     let delta = overlapping(3, capacity, Some(&key));
     let (result, peak, took) = measure(|| v.apply_delta(&delta, NOW));
     assert!(
@@ -581,5 +630,9 @@ fn unsigned_sets_are_never_decoded_and_signed_overlaps_stay_bounded() {
         12 * cap + SLACK
     );
     assert!(peak <= 12 * cap + SLACK, "peak {peak}");
-    assert!(v.list(key.issuer()).is_none());
+    assert_eq!(
+        v.list(key.issuer()).unwrap().sequence(),
+        1,
+        "the base list is kept"
+    );
 }

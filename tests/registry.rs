@@ -1300,3 +1300,83 @@ fn resume_refuses_a_job_naming_a_card_the_registry_does_not_hold() {
     assert_eq!(snapshot(&reg), before, "nothing was written");
     assert_eq!(outcome(&reg), state);
 }
+
+#[test]
+fn create_never_overwrites_and_open_existing_never_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("typo.sqlite");
+    match SqliteStore::open_existing(&missing) {
+        Err(e @ RegistryError::NotFound { .. }) => {
+            assert!(e.to_string().contains("typo.sqlite"), "{e}");
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    assert!(!missing.exists(), "a mistyped path leaves nothing behind");
+
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"not a registry").unwrap();
+    assert!(matches!(
+        SqliteStore::create(&notes),
+        Err(RegistryError::FileExists { .. })
+    ));
+    assert_eq!(std::fs::read(&notes).unwrap(), b"not a registry");
+
+    let path = dir.path().join("r.sqlite");
+    drop(issued_registry_at(SqliteStore::create(&path).unwrap()));
+    assert!(matches!(
+        SqliteStore::create(&path),
+        Err(RegistryError::FileExists { .. })
+    ));
+    let reg = Registry::open(SqliteStore::open_existing(&path).unwrap()).unwrap();
+    assert_eq!(reg.summary().unwrap().issued, 5);
+}
+
+fn issued_registry_at(store: SqliteStore) -> Registry<SqliteStore> {
+    let mut rng = rng(21);
+    let key = issuer_key(&mut rng);
+    let mut reg = create_registry(store, &key, CAPACITY, NOW, NOW.plus(3600)).unwrap();
+    reg.issue_roster(
+        &key,
+        BREACHED,
+        &roster(5),
+        &mut fresh(&mut rng),
+        NOW,
+        &mut rng,
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    reg
+}
+
+#[test]
+fn annotations_are_kept_in_the_audit_chain_and_read_back_by_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reg = issued_registry_at(SqliteStore::create(dir.path().join("r.sqlite")).unwrap());
+    assert!(reg.annotations("run").unwrap().is_empty());
+    reg.annotate("run", "count=47000 seed=1", NOW.plus(1))
+        .unwrap();
+    reg.annotate("other", "x", NOW.plus(2)).unwrap();
+    reg.annotate("run", "count=5 seed=2", NOW.plus(3)).unwrap();
+    assert_eq!(
+        reg.annotations("run").unwrap(),
+        vec![
+            (NOW.plus(1), "count=47000 seed=1".to_owned()),
+            (NOW.plus(3), "count=5 seed=2".to_owned())
+        ]
+    );
+    let head = reg.store().audit_head().unwrap();
+    assert!(matches!(
+        reg.annotate("run", &"x".repeat(MAX_ANNOTATION_LEN + 1), NOW),
+        Err(RegistryError::AnnotationTooLong { max, .. }) if max == MAX_ANNOTATION_LEN
+    ));
+    assert!(matches!(
+        reg.annotate(&"s".repeat(MAX_ANNOTATION_SUBJECT_LEN + 1), "x", NOW),
+        Err(RegistryError::AnnotationTooLong { .. })
+    ));
+    assert_eq!(
+        reg.store().audit_head().unwrap(),
+        head,
+        "refusals write nothing"
+    );
+    assert_eq!(reg.verify_audit().unwrap(), head);
+}

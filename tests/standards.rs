@@ -17,7 +17,7 @@ use common::*;
 use ed25519_dalek::{Signature, VerifyingKey};
 use revocard::issue::*;
 use revocard::net::standards::*;
-use revocard::net::{PublishError, layout, write_layout_with_standards};
+use revocard::net::{PublishError, layout};
 use revocard::registry::*;
 use revocard::*;
 use serde_json::Value;
@@ -151,7 +151,9 @@ fn published_views_answer_every_index_as_the_native_list_does() {
     let key = issuer_key(&mut rng(1));
     let registry = scenario(&key);
     let dir = tempfile::tempdir().unwrap();
-    write_layout_with_standards(&registry, dir.path(), BASE, &key).unwrap();
+    registry
+        .publish_to_with_standards(dir.path(), BASE, &key)
+        .unwrap();
     let issuer_dir = dir.path().join(layout::issuer_dir_name(&issuer_id()));
     let native = native_answers(&registry, &issuer_dir);
     let count = |s| native.iter().filter(|&&x| x == s).count();
@@ -233,11 +235,19 @@ fn views_are_deterministic_and_rewritten_only_when_the_status_changes() {
     let key = issuer_key(&mut rng(2));
     let mut registry = scenario(&key);
     let dir = tempfile::tempdir().unwrap();
-    let first = write_layout_with_standards(&registry, dir.path(), BASE, &key).unwrap();
+    let first = registry
+        .publish_to_with_standards(dir.path(), BASE, &key)
+        .unwrap();
     let issuer_dir = first.issuer_dir.clone();
     let ietf_before = std::fs::read(issuer_dir.join(IETF_PATH)).unwrap();
-    let again = write_layout_with_standards(&registry, dir.path(), BASE, &key).unwrap();
-    assert_eq!(again.written, 0, "the same state gives the same bytes");
+    let again = registry
+        .publish_to_with_standards(dir.path(), BASE, &key)
+        .unwrap();
+    assert_eq!(
+        again.written,
+        vec![layout::LATEST_FILE.to_owned()],
+        "the same state gives the same views"
+    );
     let card = registry
         .store()
         .credentials(&CredentialFilter::PrintBatches(vec![PrintBatchId(2)]))
@@ -254,7 +264,9 @@ fn views_are_deterministic_and_rewritten_only_when_the_status_changes() {
             t.plus(3600),
         )
         .unwrap();
-    write_layout_with_standards(&registry, dir.path(), BASE, &key).unwrap();
+    registry
+        .publish_to_with_standards(dir.path(), BASE, &key)
+        .unwrap();
     assert_ne!(
         std::fs::read(issuer_dir.join(IETF_PATH)).unwrap(),
         ietf_before
@@ -272,14 +284,14 @@ fn only_a_key_the_registry_signs_lists_with_signs_the_views() {
     let dir = tempfile::tempdir().unwrap();
     let stranger = issuer_key(&mut rng(4));
     assert!(matches!(
-        write_layout_with_standards(&registry, dir.path(), BASE, &stranger),
+        registry.publish_to_with_standards(dir.path(), BASE, &stranger),
         Err(PublishError::Registry(RegistryError::WrongKey {
             why: WrongKey::NotCertified,
             ..
         }))
     ));
     assert!(matches!(
-        write_layout_with_standards(&registry, dir.path(), "status.example/x", &key),
+        registry.publish_to_with_standards(dir.path(), "status.example/x", &key),
         Err(PublishError::Standards(StandardsError::BaseUrl { .. }))
     ));
     assert_eq!(

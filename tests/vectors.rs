@@ -1,5 +1,5 @@
 //! Committed wire-format vectors (`tests/vectors/*.json`, written by
-//! `cargo run --example gen_vectors`).
+//! `cargo run --example gen_vectors -- --write`).
 //!
 //! 1. Every vector is rebuilt in memory from its inputs and must equal the committed
 //!    file byte for byte: a change to the encoding (or to bincode underneath it) fails
@@ -32,7 +32,7 @@ fn committed(name: &str) -> Value {
     let path = root().join(path_of(name));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (run `cargo run --example gen_vectors`)",
+            "{}: {e} (run `cargo run --example gen_vectors -- --write`)",
             path.display()
         )
     });
@@ -50,7 +50,7 @@ fn committed_vectors_match_the_encoder_byte_for_byte() {
         let path = root().join(path_of(b.name));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
             panic!(
-                "{}: {e} (run `cargo run --example gen_vectors`)",
+                "{}: {e} (run `cargo run --example gen_vectors -- --write`)",
                 path.display()
             )
         });
@@ -115,6 +115,24 @@ impl<'a> Reader<'a> {
     }
     fn str(&mut self) -> &'a str {
         std::str::from_utf8(self.bytes()).unwrap()
+    }
+    /// A minimal unsigned LEB128 varint (list and delta headers, format 3).
+    fn varint(&mut self) -> u64 {
+        let mut value = 0u64;
+        for group in 0..10 {
+            let byte = self.u8();
+            value |= u64::from(byte & 0x7f) << (7 * group);
+            if byte & 0x80 == 0 {
+                assert!(group == 0 || byte != 0, "non-minimal varint");
+                return value;
+            }
+        }
+        panic!("varint longer than 10 bytes")
+    }
+    /// A varint length, then that many bytes.
+    fn vbytes(&mut self) -> &'a [u8] {
+        let len = usize::try_from(self.varint()).unwrap();
+        self.take(len)
     }
     fn option<const N: usize>(&mut self) -> Option<[u8; N]> {
         match self.u8() {
@@ -215,36 +233,57 @@ fn trust_anchor_bytes_follow_the_documented_layout() {
     }
 }
 
-fn scope_records(entries: &[ScopeEntry]) -> Vec<u8> {
+/// `value` as an unsigned LEB128 varint.
+fn leb128(mut value: u64) -> Vec<u8> {
     let mut out = Vec::new();
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+    out
+}
+
+/// Scope records, format 3: count varint, then per entry tag u8, value (varint batch
+/// id, key id [8], or varint time), reason u8, since varint.
+fn scope_records(entries: &[ScopeEntry]) -> Vec<u8> {
+    let mut out = leb128(entries.len() as u64);
     for e in entries {
-        let (tag, value) = match e.scope {
-            Scope::PrintBatch(b) => (0u8, u64::from(b.0).to_be_bytes()),
-            Scope::IssuerKey(k) => (1, k.0),
-            Scope::IssuedBefore(t) => (2, t.0.to_be_bytes()),
-        };
-        out.push(tag);
-        out.extend_from_slice(&value);
+        match e.scope {
+            Scope::PrintBatch(b) => {
+                out.push(0);
+                out.extend(leb128(u64::from(b.0)));
+            }
+            Scope::IssuerKey(k) => {
+                out.push(1);
+                out.extend_from_slice(&k.0);
+            }
+            Scope::IssuedBefore(t) => {
+                out.push(2);
+                out.extend(leb128(t.0));
+            }
+        }
         let code = RevocationReason::ALL
             .iter()
             .position(|r| *r == e.reason)
             .unwrap();
         out.push(u8::try_from(code).unwrap());
-        out.extend_from_slice(&e.since.0.to_be_bytes());
+        out.extend(leb128(e.since.0));
     }
     out
 }
 
-/// The status-set mode byte (`status_codec`): 0 empty, 1 Rice, 2 Golomb, 3 bitmap.
+/// The status-set mode byte (`status_codec`): 1 Rice, 2 Golomb, 3 bitmap (0, the
+/// empty set's form, is never sent: an empty set is an absent part).
 fn mode(set: &[u8]) -> u8 {
     set[0]
 }
 
-/// The domain of a list's state digest (`STATE_DOMAIN` in `src/wire.rs`, not exported).
-const STATE_DOMAIN: &[u8] = b"revocard/v2/status-state\0";
+/// The domain of a list's state digest (`STATE_DOMAIN` in `src/wire/mod.rs`, not exported).
+const STATE_DOMAIN: &[u8] = b"revocard/v3/status-state\0";
 
 /// SHA-256(STATE_DOMAIN || tag || body): tag 0 for a first list (its body with a zero
-/// state), 1 for the state after a delta (its body).
+/// state), 1 for the state after a delta (`base state || delta body`).
 fn state_digest(tag: u8, body: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;
     sha2::Sha256::new()
@@ -253,6 +292,44 @@ fn state_digest(tag: u8, body: &[u8]) -> [u8; 32] {
         .chain_update(body)
         .finalize()
         .into()
+}
+
+/// Reads `present` and the parts it names: scopes (bit 0), then up to `sets` status
+/// sets (bits 1, 2, 3), an absent part as an empty slice.
+fn parts<'a>(r: &mut Reader<'a>, sets: usize) -> (&'a [u8], Vec<&'a [u8]>) {
+    let present = r.u8();
+    assert_eq!(present >> (1 + sets), 0, "unknown bits in present");
+    let scopes = if present & 1 != 0 {
+        let start = r.pos;
+        let count = r.varint();
+        assert!(count > 0);
+        for _ in 0..count {
+            match r.u8() {
+                0 | 2 => {
+                    r.varint();
+                }
+                1 => {
+                    r.take(8);
+                }
+                tag => panic!("scope tag {tag}"),
+            }
+            r.u8();
+            r.varint();
+        }
+        &r.bytes[start..r.pos]
+    } else {
+        &[][..]
+    };
+    let sets = (0..sets)
+        .map(|bit| {
+            if present & (2 << bit) != 0 {
+                r.vbytes()
+            } else {
+                &[][..]
+            }
+        })
+        .collect();
+    (scopes, sets)
 }
 
 /// A signed list parsed by hand, field by field, in the documented order.
@@ -281,19 +358,19 @@ fn parse_list(bytes: &[u8]) -> HandList<'_> {
         &issuer_public_key(),
     );
     let mut r = Reader::new(body);
-    let issuer = r.str();
+    let issuer = std::str::from_utf8(r.vbytes()).unwrap();
     let key_id = r.array::<8>();
-    let sequence = r.u64();
-    let issued_at = r.u64();
-    let next_update = r.u64();
-    let capacity = r.u32();
+    let sequence = r.varint();
+    let issued_at = r.varint();
+    let next_update = issued_at + r.varint();
+    let capacity = u32::try_from(r.varint()).unwrap();
     let state_at = r.pos;
     let state = r.array::<32>();
     let audit = AuditHead {
-        entries: r.u64(),
+        entries: r.varint(),
         hash: r.array::<32>(),
     };
-    let (scopes, revoked, suspended) = (r.bytes(), r.bytes(), r.bytes());
+    let (scopes, sets) = parts(&mut r, 2);
     r.done();
     HandList {
         body,
@@ -307,8 +384,16 @@ fn parse_list(bytes: &[u8]) -> HandList<'_> {
         state,
         audit,
         scopes,
-        revoked,
-        suspended,
+        revoked: sets[0],
+        suspended: sets[1],
+    }
+}
+
+fn scope_part(entries: &[ScopeEntry]) -> Vec<u8> {
+    if entries.is_empty() {
+        Vec::new()
+    } else {
+        scope_records(entries)
     }
 }
 
@@ -327,7 +412,7 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
         assert_eq!(l.next_update, case.next_update);
         assert_eq!(l.capacity, case.capacity);
         assert_eq!(l.audit, case.audit, "{}: audit head", case.name);
-        assert_eq!(l.scopes, scope_records(&case.scopes));
+        assert_eq!(l.scopes, scope_part(&case.scopes));
         // A first list's state: its body with a zero state, under tag 0.
         let mut zeroed = l.body.to_vec();
         zeroed[l.state_at..l.state_at + 32].fill(0);
@@ -343,14 +428,17 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
         );
         states.insert(case.name, l.state);
         for (set, expected) in [(l.revoked, &case.revoked), (l.suspended, &case.suspended)] {
-            let m = mode(set);
-            modes_seen.insert(m);
             assert_eq!(
-                m == 0,
+                set.is_empty(),
                 expected.indexes(case.capacity).is_empty(),
-                "{}: empty form iff empty",
+                "{}: absent iff empty",
                 case.name
             );
+            if set.is_empty() {
+                continue;
+            }
+            let m = mode(set);
+            modes_seen.insert(m);
             if m == 3 {
                 assert_eq!(set.len(), 1 + case.capacity.div_ceil(8) as usize);
             }
@@ -359,10 +447,16 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
     // The vectors exercise every status-set representation ...
     assert_eq!(
         modes_seen,
-        BTreeSet::from([0, 1, 2, 3]),
+        BTreeSet::from([1, 2, 3]),
         "status-set modes covered"
     );
-    // ... and a non-empty audit head.
+    // ... an absent set, and a non-empty audit head.
+    assert!(
+        list_cases()
+            .iter()
+            .any(|c| c.revoked.indexes(c.capacity).is_empty()),
+        "no list vector has an absent set"
+    );
     assert!(
         list_cases()
             .iter()
@@ -372,27 +466,36 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
 
     for case in delta_cases() {
         let bytes = committed_bytes(case.name, "hex");
-        let body = signed_body(
-            &bytes,
-            DELTA_DOMAIN,
-            LIST_FORMAT_VERSION,
-            &issuer_public_key(),
-        );
+        // The signature covers the base state, which the delta does not carry.
+        let base_state = states[case.base];
+        let body = &bytes[65..];
+        assert_eq!(bytes[0], LIST_FORMAT_VERSION, "version byte");
+        let mut message = DELTA_DOMAIN.to_vec();
+        message.push(LIST_FORMAT_VERSION);
+        message.extend_from_slice(&base_state);
+        message.extend_from_slice(body);
+        VerifyingKey::from_bytes(&issuer_public_key())
+            .unwrap()
+            .verify_strict(
+                &message,
+                &Signature::from_bytes(bytes[1..65].try_into().unwrap()),
+            )
+            .expect("signature over domain || version || base state || body");
         let mut r = Reader::new(body);
-        assert_eq!(r.str(), ISSUER.id);
+        assert_eq!(std::str::from_utf8(r.vbytes()).unwrap(), ISSUER.id);
         assert_eq!(r.array::<8>(), key_id);
-        assert_eq!(r.u64(), 1, "from sequence");
-        assert_eq!(r.u64(), 2, "to sequence");
-        assert_eq!(r.u64(), case.issued_at);
-        assert_eq!(r.u64(), case.next_update);
-        assert_eq!(r.u32(), case.base_case().capacity);
-        // The state of the list it applies to.
-        let base_state = r.array::<32>();
-        assert_eq!(base_state, states[case.base], "{}: base state", case.name);
-        assert_eq!(r.bytes(), scope_records(&case.scopes));
+        assert_eq!(r.varint(), 1, "from sequence");
+        assert_eq!(r.varint(), 1, "to sequence - from sequence");
+        assert_eq!(r.varint(), case.issued_at);
+        assert_eq!(r.varint(), case.next_update - case.issued_at);
+        assert_eq!(r.varint(), u64::from(case.base_case().capacity));
+        // The base hint: the first bytes of the state of the list it applies to.
+        assert_eq!(r.array::<4>(), base_state[..4], "{}: base hint", case.name);
+        let (scopes, sets) = parts(&mut r, 3);
+        assert_eq!(scopes, scope_part(&case.scopes));
         // Revoked (from valid or suspended), suspended, reinstated: none empty here.
-        for _ in 0..3 {
-            assert_ne!(mode(r.bytes()), 0);
+        for set in sets {
+            assert!(matches!(mode(set), 1..=3));
         }
         r.done();
 
@@ -408,7 +511,12 @@ fn list_and_delta_bytes_follow_the_documented_layout() {
             "{}: audit head at sequence 2",
             case.name
         );
-        assert_eq!(l.state, state_digest(1, body), "{}: state after", case.name);
+        assert_eq!(
+            l.state,
+            state_digest(1, &[&base_state[..], body].concat()),
+            "{}: state after",
+            case.name
+        );
         assert_ne!(l.state, base_state);
         assert_eq!(hex(&base_state), json["base_state"].as_str().unwrap());
         assert_eq!(hex(&l.state), json["state_after"].as_str().unwrap());

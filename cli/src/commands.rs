@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Incident(IncidentCommand::Declare(a)) => incident_declare(g, &report, &a),
         Command::Incident(IncidentCommand::Reissue(a)) => crate::issuing::reissue(g, &report, &a),
         Command::Publish(a) => crate::publishing::publish(g, &report, &a),
+        Command::Serve(a) => crate::publishing::serve(&report, &a),
         Command::Show(a) => show(g, &report, &a),
         Command::Credentials(a) => credentials(g, &report, &a),
         Command::Summary => summary(g, &report),

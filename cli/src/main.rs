@@ -77,6 +77,9 @@ pub enum Command {
     /// writes each onto the chip holding the key it binds (never for the print
     /// supplier: a credential carries the pay number and vetting).
     Credentials(CredentialsArgs),
+    /// Serve a published folder over HTTP (read-only): ETag and cache headers, and
+    /// server-sent events pushing each new delta to connected doors.
+    Serve(ServeArgs),
     /// One card's history and state.
     Show(TargetArgs),
     /// The registry at a glance.
@@ -98,6 +101,19 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The published folder (as `publish --out` writes it).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Most connections at once (doors holding a push stream included).
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use revocard::door::{DoorController, DoorId, DoorPolicy};
 use revocard::net::layout::{LATEST_FILE, Latest, issuer_dir_name};
-use revocard::net::{LayoutReport, write_layout as publish_layout};
 use revocard::{RootPublicKey, TrustStore, Verifier, VerifyOptions};
 use serde_json::json;
 
@@ -21,8 +20,15 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Writes what the registry has published into `dir`, in the published layout.
 pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
-    let r: LayoutReport = publish_layout(reg, dir)?;
-    Ok(r.to_string())
+    let r = reg.publish_to(dir)?;
+    Ok(format!(
+        "list {} and key set {} in {} ({} file{} written)",
+        r.list_sequence,
+        r.key_set_sequence,
+        r.issuer_dir.display(),
+        r.written.len(),
+        if r.written.len() == 1 { "" } else { "s" }
+    ))
 }
 
 pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
@@ -153,4 +159,73 @@ pub fn verify(report: &Report, a: &VerifyArgs) -> Result<()> {
             Err(CliError::refused(format!("denied: {denial}")))
         }
     }
+}
+
+pub fn serve(report: &Report, a: &crate::ServeArgs) -> Result<()> {
+    use revocard::net::serve::{ServeConfig, ServeEvent};
+    if !a.dir.is_dir() {
+        return Err(CliError::refused(format!(
+            "{} is not a folder: write one with `revocard publish --out {}`",
+            a.dir.display(),
+            a.dir.display()
+        )));
+    }
+    let json = report.json;
+    let mut config = ServeConfig::new(a.dir.clone(), a.listen);
+    config.max_connections = a.max_connections;
+    config.on_event = Some(Arc::new(move |e: &ServeEvent| {
+        let (level, text, doc) = match e {
+            ServeEvent::Published {
+                issuer_dir,
+                sequence,
+                pushed_inline,
+            } => (
+                "info",
+                format!(
+                    "{issuer_dir}: list {sequence} pushed to connected doors{}",
+                    if *pushed_inline {
+                        ""
+                    } else {
+                        " (as a fetch notice)"
+                    }
+                ),
+                json!({"event": "published", "issuer_dir": issuer_dir, "sequence": sequence, "pushed_inline": pushed_inline}),
+            ),
+            ServeEvent::PointerRefused { issuer_dir, error } => (
+                "warn",
+                format!(
+                    "{issuer_dir}: latest.json refused, still serving the previous one: {error}"
+                ),
+                json!({"event": "pointer_refused", "issuer_dir": issuer_dir, "error": error.to_string()}),
+            ),
+            ServeEvent::Overdue {
+                issuer_dir,
+                sequence,
+                next_update,
+                now,
+            } => (
+                "warn",
+                format!(
+                    "{issuer_dir}: OVERDUE: list {sequence} runs out at {} ({} s from now) and nothing newer is published",
+                    next_update.0,
+                    next_update.0.saturating_sub(now.0)
+                ),
+                json!({"event": "overdue", "issuer_dir": issuer_dir, "sequence": sequence, "next_update": next_update.0}),
+            ),
+            other => ("info", format!("{other:?}"), json!({"event": "other"})),
+        };
+        if json {
+            eprintln!("{}", json!({"level": level, "serve": doc}));
+        } else {
+            eprintln!("revocard serve: {level}: {text}");
+        }
+    }));
+    if !json {
+        eprintln!(
+            "revocard serve: serving {} on http://{} (read-only; Ctrl-C stops)",
+            a.dir.display(),
+            a.listen
+        );
+    }
+    revocard::net::serve::serve(config).map_err(|e| CliError::failed(e.to_string()))
 }

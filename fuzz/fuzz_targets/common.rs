@@ -69,11 +69,18 @@ pub const KEY_SET_TWO_KEYS: &[u8] = include_bytes!("../corpus/key_set/seed-key-s
 pub const KEY_SET_REVOKED: &[u8] = include_bytes!("../corpus/key_set/seed-key-set-revoked");
 
 /// `data` with its signature replaced by the signature of the key `secret` over
-/// `domain || version || data[65..]`, so that a mutated body still passes the
-/// signature check and reaches the code behind it. Too-short input is returned as it
-/// is. The version signed is `version` whatever `data[0]` says: a wrong version byte is
-/// refused before the signature is looked at.
-pub fn resign_with(secret: &[u8; 32], domain: &[u8], version: u8, data: &[u8]) -> Vec<u8> {
+/// `domain || version || signed_prefix || data[65..]`, so that a mutated body still
+/// passes the signature check and reaches the code behind it. (`signed_prefix` is what
+/// is signed but not sent: a delta's base state; empty for other objects.) Too-short
+/// input is returned as it is. The version signed is `version` whatever `data[0]`
+/// says: a wrong version byte is refused before the signature is looked at.
+pub fn resign_with(
+    secret: &[u8; 32],
+    domain: &[u8],
+    version: u8,
+    signed_prefix: &[u8],
+    data: &[u8],
+) -> Vec<u8> {
     use ed25519_dalek::Signer as _;
     let mut out = data.to_vec();
     let Some(body) = data.get(65..) else {
@@ -82,19 +89,33 @@ pub fn resign_with(secret: &[u8; 32], domain: &[u8], version: u8, data: &[u8]) -
     let signing = ed25519_dalek::SigningKey::from_bytes(secret);
     let mut message = domain.to_vec();
     message.push(version);
+    message.extend_from_slice(signed_prefix);
     message.extend_from_slice(body);
     out[1..65].copy_from_slice(&signing.sign(&message).to_bytes());
     out
 }
 
-/// A list or delta re-signed with the vector issuer key (format
-/// `LIST_FORMAT_VERSION`), so that mutated bodies reach the status-set decoders
-/// (which run only after the signature check).
+/// A list re-signed with the vector issuer key (format `LIST_FORMAT_VERSION`), so
+/// that mutated bodies reach the status-set decoders (which run only after the
+/// signature check).
 pub fn resign(domain: &[u8], data: &[u8]) -> Vec<u8> {
     resign_with(
         &derive_secret("issuer", 1),
         domain,
         LIST_FORMAT_VERSION,
+        &[],
+        data,
+    )
+}
+
+/// A delta re-signed with the vector issuer key over the state of the list it is to
+/// apply to (`base_state`: signed, not sent).
+pub fn resign_delta(base_state: &[u8; 32], data: &[u8]) -> Vec<u8> {
+    resign_with(
+        &derive_secret("issuer", 1),
+        DELTA_DOMAIN,
+        LIST_FORMAT_VERSION,
+        base_state,
         data,
     )
 }
@@ -105,6 +126,7 @@ pub fn resign_key_set(data: &[u8]) -> Vec<u8> {
         &derive_secret("root", 1),
         KEY_SET_DOMAIN,
         KEY_SET_FORMAT_VERSION,
+        &[],
         data,
     )
 }

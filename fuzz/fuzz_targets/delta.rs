@@ -1,12 +1,13 @@
 //! Deltas: `Verifier::apply_delta` on a verifier holding the `list-mixed` vector
-//! (sequence 1). The input is re-signed with the vector key first (`common::resign`),
-//! so that mutated bodies reach the status-set decoders, which run after the signature
-//! check.
+//! (sequence 1). The input is re-signed with the vector key over that list's state
+//! first (`common::resign_delta`: a delta's signature covers the state it applies to,
+//! which it does not carry), so that mutated bodies reach the status-set decoders,
+//! which run after the signature check.
 //!
 //! A refused delta leaves the held list exactly as it was; an applied one moves the
 //! sequence forward, keeps every revoked index revoked and every scope in place, and
-//! leaves the list in the state `SHA-256("revocard/v2/status-state\0" || 1 || delta
-//! body)` (`src/wire.rs`), with no audit head (a delta carries none).
+//! leaves the list in the state `SHA-256("revocard/v3/status-state\0" || 1 || base
+//! state || delta body)` (`src/wire/mod.rs`), with no audit head (a delta carries none).
 #![no_main]
 
 mod common;
@@ -33,9 +34,9 @@ fn base() -> &'static RevocationList {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let signed = common::resign(DELTA_DOMAIN, data);
-    let data = signed.as_slice();
     let base = base();
+    let signed = common::resign_delta(&base.state_digest(), data);
+    let data = signed.as_slice();
     let verifier = common::verifier();
     verifier
         .install_list(common::LIST_MIXED, common::NOW)
@@ -55,8 +56,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(held.capacity(), base.capacity());
             assert_eq!(&held.scopes()[..base.scopes().len()], base.scopes());
             let state: [u8; 32] = sha2::Sha256::new()
-                .chain_update(b"revocard/v2/status-state\0")
+                .chain_update(b"revocard/v3/status-state\0")
                 .chain_update([1u8])
+                .chain_update(base.state_digest())
                 .chain_update(&data[65..])
                 .finalize()
                 .into();

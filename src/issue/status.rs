@@ -289,8 +289,15 @@ impl IssuerStatusList {
                     },
                     new_scopes,
                 );
-                let state = wire::state_after(&body);
-                (Some(sign_object(key, wire::DELTA_DOMAIN, &body)), state)
+                let state = wire::state_after(&published.state, &body);
+                // The signature covers the base state, which the delta does not carry.
+                let signature = key.sign(
+                    wire::DELTA_DOMAIN,
+                    wire::LIST_FORMAT_VERSION,
+                    &wire::delta_payload(&published.state, &body),
+                );
+                let delta = wire::assemble_signed(wire::LIST_FORMAT_VERSION, &signature, &body);
+                (Some(delta), state)
             }
             None => {
                 let first = wire::encode_list(

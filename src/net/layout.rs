@@ -33,12 +33,15 @@ pub const MAX_LATEST_BYTES: usize = 4096;
 const MAX_SEQUENCE_DIGITS: usize = 20;
 
 /// The folder of an issuer in the layout: the issuer id when it matches
-/// `^[A-Za-z0-9][A-Za-z0-9_-]*$`, otherwise `x-` and the lowercase hex of its bytes,
-/// so that no `.`, `..` or `/` can appear.
+/// `^[A-Za-z0-9][A-Za-z0-9_-]*$` and does not start with `x-`, otherwise `x-` and the
+/// lowercase hex of its bytes, so that no `.`, `..` or `/` can appear and no two ids
+/// share a folder.
 #[must_use]
 pub fn issuer_dir_name(issuer: &IssuerId) -> String {
     let id = issuer.as_str();
-    if is_plain_dir_name(id) {
+    // An id that itself starts with `x-` is hex-encoded too, so that no plain id can
+    // take the folder of another id's hex form.
+    if is_plain_dir_name(id) && !id.starts_with("x-") {
         id.to_owned()
     } else {
         let mut out = String::with_capacity(2 + 2 * id.len());
@@ -357,6 +360,11 @@ mod tests {
             assert!(is_plain_dir_name(&name));
         }
         assert_eq!(issuer_dir_name(&IssuerId::new("..").unwrap()), "x-2e2e");
+        // A plain id shaped like another id's hex form gets a folder of its own.
+        assert_eq!(
+            issuer_dir_name(&IssuerId::new("x-2e2e").unwrap()),
+            "x-782d32653265"
+        );
     }
 
     #[test]

@@ -11,9 +11,7 @@
 pub mod layout;
 
 mod publish;
-#[cfg(feature = "standards")]
-pub use publish::write_layout_with_standards;
-pub use publish::{LayoutReport, PublishError, write_layout};
+pub use publish::{LayoutReport, PublishError};
 
 #[cfg(feature = "standards")]
 pub mod standards;

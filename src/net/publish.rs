@@ -1,78 +1,95 @@
-//! The writing side of the published layout ([`super::layout`]): everything a
-//! registry has published, as files any static web server or CDN can serve.
+//! The writing side of the published layout ([`super::layout`], the contract the
+//! publisher and the feed read): what a registry writes for doors to fetch from any
+//! static web server or CDN. File I/O at the edge (std only).
 //!
-//! Immutable files (key sets, lists, deltas) are written first, each through a
-//! temporary file renamed into place after an fsync, and never rewritten: writing the
-//! same bytes again is a no-op, other bytes under an existing name are refused
-//! ([`PublishError::Conflict`]: two registries writing one folder, or a tampered
-//! folder). `latest.json` is rewritten last, atomically, so a reader never sees a
-//! pointer to a file that is not there yet.
+//! ```text
+//! DIR/<issuer-dir>/
+//!   latest.json        small pointer, rewritten atomically (temp file + rename) LAST
+//!   anchor.rca         the issuer's root trust anchor (what door vendors install)
+//!   keysets/<K>.rks    root-signed key set of sequence K          (immutable once written)
+//!   lists/<N>.rcl      full signed list of sequence N             (immutable once written)
+//!   deltas/<N>.rcd     signed delta from list N-1 to list N       (immutable once written)
+//! ```
+//!
+//! `<issuer-dir>` is [`issuer_dir_name`](super::layout::issuer_dir_name). Immutable files are written first (temp file,
+//! fsync, then a hard link to the final name, which never replaces an existing file),
+//! and never rewritten with other bytes: the same bytes again are a no-op, other
+//! bytes under an existing name are [`PublishError::Conflict`]. `latest.json` (format
+//! [`LATEST_FORMAT`]) is written last, by rename, so that a reader who finds it finds
+//! every file it names. Everything a door trusts is signed; `latest.json` is only a
+//! pointer (a door verifies what it fetches).
 
-use std::fmt;
-use std::io::Write as _;
+use std::fs;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use super::layout::{
     ANCHOR_FILE, AnchorPointer, DeltaPointer, KeySetPointer, LATEST_FILE, LATEST_FORMAT, Latest,
-    ListPointer, Resource, issuer_dir_name, sha256_hex,
+    ListPointer, MAX_LATEST_BYTES, Resource, issuer_dir_name, sha256_hex,
 };
-#[cfg(feature = "standards")]
-use crate::model::UnixTime;
+use crate::model::IssuerId;
 use crate::registry::{Registry, RegistryError, Store};
 
-/// What [`write_layout`] did.
+/// What [`Registry::publish_to`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LayoutReport {
-    /// The issuer's folder.
+    /// The issuer's folder (`DIR/<issuer-dir>`).
     pub issuer_dir: PathBuf,
-    /// Files written by this call (files already there with the same bytes are not
-    /// counted).
-    pub written: usize,
-    /// The list `latest.json` now points to.
+    /// Files written by this call, relative to the issuer's folder, in the order
+    /// written (`latest.json` last of the native files; the standard views, feature
+    /// `standards`, after it).
+    pub written: Vec<String>,
+    /// Immutable files found already in place with the same bytes.
+    pub unchanged: usize,
+    /// The sequence of the list `latest.json` names.
     pub list_sequence: u64,
-    /// The key set it points to.
+    /// The sequence of the key set `latest.json` names.
     pub key_set_sequence: u64,
 }
 
-impl fmt::Display for LayoutReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "list {} and key set {} in {} ({} new file{})",
-            self.list_sequence,
-            self.key_set_sequence,
-            self.issuer_dir.display(),
-            self.written,
-            if self.written == 1 { "" } else { "s" }
-        )
-    }
-}
-
-/// Why the layout could not be written.
+/// Why the layout could not be written. Files written before the error stay (they
+/// are immutable and correct); `latest.json` is written only when everything else was.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PublishError {
-    /// A file or folder could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// Which.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// An immutable file already holds other bytes: the folder belongs to another
-    /// registry, or was changed by hand.
-    #[error(
-        "{path} already holds other bytes: the folder is another registry's, or was tampered with"
-    )]
-    Conflict {
-        /// Which.
-        path: PathBuf,
-    },
-    /// The registry has published nothing yet.
+    /// The registry has published no list yet.
     #[error("the registry has published no list yet")]
     NothingPublished,
+    /// The registry holds no key set.
+    #[error("the registry holds no key set")]
+    NoKeySet,
+    /// An immutable file exists with other bytes: the folder holds another history
+    /// (another registry, a restored backup): nothing is overwritten.
+    #[error("{path} exists with other bytes; published files are never rewritten")]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The issuer's folder already names another issuer in its `latest.json`.
+    #[error("{path} names issuer {found:?}, not this registry's")]
+    OtherIssuer {
+        /// The pointer file.
+        path: PathBuf,
+        /// The issuer it names.
+        found: String,
+    },
+    /// A stored publication does not decode (a corrupt store).
+    #[error("stored list {sequence} does not decode: {source}")]
+    StoredList {
+        /// Its sequence.
+        sequence: u64,
+        /// Why.
+        source: crate::wire::DecodeError,
+    },
+    /// A file operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
     /// Reading the registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
@@ -82,199 +99,342 @@ pub enum PublishError {
     Standards(#[from] super::standards::StandardsError),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
+impl<S: Store> Registry<S> {
+    /// Writes the static published layout of this registry's issuer under `dir` (see
+    /// the module docs and ARCHITECTURE.md): every publication not yet there (so that a
+    /// door holding an older list can walk the deltas), the key set in force, the root
+    /// anchor, then `latest.json`. Idempotent: a second call with nothing new writes
+    /// only `latest.json` again.
+    ///
+    /// Publications are found newest first, down to the first one whose list and delta
+    /// are already in place with the same bytes: the layout is written oldest first,
+    /// so everything below it was written by an earlier call. (A file deleted below
+    /// that point by hand is not restored; a new, empty `DIR` gets every publication.)
+    ///
+    /// # Errors
+    /// [`PublishError`]: nothing published, a file with other bytes under a published
+    /// name, a folder naming another issuer, or an I/O or storage failure.
+    pub fn publish_to(&self, dir: &Path) -> Result<LayoutReport, PublishError> {
+        let issuer = self.root().issuer().clone();
+        let issuer_dir = dir.join(issuer_dir_name(&issuer));
+        let latest = self
+            .latest_publication()?
+            .ok_or(PublishError::NothingPublished)?;
+        let key_set = self
+            .store()
+            .latest_key_set()?
+            .ok_or(PublishError::NoKeySet)?;
+        for sub in ["lists", "deltas", "keysets"] {
+            let path = issuer_dir.join(sub);
+            fs::create_dir_all(&path).map_err(|source| PublishError::Io { path, source })?;
+        }
+        check_issuer(&issuer_dir, &issuer)?;
+        let mut report = LayoutReport {
+            issuer_dir: issuer_dir.clone(),
+            written: Vec::new(),
+            unchanged: 0,
+            list_sequence: latest.sequence,
+            key_set_sequence: key_set.sequence,
+        };
+
+        // Newest first, down to the first publication already complete on disk.
+        let mut missing = Vec::new();
+        let mut sequence = latest.sequence;
+        while sequence >= 1 {
+            let record = if sequence == latest.sequence {
+                Some(latest.clone())
+            } else {
+                self.store().publication(sequence)?
+            };
+            if let Some(record) = record {
+                let list_there = same_file(&issuer_dir.join(list_path(sequence)), &record.list)?;
+                let delta_there = match &record.delta {
+                    Some(delta) => same_file(&issuer_dir.join(delta_path(sequence)), delta)?,
+                    None => true,
+                };
+                if list_there && delta_there {
+                    break;
+                }
+                missing.push(record);
+            }
+            sequence -= 1;
+        }
+        // Oldest first, each delta before its list.
+        for record in missing.iter().rev() {
+            if let Some(delta) = &record.delta {
+                write_immutable(
+                    &issuer_dir,
+                    &delta_path(record.sequence),
+                    delta,
+                    &mut report,
+                )?;
+            }
+            write_immutable(
+                &issuer_dir,
+                &list_path(record.sequence),
+                &record.list,
+                &mut report,
+            )?;
+        }
+        let key_set_path = Resource::KeySet(key_set.sequence).path();
+        write_immutable(&issuer_dir, &key_set_path, &key_set.bytes, &mut report)?;
+        let anchor = self.root().to_bytes();
+        write_immutable(&issuer_dir, ANCHOR_FILE, &anchor, &mut report)?;
+
+        let header = crate::wire::decode_list(&latest.list)
+            .map_err(|source| PublishError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?
+            .header;
+        let pointer = Latest {
+            format: LATEST_FORMAT,
+            issuer: issuer.as_str().to_owned(),
+            published_at: latest.published_at.0,
+            next_update: header.next_update.0,
+            list: ListPointer {
+                sequence: latest.sequence,
+                path: list_path(latest.sequence),
+                sha256: sha256_hex(&latest.list),
+                bytes: latest.list.len() as u64,
+            },
+            delta: latest.delta.as_ref().map(|delta| DeltaPointer {
+                from: latest.sequence.saturating_sub(1),
+                to: latest.sequence,
+                path: delta_path(latest.sequence),
+                sha256: sha256_hex(delta),
+                bytes: delta.len() as u64,
+            }),
+            key_set: KeySetPointer {
+                sequence: key_set.sequence,
+                path: key_set_path,
+                sha256: sha256_hex(&key_set.bytes),
+            },
+            anchor: AnchorPointer {
+                path: ANCHOR_FILE.to_owned(),
+                sha256: sha256_hex(&anchor),
+            },
+        };
+        let mut text = pointer.to_json();
+        text.push(b'\n');
+        replace_atomically(&issuer_dir, LATEST_FILE, &text)?;
+        report.written.push(LATEST_FILE.to_owned());
+        Ok(report)
+    }
+}
+
+#[cfg(feature = "standards")]
+impl<S: Store> Registry<S> {
+    /// [`Self::publish_to`], then beside the native files the standard views of the
+    /// latest list ([`super::standards`]: `status/ietf.jwt`,
+    /// `status/w3c-revocation.jwt`, `status/w3c-suspension.jwt`, `status/jwks.json`),
+    /// signed with `key`, for a publisher serving `dir` at `base_url`. The views are
+    /// deterministic; each is rewritten atomically (rename), after `latest.json`
+    /// (which does not name them), only when its bytes change, and listed in the
+    /// report's `written` after `latest.json`.
+    ///
+    /// # Errors
+    /// As [`Self::publish_to`]; [`PublishError::Registry`] if `key` may not sign lists
+    /// for this registry and [`PublishError::Standards`] for a bad base URL (both
+    /// before anything is written), or if another handle published while the views
+    /// were being made (run again).
+    pub fn publish_to_with_standards(
+        &self,
+        dir: &Path,
+        base_url: &str,
+        key: &crate::issue::IssuerKey,
+    ) -> Result<LayoutReport, PublishError> {
+        use super::standards::{IndexStatuses, STATUS_DIR, StatusUrls, StatusViews, ViewTimes};
+        self.check_list_key(key)?;
+        let urls = StatusUrls::new(base_url, self.root().issuer())?;
+        let mut report = self.publish_to(dir)?;
+        let (statuses, latest) = IndexStatuses::from_registry(self)?;
+        if latest.sequence != report.list_sequence {
+            return Err(super::standards::StandardsError::NotInSync {
+                state: latest.sequence,
+                list: report.list_sequence,
+            }
+            .into());
+        }
+        let next_update = crate::wire::decode_list(&latest.list)
+            .map_err(|source| PublishError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?
+            .header
+            .next_update;
+        let times = ViewTimes {
+            issued_at: latest.published_at,
+            next_update,
+        };
+        let views = StatusViews::make(&statuses, times, &urls, key)?;
+        let status_dir = report.issuer_dir.join(STATUS_DIR);
+        fs::create_dir_all(&status_dir).map_err(io_error(&status_dir))?;
+        for (relative, text) in views.files() {
+            let path = report.issuer_dir.join(relative);
+            if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                replace_atomically(&report.issuer_dir, relative, text.as_bytes())?;
+                report.written.push(relative.to_owned());
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn list_path(sequence: u64) -> String {
+    Resource::List(sequence).path()
+}
+
+fn delta_path(sequence: u64) -> String {
+    Resource::Delta(sequence).path()
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> PublishError + '_ {
     move |source| PublishError::Io {
-        path: path.to_path_buf(),
+        path: path.to_owned(),
         source,
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file, fsynced, renamed into place.
-fn replace(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
-    {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-    }
-    std::fs::rename(&tmp, path).map_err(io(path))
-}
-
-/// Writes an immutable file: `Ok(true)` if written, `Ok(false)` if it already holds
-/// these bytes, [`PublishError::Conflict`] if it holds others.
-fn immutable(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
-    match std::fs::read(path) {
-        Ok(existing) if existing == bytes => Ok(false),
-        Ok(_) => Err(PublishError::Conflict {
-            path: path.to_path_buf(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            replace(path, bytes)?;
-            Ok(true)
-        }
-        Err(e) => Err(io(path)(e)),
-    }
-}
-
-/// Writes everything `registry` has published into `dir`, in the layout: the anchor,
-/// the key set in force, every list and delta not yet there, then `latest.json`.
-///
-/// # Errors
-/// [`PublishError::Io`]; [`PublishError::Conflict`] if an immutable file holds other
-/// bytes (nothing after it is written, and `latest.json` is left as it was);
-/// [`PublishError::NothingPublished`]; [`PublishError::Registry`].
-pub fn write_layout<S: Store>(
-    registry: &Registry<S>,
-    dir: &Path,
-) -> Result<LayoutReport, PublishError> {
-    write_layout_then(registry, dir, |_, _| Ok(0))
-}
-
-/// [`write_layout`], and beside the native files the standard views of the latest
-/// list ([`super::standards`]: `status/ietf.jwt`, `status/w3c-revocation.jwt`,
-/// `status/w3c-suspension.jwt`, `status/jwks.json`), signed with `key` for a publisher
-/// serving `dir` at `base_url`. They are rewritten (atomically, before `latest.json`)
-/// whenever their bytes change.
-///
-/// # Errors
-/// As [`write_layout`]; [`PublishError::Registry`] if `key` may not sign lists for this
-/// registry; [`PublishError::Standards`] for a bad base URL, or if another handle
-/// published while the views were being made (run again).
-#[cfg(feature = "standards")]
-pub fn write_layout_with_standards<S: Store>(
-    registry: &Registry<S>,
-    dir: &Path,
-    base_url: &str,
-    key: &crate::issue::IssuerKey,
-) -> Result<LayoutReport, PublishError> {
-    use super::standards::{IndexStatuses, StatusUrls, StatusViews, ViewTimes};
-    registry.check_list_key(key)?;
-    let urls = StatusUrls::new(base_url, registry.root().issuer())?;
-    write_layout_then(registry, dir, |issuer_dir, latest| {
-        let (statuses, state_of) = IndexStatuses::from_registry(registry)?;
-        if state_of.sequence != latest.list.sequence {
-            return Err(super::standards::StandardsError::NotInSync {
-                state: state_of.sequence,
-                list: latest.list.sequence,
-            }
-            .into());
-        }
-        let times = ViewTimes {
-            issued_at: UnixTime(latest.published_at),
-            next_update: UnixTime(latest.next_update),
-        };
-        let views = StatusViews::make(&statuses, times, &urls, key)?;
-        let status_dir = issuer_dir.join(super::standards::STATUS_DIR);
-        std::fs::create_dir_all(&status_dir).map_err(io(&status_dir))?;
-        let mut written = 0;
-        for (path, text) in views.files() {
-            written += usize::from(rewrite(&issuer_dir.join(path), text.as_bytes())?);
-        }
-        Ok(written)
-    })
-}
-
-/// Rewrites a mutable file if its bytes differ: `Ok(true)` if written.
-fn rewrite(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
-    if std::fs::read(path).ok().as_deref() == Some(bytes) {
-        return Ok(false);
-    }
-    replace(path, bytes)?;
-    Ok(true)
-}
-
-/// What [`write_layout`] writes, with `also` run just before `latest.json` is written
-/// (given the issuer's folder and the pointer about to be written; it answers how many
-/// files it wrote).
-fn write_layout_then<S: Store>(
-    registry: &Registry<S>,
-    dir: &Path,
-    also: impl FnOnce(&Path, &Latest) -> Result<usize, PublishError>,
-) -> Result<LayoutReport, PublishError> {
-    let root = registry.root();
-    let issuer_dir = dir.join(issuer_dir_name(root.issuer()));
-    for sub in ["keysets", "lists", "deltas"] {
-        let d = issuer_dir.join(sub);
-        std::fs::create_dir_all(&d).map_err(io(&d))?;
-    }
-    let latest_publication = registry
-        .latest_publication()?
-        .ok_or(PublishError::NothingPublished)?;
-    let mut written = 0;
-    let anchor = root.to_bytes();
-    written += usize::from(immutable(&issuer_dir.join(ANCHOR_FILE), &anchor)?);
-    let key_set = registry.key_set_bytes()?;
-    let key_set_sequence = registry.key_set().sequence();
-    let key_set_path = Resource::KeySet(key_set_sequence).path();
-    written += usize::from(immutable(&issuer_dir.join(&key_set_path), &key_set)?);
-    // Every list and delta, oldest first, so that a door holding any older list can
-    // walk the deltas forward.
-    let mut delta_pointer = None;
-    for sequence in 1..=latest_publication.sequence {
-        let list_path = issuer_dir.join(Resource::List(sequence).path());
-        let delta_path = issuer_dir.join(Resource::Delta(sequence).path());
-        let last = sequence == latest_publication.sequence;
-        if !last && list_path.exists() && (sequence == 1 || delta_path.exists()) {
-            continue;
-        }
-        let Some(p) = registry.store().publication(sequence)? else {
-            continue;
-        };
-        written += usize::from(immutable(&list_path, &p.list)?);
-        if let Some(delta) = &p.delta {
-            written += usize::from(immutable(&delta_path, delta)?);
-            if last {
-                delta_pointer = Some(DeltaPointer {
-                    from: sequence - 1,
-                    to: sequence,
-                    path: Resource::Delta(sequence).path(),
-                    sha256: sha256_hex(delta),
-                    bytes: delta.len() as u64,
-                });
-            }
-        }
-    }
-    let list = &latest_publication.list;
-    // The registry signed these bytes; a list it cannot decode is a corrupt store.
-    let next_update = crate::wire::decode_list(list)
-        .map_err(|source| RegistryError::StoredList {
-            sequence: latest_publication.sequence,
-            source,
-        })?
-        .header
-        .next_update
-        .0;
-    let latest = Latest {
-        format: LATEST_FORMAT,
-        issuer: root.issuer().as_str().to_owned(),
-        published_at: latest_publication.published_at.0,
-        next_update,
-        list: ListPointer {
-            sequence: latest_publication.sequence,
-            path: Resource::List(latest_publication.sequence).path(),
-            sha256: sha256_hex(list),
-            bytes: list.len() as u64,
-        },
-        delta: delta_pointer,
-        key_set: KeySetPointer {
-            sequence: key_set_sequence,
-            path: key_set_path,
-            sha256: sha256_hex(&key_set),
-        },
-        anchor: AnchorPointer {
-            path: ANCHOR_FILE.to_owned(),
-            sha256: sha256_hex(&anchor),
-        },
+/// Refuses a folder whose `latest.json` names another issuer (two ids can share a
+/// folder name only by a hex form colliding with a plain id; this catches it).
+fn check_issuer(issuer_dir: &Path, issuer: &IssuerId) -> Result<(), PublishError> {
+    let path = issuer_dir.join(LATEST_FILE);
+    let file = match fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(&path)(e)),
     };
-    written += also(&issuer_dir, &latest)?;
-    let latest_path = issuer_dir.join(LATEST_FILE);
-    written += usize::from(rewrite(&latest_path, &latest.to_json())?);
-    Ok(LayoutReport {
-        issuer_dir,
-        written,
-        list_sequence: latest_publication.sequence,
-        key_set_sequence,
-    })
+    let mut text = Vec::new();
+    io::Read::read_to_end(
+        &mut io::Read::take(file, MAX_LATEST_BYTES as u64),
+        &mut text,
+    )
+    .map_err(io_error(&path))?;
+    let found = serde_json::from_slice::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("issuer")?.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if found == issuer.as_str() {
+        Ok(())
+    } else {
+        Err(PublishError::OtherIssuer { path, found })
+    }
+}
+
+/// Whether `path` exists with exactly `bytes`; [`PublishError::Conflict`] if it holds
+/// other bytes.
+fn same_file(path: &Path, bytes: &[u8]) -> Result<bool, PublishError> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(io_error(path)(e)),
+        Ok(meta) if meta.len() != bytes.len() as u64 => {
+            return Err(PublishError::Conflict {
+                path: path.to_owned(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let held = fs::read(path).map_err(io_error(path))?;
+    if held == bytes {
+        Ok(true)
+    } else {
+        Err(PublishError::Conflict {
+            path: path.to_owned(),
+        })
+    }
+}
+
+/// Writes `bytes` to a new temporary file beside `final_path`, flushed to disk.
+fn write_temp(final_path: &Path, bytes: &[u8]) -> Result<PathBuf, PublishError> {
+    let name = final_path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("file");
+    let tmp = final_path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = fs::File::create(&tmp).map_err(io_error(&tmp))?;
+    file.write_all(bytes).map_err(io_error(&tmp))?;
+    file.sync_all().map_err(io_error(&tmp))?;
+    Ok(tmp)
+}
+
+/// Makes the entry of `path` durable (fsync of its folder).
+fn sync_dir(path: &Path) -> Result<(), PublishError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// Writes an immutable file unless it is there with the same bytes. The final name is
+/// made by a hard link, which fails rather than replace a file, so two writers never
+/// overwrite each other's bytes.
+fn write_immutable(
+    issuer_dir: &Path,
+    relative: &str,
+    bytes: &[u8],
+    report: &mut LayoutReport,
+) -> Result<(), PublishError> {
+    let path = issuer_dir.join(relative);
+    if same_file(&path, bytes)? {
+        report.unchanged += 1;
+        return Ok(());
+    }
+    let tmp = write_temp(&path, bytes)?;
+    let linked = fs::hard_link(&tmp, &path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            sync_dir(&path)?;
+            report.written.push(relative.to_owned());
+            Ok(())
+        }
+        // Another writer got there first: fine if it wrote the same bytes.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            if same_file(&path, bytes)? {
+                report.unchanged += 1;
+                Ok(())
+            } else {
+                Err(PublishError::Conflict { path })
+            }
+        }
+        Err(e) => Err(io_error(&path)(e)),
+    }
+}
+
+/// Replaces `relative` atomically (temp file, fsync, rename, fsync of the folder).
+fn replace_atomically(issuer_dir: &Path, relative: &str, bytes: &[u8]) -> Result<(), PublishError> {
+    let path = issuer_dir.join(relative);
+    let tmp = write_temp(&path, bytes)?;
+    if let Err(e) = fs::rename(&tmp, &path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(io_error(&path)(e));
+    }
+    sync_dir(&path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_dir_names_are_plain_ids_or_hex_and_never_a_path() {
+        let name = |id: &str| issuer_dir_name(&IssuerId::new(id).unwrap());
+        assert_eq!(name("example-police"), "example-police");
+        assert_eq!(name("Met_Police-2"), "Met_Police-2");
+        assert_eq!(name("a.b"), "x-612e62");
+        assert_eq!(name(".."), "x-2e2e");
+        assert_eq!(name("-lead"), "x-2d6c656164");
+        assert_eq!(name("_x"), "x-5f78");
+        assert_eq!(name("a/b"), "x-612f62");
+        assert_eq!(name("x.y"), "x-782e79");
+        for id in ["..", ".", "a/../b", "%2e%2e", "a\\b", "~root"] {
+            let dir = name(id);
+            assert!(
+                dir.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                "{id:?} -> {dir:?}"
+            );
+        }
+    }
 }

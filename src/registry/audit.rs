@@ -147,6 +147,14 @@ pub enum AuditEvent {
         /// Size of the delta from the previous sequence, if any.
         delta_bytes: Option<u64>,
     },
+    /// An operator's or tool's annotation, kept in the chain with everything else
+    /// (for instance the parameters a resumable run was started with).
+    Annotated {
+        /// What it is about (at most [`MAX_ANNOTATION_SUBJECT_LEN`](super::MAX_ANNOTATION_SUBJECT_LEN) bytes).
+        subject: String,
+        /// The annotation (at most [`MAX_ANNOTATION_LEN`](super::MAX_ANNOTATION_LEN) bytes).
+        text: String,
+    },
 }
 
 /// One sealed entry of the chain, as stored.

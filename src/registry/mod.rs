@@ -14,7 +14,8 @@
 //! The layers, bottom up: `incident` (plain data), [`audit`] (the hash chain), `store`
 //! (the [`Store`] contract, its records and [`RegistryError`]), `runner` (chunked
 //! signing and commits), this module (the [`Registry`] type), `reissue` (incidents),
-//! `manifest` (what a printer receives). The SQLite backend, [`SqliteStore`], sits at
+//! `manifest` (what a printer receives); the static published layout is written at the
+//! crate's edge (`net`, `Registry::publish_to`). The SQLite backend, [`SqliteStore`], sits at
 //! the crate's edge (feature `sqlite`).
 
 pub mod audit;
@@ -72,6 +73,11 @@ pub use store::{
 /// The embedded SQLite backend (feature `sqlite`), at the registry's edge.
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+
+/// Longest annotation subject, in bytes ([`Registry::annotate`]).
+pub const MAX_ANNOTATION_SUBJECT_LEN: usize = 64;
+/// Longest annotation text, in bytes ([`Registry::annotate`]): an audit entry stays small.
+pub const MAX_ANNOTATION_LEN: usize = 4096;
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -812,6 +818,61 @@ impl<S: Store> Registry<S> {
             claims.push(r.claims()?);
         }
         Ok(PrintManifest::new(supplier, batch, &claims))
+    }
+
+    /// Records an annotation about `subject` in the audit log, hash-chained with every
+    /// other event: for instance the parameters a resumable run was started with, so
+    /// that a resumption with other parameters can be refused. Read them back with
+    /// [`Self::annotations`].
+    ///
+    /// # Errors
+    /// [`RegistryError::AnnotationTooLong`] past [`MAX_ANNOTATION_SUBJECT_LEN`] or
+    /// [`MAX_ANNOTATION_LEN`] (nothing written); storage failures.
+    pub fn annotate(
+        &mut self,
+        subject: &str,
+        text: &str,
+        now: UnixTime,
+    ) -> Result<(), RegistryError> {
+        for (len, max) in [
+            (subject.len(), MAX_ANNOTATION_SUBJECT_LEN),
+            (text.len(), MAX_ANNOTATION_LEN),
+        ] {
+            if len > max {
+                return Err(RegistryError::AnnotationTooLong { len, max });
+            }
+        }
+        let head = self.store.audit_head()?;
+        let mut draft = Draft::default();
+        draft.event(
+            now,
+            AuditEvent::Annotated {
+                subject: subject.to_owned(),
+                text: text.to_owned(),
+            },
+        );
+        commit(&mut self.store, head, draft)?;
+        Ok(())
+    }
+
+    /// Every annotation about `subject`, oldest first, with the time it was recorded.
+    ///
+    /// # Errors
+    /// On a storage failure.
+    pub fn annotations(&self, subject: &str) -> Result<Vec<(UnixTime, String)>, RegistryError> {
+        Ok(self
+            .store
+            .audit_log()?
+            .into_iter()
+            // Bulk entries are large: parse only those that can be annotations.
+            .filter(|r| r.event_json.contains("\"annotated\""))
+            .filter_map(|r| match r.event() {
+                Ok(AuditEvent::Annotated { subject: s, text }) if s == subject => {
+                    Some((r.at, text))
+                }
+                _ => None,
+            })
+            .collect())
     }
 
     /// Checks the whole audit chain, and that it holds the head every stored list

@@ -95,8 +95,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens the registry at `path`, creating the schema if the file is new or an
-    /// empty database.
+    /// Opens the registry at `path`, creating the file and the schema if the file is
+    /// new or an empty database. (Prefer [`Self::create`] for a new registry and
+    /// [`Self::open_existing`] for an existing one: they refuse the other case.)
     ///
     /// # Errors
     /// [`RegistryError::NotARegistry`] (naming the file) if it is not an SQLite
@@ -105,6 +106,50 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_text = path.as_ref().display().to_string();
         let conn = Connection::open(path.as_ref()).map_err(|e| classify(&path_text, e))?;
+        Self::init(conn, path_text)
+    }
+
+    /// Creates a new registry file at `path` (the schema, no registry yet: then
+    /// `Registry::create`).
+    ///
+    /// # Errors
+    /// [`RegistryError::FileExists`] if anything is at `path` (it is left alone);
+    /// [`RegistryError::Storage`] if the file cannot be made.
+    pub fn create(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        let path_text = path.as_ref().display().to_string();
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path.as_ref())
+        {
+            Ok(_) => Self::open(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(RegistryError::FileExists { path: path_text })
+            }
+            Err(e) => Err(storage(e)),
+        }
+    }
+
+    /// Opens the registry file at `path`, never creating one: what a tool that works
+    /// on an existing registry calls, so that a mistyped path leaves nothing behind.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`] if there is no file at `path`; as [`Self::open`].
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
+        use rusqlite::OpenFlags;
+        let path_text = path.as_ref().display().to_string();
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path.as_ref(), flags).map_err(|e| {
+            if e.sqlite_error_code() == Some(ErrorCode::CannotOpen) && !path.as_ref().exists() {
+                RegistryError::NotFound {
+                    path: path_text.clone(),
+                }
+            } else {
+                classify(&path_text, e)
+            }
+        })?;
         Self::init(conn, path_text)
     }
 

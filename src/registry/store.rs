@@ -288,6 +288,27 @@ pub enum RegistryError {
     /// The store is empty: create the registry first.
     #[error("the registry has not been created")]
     Empty,
+    /// No registry file at this path (`SqliteStore::open_existing`); nothing was
+    /// created. Create the registry first, or give the path of an existing one.
+    #[error("no registry at {path}: create one first, or give the path of an existing registry")]
+    NotFound {
+        /// The path given.
+        path: String,
+    },
+    /// A file is already at this path (`SqliteStore::create`); it was left alone.
+    #[error("{path} already exists: a new registry is never created over a file")]
+    FileExists {
+        /// The path given.
+        path: String,
+    },
+    /// An annotation (or its subject) is longer than its limit; nothing was written.
+    #[error("an annotation of {len} bytes is longer than the limit of {max}")]
+    AnnotationTooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// The store already holds a registry (found by the workflow's read, or by the
     /// backend when a [`Change::create`] meets an existing registry).
     #[error("the registry already exists")]

@@ -332,7 +332,7 @@ impl RevocationList {
         next.issued_at = delta.header.issued_at;
         next.next_update = delta.header.next_update;
         next.key_id = delta.header.key_id;
-        next.state = wire::state_after(delta.body);
+        next.state = wire::state_after(&self.state, delta.body);
         next.audit = None;
         Ok(next)
     }

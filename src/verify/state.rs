@@ -46,6 +46,38 @@ pub(crate) struct Refusal {
 pub(crate) struct CheckedDelta<'a> {
     delta: ParsedDelta<'a>,
     sets: StatusSets,
+    /// The state of the list its signature was checked against.
+    base_state: [u8; 32],
+}
+
+/// Whether `delta` applies to `held`: same capacity, starting at the held sequence
+/// (older is a rollback, newer a gap), from the held state as far as its hint tells
+/// (the signature, checked over the held state, decides).
+fn place_delta(held: &RevocationList, delta: &ParsedDelta<'_>) -> Result<(), ListError> {
+    if held.capacity() != delta.header.capacity {
+        return Err(ListError::CapacityMismatch {
+            held: held.capacity(),
+            offered: delta.header.capacity,
+        });
+    }
+    if delta.from_sequence < held.sequence {
+        return Err(ListError::Rollback {
+            held: held.sequence,
+            offered: delta.to_sequence,
+        });
+    }
+    if delta.from_sequence > held.sequence {
+        return Err(ListError::Gap {
+            held: held.sequence,
+            from: delta.from_sequence,
+        });
+    }
+    if !delta.hints_at(&held.state) {
+        return Err(ListError::Branch {
+            sequence: held.sequence,
+        });
+    }
+    Ok(())
 }
 
 /// Trusted roots and keys, the issuers' current lists, and the highest list sequence
@@ -453,8 +485,12 @@ impl VerifierState {
         self.commit_list(offered, now, options)
     }
 
-    /// Checks a signed delta against this state (trusted signer, signature, issue time,
-    /// sets) without changing anything.
+    /// Checks a signed delta against this state (trusted signer, the list it applies
+    /// to, signature, issue time, sets) without changing anything.
+    ///
+    /// A delta's signature covers the state of the list it applies to, which the delta
+    /// does not carry: it is checked against the list held, so the delta must apply to
+    /// exactly that list (sequence, capacity, state) before its signature can be.
     pub(crate) fn check_delta<'a>(
         &self,
         bytes: &'a [u8],
@@ -463,13 +499,20 @@ impl VerifierState {
     ) -> Result<CheckedDelta<'a>, ListError> {
         let delta = wire::decode_delta(bytes)?;
         let header = &delta.header;
+        self.list_signer(header.key_id, &header.issuer, now, options, None)?;
+        let held = self
+            .list_of(&header.issuer)
+            .ok_or_else(|| ListError::NoBaseList {
+                issuer: header.issuer.clone(),
+            })?;
+        place_delta(held, &delta)?;
         self.check_signed(
             &header.issuer,
             header.key_id,
             header.issued_at,
             wire::DELTA_DOMAIN,
             &delta.signature,
-            delta.body,
+            &wire::delta_payload(&held.state, delta.body),
             now,
             options,
         )?;
@@ -484,10 +527,15 @@ impl VerifierState {
             }));
         }
         let sets = delta.decode_sets()?;
-        Ok(CheckedDelta { delta, sets })
+        Ok(CheckedDelta {
+            base_state: held.state,
+            delta,
+            sets,
+        })
     }
 
-    /// Applies a checked delta to the list held for its issuer.
+    /// Applies a checked delta to the list held for its issuer, which must still be the
+    /// list its signature was checked against.
     pub(crate) fn commit_delta(
         &mut self,
         checked: &CheckedDelta<'_>,
@@ -503,25 +551,8 @@ impl VerifierState {
                 issuer: header.issuer.clone(),
             })?;
         self.list_signer(header.key_id, &header.issuer, now, options, Some(&held))?;
-        if held.capacity() != header.capacity {
-            return Err(ListError::CapacityMismatch {
-                held: held.capacity(),
-                offered: header.capacity,
-            });
-        }
-        if delta.from_sequence < held.sequence {
-            return Err(ListError::Rollback {
-                held: held.sequence,
-                offered: delta.to_sequence,
-            });
-        }
-        if delta.from_sequence > held.sequence {
-            return Err(ListError::Gap {
-                held: held.sequence,
-                from: delta.from_sequence,
-            });
-        }
-        if delta.base_state != held.state {
+        place_delta(&held, delta)?;
+        if held.state != checked.base_state {
             return Err(ListError::Branch {
                 sequence: held.sequence,
             });

@@ -159,6 +159,15 @@ pub enum DecodeError {
         /// The limit.
         max: usize,
     },
+    /// An integer of a list or delta header that is not a minimal varint fitting its
+    /// type: one value has one encoding, so the signed bytes are canonical.
+    #[error("{object}: the varint at byte {offset} is not minimal or overflows")]
+    BadVarint {
+        /// What was being decoded.
+        object: WireObject,
+        /// Offset of its first byte in the object.
+        offset: usize,
+    },
     /// A delta whose end sequence does not follow its start.
     #[error("delta from {from} to {to} does not move forward")]
     DeltaNotForward {

@@ -1,10 +1,12 @@
 //! The wire format: the only module that knows how objects become bytes.
 //!
-//! One fixed bincode 2 configuration: big-endian, fixed-width integers, and a decode
-//! limit per object so that no length prefix can make the decoder allocate more than
-//! the object may hold. Text is length-prefixed (u64) UTF-8; `Option` is a 0/1 tag;
-//! enums are single tag bytes written by hand here, so the layout below is the whole
-//! format.
+//! Credentials, anchors, key sets, challenges and responses use one fixed bincode 2
+//! configuration: big-endian, fixed-width integers, and a decode limit per object so
+//! that no length prefix can make the decoder allocate more than the object may hold.
+//! Text is length-prefixed (u64) UTF-8; `Option` is a 0/1 tag; enums are single tag
+//! bytes written by hand here, so the layouts below are the whole format. Lists and
+//! deltas (format 3, the objects sent to every door on every change) use the compact
+//! header encoding of [`compact`]: minimal varints, written and read by hand.
 //!
 //! # Credential
 //!
@@ -35,6 +37,7 @@ use sha2::Digest as _;
 
 mod challenge;
 mod codec;
+mod compact;
 mod error;
 
 pub use challenge::Challenge;
@@ -641,80 +644,74 @@ impl Reader<'_> {
 // Revocation lists and deltas
 // ---------------------------------------------------------------------------
 //
-// List (format 2):  version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
-//   body: issuer str, key_id [8], sequence u64, issued_at u64, next_update u64,
-//         capacity u32, state [32], audit_entries u64, audit_hash [32],
-//         scopes bytes, revoked bytes, suspended bytes
-// Delta (format 2): version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
-//   body: issuer str, key_id [8], from_sequence u64, to_sequence u64, issued_at u64,
-//         next_update u64, capacity u32, base_state [32], scopes bytes, revoked bytes,
-//         suspended bytes, reinstated bytes
+// Format 3 (`compact`: every integer a minimal LEB128 varint, `bytes` a varint length
+// and that many bytes, `str` the same holding UTF-8):
 //
-// `bytes` is a u64 length and that many bytes, decoded by borrowing (no allocation).
-// A status set is the `status_codec` encoding of sorted indexes below `capacity`.
-// Scopes are 18-byte records: tag u8 (0 print batch, 1 issuer key, 2 issued before),
-// value [8] (batch id as u64, key id, or unix seconds), reason u8, since u64.
+// List:  version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
+//   body: issuer str, key_id [8], sequence varint, issued_at varint,
+//         next_update - issued_at varint, capacity varint, state [32],
+//         audit_entries varint, audit_hash [32], present u8, then for each bit of
+//         `present` set, in this order: scopes (bit 0), revoked bytes (bit 1),
+//         suspended bytes (bit 2)
+// Delta: version u8 (= LIST_FORMAT_VERSION) | signature [64] | body
+//   body: issuer str, key_id [8], from_sequence varint, to_sequence - from_sequence
+//         varint (>= 1), issued_at varint, next_update - issued_at varint, capacity
+//         varint, base_hint [4], present u8, then scopes (bit 0), revoked bytes
+//         (bit 1), suspended bytes (bit 2), reinstated bytes (bit 3)
 //
-// `state` names the list's content through its history: the state after a delta is
-// SHA-256(STATE_DOMAIN || 1 || delta body), and a delta names the state it applies to
-// (`base_state`), so a delta from one branch never applies to a list of another. The
-// first list of an issuer takes SHA-256(STATE_DOMAIN || 0 || its body with a zero
-// state). A verifier that applies a delta computes the same state the issuer wrote
-// into the full list of that sequence. `audit_*` is the issuer's audit log head when
-// the list was signed: a list in anyone's hands pins the log up to that entry.
+// `present` names the non-empty parts; any other bit set is malformed, and a part
+// marked present must not be empty (one encoding per object). Scopes are a varint
+// count (1..=MAX_SCOPE_ENTRIES) and that many records: tag u8 (0 print batch, 1
+// issuer key, 2 issued before), value (batch id varint, key id [8], or unix seconds
+// varint), reason u8, since varint. A status set is the `status_codec` encoding of
+// sorted indexes below `capacity`, never the empty set's.
+//
+// `state` names the list's content through its history. A delta's signature covers
+// `DELTA_DOMAIN || version || base_state || body`, where `base_state` is the state
+// of the list it applies to: the state is not sent, the verifier supplies the state
+// of the list it holds, so a delta made from another branch never verifies. (The
+// 4-byte `base_hint`, the state's first bytes, only lets a verifier name a branch
+// rather than a bad signature; nothing relies on it.) The state after a delta is
+// SHA-256(STATE_DOMAIN || 1 || base_state || delta body). The first list of an
+// issuer takes SHA-256(STATE_DOMAIN || 0 || its body with a zero state). A verifier
+// that applies a delta computes the same state the issuer wrote into the full list of
+// that sequence. `audit_*` is the issuer's audit log head when the list was signed:
+// a list in anyone's hands pins the log up to that entry.
 
 /// Domain prefix of a revocation list signature.
-pub const LIST_DOMAIN: &[u8] = b"revocard/v2/status-list\0";
+pub const LIST_DOMAIN: &[u8] = b"revocard/v3/status-list\0";
 /// Domain prefix of a revocation delta signature.
-pub const DELTA_DOMAIN: &[u8] = b"revocard/v2/status-delta\0";
-/// Format version of revocation lists and deltas (2: state digests and the audit head).
-pub const LIST_FORMAT_VERSION: u8 = 2;
+pub const DELTA_DOMAIN: &[u8] = b"revocard/v3/status-delta\0";
+/// Format version of revocation lists and deltas (3: varint headers; a delta's base
+/// state signed, not sent).
+pub const LIST_FORMAT_VERSION: u8 = 3;
 /// Domain prefix of a list's state digest.
-const STATE_DOMAIN: &[u8] = b"revocard/v2/status-state\0";
+const STATE_DOMAIN: &[u8] = b"revocard/v3/status-state\0";
+/// Length of a delta's base hint: the first bytes of the state it applies to.
+const BASE_HINT_LEN: usize = 4;
 
 /// Largest encoded revocation list: two bitmaps of [`crate::MAX_LIST_CAPACITY`] bits,
 /// every scope entry, and the header, rounded up.
 pub const MAX_LIST_BYTES: usize = 2 * (crate::model::MAX_LIST_CAPACITY as usize / 8)
-    + crate::model::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+    + crate::model::MAX_SCOPE_ENTRIES * MAX_SCOPE_RECORD_LEN
     + 4096;
 /// Largest encoded delta: three bitmaps, every scope entry, the header.
 pub const MAX_DELTA_BYTES: usize = 3 * (crate::model::MAX_LIST_CAPACITY as usize / 8)
-    + crate::model::MAX_SCOPE_ENTRIES * SCOPE_RECORD_LEN
+    + crate::model::MAX_SCOPE_ENTRIES * MAX_SCOPE_RECORD_LEN
     + 4096;
 
-const SCOPE_RECORD_LEN: usize = 18;
+/// Longest scope record: tag, a 10-byte varint, reason, a 10-byte varint.
+const MAX_SCOPE_RECORD_LEN: usize = 22;
+/// Shortest scope record: tag, a 1-byte varint, reason, a 1-byte varint.
+const MIN_SCOPE_RECORD_LEN: usize = 4;
 
-#[derive(Encode, bincode::BorrowDecode)]
-struct WireList<'a> {
-    issuer: &'a str,
-    key_id: [u8; 8],
-    sequence: u64,
-    issued_at: u64,
-    next_update: u64,
-    capacity: u32,
-    state: [u8; 32],
-    audit_entries: u64,
-    audit_hash: [u8; 32],
-    scopes: &'a [u8],
-    revoked: &'a [u8],
-    suspended: &'a [u8],
-}
-
-#[derive(Encode, bincode::BorrowDecode)]
-struct WireDelta<'a> {
-    issuer: &'a str,
-    key_id: [u8; 8],
-    from_sequence: u64,
-    to_sequence: u64,
-    issued_at: u64,
-    next_update: u64,
-    capacity: u32,
-    base_state: [u8; 32],
-    scopes: &'a [u8],
-    revoked: &'a [u8],
-    suspended: &'a [u8],
-    reinstated: &'a [u8],
-}
+/// Bits of `present`.
+const HAS_SCOPES: u8 = 1;
+const HAS_REVOKED: u8 = 1 << 1;
+const HAS_SUSPENDED: u8 = 1 << 2;
+const HAS_REINSTATED: u8 = 1 << 3;
+/// The bits of the status sets, in the order they follow the scopes.
+const SET_BITS: [u8; 3] = [HAS_REVOKED, HAS_SUSPENDED, HAS_REINSTATED];
 
 /// What lists and deltas share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -747,6 +744,7 @@ pub(crate) struct ParsedList<'a> {
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
+    /// Encoded sets; empty when absent.
     revoked: &'a [u8],
     suspended: &'a [u8],
 }
@@ -791,15 +789,22 @@ impl ParsedDelta<'_> {
             reinstated,
         })
     }
+
+    /// Whether this delta names `state` as its base (by its hint: the signature
+    /// decides).
+    pub(crate) fn hints_at(&self, state: &[u8; 32]) -> bool {
+        state.starts_with(&self.base_hint)
+    }
 }
 
-/// A decoded delta, signature not yet checked.
+/// A decoded delta, signature not yet checked (it needs the base state, which only
+/// the verifier holding that list knows: [`delta_payload`]).
 pub(crate) struct ParsedDelta<'a> {
     pub(crate) header: ListHeader,
     pub(crate) from_sequence: u64,
     pub(crate) to_sequence: u64,
-    /// The state of the list this delta applies to.
-    pub(crate) base_state: [u8; 32],
+    /// The first bytes of the state of the list this delta applies to.
+    base_hint: [u8; BASE_HINT_LEN],
     pub(crate) scopes: Vec<ScopeEntry>,
     pub(crate) signature: [u8; SIGNATURE_LEN],
     pub(crate) body: &'a [u8],
@@ -808,24 +813,43 @@ pub(crate) struct ParsedDelta<'a> {
     reinstated: &'a [u8],
 }
 
-fn encode_scopes(scopes: &[ScopeEntry]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(scopes.len() * SCOPE_RECORD_LEN);
-    for entry in scopes {
-        let (tag, value) = match entry.scope {
-            Scope::PrintBatch(batch) => (0u8, u64::from(batch.0).to_be_bytes()),
-            Scope::IssuerKey(key) => (1, key.0),
-            Scope::IssuedBefore(time) => (2, time.0.to_be_bytes()),
-        };
-        out.push(tag);
-        out.extend_from_slice(&value);
-        out.push(entry.reason.code());
-        out.extend_from_slice(&entry.since.0.to_be_bytes());
-    }
+/// What a delta's signature covers after the domain and version: the state of the
+/// list it applies to, then its body.
+pub(crate) fn delta_payload(base_state: &[u8; 32], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + body.len());
+    out.extend_from_slice(base_state);
+    out.extend_from_slice(body);
     out
 }
 
-fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, DecodeError> {
-    let count = bytes.len() / SCOPE_RECORD_LEN;
+fn encode_scopes(w: &mut compact::Writer, scopes: &[ScopeEntry]) {
+    w.varint(scopes.len() as u64);
+    for entry in scopes {
+        match entry.scope {
+            Scope::PrintBatch(batch) => {
+                w.byte(0);
+                w.varint(u64::from(batch.0));
+            }
+            Scope::IssuerKey(key) => {
+                w.byte(1);
+                w.array(&key.0);
+            }
+            Scope::IssuedBefore(time) => {
+                w.byte(2);
+                w.varint(time.0);
+            }
+        }
+        w.byte(entry.reason.code());
+        w.varint(entry.since.0);
+    }
+}
+
+fn decode_scopes(
+    r: &mut compact::Reader<'_>,
+    object: WireObject,
+) -> Result<Vec<ScopeEntry>, DecodeError> {
+    let count = r.varint()?;
+    let count = usize::try_from(count).unwrap_or(usize::MAX);
     if count > MAX_SCOPE_ENTRIES {
         return Err(DecodeError::TooManyScopes {
             object,
@@ -833,44 +857,23 @@ fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, De
             max: MAX_SCOPE_ENTRIES,
         });
     }
-    let (records, rest) = bytes.as_chunks::<SCOPE_RECORD_LEN>();
-    if !rest.is_empty() {
-        return Err(DecodeError::Malformed { object });
+    if count == 0 {
+        // Absent scopes are a clear bit, never an empty part.
+        return Err(r.malformed());
     }
-    let malformed = DecodeError::Malformed { object };
+    if count > r.remaining() / MIN_SCOPE_RECORD_LEN {
+        return Err(DecodeError::Truncated { object });
+    }
     let mut out = Vec::with_capacity(count);
-    for record in records {
-        let [
-            tag,
-            v0,
-            v1,
-            v2,
-            v3,
-            v4,
-            v5,
-            v6,
-            v7,
-            reason,
-            s0,
-            s1,
-            s2,
-            s3,
-            s4,
-            s5,
-            s6,
-            s7,
-        ] = *record;
-        let value = [v0, v1, v2, v3, v4, v5, v6, v7];
-        let scope = match tag {
-            0 => Scope::PrintBatch(PrintBatchId(
-                u32::try_from(u64::from_be_bytes(value)).map_err(|_| malformed.clone())?,
-            )),
-            1 => Scope::IssuerKey(KeyId(value)),
-            2 => Scope::IssuedBefore(UnixTime(u64::from_be_bytes(value))),
-            _ => return Err(malformed),
+    for _ in 0..count {
+        let scope = match r.byte()? {
+            0 => Scope::PrintBatch(PrintBatchId(r.varint_u32()?)),
+            1 => Scope::IssuerKey(KeyId(r.array()?)),
+            2 => Scope::IssuedBefore(UnixTime(r.varint()?)),
+            _ => return Err(r.malformed()),
         };
-        let reason = RevocationReason::from_code(reason).ok_or(malformed.clone())?;
-        let since = UnixTime(u64::from_be_bytes([s0, s1, s2, s3, s4, s5, s6, s7]));
+        let reason = RevocationReason::from_code(r.byte()?).ok_or_else(|| r.malformed())?;
+        let since = UnixTime(r.varint()?);
         out.push(ScopeEntry {
             scope,
             reason,
@@ -878,6 +881,32 @@ fn decode_scopes(object: WireObject, bytes: &[u8]) -> Result<Vec<ScopeEntry>, De
         });
     }
     Ok(out)
+}
+
+/// Writes the header fields lists and deltas share after the issuer and key id:
+/// `issued_at`, `next_update - issued_at`, `capacity`.
+fn encode_times(w: &mut compact::Writer, header: &ListHeader) {
+    w.varint(header.issued_at.0);
+    // The issuer refuses `next_update < issued_at` (`StatusError::NextUpdateInPast`).
+    w.varint(header.next_update.0.saturating_sub(header.issued_at.0));
+    w.varint(u64::from(header.capacity));
+}
+
+/// Writes `present` and the non-empty parts: scopes, then each set in order.
+fn encode_parts(w: &mut compact::Writer, scopes: &[ScopeEntry], sets: &[&[u32]], capacity: u32) {
+    let mut present = if scopes.is_empty() { 0 } else { HAS_SCOPES };
+    for (bit, set) in SET_BITS.iter().zip(sets) {
+        if !set.is_empty() {
+            present |= bit;
+        }
+    }
+    w.byte(present);
+    if !scopes.is_empty() {
+        encode_scopes(w, scopes);
+    }
+    for set in sets.iter().filter(|s| !s.is_empty()) {
+        w.bytes(&status_codec::encode_index_set(set, capacity));
+    }
 }
 
 /// Encodes a list body (to be signed).
@@ -890,27 +919,20 @@ pub(crate) fn encode_list(
     suspended: &[u32],
     scopes: &[ScopeEntry],
 ) -> Vec<u8> {
-    let scopes = encode_scopes(scopes);
-    let revoked = status_codec::encode_index_set(revoked, header.capacity);
-    let suspended = status_codec::encode_index_set(suspended, header.capacity);
-    let wire = WireList {
-        issuer: header.issuer.as_str(),
-        key_id: header.key_id.0,
-        sequence,
-        issued_at: header.issued_at.0,
-        next_update: header.next_update.0,
-        capacity: header.capacity,
-        state: *state,
-        audit_entries: audit.entries,
-        audit_hash: audit.hash,
-        scopes: &scopes,
-        revoked: &revoked,
-        suspended: &suspended,
-    };
-    bincode::encode_to_vec(wire, config::<MAX_LIST_BYTES>()).unwrap_or_default()
+    let mut w = compact::Writer::default();
+    w.bytes(header.issuer.as_str().as_bytes());
+    w.array(&header.key_id.0);
+    w.varint(sequence);
+    encode_times(&mut w, header);
+    w.array(state);
+    w.varint(audit.entries);
+    w.array(&audit.hash);
+    encode_parts(&mut w, scopes, &[revoked, suspended], header.capacity);
+    w.finish()
 }
 
-/// Encodes a delta body (to be signed).
+/// Encodes a delta body (to be signed, behind its base state: [`delta_payload`]).
+/// `to_sequence` must be above `from_sequence` (the issuer's sequence only grows).
 pub(crate) fn encode_delta(
     header: &ListHeader,
     from_sequence: u64,
@@ -919,36 +941,39 @@ pub(crate) fn encode_delta(
     sets: &DeltaSets<'_>,
     scopes: &[ScopeEntry],
 ) -> Vec<u8> {
-    let scopes = encode_scopes(scopes);
-    let revoked = status_codec::encode_index_set(sets.revoked, header.capacity);
-    let suspended = status_codec::encode_index_set(sets.suspended, header.capacity);
-    let reinstated = status_codec::encode_index_set(sets.reinstated, header.capacity);
-    let wire = WireDelta {
-        issuer: header.issuer.as_str(),
-        key_id: header.key_id.0,
-        from_sequence,
-        to_sequence,
-        issued_at: header.issued_at.0,
-        next_update: header.next_update.0,
-        capacity: header.capacity,
-        base_state: *base_state,
-        scopes: &scopes,
-        revoked: &revoked,
-        suspended: &suspended,
-        reinstated: &reinstated,
-    };
-    bincode::encode_to_vec(wire, config::<MAX_DELTA_BYTES>()).unwrap_or_default()
+    let mut w = compact::Writer::default();
+    w.bytes(header.issuer.as_str().as_bytes());
+    w.array(&header.key_id.0);
+    w.varint(from_sequence);
+    w.varint(to_sequence.saturating_sub(from_sequence));
+    encode_times(&mut w, header);
+    w.array(
+        base_state
+            .first_chunk::<BASE_HINT_LEN>()
+            .unwrap_or(&[0; BASE_HINT_LEN]),
+    );
+    encode_parts(
+        &mut w,
+        scopes,
+        &[sets.revoked, sets.suspended, sets.reinstated],
+        header.capacity,
+    );
+    w.finish()
 }
 
-fn decode_header(
+/// Reads issuer and key id, then `sequence` (the caller's), then times and capacity.
+fn decode_header_fields(
+    r: &mut compact::Reader<'_>,
     object: WireObject,
     issuer: &str,
     key_id: [u8; 8],
-    issued_at: u64,
-    next_update: u64,
-    capacity: u32,
 ) -> Result<ListHeader, DecodeError> {
     use crate::model::{MAX_LIST_CAPACITY, MIN_LIST_CAPACITY};
+    let issued_at = r.varint()?;
+    let next_update = issued_at
+        .checked_add(r.varint()?)
+        .ok_or_else(|| r.malformed())?;
+    let capacity = r.varint_u32()?;
     if !(MIN_LIST_CAPACITY..=MAX_LIST_CAPACITY).contains(&capacity) {
         return Err(DecodeError::Capacity {
             object,
@@ -966,9 +991,56 @@ fn decode_header(
     })
 }
 
+/// The parts after `present`: scopes and up to `sets` encoded status sets (empty
+/// slices for the absent ones).
+struct Parts<'a> {
+    scopes: Vec<ScopeEntry>,
+    sets: [&'a [u8]; 3],
+}
+
+fn decode_parts<'a>(
+    r: &mut compact::Reader<'a>,
+    object: WireObject,
+    sets: usize,
+) -> Result<Parts<'a>, DecodeError> {
+    let present = r.byte()?;
+    let allowed = SET_BITS
+        .iter()
+        .take(sets)
+        .fold(HAS_SCOPES, |bits, bit| bits | bit);
+    if present & !allowed != 0 {
+        return Err(r.malformed());
+    }
+    let scopes = if present & HAS_SCOPES != 0 {
+        decode_scopes(r, object)?
+    } else {
+        Vec::new()
+    };
+    let mut out: [&[u8]; 3] = [&[]; 3];
+    for (bit, slot) in SET_BITS.iter().zip(out.iter_mut()).take(sets) {
+        if present & bit != 0 {
+            let set = r.bytes()?;
+            // A present set is not empty, and the empty set's own form is never sent.
+            if set.is_empty() || set == [0] {
+                return Err(r.malformed());
+            }
+            *slot = set;
+        }
+    }
+    Ok(Parts { scopes, sets: out })
+}
+
 fn decode_set(object: WireObject, bytes: &[u8], capacity: u32) -> Result<Vec<u32>, DecodeError> {
-    status_codec::decode_index_set(bytes, capacity)
-        .map_err(|source| DecodeError::StatusSet { object, source })
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let set = status_codec::decode_index_set(bytes, capacity)
+        .map_err(|source| DecodeError::StatusSet { object, source })?;
+    if set.is_empty() {
+        // A bitmap of zeros: the empty set is sent as an absent part.
+        return Err(DecodeError::Malformed { object });
+    }
+    Ok(set)
 }
 
 /// Refuses an index present in two sorted sets.
@@ -1007,11 +1079,13 @@ fn decode_borrowed<'a, T: bincode::BorrowDecode<'a, ()>, const LIMIT: usize>(
     Ok(wire)
 }
 
-/// The state after applying the delta whose signed body is `delta_body`.
-pub(crate) fn state_after(delta_body: &[u8]) -> [u8; 32] {
+/// The state after applying, to the list in state `base_state`, the delta whose
+/// signed body is `delta_body`.
+pub(crate) fn state_after(base_state: &[u8; 32], delta_body: &[u8]) -> [u8; 32] {
     sha2::Sha256::new()
         .chain_update(STATE_DOMAIN)
         .chain_update([1u8])
+        .chain_update(base_state)
         .chain_update(delta_body)
         .finalize()
         .into()
@@ -1032,29 +1106,29 @@ pub(crate) fn genesis_state(list_body: &[u8]) -> [u8; 32] {
 pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::RevocationList;
     let (signature, body) = split_header(OBJ, bytes, MAX_LIST_BYTES, LIST_FORMAT_VERSION)?;
-    let wire: WireList<'_> = decode_borrowed::<_, MAX_LIST_BYTES>(OBJ, bytes, body)?;
-    let header = decode_header(
-        OBJ,
-        wire.issuer,
-        wire.key_id,
-        wire.issued_at,
-        wire.next_update,
-        wire.capacity,
-    )?;
-    let scopes = decode_scopes(OBJ, wire.scopes)?;
+    let mut r = compact::Reader::new(OBJ, body, BODY_OFFSET);
+    let issuer = r.str()?;
+    let key_id = r.array()?;
+    let sequence = r.varint()?;
+    let header = decode_header_fields(&mut r, OBJ, issuer, key_id)?;
+    let state = r.array()?;
+    let audit = AuditHead {
+        entries: r.varint()?,
+        hash: r.array()?,
+    };
+    let parts = decode_parts(&mut r, OBJ, 2)?;
+    r.finish()?;
+    let [revoked, suspended, _] = parts.sets;
     Ok(ParsedList {
         header,
-        sequence: wire.sequence,
-        state: wire.state,
-        audit: AuditHead {
-            entries: wire.audit_entries,
-            hash: wire.audit_hash,
-        },
-        scopes,
+        sequence,
+        state,
+        audit,
+        scopes: parts.scopes,
         signature,
         body,
-        revoked: wire.revoked,
-        suspended: wire.suspended,
+        revoked,
+        suspended,
     })
 }
 
@@ -1063,31 +1137,34 @@ pub(crate) fn decode_list(bytes: &[u8]) -> Result<ParsedList<'_>, DecodeError> {
 pub(crate) fn decode_delta(bytes: &[u8]) -> Result<ParsedDelta<'_>, DecodeError> {
     const OBJ: WireObject = WireObject::Delta;
     let (signature, body) = split_header(OBJ, bytes, MAX_DELTA_BYTES, LIST_FORMAT_VERSION)?;
-    let wire: WireDelta<'_> = decode_borrowed::<_, MAX_DELTA_BYTES>(OBJ, bytes, body)?;
-    let header = decode_header(
-        OBJ,
-        wire.issuer,
-        wire.key_id,
-        wire.issued_at,
-        wire.next_update,
-        wire.capacity,
-    )?;
-    if wire.to_sequence <= wire.from_sequence {
+    let mut r = compact::Reader::new(OBJ, body, BODY_OFFSET);
+    let issuer = r.str()?;
+    let key_id = r.array()?;
+    let from_sequence = r.varint()?;
+    let span = r.varint()?;
+    let to_sequence = from_sequence
+        .checked_add(span)
+        .ok_or_else(|| r.malformed())?;
+    if span == 0 {
         return Err(DecodeError::DeltaNotForward {
-            from: wire.from_sequence,
-            to: wire.to_sequence,
+            from: from_sequence,
+            to: to_sequence,
         });
     }
-    let scopes = decode_scopes(OBJ, wire.scopes)?;
+    let header = decode_header_fields(&mut r, OBJ, issuer, key_id)?;
+    let base_hint = r.array()?;
+    let parts = decode_parts(&mut r, OBJ, 3)?;
+    r.finish()?;
+    let [revoked, suspended, reinstated] = parts.sets;
     Ok(ParsedDelta {
         header,
-        from_sequence: wire.from_sequence,
-        to_sequence: wire.to_sequence,
-        base_state: wire.base_state,
-        revoked: wire.revoked,
-        suspended: wire.suspended,
-        reinstated: wire.reinstated,
-        scopes,
+        from_sequence,
+        to_sequence,
+        base_hint,
+        revoked,
+        suspended,
+        reinstated,
+        scopes: parts.scopes,
         signature,
         body,
     })

@@ -9,6 +9,17 @@ use revocard::*;
 pub const NOW: UnixTime = UnixTime(1_800_000_000);
 pub const YEAR: u64 = 365 * 24 * 3600;
 
+/// `value` as an unsigned LEB128 varint (the integers of list and delta headers).
+pub fn leb128(mut value: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+    out
+}
+
 pub fn rng(seed: u64) -> StdRng {
     StdRng::seed_from_u64(seed)
 }

@@ -1008,7 +1008,7 @@ impl DeltaCase {
 pub fn delta_cases() -> Vec<DeltaCase> {
     vec![DeltaCase {
         name: "delta-mixed",
-        description: "From list-mixed (sequence 1) to sequence 2: revoke a suspended and a valid index, suspend one, reinstate one, add a print-batch scope. Its base_state is list-mixed's state; the state after it is that of the full list at sequence 2 (whose audit head has nine entries).",
+        description: "From list-mixed (sequence 1) to sequence 2: revoke a suspended and a valid index, suspend one, reinstate one, add a print-batch scope. Its base_state is list-mixed's state, which its signature covers (format 3: signed, not carried; the body holds its first 4 bytes as a hint); the state after it is that of the full list at sequence 2 (whose audit head has nine entries).",
         base: "list-mixed",
         revoke: vec![7, 12_345],
         suspend: vec![42],
