@@ -335,3 +335,67 @@ fn sign_jws_signs_jws_signing_inputs_and_nothing_revocard_verifies() {
         );
     }
 }
+
+/// A bounded HTTP/1.0 GET on loopback with an optional `Accept`: (status, head, body).
+#[cfg(feature = "serve")]
+fn get(addr: std::net::SocketAddr, path: &str, accept: Option<&str>) -> (u16, String, Vec<u8>) {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let accept = accept
+        .map(|a| format!("Accept: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{accept}\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.take(4 << 20).read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, head, response[split + 4..].to_vec())
+}
+
+#[cfg(feature = "serve")]
+#[test]
+fn revocard_serve_answers_the_views_by_content_type() {
+    use revocard::net::layout::StatusView;
+    use revocard::net::serve::{ServeConfig, spawn};
+    let key = issuer_key(&mut rng(6));
+    let registry = scenario(&key);
+    let dir = tempfile::tempdir().unwrap();
+    let report = registry
+        .publish_to_with_standards(dir.path(), BASE, &key)
+        .unwrap();
+    let server = spawn(ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap())).unwrap();
+    let addr = server.local_addr();
+    let folder = layout::issuer_dir_name(&issuer_id());
+    for view in StatusView::ALL {
+        let path = format!("/{folder}/{}", view.path());
+        let on_disk = std::fs::read(report.issuer_dir.join(view.path())).unwrap();
+        for accept in [Some(view.media_type()), None, Some("*/*")] {
+            let (status, head, body) = get(addr, &path, accept);
+            assert_eq!(status, 200, "{path} {accept:?}");
+            assert!(
+                head.contains(&format!("content-type: {}", view.media_type())),
+                "{path}: {head}"
+            );
+            assert_eq!(body, on_disk);
+        }
+        let other = if view == StatusView::Ietf {
+            StatusView::W3cRevocation
+        } else {
+            StatusView::Ietf
+        };
+        let (status, _, _) = get(addr, &path, Some(other.media_type()));
+        assert_eq!(status, 406, "{path} asked as {}", other.media_type());
+    }
+    // Nothing else under status/ is served.
+    let (status, _, _) = get(addr, &format!("/{folder}/status/other.jwt"), None);
+    assert_eq!(status, 404);
+    server.shutdown();
+}

@@ -35,27 +35,27 @@ use serde_json::{Value, json};
 
 use crate::issue::{IssueError, IssuerKey};
 use crate::model::{IssuerId, Status, StatusIndex, UnixTime};
-use crate::net::layout::issuer_dir_name;
+use crate::net::layout::{StatusView, issuer_dir_name};
 use crate::registry::{CredentialFilter, Registry, RegistryError, Store};
 use crate::verify::IssuerPublicKey;
 
 /// The standard views' folder inside an issuer's folder.
 pub const STATUS_DIR: &str = "status";
 /// The IETF Token Status List token, inside an issuer's folder.
-pub const IETF_PATH: &str = "status/ietf.jwt";
+pub const IETF_PATH: &str = StatusView::Ietf.path();
 /// The W3C credential of `statusPurpose` `revocation`, inside an issuer's folder.
-pub const W3C_REVOCATION_PATH: &str = "status/w3c-revocation.jwt";
+pub const W3C_REVOCATION_PATH: &str = StatusView::W3cRevocation.path();
 /// The W3C credential of `statusPurpose` `suspension`, inside an issuer's folder.
-pub const W3C_SUSPENSION_PATH: &str = "status/w3c-suspension.jwt";
+pub const W3C_SUSPENSION_PATH: &str = StatusView::W3cSuspension.path();
 /// The signing key as a JWK set, inside an issuer's folder.
-pub const JWKS_PATH: &str = "status/jwks.json";
+pub const JWKS_PATH: &str = StatusView::Jwks.path();
 
 /// The IETF token's media type (its JOSE `typ` is `statuslist+jwt`).
-pub const IETF_MEDIA_TYPE: &str = "application/statuslist+jwt";
+pub const IETF_MEDIA_TYPE: &str = StatusView::Ietf.media_type();
 /// The W3C credential's media type as a JWT (VC-JOSE-COSE; its JOSE `typ` is `vc+jwt`).
-pub const W3C_MEDIA_TYPE: &str = "application/vc+jwt";
+pub const W3C_MEDIA_TYPE: &str = StatusView::W3cRevocation.media_type();
 /// A JWK set's media type (RFC 7517).
-pub const JWKS_MEDIA_TYPE: &str = "application/jwk-set+json";
+pub const JWKS_MEDIA_TYPE: &str = StatusView::Jwks.media_type();
 
 /// Bits per index in the IETF token: valid, invalid and suspended need two.
 pub const IETF_BITS: u8 = 2;
