@@ -331,7 +331,7 @@ fn print_sizes() -> Result<(), Error> {
         reason: RevocationReason::SupplierBreach,
         since: T0,
     })?;
-    let mut standard = IndexStatuses::new(capacity);
+    let mut standard = IndexStatuses::new(capacity)?;
     for i in random_set(&mut rng, capacity, 47_000) {
         standard.set(i, Status::Revoked)?;
     }
@@ -346,7 +346,7 @@ fn print_sizes() -> Result<(), Error> {
     // 1% random revocations of 1,000,000 indexes, individually in all three.
     let capacity = 1_000_000;
     let mut native = IssuerStatusList::new(issuer, capacity)?;
-    let mut standard = IndexStatuses::new(capacity);
+    let mut standard = IndexStatuses::new(capacity)?;
     for i in random_set(&mut rng, capacity, capacity / 100) {
         native.revoke(i, RevocationReason::Unspecified, T0)?;
         standard.set(i, Status::Revoked)?;

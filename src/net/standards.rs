@@ -85,6 +85,14 @@ pub enum StandardsError {
         /// [`MAX_BASE_URL_LEN`].
         max: usize,
     },
+    /// More indexes than a list may have.
+    #[error("{capacity} indexes is more than a list may have ({max})")]
+    Capacity {
+        /// The capacity asked for.
+        capacity: u32,
+        /// [`crate::MAX_LIST_CAPACITY`].
+        max: u32,
+    },
     /// An index outside the list's capacity.
     #[error("status index {index} is outside the list's {capacity} indexes")]
     IndexOutOfRange {
@@ -211,11 +219,20 @@ pub struct IndexStatuses {
 
 impl IndexStatuses {
     /// `capacity` valid indexes.
-    #[must_use]
-    pub fn new(capacity: u32) -> Self {
-        Self {
-            values: vec![IETF_VALID; capacity as usize],
+    ///
+    /// # Errors
+    /// [`StandardsError::Capacity`] beyond [`crate::MAX_LIST_CAPACITY`] (the native
+    /// list's bound, which also bounds the memory this takes: one byte an index).
+    pub fn new(capacity: u32) -> Result<Self, StandardsError> {
+        if capacity > crate::MAX_LIST_CAPACITY {
+            return Err(StandardsError::Capacity {
+                capacity,
+                max: crate::MAX_LIST_CAPACITY,
+            });
         }
+        Ok(Self {
+            values: vec![IETF_VALID; capacity as usize],
+        })
     }
 
     /// The registry's status now, with every scope entry expanded into the bits of the
@@ -239,7 +256,7 @@ impl IndexStatuses {
                 list: latest.sequence,
             });
         }
-        let mut out = Self::new(registry.meta().capacity);
+        let mut out = Self::new(registry.meta().capacity)?;
         for (index, status, _) in state.entries {
             out.set(index, status)?;
         }
@@ -537,7 +554,8 @@ mod tests {
 
     #[test]
     fn bit_orders_follow_each_spec() {
-        let mut s = IndexStatuses::new(16);
+        assert!(IndexStatuses::new(crate::MAX_LIST_CAPACITY + 1).is_err());
+        let mut s = IndexStatuses::new(16).unwrap();
         s.set(0, Status::Revoked).unwrap();
         s.set(1, Status::Suspended).unwrap();
         s.set(9, Status::Revoked).unwrap();
