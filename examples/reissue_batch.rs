@@ -8,7 +8,9 @@
 //! cargo run --release --example reissue_batch -- --help
 //! ```
 //!
-//! `--db PATH` keeps the registry in that SQLite file, with the issuer's signing key
+//! `--db postgres://user@host/db` keeps it on a PostgreSQL server instead (built with
+//! `--features postgres`; key files then go in the current folder, named after the
+//! database). `--db PATH` keeps the registry in that SQLite file, with the issuer's signing key
 //! beside it in `PATH.issuer-key` and the root that certified it in `PATH.root-key`
 //! (both secret, mode 0600; a deployment keeps the root offline). Running again on the
 //! same file resumes an unfinished run, or re-checks a finished one; the run's
@@ -369,10 +371,23 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
         }
         Ok(Ended::Interrupted)
     };
+    // `--db postgres://...` names a server: the key files and manifests then go in the
+    // current folder, named after the database (never the password).
+    let db_text = db.to_string_lossy().into_owned();
+    let store = AnyStore::open(&db_text)?;
+    let db = if AnyStore::is_postgres_url(&db_text) {
+        PathBuf::from(format!(
+            "registry-{}",
+            store
+                .location()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        ))
+    } else {
+        db
+    };
     let key_path = PathBuf::from(format!("{}.issuer-key", db.display()));
     let start = now();
     let mut os_rng = StdRng::try_from_rng(&mut SysRng)?;
-    let store = SqliteStore::open(&db)?;
     let fresh_store = store.meta()?.is_none();
     let issuer = IssuerId::new(ISSUER)?;
     let (secret, window) = key_file(
@@ -866,7 +881,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
 }
 
 fn reissue(
-    registry: &mut Registry<SqliteStore>,
+    registry: &mut Registry<AnyStore>,
     key: &IssuerKey,
     incident: &Incident,
     cards: &mut SoftwareCards,

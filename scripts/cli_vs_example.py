@@ -75,7 +75,8 @@ def main():
     p.add_argument("--count", type=int, default=47000)
     p.add_argument("--rounds", type=int, default=3)
     a = p.parse_args()
-    run(["cargo", "build", "--release", "-p", "revocard-cli", "--example", "reissue_batch", "-p", "revocard"], cwd=ROOT)
+    run(["cargo", "build", "--release", "-p", "revocard-cli"], cwd=ROOT)
+    run(["cargo", "build", "--release", "-p", "revocard", "--example", "reissue_batch"], cwd=ROOT)
     cli = os.path.join(ROOT, "target", "release", "revocard")
     example = os.path.join(ROOT, "target", "release", "examples", "reissue_batch")
     ratios = []

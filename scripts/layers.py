@@ -10,6 +10,8 @@ Layers, from the bottom (ARCHITECTURE.md):
     4 door, registry   side by side: neither uses the other (the registry's SQLite
                 backend is `registry::sqlite`, a leaf of its folder: nothing in the
                 registry uses it but the re-export)
+    5 net       the network at the edge: the published layout, the publisher, the
+                door's feed
 
 A module may use its own layer's modules (within its folder) and any layer below;
 an edge up a layer, or between `door` and the registry side, is a violation, and so a

@@ -6,7 +6,7 @@
 mod common;
 
 use common::Crashing;
-use revocard::registry::{SqliteStore, conformance};
+use revocard::registry::{AnyStore, SqliteStore, conformance};
 
 #[test]
 fn sqlite_in_memory_keeps_the_store_contract() {
@@ -34,4 +34,18 @@ fn the_crash_injecting_wrapper_keeps_the_store_contract() {
     let dir = tempfile::tempdir().unwrap();
     let shared = dir.path().join("shared.sqlite");
     conformance::check_concurrent_writers(|| Crashing::never(SqliteStore::open(&shared).unwrap()));
+}
+
+/// The store tools open from a `--db` string is the backend it names, and conforms.
+#[test]
+fn any_store_opened_from_a_path_is_sqlite_and_keeps_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    conformance::check_store(|| {
+        n += 1;
+        let path = dir.path().join(format!("{n}.sqlite"));
+        let store = AnyStore::open(path.to_str().unwrap()).unwrap();
+        assert!(matches!(store, AnyStore::Sqlite(_)));
+        store
+    });
 }

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use rand::SeedableRng as _;
 use rand::rngs::{StdRng, SysRng};
 use revocard::issue::{IssuerKey, KeySetDraft, RootKey};
-use revocard::registry::{
-    CredentialFilter, CredentialRecord, Incident, Registry, SqliteStore, Store as _,
-};
+use revocard::registry::{CredentialFilter, CredentialRecord, Incident, Registry, Store as _};
 use revocard::{IssuerId, KeyId, KeyUsage, RevocationReason, Serial, Status, UnixTime, Validity};
 use serde_json::json;
 
@@ -131,7 +129,7 @@ pub fn signing_key(g: &Global, db: &Path, reg: &Reg, now: UnixTime) -> Result<Is
 
 fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let db = office::db_path(g.db.as_deref())?;
-    if db.exists() {
+    if !office::is_url(&db) && db.exists() {
         return Err(CliError::refused(format!(
             "{} already exists: revocard never overwrites a registry",
             db.display()
@@ -141,6 +139,9 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
         .map_err(|e| CliError::refused(format!("--issuer: {e}")))?;
     let keys = office::keys_dir(&db, g.keys.as_deref());
     let anchor_path = a.anchor.clone().unwrap_or_else(|| {
+        if office::is_url(&db) {
+            return PathBuf::from("trust-anchor.rca");
+        }
         db.parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
@@ -165,10 +166,13 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let mut draft = KeySetDraft::first(root.public(), now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
     let key_set = root.sign_key_set(&draft);
-    if let Some(dir) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(dir) = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !office::is_url(&db))
+    {
         fs::create_dir_all(dir)?;
     }
-    let store = SqliteStore::open(&db)?;
+    let store = office::store(&db, true)?;
     let created = Registry::create(
         store,
         root.public(),
@@ -181,7 +185,9 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let reg = match created {
         Ok(reg) => reg,
         Err(e) => {
-            let _ = remove_db(&db);
+            if !office::is_url(&db) {
+                let _ = remove_db(&db);
+            }
             return Err(e.into());
         }
     };
@@ -204,14 +210,19 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     })
     .and_then(|()| office::write_atomic(&anchor_path, &root.public().to_bytes()));
     if let Err(e) = written {
-        let _ = remove_db(&db);
+        if !office::is_url(&db) {
+            let _ = remove_db(&db);
+        }
         let _ = fs::remove_file(&root_path);
         let _ = fs::remove_file(&key_path);
         return Err(e);
     }
     report.print(
         &[
-            format!("registry {} created for issuer {issuer}", db.display()),
+            format!(
+                "registry {} created for issuer {issuer}",
+                office::shown(&db, None)
+            ),
             format!(
                 "trust anchor {} (give it to door vendors: doors trust this root)",
                 anchor_path.display()
@@ -230,7 +241,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
         ],
         json!({
             "command": "init",
-            "db": db,
+            "db": office::shown(&db, None),
             "issuer": issuer.as_str(),
             "anchor": anchor_path,
             "root_key": root_path,
@@ -756,7 +767,7 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
 }
 
 fn summary(g: &Global, report: &Report) -> Result<()> {
-    let (db, reg) = open(g)?;
+    let (_, reg) = open(g)?;
     let s = reg.summary()?;
     let pending = reg.pending()?;
     let jobs: Vec<_> = reg
@@ -769,7 +780,11 @@ fn summary(g: &Global, report: &Report) -> Result<()> {
     let batches = reg.store().batches()?;
     let now = office::now();
     let mut human = vec![
-        format!("registry {} of issuer {}", db.display(), reg.meta().issuer),
+        format!(
+            "registry {} of issuer {}",
+            reg.store().location(),
+            reg.meta().issuer
+        ),
         format!(
             "  cards      {} issued: {} active, {} revoked, {} suspended, {} replaced; {} pending",
             s.issued,

@@ -87,9 +87,17 @@ fn interrupt_flag() -> Arc<AtomicBool> {
 fn bar(what: &'static str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
     pb.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, ETA {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:40}] {human_pos}/{human_len} cards ({rate}, ETA {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key(
+            "rate",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", state.per_sec());
+            },
+        )
+        .progress_chars("=> "),
     );
     pb.set_message(what);
     pb
@@ -121,10 +129,14 @@ fn manifest_path(
             ManifestFormat::Csv => "csv",
             ManifestFormat::Json => "json",
         };
-        db.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .join(format!("batch-{}.{ext}", batch.0))
+        let dir = if office::is_url(db) {
+            Path::new(".")
+        } else {
+            db.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+        };
+        dir.join(format!("batch-{}.{ext}", batch.0))
     })
 }
 

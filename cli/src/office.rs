@@ -10,14 +10,46 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use revocard::issue::{IssuerKey, RootKey};
-use revocard::registry::{Registry, SqliteStore};
+use revocard::registry::{AnyStore, Registry, SqliteStore};
 use revocard::{IssuerId, UnixTime, Validity};
 use zeroize::Zeroizing;
 
 use crate::error::{CliError, Result};
 
-/// The registry type the tool works on.
-pub type Reg = Registry<SqliteStore>;
+/// The registry type the tool works on: an SQLite file or a PostgreSQL database.
+pub type Reg = Registry<AnyStore>;
+
+/// Whether `--db` names a PostgreSQL server rather than a file.
+pub fn is_url(db: &Path) -> bool {
+    db.to_str().is_some_and(AnyStore::is_postgres_url)
+}
+
+/// Where `--db` is, for messages (never a password).
+pub fn shown(db: &Path, store: Option<&AnyStore>) -> String {
+    match store {
+        Some(s) => s.location().to_owned(),
+        None if is_url(db) => "the PostgreSQL database".to_owned(),
+        None => db.display().to_string(),
+    }
+}
+
+/// Opens the store `--db` names: a PostgreSQL URL, or an SQLite file that must
+/// (`create` false) or must not (`create` true) exist already.
+pub fn store(db: &Path, create: bool) -> Result<AnyStore> {
+    if is_url(db) {
+        let url = db.to_str().unwrap_or_default();
+        return AnyStore::open(url)
+            .map_err(|e| CliError::from(e).context("connecting to the registry's database"));
+    }
+    let sqlite = if create {
+        SqliteStore::create(db)
+    } else {
+        SqliteStore::open_existing(db)
+    };
+    sqlite
+        .map(AnyStore::Sqlite)
+        .map_err(|e| CliError::from(e).context(format!("opening {}", db.display())))
+}
 
 /// The clock, read once per command: the library takes time as an argument.
 pub fn now() -> UnixTime {
@@ -39,6 +71,7 @@ pub fn db_path(db: Option<&Path>) -> Result<PathBuf> {
 pub fn keys_dir(db: &Path, keys: Option<&Path>) -> PathBuf {
     match keys {
         Some(k) => k.to_path_buf(),
+        None if is_url(db) => PathBuf::from("keys"),
         None => db
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -50,16 +83,16 @@ pub fn keys_dir(db: &Path, keys: Option<&Path>) -> PathBuf {
 /// Opens an existing registry; refuses a missing file or one that is not a registry
 /// without creating or changing anything.
 pub fn open(db: &Path) -> Result<Reg> {
-    if !db.is_file() {
+    if !is_url(db) && !db.is_file() {
         return Err(CliError::refused(format!(
             "{} does not exist: create a registry with `revocard init --issuer NAME --db {}`",
             db.display(),
             db.display()
         )));
     }
-    let store = SqliteStore::open(db)
-        .map_err(|e| CliError::from(e).context(format!("opening {}", db.display())))?;
-    Registry::open(store).map_err(|e| CliError::from(e).context(format!("{}", db.display())))
+    let store = store(db, false)?;
+    let at = shown(db, Some(&store));
+    Registry::open(store).map_err(|e| CliError::from(e).context(at))
 }
 
 /// What a key file holds.

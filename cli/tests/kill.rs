@@ -119,3 +119,69 @@ fn sigkill_during_sync_issue_and_reissue_then_rerun_converges() {
     assert_eq!(s["open_jobs"].as_array().map(Vec::len), Some(0), "{s}");
     assert!(landed >= 4, "only {landed} kills landed mid-command");
 }
+
+#[test]
+fn ctrl_c_during_reissue_stops_after_the_chunk_and_says_how_to_resume() {
+    let office = Office::new();
+    office.init();
+    let n = 20_000;
+    let staff = office.write("staff.csv", &roster(n));
+    office
+        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
+        .ok();
+    let north = blanks(&office, "north", n, 1);
+    office
+        .run(&["issue", "--supplier", "northgate-print", "--cards", &north])
+        .ok();
+    office
+        .run(&[
+            "incident",
+            "declare",
+            "--supplier",
+            "northgate-print",
+            "--reissue-via",
+            "southbank-print",
+        ])
+        .ok();
+    let south = blanks(&office, "south", n, 2);
+    let args = [
+        "incident",
+        "reissue",
+        "--supplier",
+        "southbank-print",
+        "--cards",
+        south.as_str(),
+    ];
+    let child = Command::new(env!("CARGO_BIN_EXE_revocard"))
+        .args(args)
+        .env("REVOCARD_DB", office.db())
+        .current_dir(office.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(600));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap_or_else(|e| panic!("kill: {e}"));
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("stopped after"), "{stdout}");
+    assert!(
+        stdout.contains("resume: run the same command again"),
+        "{stdout}"
+    );
+    let s = office.run(&["summary", "--json"]).ok().json();
+    assert!(
+        s["issued"].as_u64().unwrap_or(0) < 2 * n as u64,
+        "it did not stop: {s}"
+    );
+    assert_eq!(s["open_jobs"].as_array().map(Vec::len), Some(1), "{s}");
+    office.run(&args).ok();
+    let s = office.run(&["summary", "--json"]).ok().json();
+    assert_eq!(s["issued"], 2 * n, "{s}");
+    assert_eq!(s["open_jobs"].as_array().map(Vec::len), Some(0), "{s}");
+}

@@ -32,6 +32,9 @@ fn help_works_for_every_subcommand() {
         &["key", "compromised"],
         &["key", "list"],
         &["completions"],
+        &["serve"],
+        &["credentials"],
+        &["simulate-blanks"],
     ];
     for args in all {
         let mut with_help = args.to_vec();

@@ -29,6 +29,11 @@ mod roster;
 mod runner;
 // The backend at the edge: it uses the store contract and nothing uses it but the
 // re-export below.
+#[cfg(feature = "postgres")]
+mod postgres;
+// Either backend chosen at run time from a `--db` string (tools use it).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod any;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
@@ -55,7 +60,7 @@ use crate::verify::{KeySet, RootPublicKey};
 use audit::AuditEvent;
 use runner::{Draft, NewCard, Run, commit, count, draw_cards};
 
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use store::codes;
 
 pub use cards::{BlankCardList, BlankCards, BlankCardsError};
@@ -78,6 +83,14 @@ pub use sqlite::SqliteStore;
 pub const MAX_ANNOTATION_SUBJECT_LEN: usize = 64;
 /// Longest annotation text, in bytes ([`Registry::annotate`]): an audit entry stays small.
 pub const MAX_ANNOTATION_LEN: usize = 4096;
+
+/// The registry on a PostgreSQL server (feature `postgres`), at the registry's edge.
+#[cfg(feature = "postgres")]
+pub use postgres::{MAX_TX_ATTEMPTS, PostgresError, PostgresStore};
+
+/// A store chosen at run time: `AnyStore::open("postgres://...")` or a file path.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use any::{AnyStore, BackendNotBuilt, POSTGRES_SCHEMES};
 
 /// One holder to issue a card for.
 #[derive(Debug, Clone, PartialEq, Eq)]

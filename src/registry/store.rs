@@ -687,7 +687,7 @@ pub trait Store {
 /// numbers. A status is 0 valid, 1 suspended, 2 revoked (SQLite's `credential_status`
 /// view reads them too); a reason is its position in [`RevocationReason::ALL`], the
 /// order in which the wire format numbers reasons as well.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod codes {
     use crate::model::{Holder, Kind, PhotoDigest, RevocationReason, Status, UnixTime};
     use crate::model::{Validity, Vetting};
