@@ -32,6 +32,13 @@ pub enum IssueError {
     /// A field is invalid.
     #[error(transparent)]
     Field(#[from] FieldError),
+    /// [`IssuerKey::sign_jws`](crate::issue::IssuerKey::sign_jws) was given bytes that
+    /// are not a compact JWS signing input with a JSON-object header.
+    #[error("not a JWS signing input ({len} bytes): refused to sign")]
+    NotJwsSigningInput {
+        /// How many bytes were given.
+        len: usize,
+    },
 }
 
 /// Why a card could not be assembled from a credential and a card key.

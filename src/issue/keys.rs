@@ -162,6 +162,44 @@ impl IssuerKey {
             .sign(&wire::signed_message(domain, version, body))
             .to_bytes()
     }
+
+    /// Signs a JWS signing input (`BASE64URL(header) "." BASE64URL(payload)`, RFC 7515
+    /// section 5.1) with EdDSA, for the standard status-list tokens published beside
+    /// revocard's own lists.
+    ///
+    /// Only a JWS signing input whose header is a JSON object is signed: base64url
+    /// characters and exactly one `.`, starting with `eyJ` (the base64url of `{"`).
+    /// Every revocard signature covers bytes starting with `revocard/v` (a domain
+    /// string holding `/`, which base64url never does), so no input this signs is a
+    /// message any revocard verifier accepts, and no revocard message can be passed here.
+    ///
+    /// # Errors
+    /// [`IssueError::NotJwsSigningInput`] for anything else.
+    pub fn sign_jws(&self, signing_input: &[u8]) -> Result<[u8; 64], IssueError> {
+        if !is_jws_signing_input(signing_input) {
+            return Err(IssueError::NotJwsSigningInput {
+                len: signing_input.len(),
+            });
+        }
+        Ok(self.signing.sign(signing_input).to_bytes())
+    }
+}
+
+/// Whether `input` has the shape of a compact JWS signing input with a JSON-object
+/// header: `eyJ`, then base64url characters with exactly one `.` (not last).
+fn is_jws_signing_input(input: &[u8]) -> bool {
+    let base64url = |b: &u8| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_';
+    match input.iter().position(|&b| b == b'.') {
+        Some(dot) => {
+            let (header, payload) = input.split_at(dot);
+            let payload = payload.get(1..).unwrap_or_default();
+            header.starts_with(b"eyJ")
+                && header.iter().all(base64url)
+                && !payload.is_empty()
+                && payload.iter().all(base64url)
+        }
+        None => false,
+    }
 }
 
 impl fmt::Debug for IssuerKey {

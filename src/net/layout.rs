@@ -79,6 +79,79 @@ pub enum Resource {
     Delta(u64),
     /// `events`: the server-sent events of new publications (served, never a file).
     Events,
+    /// `status/...`: a standard view of the latest list (feature `standards` writes
+    /// them; any server serves them with [`StatusView::media_type`]).
+    Status(StatusView),
+}
+
+/// The standard views beside the native files (`net::standards`, feature `standards`):
+/// `status/ietf.jwt`, `status/w3c-revocation.jwt`, `status/w3c-suspension.jwt`,
+/// `status/jwks.json`, each rewritten (atomically) when the status changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatusView {
+    /// The IETF Token Status List token.
+    Ietf,
+    /// The W3C Bitstring Status List credential of purpose `revocation`.
+    W3cRevocation,
+    /// The W3C Bitstring Status List credential of purpose `suspension`.
+    W3cSuspension,
+    /// The JWK set of the key that signs them.
+    Jwks,
+}
+
+/// Largest standard view read or served: the IETF token of the largest list
+/// ([`crate::MAX_LIST_CAPACITY`] indexes at 2 bits is 1 MiB, incompressible at worst,
+/// times 4/3 for base64url) fits with room to spare.
+pub const MAX_STATUS_VIEW_BYTES: usize = 2 << 20;
+
+impl StatusView {
+    /// Every view.
+    pub const ALL: [Self; 4] = [
+        Self::Ietf,
+        Self::W3cRevocation,
+        Self::W3cSuspension,
+        Self::Jwks,
+    ];
+
+    /// The path inside the issuer's folder.
+    #[must_use]
+    pub const fn path(self) -> &'static str {
+        match self {
+            Self::Ietf => "status/ietf.jwt",
+            Self::W3cRevocation => "status/w3c-revocation.jwt",
+            Self::W3cSuspension => "status/w3c-suspension.jwt",
+            Self::Jwks => "status/jwks.json",
+        }
+    }
+
+    /// The media type it is served as: `application/statuslist+jwt` (the IETF token),
+    /// `application/vc+jwt` (the W3C credentials, VC-JOSE-COSE), `application/jwk-set+json`.
+    #[must_use]
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Self::Ietf => "application/statuslist+jwt",
+            Self::W3cRevocation | Self::W3cSuspension => "application/vc+jwt",
+            Self::Jwks => "application/jwk-set+json",
+        }
+    }
+
+    /// Whether an `Accept` header value admits this view's media type: absent, `*/*`,
+    /// `application/*` or the type itself, in any entry (parameters ignored, except an
+    /// entry with `q=0`, which refuses it).
+    #[must_use]
+    pub fn accepted_by(self, accept: Option<&str>) -> bool {
+        let Some(accept) = accept else { return true };
+        accept.split(',').any(|entry| {
+            let mut parts = entry.split(';').map(str::trim);
+            let range = parts.next().unwrap_or_default().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            !refused && (range == "*/*" || range == "application/*" || range == self.media_type())
+        })
+    }
 }
 
 impl Resource {
@@ -92,6 +165,7 @@ impl Resource {
             Self::List(n) => format!("lists/{n}.rcl"),
             Self::Delta(n) => format!("deltas/{n}.rcd"),
             Self::Events => "events".to_owned(),
+            Self::Status(view) => view.path().to_owned(),
         }
     }
 
@@ -105,6 +179,7 @@ impl Resource {
             Self::List(_) => MAX_LIST_BYTES,
             Self::Delta(_) => MAX_DELTA_BYTES,
             Self::Events => 0,
+            Self::Status(_) => MAX_STATUS_VIEW_BYTES,
         }
     }
 
@@ -123,6 +198,9 @@ impl Resource {
             ANCHOR_FILE => return Some(Self::Anchor),
             "events" => return Some(Self::Events),
             _ => {}
+        }
+        if let Some(view) = StatusView::ALL.into_iter().find(|v| v.path() == path) {
+            return Some(Self::Status(view));
         }
         let (folder, file) = path.split_once('/')?;
         let (make, ext): (fn(u64) -> Self, &str) = match folder {
@@ -349,6 +427,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_views_parse_and_negotiate_their_media_types() {
+        for view in StatusView::ALL {
+            assert_eq!(Resource::parse(view.path()), Some(Resource::Status(view)));
+            assert_eq!(Resource::Status(view).path(), view.path());
+            assert!(!Resource::Status(view).is_immutable());
+        }
+        assert_eq!(Resource::parse("status/other.jwt"), None);
+        assert_eq!(Resource::parse("status/../ietf.jwt"), None);
+        let ietf = StatusView::Ietf;
+        assert!(ietf.accepted_by(None));
+        assert!(ietf.accepted_by(Some("application/statuslist+jwt")));
+        assert!(ietf.accepted_by(Some("text/html, application/*;q=0.5")));
+        assert!(ietf.accepted_by(Some("*/*")));
+        assert!(!ietf.accepted_by(Some("application/vc+jwt")));
+        assert!(!ietf.accepted_by(Some("application/statuslist+jwt;q=0")));
+        assert!(!ietf.accepted_by(Some("application/statuslist+cwt")));
+        assert!(StatusView::W3cSuspension.accepted_by(Some("application/vc+jwt")));
+        assert!(!StatusView::W3cSuspension.accepted_by(Some("application/statuslist+jwt")));
+    }
 
     #[test]
     fn issuer_dirs_never_hold_a_dot_or_a_slash() {

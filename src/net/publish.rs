@@ -37,7 +37,8 @@ pub struct LayoutReport {
     /// The issuer's folder (`DIR/<issuer-dir>`).
     pub issuer_dir: PathBuf,
     /// Files written by this call, relative to the issuer's folder, in the order
-    /// written (`latest.json` last).
+    /// written (`latest.json` last of the native files; the standard views, feature
+    /// `standards`, after it).
     pub written: Vec<String>,
     /// Immutable files found already in place with the same bytes.
     pub unchanged: usize,
@@ -92,6 +93,10 @@ pub enum PublishError {
     /// Reading the registry failed.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// A standard view could not be made.
+    #[cfg(feature = "standards")]
+    #[error(transparent)]
+    Standards(#[from] super::standards::StandardsError),
 }
 
 impl<S: Store> Registry<S> {
@@ -214,6 +219,64 @@ impl<S: Store> Registry<S> {
         text.push(b'\n');
         replace_atomically(&issuer_dir, LATEST_FILE, &text)?;
         report.written.push(LATEST_FILE.to_owned());
+        Ok(report)
+    }
+}
+
+#[cfg(feature = "standards")]
+impl<S: Store> Registry<S> {
+    /// [`Self::publish_to`], then beside the native files the standard views of the
+    /// latest list ([`super::standards`]: `status/ietf.jwt`,
+    /// `status/w3c-revocation.jwt`, `status/w3c-suspension.jwt`, `status/jwks.json`),
+    /// signed with `key`, for a publisher serving `dir` at `base_url`. The views are
+    /// deterministic; each is rewritten atomically (rename), after `latest.json`
+    /// (which does not name them), only when its bytes change, and listed in the
+    /// report's `written` after `latest.json`.
+    ///
+    /// # Errors
+    /// As [`Self::publish_to`]; [`PublishError::Registry`] if `key` may not sign lists
+    /// for this registry and [`PublishError::Standards`] for a bad base URL (both
+    /// before anything is written), or if another handle published while the views
+    /// were being made (run again).
+    pub fn publish_to_with_standards(
+        &self,
+        dir: &Path,
+        base_url: &str,
+        key: &crate::issue::IssuerKey,
+    ) -> Result<LayoutReport, PublishError> {
+        use super::standards::{IndexStatuses, STATUS_DIR, StatusUrls, StatusViews, ViewTimes};
+        self.check_list_key(key)?;
+        let urls = StatusUrls::new(base_url, self.root().issuer())?;
+        let mut report = self.publish_to(dir)?;
+        let (statuses, latest) = IndexStatuses::from_registry(self)?;
+        if latest.sequence != report.list_sequence {
+            return Err(super::standards::StandardsError::NotInSync {
+                state: latest.sequence,
+                list: report.list_sequence,
+            }
+            .into());
+        }
+        let next_update = crate::wire::decode_list(&latest.list)
+            .map_err(|source| PublishError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?
+            .header
+            .next_update;
+        let times = ViewTimes {
+            issued_at: latest.published_at,
+            next_update,
+        };
+        let views = StatusViews::make(&statuses, times, &urls, key)?;
+        let status_dir = report.issuer_dir.join(STATUS_DIR);
+        fs::create_dir_all(&status_dir).map_err(io_error(&status_dir))?;
+        for (relative, text) in views.files() {
+            let path = report.issuer_dir.join(relative);
+            if fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+                replace_atomically(&report.issuer_dir, relative, text.as_bytes())?;
+                report.written.push(relative.to_owned());
+            }
+        }
         Ok(report)
     }
 }

@@ -374,6 +374,16 @@ impl<S: Store> Registry<S> {
         )
     }
 
+    /// Whether `key` may sign lists for this registry now (certified for lists by the
+    /// key set in force, unrevoked, not declared compromised): the check before every
+    /// list signature, for views signed beside the lists (`net::standards`).
+    ///
+    /// # Errors
+    /// [`RegistryError::WrongKey`] naming why not; storage failures.
+    pub fn check_list_key(&self, key: &IssuerKey) -> Result<(), RegistryError> {
+        self.check_key(key, KeyUsage::Lists)
+    }
+
     /// The key set in force as stored: the one this handle holds, unless another
     /// handle on the same store installed a newer one since (checked under the root
     /// again, then).

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
-use axum::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER};
+use axum::http::header::{
+    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RETRY_AFTER,
+};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -218,6 +220,13 @@ async fn handle(
             .into_response(),
         Resource::Events => events(&shared, dir, &headers),
         Resource::Latest => latest(&shared, dir, &headers, head),
+        // The standard views answer by content type: an `Accept` that admits none of
+        // the view's media type is 406 (a status-list client asks for exactly it).
+        Resource::Status(view)
+            if !view.accepted_by(headers.get(ACCEPT).and_then(|v| v.to_str().ok())) =>
+        {
+            StatusCode::NOT_ACCEPTABLE.into_response()
+        }
         _ => file(&shared, dir, resource, &headers, head).await,
     }
 }
@@ -293,11 +302,15 @@ async fn file(
     } else {
         HeaderValue::from_static("public, max-age=300")
     };
+    let content_type = match resource {
+        Resource::Status(view) => view.media_type(),
+        _ => "application/octet-stream",
+    };
     answer(
         headers,
         &entry.etag,
         cache,
-        HeaderValue::from_static("application/octet-stream"),
+        HeaderValue::from_static(content_type),
         &entry.bytes,
         head,
     )
