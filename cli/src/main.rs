@@ -294,6 +294,11 @@ pub struct PublishArgs {
     /// The folder a web server or CDN serves.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write the IETF Token Status List and W3C Bitstring Status List views
+    /// (status/ beside the native files, signed with the signing key), for
+    /// standards-based verifiers; URL is where DIR is served (their `sub`/`id`).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
     /// Re-sign and publish on this schedule (for example 10m) until stopped, so lists
     /// never go stale at the doors.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]

@@ -20,7 +20,20 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Writes what the registry has published into `dir`, in the published layout.
 pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
-    let r = reg.publish_to(dir)?;
+    write_views(reg, dir, None)
+}
+
+/// Writes the layout, and with `standards` (the base URL and the signing key) the
+/// IETF and W3C views beside it.
+fn write_views(
+    reg: &office::Reg,
+    dir: &Path,
+    standards: Option<(&str, &revocard::issue::IssuerKey)>,
+) -> Result<String> {
+    let r = match standards {
+        Some((url, key)) => reg.publish_to_with_standards(dir, url, key)?,
+        None => reg.publish_to(dir)?,
+    };
     Ok(format!(
         "list {} and key set {} in {} ({} file{} written)",
         r.list_sequence,
@@ -33,8 +46,12 @@ pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
 
 pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
     let Some(every) = a.every else {
-        let (_, reg) = open(g)?;
-        let written = write_layout(&reg, &a.out)?;
+        let (db, reg) = open(g)?;
+        let key = match &a.base_url {
+            Some(_) => Some(signing_key(g, &db, &reg, office::now())?),
+            None => None,
+        };
+        let written = write_views(&reg, &a.out, a.base_url.as_deref().zip(key.as_ref()))?;
         report.print(
             &[format!("published to {}: {written}", a.out.display())],
             json!({"command": "publish", "out": a.out, "written": written}),
@@ -57,7 +74,8 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
             let now = office::now();
             let key = signing_key(g, &db, &reg, now)?;
             let p = reg.republish(&key, now, next_update(g, now))?;
-            Ok((p.sequence, write_layout(&reg, &a.out)?))
+            let standards = a.base_url.as_deref().map(|url| (url, &key));
+            Ok((p.sequence, write_views(&reg, &a.out, standards)?))
         })();
         match outcome {
             Ok((sequence, written)) => {

@@ -432,3 +432,40 @@ fn serve_answers_the_published_folder_and_refuses_a_path_outside_it() {
     assert!(!traversal.starts_with("HTTP/1.1 200"), "{traversal}");
     assert!(!traversal.contains("revocard-key"), "{traversal}");
 }
+
+#[test]
+fn publish_with_a_base_url_writes_the_standard_views_beside_the_native_files() {
+    let office = Office::new();
+    office.init();
+    let out = office.path("published");
+    let out_text = out.to_string_lossy().into_owned();
+    office.run(&["publish", "--out", &out_text]).ok();
+    assert!(
+        !out.join("metro-police/status").exists(),
+        "views without --base-url"
+    );
+    office
+        .run(&[
+            "publish",
+            "--out",
+            &out_text,
+            "--base-url",
+            "https://status.example.org/revocard",
+        ])
+        .ok();
+    let status = out.join("metro-police/status");
+    for f in [
+        "ietf.jwt",
+        "w3c-revocation.jwt",
+        "w3c-suspension.jwt",
+        "jwks.json",
+    ] {
+        assert!(
+            status.join(f).is_file(),
+            "{f} missing in {}",
+            status.display()
+        );
+    }
+    let token = std::fs::read_to_string(status.join("ietf.jwt")).unwrap_or_default();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+}
