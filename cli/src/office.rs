@@ -133,23 +133,7 @@ pub fn write_key(
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::refused(format!(
-                "{} already exists: revocard never overwrites a key",
-                path.display()
-            ))
-        } else {
-            CliError::failed(format!("writing {}: {e}", path.display()))
-        }
-    })?;
-    f.write_all(line.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+    write_secret(path, line.as_bytes())
 }
 
 /// Writes a secret file with mode 0600, refusing to overwrite anything.
@@ -158,11 +142,60 @@ pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(path)
-        .map_err(|e| CliError::failed(format!("writing {}: {e}", path.display())))?;
+    let mut f = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::refused(format!(
+                "{} already exists: revocard never overwrites a secret",
+                path.display()
+            ))
+        } else {
+            CliError::failed(format!("writing {}: {e}", path.display()))
+        }
+    })?;
     f.write_all(bytes)?;
+    f.sync_all()?;
     Ok(())
+}
+
+/// Reads a secret file (`what`: "key file", "card key file"), refusing one that others
+/// can read (as ssh does) or one larger than `max` bytes.
+fn read_private(path: &Path, what: &str, max: u64) -> Result<Zeroizing<String>> {
+    let cannot = |e: std::io::Error| {
+        CliError::refused(format!("cannot read {what} {}: {e}", path.display()))
+    };
+    let meta = fs::metadata(path).map_err(cannot)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CliError::refused(format!(
+                "{what} {} can be read by others (mode {mode:03o}): run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+    }
+    if meta.len() > max {
+        return Err(CliError::refused(format!(
+            "{} is not a revocard {what}",
+            path.display()
+        )));
+    }
+    Ok(Zeroizing::new(fs::read_to_string(path).map_err(cannot)?))
+}
+
+/// 32 secret bytes from 64 hex digits; `bad` says why not.
+fn secret_of_hex(hex: &str, bad: impl Fn() -> CliError) -> Result<Zeroizing<[u8; 32]>> {
+    if hex.len() != 64 {
+        return Err(bad());
+    }
+    let mut secret = Zeroizing::new([0u8; 32]);
+    for (i, b) in secret.iter_mut().enumerate() {
+        let pair = hex.get(2 * i..2 * i + 2).ok_or_else(&bad)?;
+        *b = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    Ok(secret)
 }
 
 /// The parts of a key file.
@@ -173,30 +206,7 @@ struct KeyFile {
 }
 
 fn read_key(path: &Path, kind: KeyKind) -> Result<KeyFile> {
-    let meta = fs::metadata(path)
-        .map_err(|e| CliError::refused(format!("cannot read key file {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(CliError::refused(format!(
-                "key file {} can be read by others (mode {mode:03o}): run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-    }
-    if meta.len() > 4096 {
-        return Err(CliError::refused(format!(
-            "{} is not a revocard key file",
-            path.display()
-        )));
-    }
-    let text =
-        Zeroizing::new(fs::read_to_string(path).map_err(|e| {
-            CliError::refused(format!("cannot read key file {}: {e}", path.display()))
-        })?);
+    let text = read_private(path, "key file", 4096)?;
     let bad = || CliError::refused(format!("{} is not a revocard key file", path.display()));
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [magic, version, found_kind, issuer, nb, na, hex] = parts.as_slice() else {
@@ -212,14 +222,7 @@ fn read_key(path: &Path, kind: KeyKind) -> Result<KeyFile> {
             kind.as_str()
         )));
     }
-    let mut secret = Zeroizing::new([0u8; 32]);
-    if hex.len() != 64 {
-        return Err(bad());
-    }
-    for (i, b) in secret.iter_mut().enumerate() {
-        let pair = hex.get(2 * i..2 * i + 2).ok_or_else(bad)?;
-        *b = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-    }
+    let secret = secret_of_hex(hex, bad)?;
     let nb: u64 = nb.parse().map_err(|_| bad())?;
     let na: u64 = na.parse().map_err(|_| bad())?;
     Ok(KeyFile {
@@ -270,45 +273,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// The card (a software stand-in for a chip) whose secret key is in `path` (64 hex
 /// digits, mode 0600), holding `credential`: it answers a door's challenge.
 pub fn load_card(path: &Path, credential: &[u8]) -> Result<revocard::issue::Card> {
-    let meta = fs::metadata(path)
-        .map_err(|e| CliError::refused(format!("cannot read {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let mode = meta.permissions().mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(CliError::refused(format!(
-                "card key file {} can be read by others (mode {mode:03o}): run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
-    }
-    if meta.len() > 256 {
-        return Err(CliError::refused(format!(
-            "{} is not a card key file",
-            path.display()
-        )));
-    }
-    let text = Zeroizing::new(
-        fs::read_to_string(path)
-            .map_err(|e| CliError::refused(format!("cannot read {}: {e}", path.display())))?,
-    );
-    let hex = text.trim();
-    let bad = || {
+    let text = read_private(path, "card key file", 256)?;
+    let secret = secret_of_hex(text.trim(), || {
         CliError::refused(format!(
             "{} is not a card key file (64 hex digits)",
             path.display()
         ))
-    };
-    if hex.len() != 64 {
-        return Err(bad());
-    }
-    let mut secret = Zeroizing::new([0u8; 32]);
-    for (i, b) in secret.iter_mut().enumerate() {
-        let pair = hex.get(2 * i..2 * i + 2).ok_or_else(bad)?;
-        *b = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
-    }
+    })?;
     let key = revocard::issue::CardKey::from_secret_bytes(&secret);
     revocard::issue::Card::new(credential.to_vec(), key)
         .map_err(|e| CliError::refused(format!("{}: {e}", path.display())))
