@@ -16,6 +16,9 @@ pub use publish::{LayoutReport, PublishError};
 #[cfg(feature = "standards")]
 pub mod standards;
 
+#[cfg(any(feature = "serve", feature = "feed"))]
+mod worker;
+
 #[cfg(feature = "serve")]
 pub mod serve;
 

@@ -441,8 +441,7 @@ impl Feed {
             .map_err(|_| FeedError::Client)?;
         Ok(FeedHandle {
             stats,
-            stop: Some(stop),
-            thread: Some(thread),
+            worker: crate::net::worker::Worker::new(stop, thread),
         })
     }
 
@@ -851,8 +850,7 @@ impl Backoff {
 #[derive(Debug)]
 pub struct FeedHandle {
     stats: StatsHandle,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    worker: crate::net::worker::Worker,
 }
 
 impl FeedHandle {
@@ -865,28 +863,13 @@ impl FeedHandle {
     /// Whether the feed's thread is still running (it only ends when stopped).
     #[must_use]
     pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+        self.worker.is_running()
     }
 
     /// Stops the feed and waits for its thread (at most the time of one pending
     /// verifier update: every network wait is cancelled).
     pub fn stop(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for FeedHandle {
-    fn drop(&mut self) {
-        self.stop_and_join();
+        self.worker.stop_and_join();
     }
 }
 

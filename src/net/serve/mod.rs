@@ -305,8 +305,7 @@ pub fn spawn(config: ServeConfig) -> Result<ServerHandle, ServeError> {
     Ok(ServerHandle {
         addr,
         counters,
-        stop: Some(stop),
-        thread: Some(thread),
+        worker: crate::net::worker::Worker::new(stop, thread),
     })
 }
 
@@ -342,8 +341,7 @@ async fn run_shared(
 pub struct ServerHandle {
     addr: SocketAddr,
     counters: Arc<Counters>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    worker: crate::net::worker::Worker,
 }
 
 impl ServerHandle {
@@ -361,22 +359,7 @@ impl ServerHandle {
 
     /// Stops it: closes the listener and every connection, and waits for its thread.
     pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for ServerHandle {
-    fn drop(&mut self) {
-        self.stop_and_join();
+        self.worker.stop_and_join();
     }
 }
 
