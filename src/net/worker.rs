@@ -20,7 +20,8 @@ impl Worker {
         }
     }
 
-    /// Whether the thread is still running.
+    /// Whether the thread is still running (the feed reports it).
+    #[cfg(feature = "feed")]
     pub(crate) fn is_running(&self) -> bool {
         self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
