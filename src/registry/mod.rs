@@ -151,8 +151,8 @@ struct IssueBatch<'a> {
     open: Option<(u64, PrintBatchId)>,
     /// The audit head read first.
     head: AuditHead,
-    /// Every credential, as read at the start (to count the batch's).
-    in_batch: &'a [CredentialRecord],
+    /// How many credentials the open job's batch already holds (0 without one).
+    already: usize,
     /// With it, finishing also revokes replaced cards and publishes the list.
     next_update: Option<UnixTime>,
 }
@@ -537,7 +537,9 @@ impl<S: Store> Registry<S> {
                 supplier,
                 open,
                 head,
-                in_batch: &all,
+                already: open.map_or(0, |(_, batch)| {
+                    all.iter().filter(|r| r.print_batch == batch).count()
+                }),
                 next_update: None,
             },
             todo,
@@ -567,7 +569,7 @@ impl<S: Store> Registry<S> {
             supplier,
             open,
             mut head,
-            in_batch: all,
+            already,
             next_update,
         } = b;
         let card_keys = draw_cards(&self.store, cards, todo.len())?;
@@ -607,7 +609,9 @@ impl<S: Store> Registry<S> {
                 (id, batch)
             }
         };
-        let already = all.iter().filter(|r| r.print_batch == batch).count();
+        // Whether any card of the batch replaces another: one of this run's, or any
+        // signed by an earlier, interrupted run (not known without reading them).
+        let maybe_replaces = already > 0 || todo.iter().any(|(_, s)| s.is_some());
         let cards = todo
             .iter()
             .zip(card_keys)
@@ -650,8 +654,8 @@ impl<S: Store> Registry<S> {
         }
         let head = run.head;
         let mut draft = Draft::default();
-        if let Some(next_update) = next_update {
-            self.revoke_replaced(key, &mut draft, head, now, next_update)?;
+        if let Some(next_update) = next_update.filter(|_| maybe_replaces) {
+            self.revoke_replaced(key, batch, &mut draft, head, now, next_update)?;
         }
         draft.change.finished_jobs.push((job, now));
         draft.event(
@@ -670,22 +674,33 @@ impl<S: Store> Registry<S> {
         })
     }
 
-    /// Adds to `draft` the revocation (as superseded) of every card a replacement
-    /// replaced and that nothing has revoked yet, and the list that publishes it.
+    /// Adds to `draft` the revocation (as superseded) of every card a replacement in
+    /// `batch` replaced and that nothing has revoked yet, and the list that publishes
+    /// it. Reads the batch and the cards it replaces, not the whole registry.
     fn revoke_replaced(
         &self,
         key: &IssuerKey,
+        batch: PrintBatchId,
         draft: &mut Draft,
         head: AuditHead,
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<(), RegistryError> {
+        let superseded: Vec<Serial> = self
+            .store
+            .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
+            .into_iter()
+            .filter_map(|r| r.supersedes)
+            .collect();
+        if superseded.is_empty() {
+            return Ok(());
+        }
         let scopes = self.store.status_state()?.scopes;
         let replaced: Vec<CredentialRecord> = self
             .store
-            .credentials(&CredentialFilter::All)?
+            .credentials(&CredentialFilter::Serials(superseded))?
             .into_iter()
-            .filter(|r| r.superseded_by.is_some() && r.status_under(&scopes) != Status::Revoked)
+            .filter(|r| r.status_under(&scopes) != Status::Revoked)
             .collect();
         if replaced.is_empty() {
             return Ok(());

@@ -355,7 +355,13 @@ impl<S: Store> Registry<S> {
         self.check_key(key, KeyUsage::Credentials)?;
         self.check_key(key, KeyUsage::Lists)?;
         let open = self.open_issue_job(supplier)?;
-        let all = self.store.credentials(&CredentialFilter::All)?;
+        let already = match open {
+            Some((_, batch)) => self
+                .store
+                .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
+                .len(),
+            None => 0,
+        };
         let todo = self
             .pending()?
             .into_iter()
@@ -367,7 +373,7 @@ impl<S: Store> Registry<S> {
                 supplier,
                 open,
                 head,
-                in_batch: &all,
+                already,
                 next_update: Some(next_update),
             },
             todo,

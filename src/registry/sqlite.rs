@@ -287,23 +287,6 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-/// A credential row as read, before its fields are checked.
-type RawRow = (
-    Vec<u8>,
-    String,
-    i64,
-    i64,
-    Vec<u8>,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    Option<Vec<u8>>,
-    Vec<u8>,
-);
-
 /// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
 fn stored_reason(
     reason: Option<i64>,
@@ -322,47 +305,74 @@ fn serial_of(bytes: &[u8]) -> Option<Serial> {
     Some(Serial(bytes.try_into().ok()?))
 }
 
-fn record_of(row: RawRow) -> Option<CredentialRecord> {
-    let (
+/// A credential row (in [`READ_COLUMNS`] order) checked into a record: `Ok(None)`
+/// when a field is not what this crate writes. Blobs are read in place, without a
+/// copy, but for the two the record keeps (pay number, credential bytes).
+fn record_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Option<CredentialRecord>> {
+    let blob = |i: usize| -> rusqlite::Result<Option<&[u8]>> {
+        match r.get_ref(i)? {
+            rusqlite::types::ValueRef::Blob(b) => Ok(Some(b)),
+            rusqlite::types::ValueRef::Null => Ok(None),
+            _ => Err(rusqlite::Error::InvalidColumnType(
+                i,
+                String::new(),
+                rusqlite::types::Type::Blob,
+            )),
+        }
+    };
+    let serial_at =
+        |i: usize| -> rusqlite::Result<Option<Option<Serial>>> { Ok(blob(i)?.map(serial_of)) };
+    let (Some(Some(serial)), Some(key_id)) = (serial_at(0)?, blob(4)?) else {
+        return Ok(None);
+    };
+    let Ok(key_id) = <[u8; 8]>::try_from(key_id) else {
+        return Ok(None);
+    };
+    let (index, batch, issued_at): (i64, i64, i64) = (r.get(2)?, r.get(3)?, r.get(5)?);
+    let (Some(status), Some(status_reason)) = (
+        codes::status_of(r.get(6)?),
+        stored_reason(r.get(7)?, r.get(8)?),
+    ) else {
+        return Ok(None);
+    };
+    let supersedes = match serial_at(9)? {
+        Some(Some(s)) => Some(s),
+        Some(None) => return Ok(None),
+        None => None,
+    };
+    let superseded_by = match serial_at(10)? {
+        Some(Some(s)) => Some(s),
+        Some(None) => return Ok(None),
+        None => None,
+    };
+    let card_key = match blob(11)? {
+        Some(k) => match <[u8; 32]>::try_from(k) {
+            Ok(k) => Some(CardPublicKey(k)),
+            Err(_) => return Ok(None),
+        },
+        None => None,
+    };
+    let (Ok(index), Ok(batch), Ok(issued_at)) = (
+        u32::try_from(index),
+        u32::try_from(batch),
+        u64::try_from(issued_at),
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(CredentialRecord {
         serial,
-        pay_number,
-        index,
-        batch,
-        key_id,
-        issued_at,
+        pay_number: r.get(1)?,
+        status_index: StatusIndex(index),
+        print_batch: PrintBatchId(batch),
+        key_id: KeyId(key_id),
+        issued_at: UnixTime(issued_at),
         status,
-        reason,
-        status_at,
+        status_reason,
         supersedes,
         superseded_by,
         card_key,
-        bytes,
-    ) = row;
-    let status = codes::status_of(status)?;
-    let status_reason = stored_reason(reason, status_at)?;
-    Some(CredentialRecord {
-        serial: serial_of(&serial)?,
-        pay_number,
-        status_index: StatusIndex(u32::try_from(index).ok()?),
-        print_batch: PrintBatchId(u32::try_from(batch).ok()?),
-        key_id: KeyId(key_id.as_slice().try_into().ok()?),
-        issued_at: UnixTime(u64::try_from(issued_at).ok()?),
-        status,
-        status_reason,
-        supersedes: match supersedes {
-            Some(s) => Some(serial_of(&s)?),
-            None => None,
-        },
-        superseded_by: match superseded_by {
-            Some(s) => Some(serial_of(&s)?),
-            None => None,
-        },
-        card_key: match card_key {
-            Some(k) => Some(CardPublicKey(k.as_slice().try_into().ok()?)),
-            None => None,
-        },
-        bytes,
-    })
+        bytes: r.get(12)?,
+    }))
 }
 
 /// Columns written for a credential. `superseded_by` is not stored: it is the serial
@@ -372,24 +382,6 @@ const CREDENTIAL_COLUMNS: &str = "serial, pay_number, status_index, print_batch,
 /// Columns read for a credential, joined with its replacement.
 const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
                             c.reason, c.status_at, c.supersedes, r.serial, c.card_key, c.bytes";
-
-fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-    ))
-}
 
 impl Store for SqliteStore {
     fn meta(&self) -> Result<Option<RegistryMeta>, RegistryError> {
@@ -453,54 +445,41 @@ impl Store for SqliteStore {
         let base = format!(
             "SELECT {READ_COLUMNS} FROM credentials c LEFT JOIN credentials r ON r.supersedes = c.serial"
         );
-        let each = |sql: String,
-                    keys: Vec<Box<dyn rusqlite::ToSql + '_>>|
-         -> Result<Vec<RawRow>, RegistryError> {
-            let mut raw = Vec::new();
-            for key in keys {
-                raw.extend(self.query_all(&sql, [key], raw_row)?);
-            }
-            Ok(raw)
-        };
-        let raw = match filter {
+        let mut out = Vec::new();
+        match filter {
             CredentialFilter::All => {
-                self.query_all(&format!("{base} ORDER BY c.rowid"), [], raw_row)?
+                self.read_credentials(&format!("{base} ORDER BY c.rowid"), [], &mut out)?;
             }
-            CredentialFilter::PrintBatches(batches) => each(
-                format!("{base} WHERE c.print_batch = ?1 ORDER BY c.rowid"),
-                batches
-                    .iter()
-                    .map(|b| Box::new(i64::from(b.0)) as Box<dyn rusqlite::ToSql>)
-                    .collect(),
-            )?,
-            CredentialFilter::IssuerKey(key) => self.query_all(
+            CredentialFilter::PrintBatches(batches) => {
+                let sql = format!("{base} WHERE c.print_batch = ?1 ORDER BY c.rowid");
+                let mut seen = std::collections::HashSet::new();
+                for b in batches.iter().filter(|b| seen.insert(**b)) {
+                    self.read_credentials(&sql, [i64::from(b.0)], &mut out)?;
+                }
+            }
+            CredentialFilter::IssuerKey(key) => self.read_credentials(
                 &format!("{base} WHERE c.key_id = ?1 ORDER BY c.rowid"),
                 [key.0.as_slice()],
-                raw_row,
+                &mut out,
             )?,
-            CredentialFilter::Serials(serials) => each(
-                format!("{base} WHERE c.serial = ?1"),
-                serials
-                    .iter()
-                    .map(|s| Box::new(s.0.as_slice()) as Box<dyn rusqlite::ToSql>)
-                    .collect(),
-            )?,
-            CredentialFilter::PayNumbers(numbers) => each(
-                format!("{base} WHERE c.pay_number = ?1 ORDER BY c.rowid"),
-                numbers
-                    .iter()
-                    .map(|n| Box::new(n.as_str()) as Box<dyn rusqlite::ToSql>)
-                    .collect(),
-            )?,
-        };
-        let mut out = raw
-            .into_iter()
-            .map(record_of)
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| corrupt(&self.path))?;
-        // A filter may name one credential twice (a serial listed twice): keep the first.
-        let mut seen = std::collections::HashSet::new();
-        out.retain(|r| seen.insert(r.serial));
+            CredentialFilter::Serials(serials) => {
+                let sql = format!("{base} WHERE c.serial = ?1");
+                let mut seen = std::collections::HashSet::new();
+                for s in serials.iter().filter(|s| seen.insert(**s)) {
+                    self.read_credentials(&sql, [s.0.as_slice()], &mut out)?;
+                }
+            }
+            CredentialFilter::PayNumbers(numbers) => {
+                let sql = format!("{base} WHERE c.pay_number = ?1 ORDER BY c.rowid");
+                let mut seen = std::collections::HashSet::new();
+                for n in numbers.iter().filter(|n| seen.insert(n.as_str())) {
+                    self.read_credentials(&sql, [n.as_str()], &mut out)?;
+                }
+            }
+        }
+        // Each row is read once: a key named twice in a filter is read once (above),
+        // and distinct keys name distinct rows (a serial, a pay number and a batch are
+        // each one column of the row).
         Ok(out)
     }
 
@@ -692,6 +671,25 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Appends the credential rows `sql` selects (in [`READ_COLUMNS`] order) to `out`,
+    /// each checked into a record as it is read: no intermediate copy of the rows.
+    fn read_credentials(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        out: &mut Vec<CredentialRecord>,
+    ) -> Result<(), RegistryError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.fail(e))?;
+        let mut rows = stmt.query(params).map_err(|e| self.fail(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.fail(e))? {
+            let record = record_of(row)
+                .map_err(|_| corrupt(&self.path))?
+                .ok_or_else(|| corrupt(&self.path))?;
+            out.push(record);
+        }
+        Ok(())
+    }
+
     /// Runs `sql` and maps every row.
     fn query_all<T>(
         &self,
