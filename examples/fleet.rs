@@ -203,6 +203,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &mut rng,
         &mut Hooks {
             progress: Box::new(|_: Progress| ControlFlow::Continue(())),
+            ..Hooks::default()
         },
     )?;
     let cards = registry.store().credentials(&CredentialFilter::All)?;
@@ -359,6 +360,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             &mut rng,
             &mut Hooks {
                 progress: Box::new(|_: Progress| ControlFlow::Continue(())),
+                ..Hooks::default()
             },
         )?
         .ok_or("no reissue job was open")?;

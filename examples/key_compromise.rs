@@ -199,6 +199,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             pb.set_position(p.done as u64);
             ControlFlow::Continue(())
         }),
+        ..Hooks::default()
     };
     let issued = registry.issue_roster(
         &k1,
@@ -345,6 +346,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             pb.set_position(p.done as u64);
             ControlFlow::Continue(())
         }),
+        ..Hooks::default()
     };
     let report = registry
         .resume(

@@ -97,6 +97,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         &mut rng,
         &mut Hooks {
             progress: Box::new(|_: Progress| ControlFlow::Continue(())),
+            ..Hooks::default()
         },
     )?;
     let first = registry

@@ -483,6 +483,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
                     ControlFlow::Continue(())
                 }
             }),
+            ..Hooks::default()
         };
         let report = registry.issue_roster(
             &key,
@@ -907,6 +908,7 @@ fn reissue(
                 ControlFlow::Continue(())
             }
         }),
+        ..Hooks::default()
     };
     let t = now();
     let report = registry.execute(

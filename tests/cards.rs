@@ -307,6 +307,7 @@ fn a_supplier_list_given_again_skips_the_keys_it_already_bound() {
     // Stopped after its first chunk of 16.
     let mut stop = Hooks {
         progress: Box::new(|_| std::ops::ControlFlow::Break(())),
+        ..Hooks::default()
     };
     let first = reg
         .issue_roster(

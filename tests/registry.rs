@@ -632,9 +632,15 @@ fn a_progress_hook_can_stop_bulk_work_and_resume_finishes_it() {
     let dir = tempfile::tempdir().unwrap();
     let (mut reg, key, mut rng) = issued_registry(&dir.path().join("r.sqlite"), 200, 8);
     let mut stops = 0;
-    loop {
+    // Every run hands over what it committed: together, the whole batch, in order.
+    let mut committed: Vec<Serial> = Vec::new();
+    let batch = loop {
         let mut hooks = Hooks {
             progress: Box::new(|_| ControlFlow::Break(())),
+            committed: Box::new(|chunk| {
+                assert!(chunk.len() <= 64, "a chunk is at most the chunk size");
+                committed.extend(chunk.iter().map(revocard::issue::Credential::serial));
+            }),
         };
         let report = reg
             .execute(
@@ -649,8 +655,10 @@ fn a_progress_hook_can_stop_bulk_work_and_resume_finishes_it() {
             )
             .unwrap()
             .unwrap();
+        drop(hooks);
+        assert_eq!(committed.len() as u64, report.reissued);
         if report.finished {
-            break;
+            break report.batch;
         }
         stops += 1;
         assert_eq!(report.reissued, (64 * stops).min(200));
@@ -681,8 +689,17 @@ fn a_progress_hook_can_stop_bulk_work_and_resume_finishes_it() {
             200,
             "nobody is forgotten"
         );
-    }
+    };
     assert_eq!(stops, 4);
+    let manifest: Vec<String> = reg
+        .manifest(batch)
+        .unwrap()
+        .cards
+        .into_iter()
+        .map(|c| c.serial)
+        .collect();
+    let handed: Vec<String> = committed.iter().map(Serial::to_hex).collect();
+    assert_eq!(handed, manifest);
     assert_eq!(
         outcome(&reg).summary,
         Summary {

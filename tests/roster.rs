@@ -197,3 +197,89 @@ fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
     assert_eq!(reg.store().audit_head().unwrap(), head);
     reg.verify_audit().unwrap();
 }
+
+/// Movers' replacements signed by a run that was stopped after its first chunk: the
+/// resumed run no longer sees those movers as pending, and must still revoke the
+/// cards they replaced when the batch finishes.
+#[test]
+fn a_movers_batch_stopped_and_resumed_revokes_every_replaced_card() {
+    let (reg, key, mut rng) = setup();
+    let mut reg = reg.with_chunk_size(1);
+    let roster: Vec<_> = (0..4).map(|n| entry(n, "Police Constable", rv())).collect();
+    reg.roster_apply(&key, &roster, NOW, NOW.plus(3600))
+        .unwrap();
+    let mut cards = SoftwareCards::generate(20, &mut rng);
+    reg.issue_pending(
+        &key,
+        "northgate-print",
+        &mut cards,
+        NOW,
+        NOW.plus(3600),
+        &mut rng,
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    let before = reg.store().credentials(&CredentialFilter::All).unwrap();
+    // Everyone is promoted: four movers.
+    let promoted: Vec<_> = (0..4).map(|n| entry(n, "Sergeant", rv())).collect();
+    reg.roster_apply(&key, &promoted, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    assert_eq!(reg.pending().unwrap().len(), 4);
+    let mut stop = Hooks {
+        progress: Box::new(|_| std::ops::ControlFlow::Break(())),
+        ..Hooks::default()
+    };
+    let first = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut stop,
+        )
+        .unwrap();
+    assert!(!first.finished);
+    assert_eq!(first.issued_now, 1);
+    assert_eq!(reg.pending().unwrap().len(), 3, "the first mover is done");
+    let rest = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(30),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert!(rest.finished);
+    assert_eq!((rest.issued_now, rest.in_batch), (3, 4));
+    let old: Vec<Serial> = before.iter().map(|r| r.serial).collect();
+    let now = reg
+        .store()
+        .credentials(&CredentialFilter::Serials(old.clone()))
+        .unwrap();
+    assert_eq!(now.len(), 4);
+    for r in &now {
+        assert_eq!(
+            r.status_reason.map(|(reason, _)| reason),
+            Some(RevocationReason::Superseded),
+            "{:?} was replaced but not revoked",
+            r.serial
+        );
+    }
+    let verifier = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    verifier.add_root(reg.root().clone()).unwrap();
+    verifier
+        .install_key_set(&reg.key_set_bytes().unwrap(), NOW.plus(30))
+        .unwrap();
+    let latest = reg.latest_publication().unwrap().unwrap();
+    verifier.install_list(&latest.list, NOW.plus(30)).unwrap();
+    for r in &before {
+        let denial = verifier.verify(&r.bytes, NOW.plus(40)).unwrap_err();
+        assert!(matches!(denial, Denial::Revoked { .. }), "{denial:?}");
+    }
+    reg.verify_audit().unwrap();
+}

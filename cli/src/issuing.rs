@@ -11,7 +11,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use revocard::CardPublicKey;
 use revocard::PrintBatchId;
-use revocard::registry::{BlankCardList, Hooks, Progress, Store as _};
+use revocard::registry::{BlankCardList, Hooks, PrintManifest, PrintedCard, Progress, Store as _};
 use serde_json::json;
 
 use crate::commands::{next_update, open, os_rng, signing_key};
@@ -103,8 +103,14 @@ fn bar(what: &'static str) -> ProgressBar {
     pb
 }
 
-/// Progress hooks: the bar moves with each committed chunk; Ctrl-C breaks.
-fn hooks<'a>(pb: &'a ProgressBar, stop: &'a AtomicBool) -> Hooks<'a> {
+/// Progress hooks: the bar moves with each committed chunk; Ctrl-C breaks; what each
+/// chunk committed is kept for the manifest (`printed`), so that a batch signed in one
+/// run is not read back from the registry to be printed.
+fn hooks<'a>(
+    pb: &'a ProgressBar,
+    stop: &'a AtomicBool,
+    printed: &'a mut Vec<PrintedCard>,
+) -> Hooks<'a> {
     Hooks {
         progress: Box::new(move |p: Progress| {
             pb.set_length(p.total as u64);
@@ -114,6 +120,9 @@ fn hooks<'a>(pb: &'a ProgressBar, stop: &'a AtomicBool) -> Hooks<'a> {
             } else {
                 ControlFlow::Continue(())
             }
+        }),
+        committed: Box::new(move |chunk| {
+            printed.extend(chunk.iter().map(|c| PrintedCard::new(c.claims())));
         }),
     }
 }
@@ -140,14 +149,27 @@ fn manifest_path(
     })
 }
 
+/// The batch's print manifest, written where `given` says or beside the registry.
+/// `printed` is what this run signed into the batch: when that is the whole batch
+/// (`in_batch` cards), it is the manifest; a batch finished by a resumed run is read
+/// back from the registry.
 fn write_manifest(
     reg: &office::Reg,
     db: &Path,
-    batch: PrintBatchId,
+    (batch, supplier, in_batch): (PrintBatchId, &str, u64),
+    printed: Vec<PrintedCard>,
     format: ManifestFormat,
     given: Option<&Path>,
 ) -> Result<PathBuf> {
-    let manifest = reg.manifest(batch)?;
+    let manifest = if printed.len() as u64 == in_batch {
+        PrintManifest {
+            supplier: supplier.to_owned(),
+            batch,
+            cards: printed,
+        }
+    } else {
+        reg.manifest(batch)?
+    };
     let path = manifest_path(db, batch, format, given);
     let text = match format {
         ManifestFormat::Csv => manifest.to_csv(),
@@ -204,6 +226,7 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         pb,
         started,
     } = bulk(g, &db, &reg, &a.cards, "issuing")?;
+    let mut printed = Vec::new();
     let result = reg.issue_pending(
         &key,
         &a.supplier,
@@ -211,7 +234,7 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         now,
         next_update(g, now),
         &mut rng,
-        &mut hooks(&pb, &stop),
+        &mut hooks(&pb, &stop, &mut printed),
     );
     pb.finish_and_clear();
     let r = result?;
@@ -240,7 +263,14 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         );
         return Err(CliError::refused("interrupted"));
     }
-    let path = write_manifest(&reg, &db, batch, a.format, a.manifest.as_deref())?;
+    let path = write_manifest(
+        &reg,
+        &db,
+        (batch, &a.supplier, r.in_batch),
+        printed,
+        a.format,
+        a.manifest.as_deref(),
+    )?;
     report.print(
         &[
             format!(
@@ -310,24 +340,27 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
         pb,
         started,
     } = bulk(g, &db, &reg, &a.cards, "reissuing")?;
+    let mut printed = Vec::new();
     let result = reg.resume(
         &key,
         &mut cards,
         now,
         next_update(g, now),
         &mut rng,
-        &mut hooks(&pb, &stop),
+        &mut hooks(&pb, &stop, &mut printed),
     );
     pb.finish_and_clear();
     let Some(r) = result? else {
         return Err(CliError::refused("no reissue job is open"));
     };
     let secs = started.elapsed().as_secs_f64();
+    // What this run signed (a resumed job's earlier runs signed the rest).
+    let now_signed = printed.len() as u64;
     if !r.finished {
         report.print(
             &[
                 format!(
-                    "stopped after {} replacements this run; nothing is lost",
+                    "stopped after {now_signed} replacements this run ({} of the job in all); nothing is lost",
                     r.reissued
                 ),
                 format!(
@@ -336,17 +369,24 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
                     a.cards.display()
                 ),
             ],
-            json!({"command": "incident reissue", "job": r.job, "reissued_now": r.reissued, "finished": false}),
+            json!({"command": "incident reissue", "job": r.job, "reissued_now": now_signed, "reissued": r.reissued, "finished": false}),
         );
         return Err(CliError::refused("interrupted"));
     }
-    let path = write_manifest(&reg, &db, r.batch, a.format, a.manifest.as_deref())?;
+    let path = write_manifest(
+        &reg,
+        &db,
+        (r.batch, &a.supplier, r.reissued),
+        printed,
+        a.format,
+        a.manifest.as_deref(),
+    )?;
     let mut human = vec![
         format!(
-            "job {} finished: {} replacements signed now ({:.0}/s) into batch {} for {}",
+            "job {} finished: {now_signed} replacements signed now ({:.0}/s), {} in batch {} for {}",
             r.job,
+            rate(now_signed, secs),
             r.reissued,
-            rate(r.reissued, secs),
             r.batch.0,
             a.supplier
         ),
@@ -364,7 +404,8 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
             "command": "incident reissue",
             "job": r.job,
             "batch": r.batch.0,
-            "reissued_now": r.reissued,
+            "reissued_now": now_signed,
+            "reissued": r.reissued,
             "finished": true,
             "manifest": path,
             "seconds": secs,

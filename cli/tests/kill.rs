@@ -180,8 +180,37 @@ fn ctrl_c_during_reissue_stops_after_the_chunk_and_says_how_to_resume() {
         "it did not stop: {s}"
     );
     assert_eq!(s["open_jobs"].as_array().map(Vec::len), Some(1), "{s}");
-    office.run(&args).ok();
+    let resumed = office.run(&[&args[..], &["--json"]].concat()).ok().json();
     let s = office.run(&["summary", "--json"]).ok().json();
     assert_eq!(s["issued"], 2 * n, "{s}");
     assert_eq!(s["open_jobs"].as_array().map(Vec::len), Some(0), "{s}");
+    // The resumed run signed the rest; its manifest is the whole batch (read back from
+    // the registry, since the first run signed part of it), each card on its own chip.
+    assert_eq!(resumed["reissued"], n, "{resumed}");
+    let now = resumed["reissued_now"].as_u64().unwrap_or_default();
+    assert!(now > 0 && now < n as u64, "{resumed}");
+    let manifest = std::fs::read_to_string(resumed["manifest"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = csv::Reader::from_reader(manifest.as_bytes());
+    let chip_keys: std::collections::HashSet<String> = std::fs::read_to_string(&south)
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let (mut serials, mut keys) = (
+        std::collections::HashSet::new(),
+        std::collections::HashSet::new(),
+    );
+    for row in reader.records() {
+        let row = row.unwrap_or_else(|e| panic!("{e}"));
+        serials.insert(row.get(0).unwrap_or_default().to_owned());
+        // A key starting with '-' is written as '-... (formula-looking cells are
+        // neutralised in every CSV the tool writes).
+        let cell = row.get(5).unwrap_or_default();
+        let key = cell.strip_prefix('\'').unwrap_or(cell).to_owned();
+        assert!(chip_keys.contains(&key), "{key} is not a southbank chip");
+        keys.insert(key);
+    }
+    assert_eq!((serials.len(), keys.len()), (n, n));
 }

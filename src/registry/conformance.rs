@@ -1227,6 +1227,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
     };
     let mut stop = Hooks {
         progress: Box::new(|_| ControlFlow::Break(())),
+        ..Hooks::default()
     };
     let first = ok(
         WORKFLOW,

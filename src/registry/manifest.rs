@@ -36,6 +36,24 @@ pub struct PrintedCard {
     pub card_public_key: Option<String>,
 }
 
+impl PrintedCard {
+    /// What is printed of a credential with these claims.
+    #[must_use]
+    pub fn new(c: &Claims) -> Self {
+        Self {
+            serial: c.serial.to_hex(),
+            card_type: match c.kind {
+                Kind::WarrantCard => "Warrant Card",
+                Kind::StaffPass => "Staff Pass",
+            },
+            name: c.holder.name().to_owned(),
+            rank: c.holder.rank().to_owned(),
+            photo_ref: crate::model::hex(&c.holder.photo().0),
+            card_public_key: c.card_key.map(|k| k.to_string()),
+        }
+    }
+}
+
 /// A batch to print.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PrintManifest {
@@ -51,20 +69,7 @@ impl PrintManifest {
     /// A manifest for these credentials' claims.
     #[must_use]
     pub fn new(supplier: String, batch: PrintBatchId, claims: &[Claims]) -> Self {
-        let cards = claims
-            .iter()
-            .map(|c| PrintedCard {
-                serial: c.serial.to_hex(),
-                card_type: match c.kind {
-                    Kind::WarrantCard => "Warrant Card",
-                    Kind::StaffPass => "Staff Pass",
-                },
-                name: c.holder.name().to_owned(),
-                rank: c.holder.rank().to_owned(),
-                photo_ref: crate::model::hex(&c.holder.photo().0),
-                card_public_key: c.card_key.map(|k| k.to_string()),
-            })
-            .collect();
+        let cards = claims.iter().map(PrintedCard::new).collect();
         Self {
             supplier,
             batch,
@@ -86,8 +91,12 @@ impl PrintManifest {
                 &card.photo_ref,
                 card.card_public_key.as_deref().unwrap_or_default(),
             ];
-            let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-            out.push_str(&row.join(","));
+            for (i, field) in fields.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_csv_field(&mut out, field);
+            }
             out.push_str("\r\n");
         }
         out
@@ -100,13 +109,18 @@ impl PrintManifest {
     }
 }
 
-fn csv_field(field: &str) -> String {
+/// Appends one CSV field to `out`, quoted where RFC 4180 needs it.
+fn push_csv_field(out: &mut String, field: &str) {
     // A leading =, +, - or @ would be a formula in a spreadsheet: quote and prefix it.
     let formula = field.starts_with(['=', '+', '-', '@']);
     if formula || field.contains([',', '"', '\r', '\n']) {
-        let prefix = if formula { "'" } else { "" };
-        format!("\"{prefix}{}\"", field.replace('"', "\"\""))
+        out.push('"');
+        if formula {
+            out.push('\'');
+        }
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
     } else {
-        field.to_owned()
+        out.push_str(field);
     }
 }

@@ -41,17 +41,25 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// Callbacks for bulk work. `Hooks::default()` ignores progress. (The registry never
-/// holds a card's secret: cards' public keys come from [`BlankCards`].)
+/// Callbacks for bulk work. `Hooks::default()` ignores both; set the fields you need
+/// and take the rest from it (`Hooks { progress, ..Hooks::default() }`). (The registry
+/// never holds a card's secret: cards' public keys come from [`BlankCards`].)
 pub struct Hooks<'a> {
     /// Called after each committed chunk; `Break` stops the work there (it resumes later).
     pub progress: Box<dyn FnMut(Progress) -> ControlFlow<()> + 'a>,
+    /// Called with each chunk's credentials once they are committed (durable), in the
+    /// order they are stored, before `progress`. What a run signs, without reading it
+    /// back: the command-line tool builds the print manifest from it. A run resumed
+    /// after an interruption hands over only what it signs itself.
+    #[allow(clippy::type_complexity)] // a boxed callback, as `progress` is
+    pub committed: Box<dyn FnMut(&[Credential]) + 'a>,
 }
 
 impl Default for Hooks<'_> {
     fn default() -> Self {
         Self {
             progress: Box::new(|_| ControlFlow::Continue(())),
+            committed: Box::new(|_| {}),
         }
     }
 }
@@ -218,6 +226,7 @@ impl Run<'_> {
             );
             ran.head = commit(store, ran.head, draft)?;
             ran.done += issued.len();
+            (hooks.committed)(&issued);
             Ok((hooks.progress)(Progress {
                 done: ran.done,
                 total: self.progress.total,

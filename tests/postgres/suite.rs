@@ -681,6 +681,7 @@ fn the_server_stopped_mid_reissue_then_a_resume_finishes() {
             }
             std::ops::ControlFlow::Continue(())
         }),
+        ..Hooks::default()
     };
     let e = reg
         .resume(
