@@ -11,13 +11,13 @@
 //! old (revoked) card or their old card and exactly one replacement. Running again
 //! resumes the open job.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rand::CryptoRng;
 use sha2::Digest as _;
 
 use crate::issue::IssuerKey;
-use crate::model::{AuditHead, KeyUsage, PrintBatchId, Serial, UnixTime, Validity};
+use crate::model::{AuditHead, KeyUsage, Kind, PrintBatchId, Serial, UnixTime, Validity, Vetting};
 use crate::model::{MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status};
 
 use super::audit::AuditEvent;
@@ -175,6 +175,9 @@ impl<S: Store> Registry<S> {
             by_vetting: BTreeMap::new(),
         };
         let mut exposed = HashSet::new();
+        // Counted by value, named once at the end (not a string made for every card).
+        let mut by_kind: HashMap<Kind, u64> = HashMap::new();
+        let mut by_vetting: HashMap<Vetting, u64> = HashMap::new();
         for record in covered {
             if record.superseded_by.is_some() {
                 continue;
@@ -186,20 +189,20 @@ impl<S: Store> Registry<S> {
             let claims = record.claims()?;
             plan.affected.push(record.serial);
             plan.individual.push((record.serial, record.status_index.0));
-            *plan
-                .by_kind
-                .entry(format!("{:?}", claims.kind))
-                .or_default() += 1;
-            *plan
-                .by_vetting
-                .entry(claims.vetting.to_string())
-                .or_default() += 1;
+            *by_kind.entry(claims.kind).or_default() += 1;
+            *by_vetting.entry(claims.vetting).or_default() += 1;
             if let Some(b) = all_batches.iter().find(|b| b.id == record.print_batch) {
                 exposed.insert(b.supplier.clone());
             }
             if status == Status::Valid && claims.validity.not_after >= now {
                 plan.reissue.push(record.serial);
             }
+        }
+        for (kind, n) in by_kind {
+            *plan.by_kind.entry(format!("{kind:?}")).or_default() += n;
+        }
+        for (vetting, n) in by_vetting {
+            *plan.by_vetting.entry(vetting.to_string()).or_default() += n;
         }
         let wanted: Vec<Scope> = match incident {
             Incident::Supplier { .. } | Incident::PrintBatch { .. } => {
