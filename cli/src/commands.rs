@@ -570,10 +570,22 @@ fn period_of(text: &str) -> Result<(UnixTime, UnixTime)> {
     Ok((from, to))
 }
 
+/// The dry run of the incident the options name. Cards issued in a period are named
+/// by serial, which the library would record as their own keys' compromise: what
+/// leaked there is what a supplier or system held of them, so the reason recorded
+/// (and carried by the list) is a supplier breach.
+fn plan_of(reg: &Reg, a: &IncidentArgs, now: UnixTime) -> Result<revocard::registry::Plan> {
+    let incident = incident(reg, a)?;
+    let mut plan = reg.plan(&incident, now)?;
+    if a.issued.is_some() {
+        plan.reason = revocard::RevocationReason::SupplierBreach;
+    }
+    Ok(plan)
+}
+
 fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
     let (_, reg) = open(g)?;
-    let incident = incident(&reg, a)?;
-    let plan = reg.plan(&incident, office::now())?;
+    let plan = plan_of(&reg, a, office::now())?;
     let mut human = vec![format!(
         "incident: {} cards affected, {} to reissue, reason {}",
         plan.affected.len(),
@@ -623,10 +635,9 @@ fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
 
 fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Result<()> {
     let (db, mut reg) = open(g)?;
-    let incident = incident(&reg, &a.incident)?;
     let now = office::now();
+    let plan = plan_of(&reg, &a.incident, now)?;
     let key = signing_key(g, &db, &reg, now)?;
-    let plan = reg.plan(&incident, now)?;
     let started = std::time::Instant::now();
     let declared = reg.declare(&plan, &key, &a.reissue_via, now, next_update(g, now))?;
     let took = started.elapsed();

@@ -469,3 +469,78 @@ fn publish_with_a_base_url_writes_the_standard_views_beside_the_native_files() {
     let token = std::fs::read_to_string(status.join("ietf.jwt")).unwrap_or_default();
     assert_eq!(token.split('.').count(), 3, "{token}");
 }
+
+/// Cards issued in a period (the window a contractor's systems were open): the plan
+/// covers exactly those, records a supplier breach (not the cards' own keys'
+/// compromise), and declaring revokes them with that reason. A period holding no card
+/// is refused.
+#[test]
+fn an_incident_by_issue_period_revokes_what_was_issued_then_as_a_supplier_breach() {
+    let office = Office::new();
+    office.init();
+    let staff = office.write("staff.csv", &roster(12));
+    office
+        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
+        .ok();
+    office
+        .run(&["simulate-blanks", "--count", "12", "--out", "north"])
+        .ok();
+    let north = office.path("north/blanks.csv");
+    let issued = office
+        .run(&[
+            "issue",
+            "--supplier",
+            "northgate-print",
+            "--cards",
+            &north.to_string_lossy(),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let manifest = std::fs::read_to_string(issued["manifest"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let serial = manifest
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_default()
+        .to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let window = format!("{}..{}", now - 3600, now + 3600);
+    let plan = office
+        .run(&["incident", "plan", "--issued", &window, "--json"])
+        .ok()
+        .json();
+    assert_eq!(plan["affected"], 12, "{plan}");
+    assert_eq!(plan["reason"], "supplier-breach", "{plan}");
+
+    let before = "2001-01-01T00:00:00Z..2001-02-01T00:00:00Z";
+    let run = office
+        .run(&["incident", "plan", "--issued", before])
+        .exits(1);
+    assert!(
+        run.stderr().contains("no card was issued in"),
+        "{}",
+        run.stderr()
+    );
+
+    let declared = office
+        .run(&[
+            "incident",
+            "declare",
+            "--issued",
+            &window,
+            "--reissue-via",
+            "southbank-print",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(declared["revoked"], 12, "{declared}");
+    let shown = office.run(&["show", &serial, "--json"]).ok().json();
+    let text = shown.to_string();
+    assert!(text.contains("supplier-breach"), "{text}");
+    assert!(text.contains("revoked"), "{text}");
+}
