@@ -41,6 +41,44 @@ fn setup() -> (Registry<SqliteStore>, IssuerKey, rand::rngs::StdRng) {
     (reg, key, rng)
 }
 
+/// Issues the pending cards through northgate-print at `at` (lists valid an hour).
+fn issue(
+    reg: &mut Registry<SqliteStore>,
+    key: &IssuerKey,
+    cards: &mut SoftwareCards,
+    rng: &mut rand::rngs::StdRng,
+    at: UnixTime,
+    hooks: &mut Hooks<'_>,
+) -> IssueReport {
+    reg.issue_pending(
+        key,
+        "northgate-print",
+        cards,
+        at,
+        NOW.plus(3600),
+        rng,
+        hooks,
+    )
+    .unwrap()
+}
+
+/// Applies a roster of `n` constables and issues their cards; returns the blank cards
+/// left for later batches.
+fn constables_issued(
+    reg: &mut Registry<SqliteStore>,
+    key: &IssuerKey,
+    rng: &mut rand::rngs::StdRng,
+    n: u32,
+) -> SoftwareCards {
+    let roster: Vec<_> = (0..n).map(|i| entry(i, "Police Constable", rv())).collect();
+    reg.roster_apply(key, &roster, NOW, NOW.plus(3600)).unwrap();
+    let mut cards = SoftwareCards::generate(20, rng);
+    let issued = issue(reg, key, &mut cards, rng, NOW, &mut Hooks::default());
+    assert!(issued.finished);
+    assert_eq!(issued.issued_now, u64::from(n));
+    cards
+}
+
 #[test]
 fn a_roster_applied_twice_changes_nothing_the_second_time() {
     let (mut reg, key, _) = setup();
@@ -80,23 +118,7 @@ fn a_roster_naming_a_pay_number_twice_is_refused_and_writes_nothing() {
 #[test]
 fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
     let (mut reg, key, mut rng) = setup();
-    let roster: Vec<_> = (0..6).map(|n| entry(n, "Police Constable", rv())).collect();
-    reg.roster_apply(&key, &roster, NOW, NOW.plus(3600))
-        .unwrap();
-    let mut cards = SoftwareCards::generate(20, &mut rng);
-    let issued = reg
-        .issue_pending(
-            &key,
-            "northgate-print",
-            &mut cards,
-            NOW,
-            NOW.plus(3600),
-            &mut rng,
-            &mut Hooks::default(),
-        )
-        .unwrap();
-    assert!(issued.finished);
-    assert_eq!(issued.issued_now, 6);
+    let mut cards = constables_issued(&mut reg, &key, &mut rng, 6);
     assert!(reg.pending().unwrap().is_empty());
     let old = |reg: &Registry<SqliteStore>, n: u32| {
         reg.store()
@@ -146,17 +168,14 @@ fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
             .iter()
             .any(|p| p.replaces == Some(promoted_old.serial))
     );
-    let issued = reg
-        .issue_pending(
-            &key,
-            "northgate-print",
-            &mut cards,
-            NOW.plus(30),
-            NOW.plus(3600),
-            &mut rng,
-            &mut Hooks::default(),
-        )
-        .unwrap();
+    let issued = issue(
+        &mut reg,
+        &key,
+        &mut cards,
+        &mut rng,
+        NOW.plus(30),
+        &mut Hooks::default(),
+    );
     assert_eq!(issued.issued_now, 2);
     assert!(reg.pending().unwrap().is_empty());
     let promoted = old(&reg, 1);
@@ -182,17 +201,14 @@ fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
     assert_eq!(v.claims().holder.rank(), "Sergeant");
     // Run again: nothing pending, nothing written.
     let head = reg.store().audit_head().unwrap();
-    let none = reg
-        .issue_pending(
-            &key,
-            "northgate-print",
-            &mut cards,
-            NOW.plus(50),
-            NOW.plus(3600),
-            &mut rng,
-            &mut Hooks::default(),
-        )
-        .unwrap();
+    let none = issue(
+        &mut reg,
+        &key,
+        &mut cards,
+        &mut rng,
+        NOW.plus(50),
+        &mut Hooks::default(),
+    );
     assert_eq!(none.issued_now, 0);
     assert_eq!(reg.store().audit_head().unwrap(), head);
     reg.verify_audit().unwrap();
@@ -205,20 +221,7 @@ fn movers_are_reissued_and_leavers_revoked_and_the_door_sees_both() {
 fn a_movers_batch_stopped_and_resumed_revokes_every_replaced_card() {
     let (reg, key, mut rng) = setup();
     let mut reg = reg.with_chunk_size(1);
-    let roster: Vec<_> = (0..4).map(|n| entry(n, "Police Constable", rv())).collect();
-    reg.roster_apply(&key, &roster, NOW, NOW.plus(3600))
-        .unwrap();
-    let mut cards = SoftwareCards::generate(20, &mut rng);
-    reg.issue_pending(
-        &key,
-        "northgate-print",
-        &mut cards,
-        NOW,
-        NOW.plus(3600),
-        &mut rng,
-        &mut Hooks::default(),
-    )
-    .unwrap();
+    let mut cards = constables_issued(&mut reg, &key, &mut rng, 4);
     let before = reg.store().credentials(&CredentialFilter::All).unwrap();
     // Everyone is promoted: four movers.
     let promoted: Vec<_> = (0..4).map(|n| entry(n, "Sergeant", rv())).collect();
@@ -229,31 +232,25 @@ fn a_movers_batch_stopped_and_resumed_revokes_every_replaced_card() {
         progress: Box::new(|_| std::ops::ControlFlow::Break(())),
         ..Hooks::default()
     };
-    let first = reg
-        .issue_pending(
-            &key,
-            "northgate-print",
-            &mut cards,
-            NOW.plus(20),
-            NOW.plus(3600),
-            &mut rng,
-            &mut stop,
-        )
-        .unwrap();
+    let first = issue(
+        &mut reg,
+        &key,
+        &mut cards,
+        &mut rng,
+        NOW.plus(20),
+        &mut stop,
+    );
     assert!(!first.finished);
     assert_eq!(first.issued_now, 1);
     assert_eq!(reg.pending().unwrap().len(), 3, "the first mover is done");
-    let rest = reg
-        .issue_pending(
-            &key,
-            "northgate-print",
-            &mut cards,
-            NOW.plus(30),
-            NOW.plus(3600),
-            &mut rng,
-            &mut Hooks::default(),
-        )
-        .unwrap();
+    let rest = issue(
+        &mut reg,
+        &key,
+        &mut cards,
+        &mut rng,
+        NOW.plus(30),
+        &mut Hooks::default(),
+    );
     assert!(rest.finished);
     assert_eq!((rest.issued_now, rest.in_batch), (3, 4));
     let old: Vec<Serial> = before.iter().map(|r| r.serial).collect();

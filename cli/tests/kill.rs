@@ -125,10 +125,7 @@ fn ctrl_c_during_reissue_stops_after_the_chunk_and_says_how_to_resume() {
     let office = Office::new();
     office.init();
     let n = 20_000;
-    let staff = office.write("staff.csv", &roster(n));
-    office
-        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
-        .ok();
+    office.sync_roster(n);
     let north = blanks(&office, "north", n, 1);
     office
         .run(&["issue", "--supplier", "northgate-print", "--cards", &north])

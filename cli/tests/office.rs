@@ -322,17 +322,7 @@ fn an_unknown_supplier_is_refused() {
 fn audit_verify_prints_a_head_and_export_carries_no_pay_numbers() {
     let office = Office::new();
     office.init();
-    let csv = office.write("staff.csv", &roster(5));
-    office
-        .run(&[
-            "roster",
-            "sync",
-            csv.to_str().unwrap_or_default(),
-            "--apply",
-        ])
-        .ok();
-    let holders = office.write("holders.txt", "1000001\n1000002\n");
-    let _ = holders;
+    office.sync_roster(5);
     let v = office.run(&["audit", "verify", "--json"]).ok().json();
     assert!(v["entries"].as_u64().unwrap_or(0) >= 3, "{v}");
     assert_eq!(v["head"].as_str().map(str::len), Some(64));
@@ -478,10 +468,7 @@ fn publish_with_a_base_url_writes_the_standard_views_beside_the_native_files() {
 fn an_incident_by_issue_period_revokes_what_was_issued_then_as_a_supplier_breach() {
     let office = Office::new();
     office.init();
-    let staff = office.write("staff.csv", &roster(12));
-    office
-        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
-        .ok();
+    office.sync_roster(12);
     office
         .run(&["simulate-blanks", "--count", "12", "--out", "north"])
         .ok();

@@ -43,6 +43,14 @@ impl Office {
         self.run(&["init", "--issuer", "metro-police"]).ok()
     }
 
+    /// Writes a roster of `n` holders to `staff.csv` and applies it; panics unless the
+    /// sync succeeds.
+    pub fn sync_roster(&self, n: usize) -> Run {
+        let staff = self.write("staff.csv", &roster(n));
+        self.run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
+            .ok()
+    }
+
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, text).unwrap_or_else(|e| panic!("writing {name}: {e}"));
