@@ -647,29 +647,6 @@ fn head_of(row: &Row, target: &str) -> Result<AuditHead, RegistryError> {
     })
 }
 
-/// The compare of the compare-and-append: every record must follow the one before it,
-/// the first one the log's head (the Store contract, rule 1).
-fn check_appendable(head: AuditHead, records: &[AuditRecord]) -> Result<(), RegistryError> {
-    let mut tail = head;
-    for r in records {
-        let sealed_on = AuditHead {
-            entries: r.seq.wrapping_sub(1),
-            hash: r.prev_hash,
-        };
-        if r.seq == 0 || sealed_on != tail {
-            return Err(RegistryError::Conflict(ConflictKind::StaleAuditHead {
-                sealed_on,
-                head: tail,
-            }));
-        }
-        tail = AuditHead {
-            entries: r.seq,
-            hash: r.hash,
-        };
-    }
-    Ok(())
-}
-
 /// Writes `change` in `tx`, the head row locked first. Credentials, statuses and audit
 /// entries go in one statement each (arrays through `unnest`), whatever their number.
 fn write_change(tx: &mut Transaction<'_>, change: &Change, target: &str) -> Result<(), TxError> {
@@ -679,7 +656,7 @@ fn write_change(tx: &mut Transaction<'_>, change: &Change, target: &str) -> Resu
     )?;
     let head = head_of(&row, target).map_err(TxError::Refused)?;
     // First, so that a change sealed on a stale head costs no other write.
-    check_appendable(head, &change.audit).map_err(TxError::Refused)?;
+    super::store::check_appendable(head, &change.audit).map_err(TxError::Refused)?;
     if let Some(meta) = &change.create {
         // The key is the primary key: a second creation breaks it.
         tx.execute(

@@ -772,29 +772,6 @@ fn read_head(conn: &Connection, path: &str) -> Result<AuditHead, RegistryError> 
     })
 }
 
-/// The compare of the compare-and-append: every record must follow the one before it,
-/// the first one the log's head (the Store contract, rule 1).
-fn check_appendable(head: AuditHead, records: &[AuditRecord]) -> Result<(), RegistryError> {
-    let mut tail = head;
-    for r in records {
-        let sealed_on = AuditHead {
-            entries: r.seq.wrapping_sub(1),
-            hash: r.prev_hash,
-        };
-        if r.seq == 0 || sealed_on != tail {
-            return Err(RegistryError::Conflict(ConflictKind::StaleAuditHead {
-                sealed_on,
-                head: tail,
-            }));
-        }
-        tail = AuditHead {
-            entries: r.seq,
-            hash: r.hash,
-        };
-    }
-    Ok(())
-}
-
 /// Names the constraint a credential insert broke, by asking the database (its error
 /// message does not say which foreign key failed). Runs only after a failed insert.
 fn credential_conflict(
@@ -857,7 +834,7 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
     let fail = |e: rusqlite::Error| classify(path, e);
     // First, so that a change sealed on a stale head costs no other write.
     if !change.audit.is_empty() {
-        check_appendable(read_head(tx, path)?, &change.audit)?;
+        super::store::check_appendable(read_head(tx, path)?, &change.audit)?;
     }
     if let Some(meta) = &change.create {
         // The key is the primary key: a second creation breaks it.

@@ -548,6 +548,33 @@ impl std::fmt::Display for WrongKey {
     }
 }
 
+/// The compare of the compare-and-append: every record must follow the one before it,
+/// the first one the log's head (the Store contract, rule 1). Each backend calls
+/// it inside its write transaction, after reading the head under its lock.
+pub(super) fn check_appendable(
+    head: AuditHead,
+    records: &[AuditRecord],
+) -> Result<(), RegistryError> {
+    let mut tail = head;
+    for r in records {
+        let sealed_on = AuditHead {
+            entries: r.seq.wrapping_sub(1),
+            hash: r.prev_hash,
+        };
+        if r.seq == 0 || sealed_on != tail {
+            return Err(RegistryError::Conflict(ConflictKind::StaleAuditHead {
+                sealed_on,
+                head: tail,
+            }));
+        }
+        tail = AuditHead {
+            entries: r.seq,
+            hash: r.hash,
+        };
+    }
+    Ok(())
+}
+
 /// Where a registry is kept: a handful of reads and one atomic write, [`Store::apply`].
 ///
 /// The workflow ([`Registry`](super::Registry)) owns the registry's rules. It reads the

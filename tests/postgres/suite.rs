@@ -1,6 +1,6 @@
 //! The tests themselves (feature `postgres`); see `tests/postgres.rs`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -433,68 +433,6 @@ fn spawn_child(url: &str, holders: u32) -> std::process::Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-/// What must hold whenever a client dies: the audit chain verifies, the Store
-/// invariants hold, no holder has two active cards, every replaced card is revoked and
-/// linked both ways, and every holder issued so far has an active card or is pending
-/// in the open job. Returns (credentials, replacements).
-fn check_consistent<S: Store>(reg: &Registry<S>) -> (u64, u64) {
-    reg.verify_audit().unwrap();
-    conformance::check_invariants(reg.store());
-    let all = reg.store().credentials(&CredentialFilter::All).unwrap();
-    let by_serial: HashMap<Serial, &CredentialRecord> = all.iter().map(|r| (r.serial, r)).collect();
-    let scopes = reg.store().status_state().unwrap().scopes;
-    let revoked = |r: &CredentialRecord| {
-        r.status == Status::Revoked
-            || scopes
-                .iter()
-                .any(|e| e.scope == Scope::PrintBatch(r.print_batch))
-    };
-    let mut active: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut replaced = 0;
-    for r in &all {
-        if !revoked(r) && r.status == Status::Valid && r.superseded_by.is_none() {
-            *active.entry(&r.pay_number).or_default() += 1;
-        }
-        if let Some(old) = r.supersedes {
-            replaced += 1;
-            let old = by_serial[&old];
-            assert_eq!(old.superseded_by, Some(r.serial));
-            assert!(revoked(old), "a replaced card is revoked");
-        }
-    }
-    assert!(
-        active.values().all(|&n| n == 1),
-        "a holder has two active cards"
-    );
-    let pending = match reg
-        .store()
-        .jobs()
-        .unwrap()
-        .into_iter()
-        .find(|j| j.finished_at.is_none())
-    {
-        Some(JobRecord {
-            kind: JobKind::Reissue { affected, .. },
-            ..
-        }) => reg
-            .store()
-            .credentials(&CredentialFilter::Serials(affected))
-            .unwrap()
-            .iter()
-            .filter(|r| r.superseded_by.is_none())
-            .count(),
-        _ => 0,
-    };
-    let holders: std::collections::BTreeSet<&str> =
-        all.iter().map(|r| r.pay_number.as_str()).collect();
-    assert_eq!(
-        active.len() + pending,
-        holders.len(),
-        "a holder was forgotten"
-    );
-    (u64::try_from(all.len()).unwrap(), replaced)
 }
 
 /// The summary an uninterrupted single run on SQLite ends with: what every PostgreSQL
