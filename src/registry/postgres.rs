@@ -419,16 +419,7 @@ impl PostgresStore {
     fn init(&self) -> Result<(), RegistryError> {
         let mut client = self.client()?;
         let fail = |e: postgres::Error| classify(&self.target, &e);
-        let names: Vec<String> = client
-            .query(
-                "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
-                &[],
-            )
-            .map_err(fail)?
-            .iter()
-            .map(|r| r.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()
-            .map_err(fail)?;
+        let names = table_names(&mut client).map_err(fail)?;
         let missing = || RegistryError::NotARegistry {
             path: self.target.clone(),
             detail: NotARegistry::MissingTables,
@@ -500,16 +491,7 @@ impl PostgresStore {
             tx.batch_execute(sql).map_err(fail)?;
             tx.commit().map_err(fail)?;
         }
-        let names: Vec<String> = client
-            .query(
-                "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
-                &[],
-            )
-            .map_err(fail)?
-            .iter()
-            .map(|r| r.try_get::<_, String>(0))
-            .collect::<Result<_, _>>()
-            .map_err(fail)?;
+        let names = table_names(&mut client).map_err(fail)?;
         if TABLES.iter().all(|t| names.iter().any(|n| n == t)) {
             Ok(())
         } else {
@@ -634,6 +616,18 @@ fn record_of(r: &Row) -> Option<CredentialRecord> {
             None => None,
         },
     })
+}
+
+/// The tables of the connection's current schema.
+fn table_names(client: &mut postgres::Client) -> Result<Vec<String>, postgres::Error> {
+    client
+        .query(
+            "SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = current_schema()",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.try_get::<_, String>(0))
+        .collect()
 }
 
 /// The head row, read inside a transaction with `FOR UPDATE` (the writers' lock) or
