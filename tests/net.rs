@@ -499,6 +499,14 @@ fn list_two(body: Reply, digest_of: Vec<u8>) -> Routes {
     })
 }
 
+/// `list_two` answering the list's bytes, with a Content-Length when `announced`.
+fn list_bytes(body: Vec<u8>, announced: bool) -> Routes {
+    list_two(
+        Reply::Full(200, "application/octet-stream", body.clone(), announced),
+        body,
+    )
+}
+
 const RUN: Duration = Duration::from_millis(1500);
 
 #[test]
@@ -509,10 +517,7 @@ fn garbage_is_refused_and_the_door_keeps_its_list() {
         .collect();
     let (log, stats) = against_broken(
         &h.lists[0],
-        list_two(
-            Reply::Full(200, "application/octet-stream", garbage.clone(), true),
-            garbage,
-        ),
+        list_bytes(garbage, true),
         RUN,
         FeedMode::Push,
     );
@@ -531,10 +536,7 @@ fn a_truncated_list_is_refused() {
     let truncated = full[..full.len() / 2].to_vec();
     let (log, _) = against_broken(
         &h.lists[0],
-        list_two(
-            Reply::Full(200, "application/octet-stream", truncated.clone(), true),
-            truncated,
-        ),
+        list_bytes(truncated, true),
         RUN,
         FeedMode::Push,
     );
@@ -568,10 +570,7 @@ fn an_oversized_list_is_refused_before_it_is_read_or_as_soon_as_it_passes_the_li
     // Announced by Content-Length: refused before the body is read.
     let (log, stats) = against_broken(
         &h.lists[0],
-        list_two(
-            Reply::Full(200, "application/octet-stream", huge.clone(), true),
-            huge.clone(),
-        ),
+        list_bytes(huge.clone(), true),
         RUN,
         FeedMode::Poll(Duration::from_millis(200)),
     );
@@ -587,10 +586,7 @@ fn an_oversized_list_is_refused_before_it_is_read_or_as_soon_as_it_passes_the_li
     // Not announced: read up to the limit, then refused.
     let (log, _) = against_broken(
         &h.lists[0],
-        list_two(
-            Reply::Full(200, "application/octet-stream", huge.clone(), false),
-            huge,
-        ),
+        list_bytes(huge, false),
         RUN,
         FeedMode::Poll(Duration::from_millis(200)),
     );
@@ -666,10 +662,7 @@ fn a_valid_list_of_another_issuer_is_refused() {
     // Behind our issuer's pointer: the signature is good, the signer is not ours.
     let (log, _) = against_broken(
         &h.lists[0],
-        list_two(
-            Reply::Full(200, "application/octet-stream", theirs.clone(), true),
-            theirs.clone(),
-        ),
+        list_bytes(theirs.clone(), true),
         RUN,
         FeedMode::Push,
     );
