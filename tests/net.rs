@@ -515,12 +515,7 @@ fn garbage_is_refused_and_the_door_keeps_its_list() {
     let garbage: Vec<u8> = (0..4096u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let (log, stats) = against_broken(
-        &h.lists[0],
-        list_bytes(garbage, true),
-        RUN,
-        FeedMode::Push,
-    );
+    let (log, stats) = against_broken(&h.lists[0], list_bytes(garbage, true), RUN, FeedMode::Push);
     assert!(
         log.refused(|e| matches!(e, FeedError::List(ListError::Malformed(_)))),
         "{}",

@@ -36,6 +36,7 @@
 //! unix socket, or reach a remote server through a TLS tunnel (`stunnel`, an SSH
 //! tunnel, or a TLS-terminating pooler on the same host). See ARCHITECTURE.md.
 
+use crate::registry::codes::{corrupt, i64_of, serial_of, stored_reason};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -44,10 +45,10 @@ use postgres::config::Host;
 use postgres::error::SqlState;
 use postgres::{Client, Config, NoTls, Row, Transaction};
 
+use crate::model::ScopeEntry;
 use crate::model::{
     AuditHead, CardPublicKey, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
 };
-use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, HolderRequest, JobKind, JobRecord,
@@ -286,17 +287,6 @@ fn target_of(config: &Config) -> String {
 
 fn storage(e: PostgresError) -> RegistryError {
     RegistryError::Storage(Box::new(e))
-}
-
-fn corrupt(target: &str) -> RegistryError {
-    RegistryError::NotARegistry {
-        path: target.to_owned(),
-        detail: NotARegistry::Corrupt,
-    }
-}
-
-fn i64_of(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 /// A statement's failure: the server's SQLSTATE and constraint, or a lost connection.
@@ -568,24 +558,6 @@ fn connect(config: &Config, target: &str) -> Result<Client, RegistryError> {
 /// Columns read for a credential, joined with its replacement.
 const READ_COLUMNS: &str = "c.serial, c.pay_number, c.status_index, c.print_batch, c.key_id, c.issued_at, c.status, \
                             c.reason, c.status_at, c.supersedes, r.serial, c.bytes, c.card_key";
-
-/// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
-fn stored_reason(
-    reason: Option<i64>,
-    at: Option<i64>,
-) -> Option<Option<(RevocationReason, UnixTime)>> {
-    match (reason, at) {
-        (Some(r), Some(at)) => Some(Some((
-            codes::reason_of(r)?,
-            UnixTime(u64::try_from(at).ok()?),
-        ))),
-        _ => Some(None),
-    }
-}
-
-fn serial_of(bytes: &[u8]) -> Option<Serial> {
-    Some(Serial(bytes.try_into().ok()?))
-}
 
 /// A credential row, or `None` if a field does not read as what it must be.
 fn record_of(r: &Row) -> Option<CredentialRecord> {

@@ -6,16 +6,17 @@
 //! a revocard registry of a schema this build reads, runs SQLite's `quick_check`, and
 //! never writes to a file that is not an empty database or a registry.
 
+use crate::registry::codes::{corrupt, i64_of, serial_of, stored_reason};
 use std::path::Path;
 
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension as _, Transaction, TransactionBehavior, params,
 };
 
+use crate::model::ScopeEntry;
 use crate::model::{
     AuditHead, CardPublicKey, IssuerId, KeyId, PrintBatchId, Serial, StatusIndex, UnixTime,
 };
-use crate::model::{RevocationReason, ScopeEntry};
 use crate::registry::audit::AuditRecord;
 use crate::registry::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
@@ -281,35 +282,6 @@ fn classify(path: &str, e: rusqlite::Error) -> RegistryError {
         path: path.to_owned(),
         detail,
     }
-}
-
-fn corrupt(path: &str) -> RegistryError {
-    RegistryError::NotARegistry {
-        path: path.to_owned(),
-        detail: NotARegistry::Corrupt,
-    }
-}
-
-fn i64_of(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
-fn stored_reason(
-    reason: Option<i64>,
-    at: Option<i64>,
-) -> Option<Option<(RevocationReason, UnixTime)>> {
-    match (reason, at) {
-        (Some(r), Some(at)) => Some(Some((
-            codes::reason_of(r)?,
-            UnixTime(u64::try_from(at).ok()?),
-        ))),
-        _ => Some(None),
-    }
-}
-
-fn serial_of(bytes: &[u8]) -> Option<Serial> {
-    Some(Serial(bytes.try_into().ok()?))
 }
 
 /// A credential row (in [`READ_COLUMNS`] order) checked into a record: `Ok(None)`

@@ -551,6 +551,7 @@ impl std::fmt::Display for WrongKey {
 /// The compare of the compare-and-append: every record must follow the one before it,
 /// the first one the log's head (the Store contract, rule 1). Each backend calls
 /// it inside its write transaction, after reading the head under its lock.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(super) fn check_appendable(
     head: AuditHead,
     records: &[AuditRecord],
@@ -716,9 +717,42 @@ pub trait Store {
 /// order in which the wire format numbers reasons as well.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod codes {
+    use crate::model::Serial;
     use crate::model::{Holder, Kind, PhotoDigest, RevocationReason, Status, UnixTime};
     use crate::model::{Validity, Vetting};
     use crate::registry::HolderRequest;
+
+    use super::{NotARegistry, RegistryError};
+
+    /// A stored value that does not read as what this crate writes: the store at
+    /// `path` (a file or a server) is corrupt.
+    pub(crate) fn corrupt(path: &str) -> RegistryError {
+        RegistryError::NotARegistry {
+            path: path.to_owned(),
+            detail: NotARegistry::Corrupt,
+        }
+    }
+
+    /// An unsigned count or time as the stores' signed 64-bit integers (saturating).
+    pub(crate) fn i64_of(v: u64) -> i64 {
+        i64::try_from(v).unwrap_or(i64::MAX)
+    }
+
+    /// A stored reason and time: `Some(None)` when there is none, `None` when unreadable.
+    pub(crate) fn stored_reason(
+        reason: Option<i64>,
+        at: Option<i64>,
+    ) -> Option<Option<(RevocationReason, UnixTime)>> {
+        match (reason, at) {
+            (Some(r), Some(at)) => Some(Some((reason_of(r)?, UnixTime(u64::try_from(at).ok()?)))),
+            _ => Some(None),
+        }
+    }
+
+    /// A stored serial: `None` unless it is 16 bytes.
+    pub(crate) fn serial_of(bytes: &[u8]) -> Option<Serial> {
+        Some(Serial(bytes.try_into().ok()?))
+    }
 
     /// A roster entry as stored (JSON, one text column): every backend stores it alike.
     #[derive(serde::Serialize, serde::Deserialize)]
