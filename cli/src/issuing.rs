@@ -14,7 +14,7 @@ use revocard::PrintBatchId;
 use revocard::registry::{BlankCardList, Hooks, PrintManifest, PrintedCard, Progress, Store as _};
 use serde_json::json;
 
-use crate::commands::{next_update, open, os_rng, signing_key};
+use crate::context::{next_update, open, os_rng, signing_key};
 use crate::error::{CliError, Result};
 use crate::out::Report;
 use crate::{Global, IssueArgs, ManifestFormat, ReissueArgs, office};

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod context;
 mod error;
 mod issuing;
 mod office;

@@ -10,7 +10,7 @@ use revocard::net::layout::{LATEST_FILE, Latest, issuer_dir_name};
 use revocard::{RootPublicKey, TrustStore, Verifier, VerifyOptions};
 use serde_json::json;
 
-use crate::commands::{next_update, open, signing_key};
+use crate::context::{next_update, open, signing_key};
 use crate::error::{CliError, Result};
 use crate::out::Report;
 use crate::{Global, PublishArgs, VerifyArgs, office};
@@ -144,7 +144,7 @@ pub fn verify(report: &Report, a: &VerifyArgs) -> Result<()> {
     let response = match &a.card_key {
         Some(path) => {
             let card = crate::office::load_card(path, &bytes)?;
-            let mut rng = crate::commands::os_rng()?;
+            let mut rng = crate::context::os_rng()?;
             let challenge = door
                 .challenge(&door_id, now, &mut rng)
                 .map_err(|e| CliError::failed(e.to_string()))?;
