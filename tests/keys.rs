@@ -969,3 +969,215 @@ fn a_list_pins_the_audit_log_it_was_signed_at() {
         })
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 20, item 1: a list decides only while its signer may sign lists.
+// ---------------------------------------------------------------------------
+
+/// A theft never noticed: K1 (short-lived, a day left) and K2 (the successor) are
+/// both certified. A thief holding K1 signs a list at `u64::MAX` with a far next
+/// update, and a door installs it.
+struct UnnoticedTheft {
+    root: RootKey,
+    k1: IssuerKey,
+    k2: IssuerKey,
+    list: IssuerStatusList,
+    rng: rand::rngs::StdRng,
+    door: Verifier,
+    set1: Vec<u8>,
+}
+
+const K1_ENDS: UnixTime = UnixTime(NOW.0 + 86_400);
+
+impl UnnoticedTheft {
+    fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let k1 = IssuerKey::generate(
+            issuer_id(),
+            Validity::new(NOW.minus(YEAR), K1_ENDS).unwrap(),
+            &mut rng,
+        )
+        .unwrap();
+        let k2 = issuer_key(&mut rng);
+        let root = root_for(&k2);
+        let set1 = first_key_set(&root, &[&k1, &k2]);
+        let mut trust = TrustStore::new();
+        trust.add_root(root.public().clone()).unwrap();
+        let door = Verifier::new(trust, VerifyOptions::default());
+        door.install_key_set(&set1, NOW).unwrap();
+        let mut list = IssuerStatusList::new(issuer_id(), CAPACITY).unwrap();
+        let first = list.publish(&k2, NOW, NOW.plus(3600)).unwrap();
+        door.install_list(&first.list, NOW).unwrap();
+        let mut forged = IssuerStatusList::restore(
+            issuer_id(),
+            CAPACITY,
+            u64::MAX - 1,
+            [9; 32],
+            Vec::new(),
+            Vec::new(),
+        )
+        .unwrap();
+        let forged = forged.publish(&k1, NOW, NOW.plus(10 * YEAR)).unwrap();
+        assert!(matches!(
+            door.install_list(&forged.list, NOW),
+            Ok(ListUpdate::Advanced { .. })
+        ));
+        Self {
+            root,
+            k1,
+            k2,
+            list,
+            rng,
+            door,
+            set1,
+        }
+    }
+
+    /// The root's next key set: K1 left out (`drop_expired` at `at`), K2 kept.
+    fn set_without_k1(&self, at: UnixTime) -> Vec<u8> {
+        let set1 = self
+            .root
+            .public()
+            .verify_key_set(&self.set1, NOW, 60)
+            .unwrap();
+        let mut next = KeySetDraft::next_after(&set1, at);
+        next.drop_expired(at);
+        assert!(next.sequence() == 2);
+        self.root.sign_key_set(&next)
+    }
+}
+
+#[test]
+fn a_list_outlives_neither_its_signers_window_nor_its_place_in_the_key_set() {
+    let mut t = UnnoticedTheft::new(2001);
+    let card = t.k2.issue(request(5), NOW, &mut t.rng).unwrap();
+    let other = t.k2.issue(request(6), NOW, &mut t.rng).unwrap();
+    // The issuer revokes card 5 (signed by K2): the door, holding the thief's list,
+    // refuses the honest delta and admits the card.
+    t.list.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    let revoked = t.list.publish(&t.k2, NOW, NOW.plus(10 * YEAR)).unwrap();
+    assert!(matches!(
+        t.door.apply_delta(revoked.delta.as_ref().unwrap(), NOW),
+        Err(ListError::Rollback { .. })
+    ));
+    assert!(t.door.verify(card.bytes(), NOW).is_ok());
+
+    // K1's window ends: the thief's list decides nothing from then on (beyond the
+    // clock skew), with no key set and no operator involved.
+    let after = K1_ENDS.plus(VerifyOptions::default().clock_skew_secs + 1);
+    match t.door.verify(other.bytes(), after) {
+        Err(Denial::ListSignerUnusable {
+            sequence,
+            key_id,
+            because,
+        }) => {
+            assert_eq!(sequence, u64::MAX);
+            assert_eq!(key_id, t.k1.key_id());
+            assert!(matches!(*because, Denial::KeyOutsideWindow { .. }));
+        }
+        other => panic!("the thief's list still decides: {other:?}"),
+    }
+    // Its sequence no longer holds the honest key back: the honest list installs and
+    // the revoked card is denied.
+    assert!(t.door.list_in_force(&issuer_id(), after).is_none());
+    assert_eq!(
+        t.door.install_list(&revoked.list, after).unwrap(),
+        ListUpdate::Installed { sequence: 2 }
+    );
+    assert!(matches!(
+        t.door.verify(card.bytes(), after),
+        Err(Denial::Revoked { .. })
+    ));
+    assert!(t.door.verify(other.bytes(), after).is_ok());
+    // Deltas from the honest key apply again.
+    t.list.revoke(6, RevocationReason::Stolen, after).unwrap();
+    let next = t.list.publish(&t.k2, after, after.plus(3600)).unwrap();
+    assert_eq!(
+        t.door
+            .apply_delta(next.delta.as_ref().unwrap(), after)
+            .unwrap(),
+        ListUpdate::Advanced { from: 2, to: 3 }
+    );
+    assert!(matches!(
+        t.door.verify(other.bytes(), after),
+        Err(Denial::Revoked { .. })
+    ));
+
+    // The root's next set drops K1; the door's operator can still revoke it locally,
+    // and no key set certifies it again.
+    t.door
+        .install_key_set(&t.set_without_k1(after), after)
+        .unwrap();
+    assert!(t.door.trust().get(&issuer_id(), &t.k1.key_id()).is_none());
+    t.door.revoke_key(t.k1.key_id(), after).unwrap();
+    assert!(t.door.trust().is_revoked(&issuer_id(), &t.k1.key_id()));
+    assert_eq!(
+        t.door.add_key(t.k1.public().clone()),
+        Err(TrustError::Revoked {
+            key_id: t.k1.key_id()
+        })
+    );
+    // A key the door never saw is still unknown.
+    let stranger = issuer_key(&mut t.rng);
+    assert_eq!(
+        t.door.revoke_key(stranger.key_id(), after),
+        Err(TrustError::UnknownKey {
+            key_id: stranger.key_id()
+        })
+    );
+}
+
+#[test]
+fn a_key_set_that_drops_a_lists_signer_takes_the_list_out_of_force_at_once() {
+    let mut t = UnnoticedTheft::new(2002);
+    let card = t.k2.issue(request(5), NOW, &mut t.rng).unwrap();
+    t.list.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    let revoked = t.list.publish(&t.k2, NOW, NOW.plus(3600)).unwrap();
+    // Still inside K1's window, the root retires K1 early (left out of set 2).
+    let mut draft = KeySetDraft::next_after(
+        &t.root.public().verify_key_set(&t.set1, NOW, 60).unwrap(),
+        NOW,
+    );
+    draft.drop_expired(K1_ENDS.plus(1));
+    let set2 = t.root.sign_key_set(&draft);
+    t.door.install_key_set(&set2, NOW).unwrap();
+    // The thief's list is gone at once: the issuer has no list (fail closed) ...
+    assert!(matches!(
+        t.door.verify(card.bytes(), NOW),
+        Err(Denial::NoStatusList { .. })
+    ));
+    // ... until the honest one installs, which its sequence no longer holds back.
+    assert_eq!(
+        t.door.install_list(&revoked.list, NOW).unwrap(),
+        ListUpdate::Installed { sequence: 2 }
+    );
+    assert!(matches!(
+        t.door.verify(card.bytes(), NOW),
+        Err(Denial::Revoked { .. })
+    ));
+}
+
+#[test]
+fn a_list_in_force_is_bounded_by_its_signers_window_and_a_door_under_a_usable_signer_is_unchanged()
+{
+    let t = UnnoticedTheft::new(2003);
+    // The honest list of K2 (a long window) reports its own next update.
+    let door = Verifier::new(t.door.trust(), VerifyOptions::default());
+    let mut list = IssuerStatusList::new(issuer_id(), CAPACITY).unwrap();
+    let k1_list = list.publish(&t.k1, NOW, NOW.plus(10 * YEAR)).unwrap();
+    door.install_list(&k1_list.list, NOW).unwrap();
+    let state = door.snapshot();
+    let options = VerifyOptions::default();
+    // K1's list says ten years; its signer's window says a day: the earlier wins.
+    assert_eq!(
+        state.effective_next_update(&issuer_id(), NOW, &options),
+        Some(K1_ENDS)
+    );
+    let k2_list = list.publish(&t.k2, NOW, NOW.plus(3600)).unwrap();
+    door.install_list(&k2_list.list, NOW).unwrap();
+    assert_eq!(
+        door.snapshot()
+            .effective_next_update(&issuer_id(), NOW, &options),
+        Some(NOW.plus(3600))
+    );
+}

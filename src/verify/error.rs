@@ -4,6 +4,7 @@
 //! Variants carry facts, never secrets and never free-form strings.
 
 use crate::model::{IssuerId, KeyId, RevokedBy, Serial, UnixTime};
+use crate::prelude::*;
 use crate::wire::DecodeError;
 
 /// Why a key could not be loaded or trusted.
@@ -211,6 +212,21 @@ pub enum Denial {
         /// The issuer.
         issuer: IssuerId,
     },
+    /// The list held for the issuer is out of force: the key that signed it may no
+    /// longer sign lists (revoked, no longer certified by the key set in force, or
+    /// outside its window), so it decides nothing (fail closed) until a list from a
+    /// usable key arrives.
+    #[error(
+        "status list {sequence} is out of force: its signer {key_id} may no longer sign lists ({because})"
+    )]
+    ListSignerUnusable {
+        /// The list's sequence.
+        sequence: u64,
+        /// The key that signed it.
+        key_id: KeyId,
+        /// Why that key may not sign lists now.
+        because: Box<Denial>,
+    },
     /// The status list is past its next update plus the grace period (fail closed).
     #[error(
         "status list {sequence} is stale: next update was due at {next_update}, grace {grace_secs}s, now {now}"
@@ -410,6 +426,7 @@ impl Denial {
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::Expired { .. } => "expired",
             Self::NoStatusList { .. } => "no_status_list",
+            Self::ListSignerUnusable { .. } => "list_signer_unusable",
             Self::StatusStale { .. } => "status_stale",
             Self::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
             Self::Revoked { .. } => "revoked",

@@ -297,6 +297,28 @@ impl TrustStore {
         Ok(())
     }
 
+    /// Remembers `issuer`'s key `key_id` as revoked though the store no longer holds it
+    /// (a key set dropped it): no later key set and no pinning trusts it again, and a
+    /// list it signed decides nothing. Revoking again keeps the first time.
+    ///
+    /// # Errors
+    /// [`TrustError::TooManyKeys`] past [`MAX_TRUSTED_KEYS`] remembered revocations.
+    pub(crate) fn revoke_retired(
+        &mut self,
+        key_id: KeyId,
+        issuer: IssuerId,
+        at: UnixTime,
+    ) -> Result<(), TrustError> {
+        let slot = (key_id, issuer);
+        if !self.revoked.contains_key(&slot) && self.revoked.len() >= MAX_TRUSTED_KEYS {
+            return Err(TrustError::TooManyKeys {
+                max: MAX_TRUSTED_KEYS,
+            });
+        }
+        self.revoked.entry(slot).or_insert(at);
+        Ok(())
+    }
+
     /// Whether `issuer`'s key `key_id` was ever revoked in this store.
     #[must_use]
     pub fn is_revoked(&self, issuer: &IssuerId, key_id: &KeyId) -> bool {

@@ -55,6 +55,17 @@ impl Verifier {
         self.state.load().list(issuer).cloned()
     }
 
+    /// The list held for `issuer` if it is in force at `now` (see
+    /// [`VerifierState::list_in_force`]): what a feed compares with the publisher's.
+    #[must_use]
+    pub fn list_in_force(&self, issuer: &IssuerId, now: UnixTime) -> Option<Arc<RevocationList>> {
+        self.state
+            .load()
+            .list_in_force(issuer, now, &self.options)
+            .ok()
+            .cloned()
+    }
+
     /// The current state, loaded once (lock-free): a door decides a whole tap on it.
     #[must_use]
     pub fn snapshot(&self) -> Arc<VerifierState> {

@@ -483,7 +483,7 @@ impl Feed {
 
     fn held(&self) -> Option<u64> {
         self.verifier
-            .list(&self.config.issuer)
+            .list_in_force(&self.config.issuer, self.now())
             .map(|l| l.sequence())
     }
 
