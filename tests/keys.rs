@@ -1181,3 +1181,162 @@ fn a_list_in_force_is_bounded_by_its_signers_window_and_a_door_under_a_usable_si
         Some(NOW.plus(3600))
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 20, items 2 and 3: revocations are remembered for good, by the registry and
+// by a door that restarts from its saved state.
+// ---------------------------------------------------------------------------
+
+/// A door that saw everything: key set 2 (K1 revoked), K2's list, a key revoked
+/// locally after it left the key set.
+/// Also returns the first list it installed (now older than the one it holds).
+fn a_seasoned_door(issuer: &mut Issuer) -> (Verifier, Credential, Credential, Vec<u8>) {
+    let door = issuer.door();
+    let good = issuer.k2.issue(request(1), NOW, &mut issuer.rng).unwrap();
+    let bad = issuer.k2.issue(request(2), NOW, &mut issuer.rng).unwrap();
+    door.install_key_set(&issuer.key_set_2(), NOW).unwrap();
+    let first = issuer.publish(true);
+    door.install_list(&first.list, NOW).unwrap();
+    issuer
+        .list
+        .revoke(2, RevocationReason::Stolen, NOW)
+        .unwrap();
+    let p = issuer.publish(true);
+    door.apply_delta(p.delta.as_ref().unwrap(), NOW).unwrap();
+    (door, good, bad, first.list)
+}
+
+#[test]
+fn a_door_restored_from_its_saved_state_is_as_strong_as_one_that_never_stopped() {
+    let mut issuer = Issuer::new(2010);
+    let (door, good, bad, first) = a_seasoned_door(&mut issuer);
+    let saved = door.export_state();
+    let restored = Verifier::from_state_bytes(&saved, VerifyOptions::default()).unwrap();
+    assert_eq!(restored.export_state(), saved, "one encoding per state");
+
+    for v in [&door, &restored] {
+        // The key set sequence: set 1 again is a rollback.
+        assert_eq!(
+            v.install_key_set(&issuer.key_set_1(), NOW),
+            Err(KeySetError::Rollback {
+                held: 2,
+                offered: 1
+            })
+        );
+        // The revocation of K1 is remembered: a set lifting it is refused, pinning too.
+        assert_eq!(
+            v.add_key(issuer.k1.public().clone()),
+            Err(TrustError::Revoked {
+                key_id: issuer.k1.key_id()
+            })
+        );
+        // The list held decides the same way.
+        assert!(v.verify(good.bytes(), NOW).is_ok());
+        assert!(matches!(
+            v.verify(bad.bytes(), NOW),
+            Err(Denial::Revoked { .. })
+        ));
+        // The list held survived: the first list is refused as a rollback.
+        assert!(matches!(
+            v.install_list(&first, NOW),
+            Err(ListError::Rollback { .. })
+        ));
+    }
+    // A door that restarts from its root alone would have taken set 1 and K1's list.
+    let fresh = issuer.door();
+    assert!(
+        fresh
+            .trust()
+            .get(&issuer_id(), &issuer.k1.key_id())
+            .is_some()
+    );
+}
+
+/// Recomputes a saved state's digest after a change to its bytes, as an attacker who
+/// can write the door's storage could.
+fn redigest(bytes: &mut Vec<u8>) {
+    use sha2::Digest as _;
+    bytes.truncate(bytes.len() - 32);
+    let digest: [u8; 32] = sha2::Sha256::new()
+        .chain_update(VERIFIER_STATE_DOMAIN)
+        .chain_update(&bytes[..])
+        .finalize()
+        .into();
+    bytes.extend_from_slice(&digest);
+}
+
+#[test]
+fn a_truncated_corrupted_or_hostile_saved_state_is_refused_whole() {
+    let mut issuer = Issuer::new(2011);
+    let (door, _, _, _) = a_seasoned_door(&mut issuer);
+    let saved = door.export_state();
+    assert!(saved.len() > CAPACITY as usize / 4);
+
+    // Every truncation, and every single flipped byte, is refused (a prefix of a state
+    // is never a state; the digest catches a changed byte).
+    for len in (0..saved.len()).step_by(97).chain([saved.len() - 1]) {
+        assert!(
+            VerifierState::from_bytes(&saved[..len]).is_err(),
+            "a state cut at {len} bytes was accepted"
+        );
+    }
+    for at in (0..saved.len()).step_by(131) {
+        let mut flipped = saved.clone();
+        flipped[at] ^= 0x40;
+        assert!(VerifierState::from_bytes(&flipped).is_err(), "byte {at}");
+    }
+    let mut corrupt = saved.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 1;
+    assert_eq!(
+        VerifierState::from_bytes(&corrupt).unwrap_err(),
+        StateError::Corrupted
+    );
+    // Trailing bytes after a whole state: refused.
+    let mut longer = saved.clone();
+    longer.insert(longer.len() - 32, 0);
+    redigest(&mut longer);
+    assert!(matches!(
+        VerifierState::from_bytes(&longer),
+        Err(StateError::Malformed(DecodeError::TrailingBytes { .. }))
+    ));
+    // A table with the unused pattern `11` (with a digest made right): no verifier
+    // holds such a list.
+    let mut hostile = saved.clone();
+    let zeros = hostile
+        .windows(64)
+        .position(|w| w.iter().all(|&b| b == 0))
+        .unwrap();
+    hostile[zeros + 32] = 0xff;
+    redigest(&mut hostile);
+    assert_eq!(
+        VerifierState::from_bytes(&hostile).unwrap_err(),
+        StateError::Inconsistent {
+            part: StatePart::Lists
+        }
+    );
+    // Another version, and more than the limit, refused before anything is decoded.
+    let mut other = saved.clone();
+    other[0] = 2;
+    assert!(matches!(
+        VerifierState::from_bytes(&other),
+        Err(StateError::Malformed(DecodeError::UnknownVersion { .. }))
+    ));
+    let huge = vec![0u8; MAX_STATE_BYTES + 1];
+    assert!(matches!(
+        VerifierState::from_bytes(&huge),
+        Err(StateError::Malformed(DecodeError::TooLarge { .. }))
+    ));
+    // A count beyond its limit (the root count, first in the body): refused by count.
+    let mut many = vec![VERIFIER_STATE_FORMAT_VERSION, b'S'];
+    many.extend_from_slice(&leb128(MAX_STATE_ENTRIES as u64 + 1));
+    many.extend_from_slice(&[0; 32]);
+    redigest(&mut many);
+    assert!(matches!(
+        VerifierState::from_bytes(&many),
+        Err(StateError::TooMany {
+            part: StatePart::Roots,
+            ..
+        })
+    ));
+}

@@ -5,7 +5,7 @@
 
 use crate::model::{IssuerId, KeyId, RevokedBy, Serial, UnixTime};
 use crate::prelude::*;
-use crate::wire::DecodeError;
+use crate::wire::{DecodeError, StatePart};
 
 /// Why a key could not be loaded or trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -433,4 +433,41 @@ impl Denial {
             Self::Suspended { .. } => "suspended",
         }
     }
+}
+
+/// Why a saved verifier state was refused: the door should start again from its root
+/// (and relearn from the publications). Nothing of it was used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The bytes are not a saved state (or a key inside is not acceptable).
+    #[error("not a saved verifier state: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The digest does not match: the file was truncated or corrupted.
+    #[error("the saved verifier state is truncated or corrupted (digest mismatch)")]
+    Corrupted,
+    /// A part holds more entries than a state may.
+    #[error("the saved state holds {count} {part}, more than {max}")]
+    TooMany {
+        /// Which part.
+        part: StatePart,
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A part names the same thing twice.
+    #[error("the saved state names one of its {part} twice")]
+    Duplicate {
+        /// Which part.
+        part: StatePart,
+    },
+    /// A part contradicts the rest (a list whose signer is not trusted for lists, a
+    /// revoked key not remembered as revoked, a list above its floor, a bad table...):
+    /// no verifier could have reached it.
+    #[error("the saved state's {part} contradict the rest")]
+    Inconsistent {
+        /// Which part.
+        part: StatePart,
+    },
 }

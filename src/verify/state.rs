@@ -85,12 +85,12 @@ fn place_delta(held: &RevocationList, delta: &ParsedDelta<'_>) -> Result<(), Lis
 /// share it behind an `Arc`.
 #[derive(Debug, Clone, Default)]
 pub struct VerifierState {
-    trust: TrustStore,
-    lists: Vec<Arc<RevocationList>>,
+    pub(crate) trust: TrustStore,
+    pub(crate) lists: Vec<Arc<RevocationList>>,
     /// (issuer, signing key, highest sequence installed under that key). Kept per key
     /// so that revoking a key takes its sequences out of the floor: a stolen key that
     /// signed a list at `u64::MAX` cannot lock the honest key out.
-    seen: Vec<(IssuerId, KeyId, u64)>,
+    pub(crate) seen: Vec<(IssuerId, KeyId, u64)>,
 }
 
 impl VerifierState {
