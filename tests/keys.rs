@@ -1340,3 +1340,52 @@ fn a_truncated_corrupted_or_hostile_saved_state_is_refused_whole() {
         })
     ));
 }
+
+#[test]
+fn the_registry_never_installs_a_key_set_that_certifies_a_key_its_root_once_revoked() {
+    let (mut reg, k1, mut rng) = registry(2020);
+    let root = root_for(&k1);
+    let k2 = issuer_key(&mut rng);
+    // Set 2 certifies K2 and revokes K1.
+    let mut two = reg.draft_key_set(NOW);
+    two.certify(k2.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    two.revoke(k1.key_id(), NOW, RevocationReason::IssuerKeyCompromise)
+        .unwrap();
+    reg.install_key_set(&root.sign_key_set(&two), NOW).unwrap();
+    // Set 3 leaves K1 out (its entry dropped, as `drop_expired` would).
+    let mut three = reg.draft_key_set(NOW);
+    three.drop_expired(NOW.plus(10 * YEAR).plus(1));
+    three
+        .certify(k2.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    reg.install_key_set(&root.sign_key_set(&three), NOW)
+        .unwrap();
+    assert!(reg.key_set().entry(k1.key_id()).is_none());
+    // Set 4 certifies K1 again: refused, by this handle and by a new one on the store.
+    let mut four = reg.draft_key_set(NOW);
+    four.certify(k1.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    let four = root.sign_key_set(&four);
+    let head = reg.store().audit_head().unwrap();
+    assert!(matches!(
+        reg.install_key_set(&four, NOW),
+        Err(RegistryError::KeySet(KeySetError::RevocationLifted { key_id })) if key_id == k1.key_id()
+    ));
+    let mut reopened = Registry::open(reg.into_store()).unwrap();
+    assert!(matches!(
+        reopened.install_key_set(&four, NOW),
+        Err(RegistryError::KeySet(KeySetError::RevocationLifted { .. }))
+    ));
+    assert_eq!(
+        reopened.store().audit_head().unwrap(),
+        head,
+        "nothing written"
+    );
+    // And the registry still refuses to sign with K1.
+    assert!(matches!(
+        reopened.republish(&k1, NOW, NOW.plus(60)),
+        Err(RegistryError::WrongKey { .. })
+    ));
+    assert!(reopened.republish(&k2, NOW, NOW.plus(60)).is_ok());
+}
