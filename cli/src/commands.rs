@@ -44,6 +44,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
         Command::Key(KeyCommand::List) => key_list(g, &report),
         Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
+        Command::Config(c) => config(g, &report, &c),
+        Command::Manifest(a) => crate::issuing::manifest(g, &report, &a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -230,11 +232,19 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
     };
     let (plan, publication) = if a.apply {
         let key = signing_key(g, &db, &reg, now)?;
-        let applied = reg.roster_apply(&key, &roster, now, next_update(g, now))?;
-        (applied.plan, applied.publication)
+        let applied = match a.allow_leavers {
+            Some(n) => reg.roster_apply_approved(&key, &roster, now, next_update(g, now), n),
+            None => reg.roster_apply(&key, &roster, now, next_update(g, now)),
+        };
+        match applied {
+            Ok(applied) => (applied.plan, applied.publication),
+            Err(e) => return Err(leavers_refused(e, &a.file)),
+        }
     } else {
         (reg.roster_plan(&roster)?, None)
     };
+    let threshold = reg.max_leavers()?;
+    let leavers = plan.leavers.len() as u64;
     let revoked: usize = plan.leavers.iter().map(|l| l.cards.len()).sum();
     let verb = if a.apply {
         ""
@@ -283,6 +293,11 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
         sample(plan.leavers.iter().map(|l| l.pay_number.clone()).collect())
     ));
     human.push(format!("  unchanged {:>6}", plan.unchanged));
+    if !a.apply && leavers > threshold {
+        human.push(format!(
+            "  {leavers} leavers is more than this registry's threshold of {threshold}: check the export is whole; --apply will need --allow-leavers {leavers}"
+        ));
+    }
     if let Some(p) = &publication {
         human.push(format!(
             "published list {} ({} B): run `revocard publish` to distribute it",
@@ -306,8 +321,47 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
             "leavers": plan.leavers,
             "unchanged": plan.unchanged,
             "revoked": revoked,
+            "max_leavers": threshold,
             "published_sequence": publication.map(|p| p.sequence),
         }),
+    );
+    Ok(())
+}
+
+/// What `roster sync --apply` says when the leavers' guard stops it: what it found and
+/// how to go on.
+fn leavers_refused(e: revocard::registry::RegistryError, file: &Path) -> CliError {
+    use revocard::registry::RegistryError;
+    match e {
+        RegistryError::TooManyLeavers {
+            leavers,
+            cards,
+            threshold,
+        } => CliError::refused(format!(
+            "the roster removes {leavers} holders (revoking {cards} cards), more than this registry's threshold of {threshold}; nothing was written.              A truncated HR export looks like this: check {file} is whole. If these leavers are real, run              `revocard roster sync {file} --apply --allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        RegistryError::LeaversNotAsApproved { leavers, approved } => CliError::refused(format!(
+            "the roster removes {leavers} holders, not the {approved} approved by --allow-leavers; nothing was written.              Check {file}, then approve what it removes: `--allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        other => other.into(),
+    }
+}
+
+fn config(g: &Global, report: &Report, c: &crate::ConfigCommand) -> Result<()> {
+    let (_, mut reg) = open(g)?;
+    if let crate::ConfigCommand::Set { name, value } = c {
+        match name {
+            crate::Setting::MaxLeavers => reg.set_max_leavers(*value, office::now())?,
+        }
+    }
+    let max_leavers = reg.max_leavers()?;
+    report.print(
+        &[format!(
+            "max-leavers {max_leavers}: `roster sync --apply` removes more only with --allow-leavers N"
+        )],
+        json!({"command": "config", "max_leavers": max_leavers}),
     );
     Ok(())
 }

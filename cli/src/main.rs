@@ -97,6 +97,12 @@ pub enum Command {
     /// report (blanks.csv) and one secret key file per card. Real chips keep their
     /// secrets; never use these for real cards.
     SimulateBlanks(SimulateArgs),
+    /// Settings every office on this registry shares (kept in the registry's audit log).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a print batch's manifest again, derived from the registry: the same bytes
+    /// `issue` or `incident reissue` wrote (for a manifest lost or never written).
+    Manifest(ManifestArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -171,6 +177,46 @@ pub struct SyncArgs {
     /// Years a new card is valid for.
     #[arg(long, default_value_t = 5)]
     pub valid_years: u64,
+    /// Approve removing exactly N leavers when N is more than the registry's
+    /// threshold (`revocard config set max-leavers`, default 500): N must be the number
+    /// of leavers this run finds, so an approval cannot carry another export.
+    #[arg(long, value_name = "N", requires = "apply")]
+    pub allow_leavers: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the registry's settings.
+    Show,
+    /// Change a setting for every office on this registry (recorded in the audit log).
+    Set {
+        /// The setting.
+        #[arg(value_enum)]
+        name: Setting,
+        /// Its new value.
+        value: u64,
+    },
+}
+
+/// A registry setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Setting {
+    /// The most leavers `roster sync --apply` removes without `--allow-leavers N`
+    /// (default 500).
+    MaxLeavers,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The print batch.
+    #[arg(long)]
+    pub batch: u32,
+    /// Where to write it.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The manifest's format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
+    pub format: ManifestFormat,
 }
 
 #[derive(Debug, Args)]

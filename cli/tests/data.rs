@@ -274,3 +274,230 @@ fn an_issued_manifest_names_each_chip_by_its_own_key() {
         "no key starting with '-' was printed"
     );
 }
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+// Item 2: a manifest is derived from the registry: `revocard manifest` writes any
+// batch's again, and a rerun of a finished `issue` or `incident reissue` whose manifest
+// is missing (a kill after the last commit) writes it, byte for byte the first.
+#[test]
+fn a_lost_manifest_is_written_again_byte_for_byte() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(300);
+    let north = blanks_csv(&office, "northgate", &chip_keys(300, 1));
+    let issue = [
+        "issue",
+        "--supplier",
+        "northgate",
+        "--cards",
+        north.as_str(),
+        "--json",
+    ];
+    let first = office.run(&issue).ok().json();
+    let path = first["manifest"].as_str().unwrap_or_default().to_owned();
+    let bytes = read(&path);
+    // Simulate the kill just after the last chunk committed: no manifest.
+    std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    let rerun = office.run(&issue).ok().json();
+    assert_eq!(rerun["issued_now"], 0, "{rerun}");
+    assert_eq!(rerun["manifest"].as_str(), Some(path.as_str()), "{rerun}");
+    assert_eq!(read(&path), bytes, "the rewritten manifest differs");
+    // A rerun with the manifest in place leaves it alone.
+    let again = office.run(&issue).ok().json();
+    assert!(again["manifest"].is_null(), "{again}");
+    // `revocard manifest` derives the same bytes, in either format.
+    let out = office.path("again.csv").to_string_lossy().into_owned();
+    office
+        .run(&["manifest", "--batch", "1", "--out", &out])
+        .ok();
+    assert_eq!(read(&out), bytes);
+    let json_out = office.path("again.json").to_string_lossy().into_owned();
+    office
+        .run(&[
+            "manifest", "--batch", "1", "--out", &json_out, "--format", "json",
+        ])
+        .ok();
+    let doc: serde_json::Value =
+        serde_json::from_slice(&read(&json_out)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc["cards"].as_array().map(Vec::len), Some(300));
+    let refused = office
+        .run(&["manifest", "--batch", "9", "--out", &out])
+        .exits(1);
+    assert!(
+        refused.stderr().contains("no print batch 9"),
+        "{}",
+        refused.stderr()
+    );
+
+    // The same for the replacements of an incident.
+    office
+        .run(&[
+            "incident",
+            "declare",
+            "--supplier",
+            "northgate",
+            "--reissue-via",
+            "southbank",
+        ])
+        .ok();
+    let south = blanks_csv(&office, "southbank", &chip_keys(300, 2));
+    let manifest = office.path("south.json").to_string_lossy().into_owned();
+    let reissue = [
+        "incident",
+        "reissue",
+        "--supplier",
+        "southbank",
+        "--cards",
+        south.as_str(),
+        "--manifest",
+        manifest.as_str(),
+        "--format",
+        "json",
+        "--json",
+    ];
+    let first = office.run(&reissue).ok().json();
+    assert_eq!(first["finished"], true, "{first}");
+    let batch = first["batch"].to_string();
+    let bytes = read(&manifest);
+    std::fs::remove_file(&manifest).unwrap_or_else(|e| panic!("{e}"));
+    let rerun = office.run(&reissue).ok().json();
+    assert_eq!(rerun["reissued_now"], 0, "{rerun}");
+    assert_eq!(read(&manifest), bytes, "the rewritten manifest differs");
+    let out = office
+        .path("south-again.json")
+        .to_string_lossy()
+        .into_owned();
+    office
+        .run(&[
+            "manifest", "--batch", &batch, "--out", &out, "--format", "json",
+        ])
+        .ok();
+    assert_eq!(read(&out), bytes);
+}
+
+/// A roster of holders `from..to` of [`roster`]'s numbering.
+fn roster_range(from: usize, to: usize) -> String {
+    let all = roster(to);
+    let mut lines = all.lines();
+    let mut s = format!("{}\n", lines.next().unwrap_or_default());
+    for l in lines.skip(from) {
+        s.push_str(l);
+        s.push('\n');
+    }
+    s
+}
+
+// Item 3: a truncated HR export does not revoke the force: past the threshold, `roster
+// sync --apply` writes nothing and asks for the exact number.
+#[test]
+fn a_truncated_roster_is_refused_until_its_exact_leaver_count_is_approved() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(1_200);
+    let blanks = blanks_csv(&office, "northgate", &chip_keys(1_200, 3));
+    office
+        .run(&["issue", "--supplier", "northgate", "--cards", &blanks])
+        .ok();
+    let before = office.run(&["audit", "verify", "--json"]).ok().json();
+    // HR's export lost its first 600 rows: 600 leavers, more than the default 500.
+    let cut = office.write("cut.csv", &roster_range(600, 1_200));
+    let cut = cut.to_string_lossy().into_owned();
+    let run = office.run(&["roster", "sync", &cut, "--apply"]).exits(1);
+    let err = run.stderr();
+    for want in [
+        "removes 600 holders (revoking 600 cards)",
+        "threshold of 500",
+        "nothing was written",
+        &format!("revocard roster sync {cut} --apply --allow-leavers 600"),
+    ] {
+        assert!(err.contains(want), "expected {want:?} in {err}");
+    }
+    let after = office.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(before, after, "a refused sync wrote something");
+    // The dry run warns.
+    let dry = office.run(&["roster", "sync", &cut]).ok();
+    assert!(
+        dry.stdout().contains("--allow-leavers 600"),
+        "{}",
+        dry.stdout()
+    );
+    // An approval for another number (another export's) is refused.
+    let wrong = office
+        .run(&["roster", "sync", &cut, "--apply", "--allow-leavers", "599"])
+        .exits(1);
+    assert!(
+        wrong
+            .stderr()
+            .contains("removes 600 holders, not the 599 approved"),
+        "{}",
+        wrong.stderr()
+    );
+    let after = office.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(before, after, "a refused sync wrote something");
+    // The exact number goes ahead.
+    let done = office
+        .run(&[
+            "roster",
+            "sync",
+            &cut,
+            "--apply",
+            "--allow-leavers",
+            "600",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(done["leavers"].as_array().map(Vec::len), Some(600));
+    assert_eq!(done["revoked"], 600);
+    assert!(done["published_sequence"].is_u64());
+    let summary = office.run(&["summary", "--json"]).ok().json();
+    assert_eq!(
+        (summary["active"].as_u64(), summary["revoked"].as_u64()),
+        (Some(600), Some(600))
+    );
+}
+
+#[test]
+fn the_leaver_threshold_is_the_registrys_setting() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(100);
+    let shown = office.run(&["config", "show", "--json"]).ok().json();
+    assert_eq!(shown["max_leavers"], 500);
+    let set = office
+        .run(&["config", "set", "max-leavers", "10", "--json"])
+        .ok()
+        .json();
+    assert_eq!(set["max_leavers"], 10);
+    // Every office on the registry sees it: a fresh process reads it from the registry.
+    let shown = office.run(&["config", "show", "--json"]).ok().json();
+    assert_eq!(shown["max_leavers"], 10);
+    let cut = office.write("cut.csv", &roster_range(11, 100));
+    let run = office
+        .run(&["roster", "sync", &cut.to_string_lossy(), "--apply"])
+        .exits(1);
+    assert!(
+        run.stderr().contains("removes 11 holders") && run.stderr().contains("threshold of 10"),
+        "{}",
+        run.stderr()
+    );
+    // Ten leavers are within it.
+    let cut = office.write("cut10.csv", &roster_range(10, 100));
+    let done = office
+        .run(&[
+            "roster",
+            "sync",
+            &cut.to_string_lossy(),
+            "--apply",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(done["leavers"].as_array().map(Vec::len), Some(10), "{done}");
+    // The change is in the audit log.
+    let log = office.run(&["audit", "export"]).ok().stdout();
+    assert!(log.contains("setting:max-leavers"), "{log}");
+}

@@ -67,7 +67,10 @@ pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
-pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
+pub use roster::{
+    DEFAULT_MAX_LEAVERS, MAX_LEAVERS_SUBJECT, PendingCard, RosterApplied, RosterField, RosterLeave,
+    RosterMove, RosterPlan,
+};
 pub use runner::{CHUNK, Hooks, Progress};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
