@@ -501,3 +501,60 @@ fn the_leaver_threshold_is_the_registrys_setting() {
     let log = office.run(&["audit", "export"]).ok().stdout();
     assert!(log.contains("setting:max-leavers"), "{log}");
 }
+
+/// The `latest.json` pointer of the one issuer in a published folder.
+fn latest(dir: &std::path::Path) -> serde_json::Value {
+    let issuer = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .find(|e| e.path().is_dir())
+        .unwrap_or_else(|| panic!("no issuer folder in {}", dir.display()));
+    let bytes = std::fs::read(issuer.path().join("latest.json")).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+// Item 9: `publish --out` re-signs a held list that has run out or is within its margin
+// of running out, and never writes one doors would refuse as stale.
+#[test]
+fn publish_re_signs_a_list_that_is_about_to_run_out() {
+    let office = Office::new();
+    office
+        .run(&["init", "--issuer", "metro-police", "--list-lifetime", "60s"])
+        .ok();
+    // The list init signed runs out within a minute: inside the margin (a quarter of
+    // the lifetime, at least the doors' clock skew of 60 s), so publish signs anew.
+    let out = office.path("published");
+    let run = office
+        .run(&[
+            "publish",
+            "--out",
+            &out.to_string_lossy(),
+            "--list-lifetime",
+            "1h",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(run["resigned_sequence"], 2, "{run}");
+    let pointer = latest(&out);
+    assert_eq!(pointer["list"]["sequence"], 2, "{pointer}");
+    let next = pointer["next_update"].as_u64().unwrap_or_default();
+    assert!(
+        next >= unix_now() + 3000,
+        "the published list runs out at {next}, {} s from now",
+        next.saturating_sub(unix_now())
+    );
+    // A list with most of its life left is written as it is: no new signature.
+    let again = office
+        .run(&["publish", "--out", &out.to_string_lossy(), "--json"])
+        .ok()
+        .json();
+    assert!(again["resigned_sequence"].is_null(), "{again}");
+    assert_eq!(latest(&out)["list"]["sequence"], 2);
+}

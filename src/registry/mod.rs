@@ -363,6 +363,25 @@ impl<S: Store> Registry<S> {
         self.store.latest_publication()
     }
 
+    /// When the latest published list stops being in force (its next update), read
+    /// from the stored list; `None` before the first publication. A publisher re-signs
+    /// before this rather than hand doors a list they would refuse as stale.
+    ///
+    /// # Errors
+    /// [`RegistryError::StoredList`] if the stored list does not decode; storage
+    /// failures.
+    pub fn latest_next_update(&self) -> Result<Option<UnixTime>, RegistryError> {
+        let Some(latest) = self.store.latest_publication()? else {
+            return Ok(None);
+        };
+        let parsed =
+            crate::wire::decode_list(&latest.list).map_err(|source| RegistryError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?;
+        Ok(Some(parsed.header.next_update))
+    }
+
     /// Refuses, before anything is signed or written, a key that may not sign `usage`
     /// for this registry: another issuer's, not certified by the key set in force (or
     /// with other bytes or another window than certified), revoked by it, declared
