@@ -81,7 +81,8 @@ pub enum Command {
     /// Serve a published folder over HTTP (read-only): ETag and cache headers, and
     /// server-sent events pushing each new delta to connected doors.
     Serve(ServeArgs),
-    /// One card's history and state.
+    /// One card's claims, status index, state and history; with --pay-number, every
+    /// card of that holder, newest first.
     Show(TargetArgs),
     /// The registry at a glance.
     Summary,

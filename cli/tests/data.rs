@@ -558,3 +558,74 @@ fn publish_re_signs_a_list_that_is_about_to_run_out() {
     assert!(again["resigned_sequence"].is_null(), "{again}");
     assert_eq!(latest(&out)["list"]["sequence"], 2);
 }
+
+// Item 14: `show` gives every claim and the status index, plain and JSON; by pay number
+// it lists all of the holder's cards, newest first.
+#[test]
+fn show_gives_every_claim_and_the_status_index_and_lists_a_holders_cards() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(4);
+    let blanks = blanks_csv(&office, "northgate", &chip_keys(20, 5));
+    office
+        .run(&["issue", "--supplier", "northgate", "--cards", &blanks])
+        .ok();
+    // Holder 1000001 is promoted: a replacement card.
+    let promoted = roster(4).replace("1000001,Holder 1,Sergeant", "1000001,Holder 1,Inspector");
+    let staff = office.write("staff.csv", &promoted);
+    office
+        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
+        .ok();
+    // (Issued within the same second as the first card, most likely: newest first
+    // holds on the order of issue too.)
+    office
+        .run(&["issue", "--supplier", "northgate", "--cards", &blanks])
+        .ok();
+    let shown = office
+        .run(&["show", "--pay-number", "1000001", "--json"])
+        .ok()
+        .json();
+    let cards = shown["cards"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cards.len(), 2, "{shown}");
+    let (new, old) = (&cards[0], &cards[1]);
+    assert_eq!(new["rank"], "Inspector", "newest first: {shown}");
+    assert_eq!(old["rank"], "Sergeant", "{shown}");
+    assert_eq!(new["supersedes"], old["serial"]);
+    for card in &cards {
+        assert_eq!(card["name"], "Holder 1");
+        assert_eq!(card["unit"], "Response");
+        assert_eq!(card["pay_number"], "1000001");
+        assert_eq!(card["issuer"], "metro-police");
+        assert!(card["status_index"].is_u64(), "{card}");
+        assert!(card["card_public_key"].is_string(), "{card}");
+    }
+    assert_ne!(new["status_index"], old["status_index"]);
+    // By serial, plain and JSON name the same claims and index.
+    let serial = new["serial"].as_str().unwrap_or_default();
+    let one = office.run(&["show", serial, "--json"]).ok().json();
+    for field in ["name", "rank", "unit", "status_index", "vetting", "kind"] {
+        assert_eq!(one[field], new[field], "{field}: {one}");
+    }
+    let plain = office.run(&["show", serial]).ok().stdout();
+    for want in [
+        "name       Holder 1".to_owned(),
+        "rank       Inspector".to_owned(),
+        "unit       Response".to_owned(),
+        format!("status index {}", new["status_index"]),
+    ] {
+        assert!(plain.contains(&want), "expected {want:?} in:\n{plain}");
+    }
+    let all = office
+        .run(&["show", "--pay-number", "1000001"])
+        .ok()
+        .stdout();
+    let (first, second) = (
+        all.find(&format!("card {serial}")).unwrap_or(usize::MAX),
+        all.find(&format!(
+            "card {}",
+            old["serial"].as_str().unwrap_or_default()
+        ))
+        .unwrap_or(usize::MAX),
+    );
+    assert!(first < second && second < usize::MAX, "{all}");
+}
