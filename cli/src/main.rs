@@ -347,6 +347,12 @@ pub struct PublishArgs {
     /// standards-based verifiers; URL is where DIR is served (their `sub`/`id`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// How long standards verifiers may cache those views before fetching them again
+    /// (their `ttl`: seconds in the IETF token, milliseconds in the W3C credentials).
+    /// The default matches the `max-age` `revocard serve` sends; never more than the
+    /// list lifetime.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, requires = "base_url")]
+    pub status_ttl: Duration,
     /// Re-sign and publish on this schedule (for example 10m) until stopped, so lists
     /// never go stale at the doors.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]

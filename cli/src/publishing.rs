@@ -20,18 +20,19 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Writes what the registry has published into `dir`, in the published layout.
 pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
-    write_views(reg, dir, None)
+    write_views(reg, dir, None, Duration::ZERO)
 }
 
 /// Writes the layout, and with `standards` (the base URL and the signing key) the
-/// IETF and W3C views beside it.
+/// IETF and W3C views beside it, with `ttl` their cache time.
 fn write_views(
     reg: &office::Reg,
     dir: &Path,
     standards: Option<(&str, &revocard::issue::IssuerKey)>,
+    ttl: Duration,
 ) -> Result<String> {
     let r = match standards {
-        Some((url, key)) => reg.publish_to_with_standards(dir, url, key)?,
+        Some((url, key)) => reg.publish_to_with_standards_ttl(dir, url, key, ttl.as_secs())?,
         None => reg.publish_to(dir)?,
     };
     Ok(format!(
@@ -67,7 +68,12 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
             (Some(key), false) => Some(reg.republish(key, now, next_update(g, now))?.sequence),
             _ => None,
         };
-        let written = write_views(&reg, &a.out, a.base_url.as_deref().zip(key.as_ref()))?;
+        let written = write_views(
+            &reg,
+            &a.out,
+            a.base_url.as_deref().zip(key.as_ref()),
+            a.status_ttl,
+        )?;
         let mut human = Vec::new();
         if let (Some(sequence), Some(next)) = (resigned, held) {
             human.push(format!(
@@ -100,7 +106,10 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
             let key = signing_key(g, &db, &reg, now)?;
             let p = reg.republish(&key, now, next_update(g, now))?;
             let standards = a.base_url.as_deref().map(|url| (url, &key));
-            Ok((p.sequence, write_views(&reg, &a.out, standards)?))
+            Ok((
+                p.sequence,
+                write_views(&reg, &a.out, standards, a.status_ttl)?,
+            ))
         })();
         match outcome {
             Ok((sequence, written)) => {

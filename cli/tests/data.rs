@@ -629,3 +629,83 @@ fn show_gives_every_claim_and_the_status_index_and_lists_a_holders_cards() {
     );
     assert!(first < second && second < usize::MAX, "{all}");
 }
+
+/// The payload of a compact JWS (not checked: tests/standards.rs checks signatures).
+fn jwt_payload(token: &str) -> serde_json::Value {
+    let part = token.split('.').nth(1).unwrap_or_default();
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut bytes = Vec::new();
+    for c in part.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => panic!("not base64url: {c}"),
+        };
+        bits = (bits << 6) | u32::from(v);
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            bytes.push((bits >> nbits) as u8);
+        }
+    }
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The `ttl` of the IETF token and of the W3C revocation credential published in `out`.
+fn view_ttls(out: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
+    let status = out.join("metro-police/status");
+    let read = |f: &str| std::fs::read_to_string(status.join(f)).unwrap_or_else(|e| panic!("{e}"));
+    (
+        jwt_payload(&read("ietf.jwt"))["ttl"].clone(),
+        jwt_payload(&read("w3c-revocation.jwt"))["credentialSubject"]["ttl"].clone(),
+    )
+}
+
+// Item 15: the standards views' ttl is the operator's (default 300 s, the publisher's
+// max-age), not the list's lifetime: seconds for IETF, milliseconds for W3C.
+#[test]
+fn the_standard_views_ttl_is_five_minutes_unless_the_operator_sets_it() {
+    let office = Office::new();
+    office.init();
+    let out = office.path("published");
+    let out_text = out.to_string_lossy().into_owned();
+    let url = "https://status.example.org/revocard";
+    office
+        .run(&["publish", "--out", &out_text, "--base-url", url])
+        .ok();
+    assert_eq!(view_ttls(&out), (300.into(), 300_000.into()));
+    office
+        .run(&[
+            "publish",
+            "--out",
+            &out_text,
+            "--base-url",
+            url,
+            "--status-ttl",
+            "2m",
+        ])
+        .ok();
+    assert_eq!(view_ttls(&out), (120.into(), 120_000.into()));
+    // Never past the list's lifetime (an hour here).
+    office
+        .run(&[
+            "publish",
+            "--out",
+            &out_text,
+            "--base-url",
+            url,
+            "--status-ttl",
+            "5h",
+        ])
+        .ok();
+    assert_eq!(view_ttls(&out), (3600.into(), 3_600_000.into()));
+    // Without --base-url there are no views, and no ttl to set.
+    office.run(&["publish", "--out", &out_text]).ok();
+    office
+        .run(&["publish", "--out", &out_text, "--status-ttl", "2m"])
+        .exits(2);
+}
