@@ -248,7 +248,8 @@ pub struct TargetArgs {
     /// The card's serial (32 hex digits, as printed).
     #[arg(required_unless_present = "pay_number", conflicts_with = "pay_number")]
     pub serial: Option<String>,
-    /// The holder's pay number: their current card.
+    /// The holder's pay number: their current card (`show`: every card of theirs,
+    /// newest first).
     #[arg(long)]
     pub pay_number: Option<String>,
 }
