@@ -337,3 +337,63 @@ fn a_sync_removing_more_than_the_threshold_is_refused_with_the_counts_and_writes
     assert_eq!(applied.plan.leavers.len(), 3);
     assert_eq!(reg.summary().unwrap().revoked, 6);
 }
+
+#[test]
+fn issuing_that_would_revoke_more_replaced_cards_than_the_threshold_is_refused() {
+    let (mut reg, key, mut rng) = setup();
+    let mut cards = constables_issued(&mut reg, &key, &mut rng, 10);
+    reg.set_max_leavers(2, NOW).unwrap();
+    let promoted: Vec<_> = (0..10)
+        .map(|i| {
+            entry(
+                i,
+                if i < 3 {
+                    "Sergeant"
+                } else {
+                    "Police Constable"
+                },
+                rv(),
+            )
+        })
+        .collect();
+    reg.roster_apply(&key, &promoted, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    let head = reg.store().audit_head().unwrap();
+    let err = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::TooManyReplaced {
+                cards: 3,
+                threshold: 2
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(reg.store().audit_head().unwrap(), head, "a refusal wrote");
+    let report = reg
+        .issue_pending_approved(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+            3,
+        )
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.issued_now, 3);
+    assert_eq!(reg.summary().unwrap().revoked, 3);
+}

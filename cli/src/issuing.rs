@@ -315,17 +315,31 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         started,
     } = bulk(g, &db, &reg, &a.cards, "issuing")?;
     let mut printed = Vec::new();
-    let result = reg.issue_pending(
-        &key,
-        &a.supplier,
-        &mut cards,
-        now,
-        next_update(g, now),
-        &mut rng,
-        &mut hooks(&pb, &stop, &mut printed),
-    );
+    let mut hooks = hooks(&pb, &stop, &mut printed);
+    let result = match a.allow_revocations {
+        Some(n) => reg.issue_pending_approved(
+            &key,
+            &a.supplier,
+            &mut cards,
+            now,
+            next_update(g, now),
+            &mut rng,
+            &mut hooks,
+            n,
+        ),
+        None => reg.issue_pending(
+            &key,
+            &a.supplier,
+            &mut cards,
+            now,
+            next_update(g, now),
+            &mut rng,
+            &mut hooks,
+        ),
+    };
+    drop(hooks);
     pb.finish_and_clear();
-    let r = result?;
+    let r = result.map_err(|e| replaced_refused(e, a))?;
     let secs = started.elapsed().as_secs_f64();
     let Some(batch) = r.batch else {
         // A rerun after the batch finished: if the run that finished it was killed
@@ -402,6 +416,29 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         }),
     );
     Ok(())
+}
+
+/// What `issue` says when the guard on revocations stops it: what it found and how
+/// to go on.
+fn replaced_refused(e: revocard::registry::RegistryError, a: &IssueArgs) -> CliError {
+    use revocard::registry::RegistryError;
+    let again = format!(
+        "revocard issue --supplier {} --cards {}",
+        a.supplier,
+        a.cards.display()
+    );
+    match e {
+        RegistryError::TooManyReplaced { cards, threshold } => CliError::refused(format!(
+            "this batch would revoke {cards} replaced cards (movers' old cards) when it is finished, more than this registry's threshold of {threshold}; nothing was signed. \
+             A roster that changed a printed field for most holders looks like this: check the last `roster sync`. If these changes are real, run \
+             `{again} --allow-revocations {cards}`"
+        )),
+        RegistryError::ReplacedNotAsApproved { cards, approved } => CliError::refused(format!(
+            "this batch would revoke {cards} replaced cards, not the {approved} approved by --allow-revocations; nothing was signed. \
+             Check the pending cards, then approve what it revokes: `--allow-revocations {cards}`"
+        )),
+        other => other.into(),
+    }
 }
 
 pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {

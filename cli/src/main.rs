@@ -235,6 +235,11 @@ pub struct IssueArgs {
     /// The manifest's format.
     #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
     pub format: ManifestFormat,
+    /// Approve revoking exactly N replaced cards (movers' old cards) when the batch is
+    /// finished, when N is more than the registry's threshold (`revocard config set
+    /// max-leavers`, default 500): N must be the number this run finds.
+    #[arg(long, value_name = "N")]
+    pub allow_revocations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -709,3 +709,73 @@ fn the_standard_views_ttl_is_five_minutes_unless_the_operator_sets_it() {
         .run(&["publish", "--out", &out_text, "--status-ttl", "2m"])
         .exits(2);
 }
+
+// Item 3, the same guard on `issue`: a batch that would revoke more replaced cards
+// than the threshold (a roster that moved most holders) is refused before anything is
+// signed, until its exact number is approved.
+#[test]
+fn an_issue_revoking_more_replaced_cards_than_the_threshold_asks_for_the_number() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(40);
+    let blanks = blanks_csv(&office, "northgate", &chip_keys(100, 9));
+    let issue = [
+        "issue",
+        "--supplier",
+        "northgate",
+        "--cards",
+        blanks.as_str(),
+    ];
+    office.run(&issue).ok();
+    office.run(&["config", "set", "max-leavers", "5"]).ok();
+    // HR renamed the unit of the first ten holders: ten movers, ten replacements.
+    let mut moved = String::from(common::HEADER);
+    for (i, line) in roster(40).lines().skip(1).enumerate() {
+        let line = if i < 10 {
+            line.replace(",Response,", ",Renamed Unit,")
+        } else {
+            line.to_owned()
+        };
+        moved.push_str(&line);
+        moved.push('\n');
+    }
+    let staff = office.write("moved.csv", &moved);
+    office
+        .run(&["roster", "sync", &staff.to_string_lossy(), "--apply"])
+        .ok();
+    let before = office.run(&["summary", "--json"]).ok().json();
+    let run = office.run(&issue).exits(1);
+    for want in [
+        "would revoke 10 replaced cards",
+        "threshold of 5",
+        "nothing was signed",
+        "--allow-revocations 10",
+    ] {
+        assert!(
+            run.stderr().contains(want),
+            "expected {want:?} in {}",
+            run.stderr()
+        );
+    }
+    let wrong = office
+        .run(&[&issue[..], &["--allow-revocations", "9"]].concat())
+        .exits(1);
+    assert!(
+        wrong.stderr().contains("not the 9 approved"),
+        "{}",
+        wrong.stderr()
+    );
+    let after = office.run(&["summary", "--json"]).ok().json();
+    assert_eq!(before, after, "a refused issue wrote something");
+    let done = office
+        .run(&[&issue[..], &["--allow-revocations", "10", "--json"]].concat())
+        .ok()
+        .json();
+    assert_eq!(done["issued_now"], 10, "{done}");
+    let summary = office.run(&["summary", "--json"]).ok().json();
+    assert_eq!(
+        (summary["active"].as_u64(), summary["revoked"].as_u64()),
+        (Some(40), Some(10)),
+        "{summary}"
+    );
+}

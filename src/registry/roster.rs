@@ -422,7 +422,13 @@ impl<S: Store> Registry<S> {
     /// list is published, in the same commit. Idempotent and resumable like
     /// [`Self::issue_roster`]: run it again after an interruption.
     ///
+    /// A new batch that would revoke more replaced cards than [`Self::max_leavers`] is
+    /// refused before anything is signed (the leavers' guard, for a roster that moved
+    /// most of the force): check it, then approve the exact number with
+    /// [`Self::issue_pending_approved`]. Resuming an open batch is not asked again.
+    ///
     /// # Errors
+    /// [`RegistryError::TooManyReplaced`] past the threshold (nothing written);
     /// [`RegistryError::JobOpen`] if another job is open; running out of blank cards;
     /// a key that may not sign; storage failures.
     #[allow(clippy::too_many_arguments)]
@@ -436,6 +442,50 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl rand::CryptoRng + ?Sized),
         hooks: &mut super::Hooks<'_>,
     ) -> Result<super::IssueReport, RegistryError> {
+        self.issue_pending_inner(key, supplier, cards, (now, next_update), rng, hooks, None)
+    }
+
+    /// [`Self::issue_pending`] with the operator's approval of exactly `replaced` cards
+    /// revoked as superseded when the new batch is finished: it goes ahead past the
+    /// threshold only if that is the number.
+    ///
+    /// # Errors
+    /// [`RegistryError::ReplacedNotAsApproved`] if a new batch would revoke another
+    /// number (nothing written); otherwise as [`Self::issue_pending`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_pending_approved(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        cards: &mut (impl super::BlankCards + ?Sized),
+        now: UnixTime,
+        next_update: UnixTime,
+        rng: &mut (impl rand::CryptoRng + ?Sized),
+        hooks: &mut super::Hooks<'_>,
+        replaced: u64,
+    ) -> Result<super::IssueReport, RegistryError> {
+        self.issue_pending_inner(
+            key,
+            supplier,
+            cards,
+            (now, next_update),
+            rng,
+            hooks,
+            Some(replaced),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue_pending_inner(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        cards: &mut (impl super::BlankCards + ?Sized),
+        (now, next_update): (UnixTime, UnixTime),
+        rng: &mut (impl rand::CryptoRng + ?Sized),
+        hooks: &mut super::Hooks<'_>,
+        approved: Option<u64>,
+    ) -> Result<super::IssueReport, RegistryError> {
         let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
         self.check_key(key, KeyUsage::Lists)?;
@@ -447,11 +497,32 @@ impl<S: Store> Registry<S> {
                 .len(),
             None => 0,
         };
-        let todo = self
+        let todo: Vec<_> = self
             .pending()?
             .into_iter()
             .map(|p| (p.request, p.replaces))
             .collect();
+        if open.is_none() {
+            let replaced = todo.iter().filter(|(_, r)| r.is_some()).count() as u64;
+            match approved {
+                Some(approved) if approved != replaced => {
+                    return Err(RegistryError::ReplacedNotAsApproved {
+                        cards: replaced,
+                        approved,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    let threshold = self.max_leavers()?;
+                    if replaced > threshold {
+                        return Err(RegistryError::TooManyReplaced {
+                            cards: replaced,
+                            threshold,
+                        });
+                    }
+                }
+            }
+        }
         self.issue_batch(
             super::IssueBatch {
                 key,
