@@ -44,6 +44,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
         Command::Key(KeyCommand::List) => key_list(g, &report),
         Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
+        Command::Config(c) => config(g, &report, &c),
+        Command::Manifest(a) => crate::issuing::manifest(g, &report, &a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -230,11 +232,19 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
     };
     let (plan, publication) = if a.apply {
         let key = signing_key(g, &db, &reg, now)?;
-        let applied = reg.roster_apply(&key, &roster, now, next_update(g, now))?;
-        (applied.plan, applied.publication)
+        let applied = match a.allow_leavers {
+            Some(n) => reg.roster_apply_approved(&key, &roster, now, next_update(g, now), n),
+            None => reg.roster_apply(&key, &roster, now, next_update(g, now)),
+        };
+        match applied {
+            Ok(applied) => (applied.plan, applied.publication),
+            Err(e) => return Err(leavers_refused(e, &a.file)),
+        }
     } else {
         (reg.roster_plan(&roster)?, None)
     };
+    let threshold = reg.max_leavers()?;
+    let leavers = plan.leavers.len() as u64;
     let revoked: usize = plan.leavers.iter().map(|l| l.cards.len()).sum();
     let verb = if a.apply {
         ""
@@ -283,6 +293,11 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
         sample(plan.leavers.iter().map(|l| l.pay_number.clone()).collect())
     ));
     human.push(format!("  unchanged {:>6}", plan.unchanged));
+    if !a.apply && leavers > threshold {
+        human.push(format!(
+            "  {leavers} leavers is more than this registry's threshold of {threshold}: check the export is whole; --apply will need --allow-leavers {leavers}"
+        ));
+    }
     if let Some(p) = &publication {
         human.push(format!(
             "published list {} ({} B): run `revocard publish` to distribute it",
@@ -306,8 +321,47 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
             "leavers": plan.leavers,
             "unchanged": plan.unchanged,
             "revoked": revoked,
+            "max_leavers": threshold,
             "published_sequence": publication.map(|p| p.sequence),
         }),
+    );
+    Ok(())
+}
+
+/// What `roster sync --apply` says when the leavers' guard stops it: what it found and
+/// how to go on.
+fn leavers_refused(e: revocard::registry::RegistryError, file: &Path) -> CliError {
+    use revocard::registry::RegistryError;
+    match e {
+        RegistryError::TooManyLeavers {
+            leavers,
+            cards,
+            threshold,
+        } => CliError::refused(format!(
+            "the roster removes {leavers} holders (revoking {cards} cards), more than this registry's threshold of {threshold}; nothing was written.              A truncated HR export looks like this: check {file} is whole. If these leavers are real, run              `revocard roster sync {file} --apply --allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        RegistryError::LeaversNotAsApproved { leavers, approved } => CliError::refused(format!(
+            "the roster removes {leavers} holders, not the {approved} approved by --allow-leavers; nothing was written.              Check {file}, then approve what it removes: `--allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        other => other.into(),
+    }
+}
+
+fn config(g: &Global, report: &Report, c: &crate::ConfigCommand) -> Result<()> {
+    let (_, mut reg) = open(g)?;
+    if let crate::ConfigCommand::Set { name, value } = c {
+        match name {
+            crate::Setting::MaxLeavers => reg.set_max_leavers(*value, office::now())?,
+        }
+    }
+    let max_leavers = reg.max_leavers()?;
+    report.print(
+        &[format!(
+            "max-leavers {max_leavers}: `roster sync --apply` removes more only with --allow-leavers N"
+        )],
+        json!({"command": "config", "max_leavers": max_leavers}),
     );
     Ok(())
 }
@@ -610,23 +664,68 @@ fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Resu
 
 fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
     let (_, reg) = open(g)?;
-    let card = target(&reg, a)?;
-    let status = reg.effective_status(&card)?;
+    let batches = reg.store().batches()?;
+    let log = reg.store().audit_log()?;
+    let Some(pay) = a.pay_number.as_deref().filter(|_| a.serial.is_none()) else {
+        let card = target(&reg, a)?;
+        let (human, mut doc) = card_view(&reg, &card, &batches, &log)?;
+        if let Some(map) = doc.as_object_mut() {
+            map.insert("command".into(), json!("show"));
+        }
+        report.print(&human, doc);
+        return Ok(());
+    };
+    // Every card of this holder, newest first (the store lists them oldest first).
+    let mut cards = reg
+        .store()
+        .credentials(&CredentialFilter::PayNumbers(vec![pay.to_owned()]))?;
+    if cards.is_empty() {
+        return Err(CliError::refused(format!(
+            "no card for pay number {pay} in this registry"
+        )));
+    }
+    cards.reverse();
+    cards.sort_by_key(|c| std::cmp::Reverse(c.issued_at));
+    let mut human = vec![format!(
+        "pay number {pay}: {} card{}, newest first",
+        cards.len(),
+        if cards.len() == 1 { "" } else { "s" }
+    )];
+    let mut docs = Vec::new();
+    for card in &cards {
+        let (lines, doc) = card_view(&reg, card, &batches, &log)?;
+        human.push(String::new());
+        human.extend(lines);
+        docs.push(doc);
+    }
+    report.print(
+        &human,
+        json!({"command": "show", "pay_number": pay, "cards": docs}),
+    );
+    Ok(())
+}
+
+/// One card as `show` prints it: every claim (the holder's name, rank and unit
+/// included), its status index (the position an IETF or W3C status entry names), its
+/// state and its history.
+fn card_view(
+    reg: &Reg,
+    card: &CredentialRecord,
+    batches: &[revocard::registry::PrintBatch],
+    log: &[revocard::registry::audit::AuditRecord],
+) -> Result<(Vec<String>, serde_json::Value)> {
+    let status = reg.effective_status(card)?;
     let claims = revocard::UnverifiedCredential::from_bytes(&card.bytes)?
         .unverified_claims()
         .clone();
-    let supplier = reg
-        .store()
-        .batches()?
-        .into_iter()
+    let supplier = batches
+        .iter()
         .find(|b| b.id == card.print_batch)
-        .map(|b| b.supplier)
+        .map(|b| b.supplier.clone())
         .unwrap_or_default();
     let serial_hex = card.serial.to_hex();
-    let history: Vec<(u64, UnixTime, String)> = reg
-        .store()
-        .audit_log()?
-        .into_iter()
+    let history: Vec<(u64, UnixTime, String)> = log
+        .iter()
         .filter(|r| r.event_json.contains(&serial_hex))
         .map(|r| {
             let kind = serde_json::from_str::<serde_json::Value>(&r.event_json)
@@ -641,6 +740,13 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
     } else {
         status_word(status)
     };
+    let photo: String = claims
+        .holder
+        .photo()
+        .0
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut human = vec![
         format!("card {} ({})", card.serial, claims.kind),
         format!(
@@ -650,22 +756,30 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
             claims.holder.name(),
             claims.holder.unit()
         ),
+        format!("  name       {}", claims.holder.name()),
+        format!("  rank       {}", claims.holder.rank()),
+        format!("  unit       {}", claims.holder.unit()),
+        format!("  photo      sha256 {photo}"),
         format!("  vetting    {}", claims.vetting),
         format!("  state      {state}"),
+        format!(
+            "  status index {} (the idx / statusListIndex of IETF and W3C status entries)",
+            claims.status_index.0
+        ),
         format!(
             "  valid      {} .. {}",
             claims.validity.not_before.0, claims.validity.not_after.0
         ),
         format!(
-            "  printed    batch {} by {supplier}, signed by key {}",
-            card.print_batch.0, card.key_id
+            "  issued     {} by {}, signed by key {}",
+            claims.issued_at.0, claims.issuer, card.key_id
         ),
+        format!("  printed    batch {} by {supplier}", card.print_batch.0),
         format!(
             "  bound      {}",
-            if claims.card_key.is_some() {
-                "to the card's own key (holder binding)"
-            } else {
-                "to no card key"
+            match claims.card_key {
+                Some(k) => format!("to the card's own key {k} (holder binding)"),
+                None => "to no card key".to_owned(),
             }
         ),
     ];
@@ -682,26 +796,32 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
     for (seq, at, kind) in &history {
         human.push(format!("    #{seq} at {}: {kind}", at.0));
     }
-    report.print(
-        &human,
-        json!({
-            "command": "show",
-            "serial": serial_hex,
-            "kind": claims.kind.to_string(),
-            "pay_number": claims.holder.pay_number(),
-            "state": state,
-            "vetting": claims.vetting.to_string(),
-            "print_batch": card.print_batch.0,
-            "supplier": supplier,
-            "key_id": card.key_id.to_string(),
-            "holder_bound": claims.card_key.is_some(),
-            "reason": card.status_reason.map(|(r, _)| r.to_string()),
-            "supersedes": card.supersedes.map(|s| s.to_hex()),
-            "superseded_by": card.superseded_by.map(|s| s.to_hex()),
-            "history": history.iter().map(|(seq, at, kind)| json!({"seq": seq, "at": at.0, "event": kind})).collect::<Vec<_>>(),
-        }),
-    );
-    Ok(())
+    let doc = json!({
+        "serial": serial_hex,
+        "kind": claims.kind.to_string(),
+        "pay_number": claims.holder.pay_number(),
+        "name": claims.holder.name(),
+        "rank": claims.holder.rank(),
+        "unit": claims.holder.unit(),
+        "photo_sha256": photo,
+        "vetting": claims.vetting.to_string(),
+        "issuer": claims.issuer.as_str(),
+        "status_index": claims.status_index.0,
+        "issued_at": claims.issued_at.0,
+        "not_before": claims.validity.not_before.0,
+        "not_after": claims.validity.not_after.0,
+        "card_public_key": claims.card_key.map(|k| k.to_string()),
+        "state": state,
+        "print_batch": card.print_batch.0,
+        "supplier": supplier,
+        "key_id": card.key_id.to_string(),
+        "holder_bound": claims.card_key.is_some(),
+        "reason": card.status_reason.map(|(r, _)| r.to_string()),
+        "supersedes": card.supersedes.map(|s| s.to_hex()),
+        "superseded_by": card.superseded_by.map(|s| s.to_hex()),
+        "history": history.iter().map(|(seq, at, kind)| json!({"seq": seq, "at": at.0, "event": kind})).collect::<Vec<_>>(),
+    });
+    Ok((human, doc))
 }
 
 fn summary(g: &Global, report: &Report) -> Result<()> {

@@ -81,7 +81,8 @@ pub enum Command {
     /// Serve a published folder over HTTP (read-only): ETag and cache headers, and
     /// server-sent events pushing each new delta to connected doors.
     Serve(ServeArgs),
-    /// One card's history and state.
+    /// One card's claims, status index, state and history; with --pay-number, every
+    /// card of that holder, newest first.
     Show(TargetArgs),
     /// The registry at a glance.
     Summary,
@@ -97,6 +98,12 @@ pub enum Command {
     /// report (blanks.csv) and one secret key file per card. Real chips keep their
     /// secrets; never use these for real cards.
     SimulateBlanks(SimulateArgs),
+    /// Settings every office on this registry shares (kept in the registry's audit log).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a print batch's manifest again, derived from the registry: the same bytes
+    /// `issue` or `incident reissue` wrote (for a manifest lost or never written).
+    Manifest(ManifestArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -171,6 +178,46 @@ pub struct SyncArgs {
     /// Years a new card is valid for.
     #[arg(long, default_value_t = 5)]
     pub valid_years: u64,
+    /// Approve removing exactly N leavers when N is more than the registry's
+    /// threshold (`revocard config set max-leavers`, default 500): N must be the number
+    /// of leavers this run finds, so an approval cannot carry another export.
+    #[arg(long, value_name = "N", requires = "apply")]
+    pub allow_leavers: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the registry's settings.
+    Show,
+    /// Change a setting for every office on this registry (recorded in the audit log).
+    Set {
+        /// The setting.
+        #[arg(value_enum)]
+        name: Setting,
+        /// Its new value.
+        value: u64,
+    },
+}
+
+/// A registry setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Setting {
+    /// The most leavers `roster sync --apply` removes without `--allow-leavers N`
+    /// (default 500).
+    MaxLeavers,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The print batch.
+    #[arg(long)]
+    pub batch: u32,
+    /// Where to write it.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The manifest's format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
+    pub format: ManifestFormat,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +235,11 @@ pub struct IssueArgs {
     /// The manifest's format.
     #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
     pub format: ManifestFormat,
+    /// Approve revoking exactly N replaced cards (movers' old cards) when the batch is
+    /// finished, when N is more than the registry's threshold (`revocard config set
+    /// max-leavers`, default 500): N must be the number this run finds.
+    #[arg(long, value_name = "N")]
+    pub allow_revocations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,7 +253,8 @@ pub struct TargetArgs {
     /// The card's serial (32 hex digits, as printed).
     #[arg(required_unless_present = "pay_number", conflicts_with = "pay_number")]
     pub serial: Option<String>,
-    /// The holder's pay number: their current card.
+    /// The holder's pay number: their current card (`show`: every card of theirs,
+    /// newest first).
     #[arg(long)]
     pub pay_number: Option<String>,
 }
@@ -300,6 +353,12 @@ pub struct PublishArgs {
     /// standards-based verifiers; URL is where DIR is served (their `sub`/`id`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// How long standards verifiers may cache those views before fetching them again
+    /// (their `ttl`: seconds in the IETF token, milliseconds in the W3C credentials).
+    /// The default matches the `max-age` `revocard serve` sends; never more than the
+    /// list lifetime.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, requires = "base_url")]
+    pub status_ttl: Duration,
     /// Re-sign and publish on this schedule (for example 10m) until stopped, so lists
     /// never go stale at the doors.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]

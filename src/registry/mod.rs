@@ -67,7 +67,10 @@ pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
-pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
+pub use roster::{
+    DEFAULT_MAX_LEAVERS, MAX_LEAVERS_SUBJECT, PendingCard, RosterApplied, RosterField, RosterLeave,
+    RosterMove, RosterPlan,
+};
 pub use runner::{CHUNK, Hooks, Progress};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
@@ -376,6 +379,25 @@ impl<S: Store> Registry<S> {
     /// On a storage failure.
     pub fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
         self.store.latest_publication()
+    }
+
+    /// When the latest published list stops being in force (its next update), read
+    /// from the stored list; `None` before the first publication. A publisher re-signs
+    /// before this rather than hand doors a list they would refuse as stale.
+    ///
+    /// # Errors
+    /// [`RegistryError::StoredList`] if the stored list does not decode; storage
+    /// failures.
+    pub fn latest_next_update(&self) -> Result<Option<UnixTime>, RegistryError> {
+        let Some(latest) = self.store.latest_publication()? else {
+            return Ok(None);
+        };
+        let parsed =
+            crate::wire::decode_list(&latest.list).map_err(|source| RegistryError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?;
+        Ok(Some(parsed.header.next_update))
     }
 
     /// Refuses, before anything is signed or written, a key that may not sign `usage`
