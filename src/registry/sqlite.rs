@@ -111,28 +111,40 @@ impl SqliteStore {
     /// [`RegistryError::NewerSchema`] if a newer build wrote it. Nothing is written then.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_text = path.as_ref().display().to_string();
+        // A new file is made here, private (SQLite would make it world-readable).
+        match new_private_file(path.as_ref()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(storage(FileError {
+                    path: path_text,
+                    source: e,
+                }));
+            }
+        }
         let conn = Connection::open(path.as_ref()).map_err(|e| classify(&path_text, e))?;
         Self::init(conn, path_text)
     }
 
     /// Creates a new registry file at `path` (the schema, no registry yet: then
-    /// `Registry::create`).
+    /// `Registry::create`), readable and writable by its owner only (mode 0600; SQLite
+    /// gives the `-wal` and `-shm` files it makes beside it the same mode): the
+    /// registry holds pay numbers and vetting levels.
     ///
     /// # Errors
     /// [`RegistryError::FileExists`] if anything is at `path` (it is left alone);
-    /// [`RegistryError::Storage`] if the file cannot be made.
+    /// [`RegistryError::Storage`] (naming the path) if the file cannot be made.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_text = path.as_ref().display().to_string();
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path.as_ref())
-        {
-            Ok(_) => Self::open(path),
+        match new_private_file(path.as_ref()) {
+            Ok(()) => Self::open(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(RegistryError::FileExists { path: path_text })
             }
-            Err(e) => Err(storage(e)),
+            Err(e) => Err(storage(FileError {
+                path: path_text,
+                source: e,
+            })),
         }
     }
 
@@ -266,6 +278,23 @@ impl SqliteStore {
     fn fail(&self, e: rusqlite::Error) -> RegistryError {
         classify(&self.path, e)
     }
+}
+
+/// Makes an empty file at `path` with mode 0600, failing if anything is there.
+fn new_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+/// A file of the store could not be made or read: which one, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+struct FileError {
+    path: String,
+    source: std::io::Error,
 }
 
 fn storage(e: impl std::error::Error + Send + Sync + 'static) -> RegistryError {
