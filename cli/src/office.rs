@@ -65,8 +65,7 @@ pub fn store(db: &Path, access: Access) -> Result<AnyStore> {
     let sqlite = if access == Access::Create {
         SqliteStore::create(db)
     } else {
-        warn_if_readable(db);
-        SqliteStore::open_existing(db)
+        SqliteStore::open_existing(db).inspect(|_| warn_if_readable(db))
     };
     sqlite
         .map(AnyStore::Sqlite)
