@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -724,4 +724,116 @@ fn any_store_opens_the_backend_a_db_string_names() {
     let passworded = db.replacen("revocard@", "revocard:hunter2@", 1);
     let store = AnyStore::open(&passworded).unwrap();
     assert!(!format!("{store:?}").contains("hunter2"));
+}
+
+/// Two offices at once on one registry: a bulk issue of 10,000 cards and 200 single
+/// revocations from another handle, concurrently. Each commit that loses the race to
+/// the other's unrelated change reads again and retries (bounded), so both finish, and
+/// the counts are exact.
+#[test]
+fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    const BULK: u32 = 10_000;
+    const SINGLES: u32 = 200;
+    let Some(url) = server_url("a_bulk_issue_and_single_revocations_at_once_both_finish") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    let key = key();
+    let mut reg = create_registry(
+        PostgresStore::connect(&db).unwrap(),
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    // The cards the second office will revoke, issued first.
+    let first: Vec<HolderRequest> = roster(SINGLES);
+    reg.issue_roster(
+        &key,
+        BREACHED,
+        &first,
+        &mut fresh(&mut rng(1)),
+        NOW,
+        &mut rng(2),
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    let to_revoke: Vec<Serial> = reg
+        .store()
+        .credentials(&CredentialFilter::All)
+        .unwrap()
+        .iter()
+        .map(|c| c.serial)
+        .collect();
+    assert_eq!(to_revoke.len(), SINGLES as usize);
+    let bulk: Vec<HolderRequest> = roster(SINGLES + BULK)
+        .into_iter()
+        .skip(SINGLES as usize)
+        .collect();
+    let revoked = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(AtomicBool::new(false));
+    let issuer = {
+        let (db, key, revoked, started) =
+            (db.clone(), self::key(), revoked.clone(), started.clone());
+        std::thread::spawn(move || {
+            let mut reg = Registry::open(PostgresStore::connect(&db).unwrap())
+                .unwrap()
+                .with_chunk_size(256);
+            // How many revocations had committed at each chunk's commit.
+            let mut seen = Vec::new();
+            let report = reg.issue_roster(
+                &key,
+                SPARE,
+                &bulk,
+                &mut fresh(&mut rng(3)),
+                NOW,
+                &mut rng(4),
+                &mut Hooks {
+                    progress: Box::new(|_| {
+                        started.store(true, Ordering::SeqCst);
+                        seen.push(revoked.load(Ordering::SeqCst));
+                        std::ops::ControlFlow::Continue(())
+                    }),
+                    ..Hooks::default()
+                },
+            );
+            (report, seen)
+        })
+    };
+    while !started.load(Ordering::SeqCst) && !issuer.is_finished() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut office = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
+    for serial in &to_revoke {
+        office
+            .set_status(
+                &key,
+                *serial,
+                Status::Revoked,
+                RevocationReason::LeftService,
+                NOW.plus(1),
+                NOW.plus(3600),
+            )
+            .unwrap_or_else(|e| panic!("a single revocation beside the bulk issue: {e}"));
+        revoked.fetch_add(1, Ordering::SeqCst);
+    }
+    let (report, seen) = issuer.join().unwrap();
+    let report = report.unwrap_or_else(|e| panic!("the bulk issue beside revocations: {e}"));
+    assert!(report.finished, "{report:?}");
+    assert_eq!(report.issued_now, u64::from(BULK));
+    // They did run at once: chunks committed between revocations.
+    assert!(
+        seen.iter().any(|&n| n > 0 && n < SINGLES as usize),
+        "no chunk committed while the revocations ran: {seen:?}"
+    );
+    let s = office.summary().unwrap();
+    assert_eq!(s.issued, u64::from(SINGLES + BULK));
+    assert_eq!(s.revoked, u64::from(SINGLES));
+    assert_eq!(s.active, u64::from(BULK));
+    office.verify_audit().unwrap();
+    conformance::check_invariants(office.store());
 }
