@@ -47,7 +47,12 @@ fn help_works_for_every_subcommand() {
         );
     }
     let top = office.run(&["--help"]).stdout();
-    for code in ["0  done", "1  refused", "2  failed", "3  interrupted, resumable"] {
+    for code in [
+        "0  done",
+        "1  refused",
+        "2  failed",
+        "3  interrupted, resumable",
+    ] {
         assert!(top.contains(code), "{top}");
     }
 }

@@ -782,7 +782,7 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
         std::thread::spawn(move || {
             let mut reg = Registry::open(PostgresStore::connect(&db).unwrap())
                 .unwrap()
-                .with_chunk_size(256);
+                .with_chunk_size(1024);
             // How many revocations had committed at each chunk's commit.
             let mut seen = Vec::new();
             let report = reg.issue_roster(
