@@ -294,6 +294,11 @@ impl<S: Store> Registry<S> {
     /// [`RegistryError::KeySet`] if it is not signed by the registry's root, not newer
     /// than the set in force, or lifts a revocation.
     pub fn install_key_set(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
+        retrying(|| self.install_key_set_once(bytes, now))
+    }
+
+    /// One attempt of [`Self::install_key_set`], from its first read to its commit.
+    fn install_key_set_once(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
         let head = self.store.audit_head()?;
         let in_force = self.key_set_in_force()?;
         let set = self
@@ -903,17 +908,18 @@ impl<S: Store> Registry<S> {
                 return Err(RegistryError::AnnotationTooLong { len, max });
             }
         }
-        let head = self.store.audit_head()?;
-        let mut draft = Draft::default();
-        draft.event(
-            now,
-            AuditEvent::Annotated {
-                subject: subject.to_owned(),
-                text: text.to_owned(),
-            },
-        );
-        commit(&mut self.store, head, draft)?;
-        Ok(())
+        retrying(|| {
+            let head = self.store.audit_head()?;
+            let mut draft = Draft::default();
+            draft.event(
+                now,
+                AuditEvent::Annotated {
+                    subject: subject.to_owned(),
+                    text: text.to_owned(),
+                },
+            );
+            commit(&mut self.store, head, draft).map(drop)
+        })
     }
 
     /// Every annotation about `subject`, oldest first, with the time it was recorded.

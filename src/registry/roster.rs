@@ -234,6 +234,18 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<RosterApplied, RegistryError> {
+        // Lost to another office's commit: planned and composed again from fresh reads.
+        super::runner::retrying(|| self.roster_apply_once(key, roster, now, next_update))
+    }
+
+    /// One attempt of [`Self::roster_apply`], from its first read to its commit.
+    fn roster_apply_once(
+        &mut self,
+        key: &IssuerKey,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<RosterApplied, RegistryError> {
         let head = self.store.audit_head()?;
         let plan = self.roster_plan(roster)?;
         if plan.is_empty() {
