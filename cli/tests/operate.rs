@@ -266,3 +266,37 @@ fn under_json_every_failure_is_one_object_with_a_stable_code() {
     assert_eq!(v["command"], "audit export");
     assert_eq!(v["entries"], 4);
 }
+
+#[test]
+fn a_postgres_password_file_others_can_read_is_refused_before_connecting() {
+    let office = Office::new();
+    let pass = office.write("pgpass", "127.0.0.1:1:registry:office:hunter2\n");
+    let url = "postgres://office@127.0.0.1:1/registry?connect_timeout=2";
+    let with_passfile = |mode: u32| {
+        std::fs::set_permissions(&pass, std::fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_revocard"))
+            .args(["summary", "--json", "--db", url])
+            .env("PGPASSFILE", &pass)
+            .env_remove("PGPASSWORD")
+            .current_dir(office.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        Run { output }
+    };
+    let refused = with_passfile(0o644).exits(2);
+    let v = one_object(&refused);
+    let message = v["message"].as_str().unwrap_or_default();
+    assert!(message.contains(&*pass.to_string_lossy()), "{message}");
+    assert!(message.contains("chmod 600"), "{message}");
+    assert!(!refused.stdout().contains("hunter2"));
+    assert!(!refused.stderr().contains("hunter2"));
+    // Private, it is used: the tool goes on to connect (nothing listens on port 1).
+    let private = with_passfile(0o600).exits(2);
+    let message = one_object(&private)["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(message.contains("cannot connect"), "{message}");
+    assert!(!message.contains("hunter2"), "{message}");
+}
