@@ -222,6 +222,13 @@ fn under_json_every_failure_is_one_object_with_a_stable_code() {
             .contains("is a folder"),
         "{v}"
     );
+    // An empty file is not given a schema by reading it.
+    let empty = office.write("empty.sqlite", "");
+    let run = office
+        .run(&["summary", "--json", "--db", &empty.to_string_lossy()])
+        .exits(2);
+    assert_eq!(one_object(&run)["error"], "not_a_registry");
+    assert_eq!(std::fs::metadata(&empty).map(|m| m.len()).unwrap_or(1), 0);
     let junk = office.write("junk.sqlite", "not a registry\n");
     let junk = office
         .run(&["key", "list", "--json", "--db", &junk.to_string_lossy()])

@@ -123,7 +123,7 @@ impl SqliteStore {
             }
         }
         let conn = Connection::open(path.as_ref()).map_err(|e| classify(&path_text, e))?;
-        Self::init(conn, path_text)
+        Self::init(conn, path_text, true)
     }
 
     /// Creates a new registry file at `path` (the schema, no registry yet: then
@@ -151,6 +151,9 @@ impl SqliteStore {
     /// Opens the registry file at `path`, never creating one: what a tool that works
     /// on an existing registry calls, so that a mistyped path leaves nothing behind.
     ///
+    /// An empty database (a file of no bytes, say) is not given the schema: it is
+    /// [`RegistryError::NotARegistry`] and is left as it was.
+    ///
     /// # Errors
     /// [`RegistryError::NotFound`] if there is no file at `path`; as [`Self::open`].
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
@@ -168,7 +171,8 @@ impl SqliteStore {
                 classify(&path_text, e)
             }
         })?;
-        Self::init(conn, path_text)
+        // Never creating: an empty database stays empty (reading never writes).
+        Self::init(conn, path_text, false)
     }
 
     /// An in-memory registry.
@@ -177,10 +181,10 @@ impl SqliteStore {
     /// [`RegistryError::Storage`] if SQLite fails.
     pub fn open_in_memory() -> Result<Self, RegistryError> {
         let conn = Connection::open_in_memory().map_err(storage)?;
-        Self::init(conn, ":memory:".to_owned())
+        Self::init(conn, ":memory:".to_owned(), true)
     }
 
-    fn init(conn: Connection, path: String) -> Result<Self, RegistryError> {
+    fn init(conn: Connection, path: String, create: bool) -> Result<Self, RegistryError> {
         let bad = |e| classify(&path, e);
         // Random 128-bit serials and status indexes put every index insert on a random
         // page: keep the indexes of a national-sized registry in SQLite's own cache.
@@ -210,6 +214,12 @@ impl SqliteStore {
             .iter()
             .filter(|t| names.iter().any(|n| n == *t))
             .count();
+        if names.is_empty() && !create {
+            return Err(RegistryError::NotARegistry {
+                path,
+                detail: NotARegistry::MissingTables,
+            });
+        }
         if names.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(bad)?;
