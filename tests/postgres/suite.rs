@@ -837,3 +837,86 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
     office.verify_audit().unwrap();
     conformance::check_invariants(office.store());
 }
+
+/// A leavers' roster sync applied while another office revokes cards one by one: the
+/// sync, overtaken, plans and commits again from fresh reads; both finish.
+#[test]
+fn a_leavers_sync_beside_single_revocations_both_finish() {
+    const HOLDERS: u32 = 1000;
+    const SINGLES: usize = 60;
+    const STAYING: u32 = 900;
+    let Some(url) = server_url("a_leavers_sync_beside_single_revocations_both_finish") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    let key = key();
+    let mut reg = create_registry(
+        PostgresStore::connect(&db).unwrap(),
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    reg.issue_roster(
+        &key,
+        BREACHED,
+        &roster(HOLDERS),
+        &mut fresh(&mut rng(1)),
+        NOW,
+        &mut rng(2),
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    // The first 60 holders' cards are revoked by the other office; they stay on the
+    // roster. The last 100 holders leave.
+    let first: Vec<String> = (0..SINGLES as u32)
+        .map(|i| holder(i).pay_number().to_owned())
+        .collect();
+    let singles: Vec<Serial> = reg
+        .store()
+        .credentials(&CredentialFilter::PayNumbers(first))
+        .unwrap()
+        .iter()
+        .map(|c| c.serial)
+        .collect();
+    assert_eq!(singles.len(), SINGLES);
+    let revoker = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let key = self::key();
+            let mut office = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
+            for serial in singles {
+                office
+                    .set_status(
+                        &key,
+                        serial,
+                        Status::Revoked,
+                        RevocationReason::Lost,
+                        NOW.plus(1),
+                        NOW.plus(3600),
+                    )
+                    .unwrap_or_else(|e| panic!("a revocation beside the sync: {e}"));
+            }
+        })
+    };
+    let staying = roster(STAYING);
+    let mut applied = None;
+    // Applied a few times while the revocations run: the first applies the leavers,
+    // the next ones find nothing more to do (or a revoked holder pending again).
+    for _ in 0..3 {
+        let r = reg
+            .roster_apply(&key, &staying, NOW.plus(2), NOW.plus(3600))
+            .unwrap_or_else(|e| panic!("the sync beside revocations: {e}"));
+        applied.get_or_insert(r);
+    }
+    revoker.join().unwrap();
+    let applied = applied.unwrap();
+    assert_eq!(applied.plan.leavers.len(), (HOLDERS - STAYING) as usize);
+    let s = reg.summary().unwrap();
+    assert_eq!(s.issued, u64::from(HOLDERS));
+    assert_eq!(s.revoked, (HOLDERS - STAYING) as u64 + SINGLES as u64);
+    reg.verify_audit().unwrap();
+    conformance::check_invariants(reg.store());
+}
