@@ -184,7 +184,7 @@ fn a_connection_cut_mid_issue_is_one_resumable_error_and_a_rerun_finishes() {
     else {
         return;
     };
-    const N: usize = 12_000;
+    const N: usize = 20_000;
     let (name, db) = fresh_database(&url);
     let office = Office::new();
     run(&office, &db, &["init", "--issuer", "metro-police"]).ok();
