@@ -8,7 +8,9 @@ use revocard::registry::{CredentialFilter, CredentialRecord, Incident, Registry,
 use revocard::{IssuerId, KeyId, KeyUsage, RevocationReason, Serial, Status, UnixTime, Validity};
 use serde_json::json;
 
-use crate::context::{next_update, open, os_rng, root_key_path, signing_key, signing_key_path};
+use crate::context::{
+    next_update, open, open_to_read, os_rng, root_key_path, signing_key, signing_key_path,
+};
 use crate::error::{CliError, Result};
 use crate::office::{self, KeyKind, Reg};
 use crate::out::{self, Report};
@@ -38,7 +40,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Credentials(a) => credentials(g, &report, &a),
         Command::Summary => summary(g, &report),
         Command::Audit(AuditCommand::Verify) => audit_verify(g, &report),
-        Command::Audit(AuditCommand::Export { format: _, out }) => audit_export(g, out.as_deref()),
+        Command::Audit(AuditCommand::Export { format: _, out }) => {
+            audit_export(g, &report, out.as_deref())
+        }
         Command::Verify(a) => crate::publishing::verify(&report, &a),
         Command::Key(KeyCommand::Rotate(a)) => key_rotate(g, &report, &a),
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
@@ -56,35 +60,62 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// `init`, all or nothing on both backends: everything that can be refused is checked
+/// first, the key files and the anchor are written next (new files, never over
+/// anything), and the registry is created last, in one commit; if that fails, the
+/// files written are removed (and a new SQLite file with them), so a failed init
+/// leaves nothing that the next one calls "already exists".
 fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let db = office::db_path(g.db.as_deref())?;
-    if !office::is_url(&db) && db.exists() {
+    let url = office::is_url(&db);
+    if !url && fs::symlink_metadata(&db).is_ok() {
         return Err(CliError::refused(format!(
             "{} already exists: revocard never overwrites a registry",
             db.display()
-        )));
+        ))
+        .named("already_exists"));
     }
     let issuer = IssuerId::new(a.issuer.as_str())
         .map_err(|e| CliError::refused(format!("--issuer: {e}")))?;
     let keys = office::keys_dir(&db, g.keys.as_deref());
-    let anchor_path = a.anchor.clone().unwrap_or_else(|| {
-        if office::is_url(&db) {
+    let beside_db = || {
+        if url {
             return PathBuf::from("trust-anchor.rca");
         }
         db.parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .join("trust-anchor.rca")
-    });
+    };
+    let anchor_path = a.anchor.clone().unwrap_or_else(beside_db);
     let root_path = root_key_path(&keys);
     for p in [&root_path, &anchor_path] {
-        if p.exists() {
+        if fs::symlink_metadata(p).is_ok() {
             return Err(CliError::refused(format!(
                 "{} already exists: revocard never overwrites a key or an anchor",
                 p.display()
-            )));
+            ))
+            .named("already_exists"));
         }
     }
+    if !url && let Some(dir) = db.parent() {
+        office::private_folder(dir)?;
+    }
+    // PostgreSQL: connect (making the schema in an empty database, which is not yet a
+    // registry) and refuse an existing registry before any file is written.
+    let pg_store = if url {
+        let store = office::store(&db, office::Access::Create)?;
+        if store.meta()?.is_some() {
+            return Err(CliError::refused(format!(
+                "{} already holds a registry: revocard never overwrites one",
+                office::shown(&db, Some(&store))
+            ))
+            .named("already_exists"));
+        }
+        Some(store)
+    } else {
+        None
+    };
     let now = office::now();
     let mut rng = os_rng()?;
     let root_window = Validity::new(now.minus(60), now.plus(20 * YEAR))?;
@@ -95,39 +126,21 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let mut draft = KeySetDraft::first(root.public(), now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
     let key_set = root.sign_key_set(&draft);
-    if let Some(dir) = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty() && !office::is_url(&db))
-    {
-        fs::create_dir_all(dir)?;
-    }
-    let store = office::store(&db, true)?;
-    let created = Registry::create(
-        store,
-        root.public(),
-        &key_set,
-        &key,
-        a.capacity,
-        now,
-        next_update(g, now),
-    );
-    let reg = match created {
-        Ok(reg) => reg,
-        Err(e) => {
-            if !office::is_url(&db) {
-                let _ = remove_db(&db);
-            }
-            return Err(e.into());
+    // Undoes what this init wrote, if a later step fails.
+    let mut written: Vec<PathBuf> = Vec::new();
+    let undo = |written: &[PathBuf]| {
+        for p in written.iter().rev() {
+            let _ = fs::remove_file(p);
         }
     };
-    drop(reg);
-    let written = office::write_key(
+    let files = office::write_key(
         &root_path,
         KeyKind::Root,
         &issuer,
         root_window,
         &root.to_secret_bytes(),
     )
+    .inspect(|()| written.push(root_path.clone()))
     .and_then(|()| {
         office::write_key(
             &key_path,
@@ -137,14 +150,41 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             &key.to_secret_bytes(),
         )
     })
-    .and_then(|()| office::write_atomic(&anchor_path, &root.public().to_bytes()));
-    if let Err(e) = written {
-        if !office::is_url(&db) {
+    .inspect(|()| written.push(key_path.clone()))
+    .and_then(|()| {
+        // The anchor is public: its folder need not be private.
+        if let Some(dir) = anchor_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| CliError::io("creating the folder", dir, &e))?;
+        }
+        office::write_atomic(&anchor_path, &root.public().to_bytes())
+    })
+    .inspect(|()| written.push(anchor_path.clone()));
+    if let Err(e) = files {
+        undo(&written);
+        return Err(e);
+    }
+    let store = match pg_store.map_or_else(|| office::store(&db, office::Access::Create), Ok) {
+        Ok(store) => store,
+        Err(e) => {
+            undo(&written);
+            return Err(e);
+        }
+    };
+    let created = Registry::create(
+        store,
+        root.public(),
+        &key_set,
+        &key,
+        a.capacity,
+        now,
+        next_update(g, now),
+    );
+    if let Err(e) = created {
+        if !url {
             let _ = remove_db(&db);
         }
-        let _ = fs::remove_file(&root_path);
-        let _ = fs::remove_file(&key_path);
-        return Err(e);
+        undo(&written);
+        return Err(e.into());
     }
     report.print(
         &[
@@ -200,11 +240,8 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
         Ok(r) => r,
         Err(refused) => {
             if report.json {
-                out::json(&json!({
-                    "command": "roster sync",
-                    "refused": refused.error.message,
-                    "problems": refused.problems,
-                }));
+                let problems = json!({"command": "roster sync", "problems": refused.problems});
+                return Err(refused.error.with_fields(problems));
             } else {
                 for p in refused
                     .problems
@@ -338,11 +375,14 @@ fn leavers_refused(e: revocard::registry::RegistryError, file: &Path) -> CliErro
             cards,
             threshold,
         } => CliError::refused(format!(
-            "the roster removes {leavers} holders (revoking {cards} cards), more than this registry's threshold of {threshold}; nothing was written.              A truncated HR export looks like this: check {file} is whole. If these leavers are real, run              `revocard roster sync {file} --apply --allow-leavers {leavers}`",
+            "the roster removes {leavers} holders (revoking {cards} cards), more than this registry's threshold of {threshold}; nothing was written. \
+             A truncated HR export looks like this: check {file} is whole. If these leavers are real, \
+             run `revocard roster sync {file} --apply --allow-leavers {leavers}`",
             file = file.display()
         )),
         RegistryError::LeaversNotAsApproved { leavers, approved } => CliError::refused(format!(
-            "the roster removes {leavers} holders, not the {approved} approved by --allow-leavers; nothing was written.              Check {file}, then approve what it removes: `--allow-leavers {leavers}`",
+            "the roster removes {leavers} holders, not the {approved} approved by --allow-leavers; nothing was written. \
+             Check {file}, then approve what it removes: `--allow-leavers {leavers}`",
             file = file.display()
         )),
         other => other.into(),
@@ -350,12 +390,17 @@ fn leavers_refused(e: revocard::registry::RegistryError, file: &Path) -> CliErro
 }
 
 fn config(g: &Global, report: &Report, c: &crate::ConfigCommand) -> Result<()> {
-    let (_, mut reg) = open(g)?;
-    if let crate::ConfigCommand::Set { name, value } = c {
-        match name {
-            crate::Setting::MaxLeavers => reg.set_max_leavers(*value, office::now())?,
+    // Showing reads only (it creates nothing in an empty database); setting writes.
+    let (_, reg) = match c {
+        crate::ConfigCommand::Set { name, value } => {
+            let (db, mut reg) = open(g)?;
+            match name {
+                crate::Setting::MaxLeavers => reg.set_max_leavers(*value, office::now())?,
+            }
+            (db, reg)
         }
-    }
+        crate::ConfigCommand::Show => open_to_read(g)?,
+    };
     let max_leavers = reg.max_leavers()?;
     report.print(
         &[format!(
@@ -565,7 +610,7 @@ fn plan_of(reg: &Reg, a: &IncidentArgs, now: UnixTime) -> Result<revocard::regis
 }
 
 fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let plan = plan_of(&reg, a, office::now())?;
     let mut human = vec![format!(
         "incident: {} cards affected, {} to reissue, reason {}",
@@ -663,7 +708,7 @@ fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Resu
 }
 
 fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let batches = reg.store().batches()?;
     let log = reg.store().audit_log()?;
     let Some(pay) = a.pay_number.as_deref().filter(|_| a.serial.is_none()) else {
@@ -825,7 +870,7 @@ fn card_view(
 }
 
 fn summary(g: &Global, report: &Report) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let s = reg.summary()?;
     let pending = reg.pending()?;
     let jobs: Vec<_> = reg
@@ -916,7 +961,7 @@ fn summary(g: &Global, report: &Report) -> Result<()> {
 }
 
 fn audit_verify(g: &Global, report: &Report) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let head = reg
         .verify_audit()
         .map_err(|e| CliError::refused(format!("the audit log does not verify: {e}")))?;
@@ -955,8 +1000,8 @@ fn redact(v: &mut serde_json::Value) {
     }
 }
 
-fn audit_export(g: &Global, out_path: Option<&Path>) -> Result<()> {
-    let (_, reg) = open(g)?;
+fn audit_export(g: &Global, report: &Report, out_path: Option<&Path>) -> Result<()> {
+    let (_, reg) = open_to_read(g)?;
     let log = reg.store().audit_log()?;
     let mut text = String::new();
     for r in &log {
@@ -979,7 +1024,14 @@ fn audit_export(g: &Global, out_path: Option<&Path>) -> Result<()> {
     match out_path {
         Some(p) => {
             office::write_atomic(p, text.as_bytes())?;
-            eprintln!("{} audit entries written to {}", log.len(), p.display());
+            report.print(
+                &[format!(
+                    "{} audit entries written to {}",
+                    log.len(),
+                    p.display()
+                )],
+                json!({"command": "audit export", "entries": log.len(), "out": p}),
+            );
         }
         None => {
             for l in text.lines() {
@@ -1074,7 +1126,7 @@ fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> R
 }
 
 fn key_list(g: &Global, report: &Report) -> Result<()> {
-    let (db, reg) = open(g)?;
+    let (db, reg) = open_to_read(g)?;
     let dir = office::keys_dir(&db, g.keys.as_deref());
     let mut human = vec![format!("key set {}", reg.key_set().sequence())];
     let mut keys = Vec::new();
@@ -1113,14 +1165,19 @@ fn simulate_blanks(report: &Report, a: &crate::SimulateArgs) -> Result<()> {
             "--count must be 1 to {MAX_SIMULATED_CARDS}"
         )));
     }
-    if a.out.exists() && fs::read_dir(&a.out)?.next().is_some() {
+    let not_empty = a.out.exists()
+        && fs::read_dir(&a.out)
+            .map_err(|e| CliError::io("reading", &a.out, &e))?
+            .next()
+            .is_some();
+    if not_empty {
         return Err(CliError::refused(format!(
             "{} is not empty: revocard never overwrites card secrets",
             a.out.display()
         )));
     }
     let secrets = a.out.join("secrets");
-    fs::create_dir_all(&secrets)?;
+    fs::create_dir_all(&secrets).map_err(|e| CliError::io("creating the folder", &secrets, &e))?;
     let mut rng = os_rng()?;
     let mut csv = String::from("card_public_key\n");
     for _ in 0..a.count {
@@ -1146,7 +1203,7 @@ fn simulate_blanks(report: &Report, a: &crate::SimulateArgs) -> Result<()> {
 }
 
 fn credentials(g: &Global, report: &Report, a: &crate::CredentialsArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let batch = revocard::PrintBatchId(a.batch);
     if !reg.store().batches()?.iter().any(|b| b.id == batch) {
         return Err(CliError::refused(format!(

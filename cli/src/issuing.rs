@@ -234,7 +234,7 @@ fn finished_batch(
 /// `revocard manifest`: a batch's manifest written again from the registry, the same
 /// bytes the command that signed the batch wrote.
 pub fn manifest(g: &Global, report: &Report, a: &ManifestArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = crate::context::open_to_read(g)?;
     let batch = PrintBatchId(a.batch);
     let Some(info) = reg.store().batches()?.into_iter().find(|b| b.id == batch) else {
         return Err(CliError::refused(format!(
@@ -365,21 +365,16 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         return Ok(());
     };
     if !r.finished {
-        report.print(
-            &[
-                format!(
-                    "stopped: {} of batch {} signed so far ({} now); nothing is lost",
-                    r.in_batch, batch.0, r.issued_now
-                ),
-                format!(
-                    "resume: run the same command again (`revocard issue --supplier {} --cards {}`)",
-                    a.supplier,
-                    a.cards.display()
-                ),
-            ],
-            json!({"command": "issue", "batch": batch.0, "issued_now": r.issued_now, "in_batch": r.in_batch, "finished": false}),
-        );
-        return Err(CliError::refused("interrupted"));
+        return Err(CliError::interrupted(format!(
+            "stopped: {} of batch {} signed so far ({} now); nothing is lost\n\
+             resume: run the same command again (`revocard issue --supplier {} --cards {}`)",
+            r.in_batch,
+            batch.0,
+            r.issued_now,
+            a.supplier,
+            a.cards.display()
+        ))
+        .with_fields(json!({"command": "issue", "batch": batch.0, "issued_now": r.issued_now, "in_batch": r.in_batch, "finished": false})));
     }
     let path = write_manifest(
         &reg,
@@ -503,21 +498,14 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
     // What this run signed (a resumed job's earlier runs signed the rest).
     let now_signed = printed.len() as u64;
     if !r.finished {
-        report.print(
-            &[
-                format!(
-                    "stopped after {now_signed} replacements this run ({} of the job in all); nothing is lost",
-                    r.reissued
-                ),
-                format!(
-                    "resume: run the same command again (`revocard incident reissue --supplier {} --cards {}`)",
-                    a.supplier,
-                    a.cards.display()
-                ),
-            ],
-            json!({"command": "incident reissue", "job": r.job, "reissued_now": now_signed, "reissued": r.reissued, "finished": false}),
-        );
-        return Err(CliError::refused("interrupted"));
+        return Err(CliError::interrupted(format!(
+            "stopped after {now_signed} replacements this run ({} of the job in all); nothing is lost\n\
+             resume: run the same command again (`revocard incident reissue --supplier {} --cards {}`)",
+            r.reissued,
+            a.supplier,
+            a.cards.display()
+        ))
+        .with_fields(json!({"command": "incident reissue", "job": r.job, "reissued_now": now_signed, "reissued": r.reissued, "finished": false})));
     }
     let path = write_manifest(
         &reg,

@@ -208,7 +208,9 @@ pub fn verify(report: &Report, a: &VerifyArgs) -> Result<()> {
                 &[format!("DENY: {denial}")],
                 json!({"command": "verify", "decision": "deny", "serial": serial, "reason": denial.to_string(), "list_sequence": latest.list.sequence}),
             );
-            Err(CliError::refused(format!("denied: {denial}")))
+            Err(CliError::refused(format!("denied: {denial}"))
+                .named("denied")
+                .reported())
         }
     }
 }

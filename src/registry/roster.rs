@@ -302,6 +302,20 @@ impl<S: Store> Registry<S> {
         next_update: UnixTime,
         approved: Option<u64>,
     ) -> Result<RosterApplied, RegistryError> {
+        // Lost to another office's commit: planned, checked against the threshold and
+        // composed again from fresh reads.
+        super::runner::retrying(|| self.roster_apply_once(key, roster, now, next_update, approved))
+    }
+
+    /// One attempt of [`Self::roster_apply`], from its first read to its commit.
+    fn roster_apply_once(
+        &mut self,
+        key: &IssuerKey,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        next_update: UnixTime,
+        approved: Option<u64>,
+    ) -> Result<RosterApplied, RegistryError> {
         let head = self.store.audit_head()?;
         let plan = self.roster_plan(roster)?;
         let leavers = plan.leavers.len() as u64;
