@@ -4,7 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use revocard::issue::{IssuerKey, KeySetDraft, RootKey};
-use revocard::registry::{CredentialFilter, CredentialRecord, Incident, Registry, Store as _};
+use revocard::registry::{
+    CredentialFilter, CredentialRecord, Incident, JobKind, Registry, Store as _,
+};
 use revocard::{IssuerId, KeyId, KeyUsage, RevocationReason, Serial, Status, UnixTime, Validity};
 use serde_json::json;
 
@@ -662,6 +664,27 @@ fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
 fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Result<()> {
     let (db, mut reg) = open(g)?;
     let now = office::now();
+    // The same declaration again (a run killed after its commit, a retried script):
+    // the incident's reissue job is open for the same supplier, so nothing is to be
+    // declared; say where the job stands, as a rerun of `incident reissue` does.
+    if let Some((job, affected)) = open_declaration(&reg, &a.incident, &a.reissue_via)? {
+        report.print(
+            &[
+                format!("already declared: job {job} is open, {affected} cards revoked; nothing more to declare"),
+                format!(
+                    "next: `revocard incident reissue --supplier {} --cards FILE` finishes job {job}",
+                    a.reissue_via
+                ),
+            ],
+            json!({
+                "command": "incident declare",
+                "already_declared": true,
+                "job": job,
+                "revoked": affected,
+            }),
+        );
+        return Ok(());
+    }
     let plan = plan_of(&reg, &a.incident, now)?;
     let key = signing_key(g, &db, &reg, now)?;
     let started = std::time::Instant::now();
@@ -705,6 +728,31 @@ fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Resu
         }),
     );
     Ok(())
+}
+
+/// The open reissue job (id, affected cards) that declared this very incident with
+/// replacements through `reissue_via`, if there is one.
+fn open_declaration(
+    reg: &Reg,
+    a: &IncidentArgs,
+    reissue_via: &str,
+) -> Result<Option<(u64, usize)>> {
+    let incident = incident(reg, a)?;
+    let batches = reg.store().batches()?;
+    Ok(reg.store().jobs()?.into_iter().find_map(|job| {
+        let JobKind::Reissue {
+            incident: declared,
+            affected,
+            batch,
+            ..
+        } = &job.kind
+        else {
+            return None;
+        };
+        let via = batches.iter().find(|b| b.id == *batch)?;
+        (job.finished_at.is_none() && *declared == incident && via.supplier == reissue_via)
+            .then_some((job.id, affected.len()))
+    }))
 }
 
 fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {

@@ -181,6 +181,39 @@ fn the_breach_story_runs_through_the_cli_alone() {
         .ok()
         .json();
     assert_eq!(declared["revoked"], n);
+    // The same declaration again (a run killed after its commit, a retried script): it
+    // says the incident is declared and where its job stands, signs and writes nothing.
+    let before = office.run(&["summary", "--json"]).ok().json();
+    let again = office
+        .run(&[
+            "incident",
+            "declare",
+            "--supplier",
+            "northgate-print",
+            "--reissue-via",
+            "southbank-print",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(again["already_declared"], true);
+    assert_eq!(again["job"], declared["job"]);
+    assert_eq!(again["revoked"], n);
+    assert_eq!(
+        office.run(&["summary", "--json"]).ok().json()["last_publication"],
+        before["last_publication"]
+    );
+    // Through another supplier it is not the same declaration: the open job comes first.
+    office
+        .run(&[
+            "incident",
+            "declare",
+            "--supplier",
+            "northgate-print",
+            "--reissue-via",
+            "westgate-print",
+        ])
+        .exits(1);
     let (southbank, southbank_csv) = Blanks::make(&office, "southbank-blanks", n, 2);
     let reissued = office
         .run(&[
