@@ -283,15 +283,14 @@ mod tests {
     #[test]
     fn null_and_over_long_inputs_are_refused_before_reading() {
         // SAFETY: NULL is refused before any read.
-        assert_eq!(
-            unsafe { bytes_in(core::ptr::null(), 0, 10) },
-            Err(Refused::Null)
-        );
+        let null = unsafe { bytes_in(core::ptr::null(), 0, 10) };
+        assert_eq!(null, Err(Refused::Null));
         // A dangling pointer with a length above the limit is never read.
         let dangling = core::ptr::NonNull::<u8>::dangling().as_ptr();
         // SAFETY: the length is above the limit, so nothing is read.
+        let long = unsafe { bytes_in(dangling, usize::MAX, 10) };
         assert_eq!(
-            unsafe { bytes_in(dangling, usize::MAX, 10) },
+            long,
             Err(Refused::TooLong {
                 len: usize::MAX,
                 max: 10

@@ -255,8 +255,8 @@ pub unsafe extern "C" fn revocard_verdict_validity(
 /// Frees a verdict. NULL is a no-op. The pointer must not be used again.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn revocard_verdict_free(verdict: *mut revocard_verdict) {
-    // SAFETY: `verdict` is NULL or a verdict this library made, freed once (contract).
     boundary(|| {
+        // SAFETY: `verdict` is NULL or a verdict this library made, freed once (contract).
         unsafe { take_back(verdict) };
         Ok(revocard_result::Ok)
     });

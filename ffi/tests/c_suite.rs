@@ -284,6 +284,7 @@ fn breach(dir: &Path, manifest: &Path) {
         .cloned()
         .unwrap_or_else(|| panic!("no key set published"));
     let mut m = String::new();
+    let _ = writeln!(m, "issuer_dir={}", issuer_dir.display());
     let _ = writeln!(m, "anchor={}", issuer_dir.join("anchor.rca").display());
     let _ = writeln!(m, "key_set={}", key_set.display());
     let _ = writeln!(m, "list_before={}", list_before.display());
@@ -594,4 +595,60 @@ fn python_reaches_the_abi_through_the_shared_library() {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The value of `key=` in a fixture manifest.
+fn manifest_value(path: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {}", path.display()))
+        .to_owned()
+}
+
+#[test]
+fn the_door_example_builds_and_decides_taps_from_a_file() {
+    let f = fixtures();
+    let breach = f.root.join("breach.txt");
+    let value = |k: &str| manifest_value(&breach, k);
+    let exe = f.root.join("door-example");
+    compile(&crate_dir().join("examples").join("door.c"), &exe, &[]);
+    let taps = f.root.join("taps.txt");
+    write(
+        &taps,
+        format!(
+            "# door credential [chip secret]\n\
+             custody {old} {old_secret}\n\
+             custody {new} {new_secret}\n\
+             custody {new}\n\
+             custody {new} {old_secret}\n\
+             front {new}\n\
+             front not-a-card\n",
+            old = value("old_card"),
+            old_secret = value("old_secret"),
+            new = value("new_card"),
+            new_secret = value("new_secret"),
+        ),
+    );
+    let out = ok(Command::new(&exe).arg(value("issuer_dir")).arg(&taps));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let decisions: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("ADMIT") || l.starts_with("DENY"))
+        .collect();
+    let want = [
+        ("DENY custody", "revoked"),
+        ("ADMIT custody", "ok"),
+        ("DENY custody", "response_missing"),
+        ("DENY custody", "bad_response_signature"),
+        ("ADMIT front", "ok"),
+        ("DENY front", "not a credential"),
+    ];
+    assert_eq!(decisions.len(), want.len(), "{stdout}");
+    for (line, (start, reason)) in decisions.iter().zip(want) {
+        assert!(
+            line.starts_with(start) && line.contains(reason),
+            "{line}\n{stdout}"
+        );
+    }
 }
