@@ -127,8 +127,8 @@ pub use verify::Verifier;
 pub use verify::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, Denial, IssuerPublicKey, KeyEntry, KeySet,
     KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK, MAX_TRUSTED_KEYS, RevocationList,
-    RootPublicKey, StalePolicy, StatusError, TrustAnchor, TrustError, TrustStore,
-    UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
+    RootPublicKey, StalePolicy, StateError, StatePart, StatusError, TrustAnchor, TrustError,
+    TrustStore, UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
     credential_bytes_from_text, credential_text, key_id_of, list_state_digest,
 };
 pub use wire::{
@@ -150,6 +150,8 @@ pub mod format {
         FORMAT_VERSION, KEY_SET_DOMAIN, KEY_SET_FORMAT_VERSION, LIST_DOMAIN, LIST_FORMAT_VERSION,
         MAX_CHALLENGE_BYTES, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,
         MAX_KEY_SET_BYTES, MAX_KEY_SET_ENTRIES, MAX_LIST_BYTES, MAX_RESPONSE_BYTES,
-        MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION,
+        MAX_ROOT_ANCHOR_BYTES, MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_LISTS,
+        MAX_TRUST_ANCHOR_BYTES, ROOT_ANCHOR_FORMAT_VERSION, VERIFIER_STATE_DOMAIN,
+        VERIFIER_STATE_FORMAT_VERSION,
     };
 }

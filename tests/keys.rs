@@ -969,3 +969,423 @@ fn a_list_pins_the_audit_log_it_was_signed_at() {
         })
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 20, item 1: a list decides only while its signer may sign lists.
+// ---------------------------------------------------------------------------
+
+/// A theft never noticed: K1 (short-lived, a day left) and K2 (the successor) are
+/// both certified. A thief holding K1 signs a list at `u64::MAX` with a far next
+/// update, and a door installs it.
+struct UnnoticedTheft {
+    root: RootKey,
+    k1: IssuerKey,
+    k2: IssuerKey,
+    list: IssuerStatusList,
+    rng: rand::rngs::StdRng,
+    door: Verifier,
+    set1: Vec<u8>,
+}
+
+const K1_ENDS: UnixTime = UnixTime(NOW.0 + 86_400);
+
+impl UnnoticedTheft {
+    fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let k1 = IssuerKey::generate(
+            issuer_id(),
+            Validity::new(NOW.minus(YEAR), K1_ENDS).unwrap(),
+            &mut rng,
+        )
+        .unwrap();
+        let k2 = issuer_key(&mut rng);
+        let root = root_for(&k2);
+        let set1 = first_key_set(&root, &[&k1, &k2]);
+        let mut trust = TrustStore::new();
+        trust.add_root(root.public().clone()).unwrap();
+        let door = Verifier::new(trust, VerifyOptions::default());
+        door.install_key_set(&set1, NOW).unwrap();
+        let mut list = IssuerStatusList::new(issuer_id(), CAPACITY).unwrap();
+        let first = list.publish(&k2, NOW, NOW.plus(3600)).unwrap();
+        door.install_list(&first.list, NOW).unwrap();
+        let mut forged = IssuerStatusList::restore(
+            issuer_id(),
+            CAPACITY,
+            u64::MAX - 1,
+            [9; 32],
+            Vec::new(),
+            Vec::new(),
+        )
+        .unwrap();
+        let forged = forged.publish(&k1, NOW, NOW.plus(10 * YEAR)).unwrap();
+        assert!(matches!(
+            door.install_list(&forged.list, NOW),
+            Ok(ListUpdate::Advanced { .. })
+        ));
+        Self {
+            root,
+            k1,
+            k2,
+            list,
+            rng,
+            door,
+            set1,
+        }
+    }
+
+    /// The root's next key set: K1 left out (`drop_expired` at `at`), K2 kept.
+    fn set_without_k1(&self, at: UnixTime) -> Vec<u8> {
+        let set1 = self
+            .root
+            .public()
+            .verify_key_set(&self.set1, NOW, 60)
+            .unwrap();
+        let mut next = KeySetDraft::next_after(&set1, at);
+        next.drop_expired(at);
+        assert!(next.sequence() == 2);
+        self.root.sign_key_set(&next)
+    }
+}
+
+#[test]
+fn a_list_outlives_neither_its_signers_window_nor_its_place_in_the_key_set() {
+    let mut t = UnnoticedTheft::new(2001);
+    let card = t.k2.issue(request(5), NOW, &mut t.rng).unwrap();
+    let other = t.k2.issue(request(6), NOW, &mut t.rng).unwrap();
+    // The issuer revokes card 5 (signed by K2): the door, holding the thief's list,
+    // refuses the honest delta and admits the card.
+    t.list.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    let revoked = t.list.publish(&t.k2, NOW, NOW.plus(10 * YEAR)).unwrap();
+    assert!(matches!(
+        t.door.apply_delta(revoked.delta.as_ref().unwrap(), NOW),
+        Err(ListError::Rollback { .. })
+    ));
+    assert!(t.door.verify(card.bytes(), NOW).is_ok());
+
+    // K1's window ends: the thief's list decides nothing from then on (beyond the
+    // clock skew), with no key set and no operator involved.
+    let after = K1_ENDS.plus(VerifyOptions::default().clock_skew_secs + 1);
+    match t.door.verify(other.bytes(), after) {
+        Err(Denial::ListSignerUnusable {
+            sequence,
+            key_id,
+            because,
+        }) => {
+            assert_eq!(sequence, u64::MAX);
+            assert_eq!(key_id, t.k1.key_id());
+            assert!(matches!(*because, Denial::KeyOutsideWindow { .. }));
+        }
+        other => panic!("the thief's list still decides: {other:?}"),
+    }
+    // Its sequence no longer holds the honest key back: the honest list installs and
+    // the revoked card is denied.
+    assert!(t.door.list_in_force(&issuer_id(), after).is_none());
+    assert_eq!(
+        t.door.install_list(&revoked.list, after).unwrap(),
+        ListUpdate::Installed { sequence: 2 }
+    );
+    assert!(matches!(
+        t.door.verify(card.bytes(), after),
+        Err(Denial::Revoked { .. })
+    ));
+    assert!(t.door.verify(other.bytes(), after).is_ok());
+    // Deltas from the honest key apply again.
+    t.list.revoke(6, RevocationReason::Stolen, after).unwrap();
+    let next = t.list.publish(&t.k2, after, after.plus(3600)).unwrap();
+    assert_eq!(
+        t.door
+            .apply_delta(next.delta.as_ref().unwrap(), after)
+            .unwrap(),
+        ListUpdate::Advanced { from: 2, to: 3 }
+    );
+    assert!(matches!(
+        t.door.verify(other.bytes(), after),
+        Err(Denial::Revoked { .. })
+    ));
+
+    // The root's next set drops K1; the door's operator can still revoke it locally,
+    // and no key set certifies it again.
+    t.door
+        .install_key_set(&t.set_without_k1(after), after)
+        .unwrap();
+    assert!(t.door.trust().get(&issuer_id(), &t.k1.key_id()).is_none());
+    t.door.revoke_key(t.k1.key_id(), after).unwrap();
+    assert!(t.door.trust().is_revoked(&issuer_id(), &t.k1.key_id()));
+    assert_eq!(
+        t.door.add_key(t.k1.public().clone()),
+        Err(TrustError::Revoked {
+            key_id: t.k1.key_id()
+        })
+    );
+    // A key the door never saw is still unknown.
+    let stranger = issuer_key(&mut t.rng);
+    assert_eq!(
+        t.door.revoke_key(stranger.key_id(), after),
+        Err(TrustError::UnknownKey {
+            key_id: stranger.key_id()
+        })
+    );
+}
+
+#[test]
+fn a_key_set_that_drops_a_lists_signer_takes_the_list_out_of_force_at_once() {
+    let mut t = UnnoticedTheft::new(2002);
+    let card = t.k2.issue(request(5), NOW, &mut t.rng).unwrap();
+    t.list.revoke(5, RevocationReason::Stolen, NOW).unwrap();
+    let revoked = t.list.publish(&t.k2, NOW, NOW.plus(3600)).unwrap();
+    // Still inside K1's window, the root retires K1 early (left out of set 2).
+    let mut draft = KeySetDraft::next_after(
+        &t.root.public().verify_key_set(&t.set1, NOW, 60).unwrap(),
+        NOW,
+    );
+    draft.drop_expired(K1_ENDS.plus(1));
+    let set2 = t.root.sign_key_set(&draft);
+    t.door.install_key_set(&set2, NOW).unwrap();
+    // The thief's list is gone at once: the issuer has no list (fail closed) ...
+    assert!(matches!(
+        t.door.verify(card.bytes(), NOW),
+        Err(Denial::NoStatusList { .. })
+    ));
+    // ... until the honest one installs, which its sequence no longer holds back.
+    assert_eq!(
+        t.door.install_list(&revoked.list, NOW).unwrap(),
+        ListUpdate::Installed { sequence: 2 }
+    );
+    assert!(matches!(
+        t.door.verify(card.bytes(), NOW),
+        Err(Denial::Revoked { .. })
+    ));
+}
+
+#[test]
+fn a_list_in_force_is_bounded_by_its_signers_window_and_a_door_under_a_usable_signer_is_unchanged()
+{
+    let t = UnnoticedTheft::new(2003);
+    // The honest list of K2 (a long window) reports its own next update.
+    let door = Verifier::new(t.door.trust(), VerifyOptions::default());
+    let mut list = IssuerStatusList::new(issuer_id(), CAPACITY).unwrap();
+    let k1_list = list.publish(&t.k1, NOW, NOW.plus(10 * YEAR)).unwrap();
+    door.install_list(&k1_list.list, NOW).unwrap();
+    let state = door.snapshot();
+    let options = VerifyOptions::default();
+    // K1's list says ten years; its signer's window says a day: the earlier wins.
+    assert_eq!(
+        state.effective_next_update(&issuer_id(), NOW, &options),
+        Some(K1_ENDS)
+    );
+    let k2_list = list.publish(&t.k2, NOW, NOW.plus(3600)).unwrap();
+    door.install_list(&k2_list.list, NOW).unwrap();
+    assert_eq!(
+        door.snapshot()
+            .effective_next_update(&issuer_id(), NOW, &options),
+        Some(NOW.plus(3600))
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Issue 20, items 2 and 3: revocations are remembered for good, by the registry and
+// by a door that restarts from its saved state.
+// ---------------------------------------------------------------------------
+
+/// A door that saw everything: key set 2 (K1 revoked), K2's list, a key revoked
+/// locally after it left the key set.
+/// Also returns the first list it installed (now older than the one it holds).
+fn a_seasoned_door(issuer: &mut Issuer) -> (Verifier, Credential, Credential, Vec<u8>) {
+    let door = issuer.door();
+    let good = issuer.k2.issue(request(1), NOW, &mut issuer.rng).unwrap();
+    let bad = issuer.k2.issue(request(2), NOW, &mut issuer.rng).unwrap();
+    door.install_key_set(&issuer.key_set_2(), NOW).unwrap();
+    let first = issuer.publish(true);
+    door.install_list(&first.list, NOW).unwrap();
+    issuer
+        .list
+        .revoke(2, RevocationReason::Stolen, NOW)
+        .unwrap();
+    let p = issuer.publish(true);
+    door.apply_delta(p.delta.as_ref().unwrap(), NOW).unwrap();
+    (door, good, bad, first.list)
+}
+
+#[test]
+fn a_door_restored_from_its_saved_state_is_as_strong_as_one_that_never_stopped() {
+    let mut issuer = Issuer::new(2010);
+    let (door, good, bad, first) = a_seasoned_door(&mut issuer);
+    let saved = door.export_state();
+    let restored = Verifier::from_state_bytes(&saved, VerifyOptions::default()).unwrap();
+    assert_eq!(restored.export_state(), saved, "one encoding per state");
+
+    for v in [&door, &restored] {
+        // The key set sequence: set 1 again is a rollback.
+        assert_eq!(
+            v.install_key_set(&issuer.key_set_1(), NOW),
+            Err(KeySetError::Rollback {
+                held: 2,
+                offered: 1
+            })
+        );
+        // The revocation of K1 is remembered: a set lifting it is refused, pinning too.
+        assert_eq!(
+            v.add_key(issuer.k1.public().clone()),
+            Err(TrustError::Revoked {
+                key_id: issuer.k1.key_id()
+            })
+        );
+        // The list held decides the same way.
+        assert!(v.verify(good.bytes(), NOW).is_ok());
+        assert!(matches!(
+            v.verify(bad.bytes(), NOW),
+            Err(Denial::Revoked { .. })
+        ));
+        // The list held survived: the first list is refused as a rollback.
+        assert!(matches!(
+            v.install_list(&first, NOW),
+            Err(ListError::Rollback { .. })
+        ));
+    }
+    // A door that restarts from its root alone would have taken set 1 and K1's list.
+    let fresh = issuer.door();
+    assert!(
+        fresh
+            .trust()
+            .get(&issuer_id(), &issuer.k1.key_id())
+            .is_some()
+    );
+}
+
+/// Recomputes a saved state's digest after a change to its bytes, as an attacker who
+/// can write the door's storage could.
+fn redigest(bytes: &mut Vec<u8>) {
+    use sha2::Digest as _;
+    bytes.truncate(bytes.len() - 32);
+    let digest: [u8; 32] = sha2::Sha256::new()
+        .chain_update(VERIFIER_STATE_DOMAIN)
+        .chain_update(&bytes[..])
+        .finalize()
+        .into();
+    bytes.extend_from_slice(&digest);
+}
+
+#[test]
+fn a_truncated_corrupted_or_hostile_saved_state_is_refused_whole() {
+    let mut issuer = Issuer::new(2011);
+    let (door, _, _, _) = a_seasoned_door(&mut issuer);
+    let saved = door.export_state();
+    assert!(saved.len() > CAPACITY as usize / 4);
+
+    // Every truncation, and every single flipped byte, is refused (a prefix of a state
+    // is never a state; the digest catches a changed byte).
+    for len in (0..saved.len()).step_by(97).chain([saved.len() - 1]) {
+        assert!(
+            VerifierState::from_bytes(&saved[..len]).is_err(),
+            "a state cut at {len} bytes was accepted"
+        );
+    }
+    for at in (0..saved.len()).step_by(131) {
+        let mut flipped = saved.clone();
+        flipped[at] ^= 0x40;
+        assert!(VerifierState::from_bytes(&flipped).is_err(), "byte {at}");
+    }
+    let mut corrupt = saved.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 1;
+    assert_eq!(
+        VerifierState::from_bytes(&corrupt).unwrap_err(),
+        StateError::Corrupted
+    );
+    // Trailing bytes after a whole state: refused.
+    let mut longer = saved.clone();
+    longer.insert(longer.len() - 32, 0);
+    redigest(&mut longer);
+    assert!(matches!(
+        VerifierState::from_bytes(&longer),
+        Err(StateError::Malformed(DecodeError::TrailingBytes { .. }))
+    ));
+    // A table with the unused pattern `11` (with a digest made right): no verifier
+    // holds such a list.
+    let mut hostile = saved.clone();
+    let zeros = hostile
+        .windows(64)
+        .position(|w| w.iter().all(|&b| b == 0))
+        .unwrap();
+    hostile[zeros + 32] = 0xff;
+    redigest(&mut hostile);
+    assert_eq!(
+        VerifierState::from_bytes(&hostile).unwrap_err(),
+        StateError::Inconsistent {
+            part: StatePart::Lists
+        }
+    );
+    // Another version, and more than the limit, refused before anything is decoded.
+    let mut other = saved.clone();
+    other[0] = 2;
+    assert!(matches!(
+        VerifierState::from_bytes(&other),
+        Err(StateError::Malformed(DecodeError::UnknownVersion { .. }))
+    ));
+    let huge = vec![0u8; MAX_STATE_BYTES + 1];
+    assert!(matches!(
+        VerifierState::from_bytes(&huge),
+        Err(StateError::Malformed(DecodeError::TooLarge { .. }))
+    ));
+    // A count beyond its limit (the root count, first in the body): refused by count.
+    let mut many = vec![VERIFIER_STATE_FORMAT_VERSION, b'S'];
+    many.extend_from_slice(&leb128(MAX_STATE_ENTRIES as u64 + 1));
+    many.extend_from_slice(&[0; 32]);
+    redigest(&mut many);
+    assert!(matches!(
+        VerifierState::from_bytes(&many),
+        Err(StateError::TooMany {
+            part: StatePart::Roots,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn the_registry_never_installs_a_key_set_that_certifies_a_key_its_root_once_revoked() {
+    let (mut reg, k1, mut rng) = registry(2020);
+    let root = root_for(&k1);
+    let k2 = issuer_key(&mut rng);
+    // Set 2 certifies K2 and revokes K1.
+    let mut two = reg.draft_key_set(NOW);
+    two.certify(k2.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    two.revoke(k1.key_id(), NOW, RevocationReason::IssuerKeyCompromise)
+        .unwrap();
+    reg.install_key_set(&root.sign_key_set(&two), NOW).unwrap();
+    // Set 3 leaves K1 out (its entry dropped, as `drop_expired` would).
+    let mut three = reg.draft_key_set(NOW);
+    three.drop_expired(NOW.plus(10 * YEAR).plus(1));
+    three
+        .certify(k2.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    reg.install_key_set(&root.sign_key_set(&three), NOW)
+        .unwrap();
+    assert!(reg.key_set().entry(k1.key_id()).is_none());
+    // Set 4 certifies K1 again: refused, by this handle and by a new one on the store.
+    let mut four = reg.draft_key_set(NOW);
+    four.certify(k1.public(), KeyUsage::CredentialsAndLists)
+        .unwrap();
+    let four = root.sign_key_set(&four);
+    let head = reg.store().audit_head().unwrap();
+    assert!(matches!(
+        reg.install_key_set(&four, NOW),
+        Err(RegistryError::KeySet(KeySetError::RevocationLifted { key_id })) if key_id == k1.key_id()
+    ));
+    let mut reopened = Registry::open(reg.into_store()).unwrap();
+    assert!(matches!(
+        reopened.install_key_set(&four, NOW),
+        Err(RegistryError::KeySet(KeySetError::RevocationLifted { .. }))
+    ));
+    assert_eq!(
+        reopened.store().audit_head().unwrap(),
+        head,
+        "nothing written"
+    );
+    // And the registry still refuses to sign with K1.
+    assert!(matches!(
+        reopened.republish(&k1, NOW, NOW.plus(60)),
+        Err(RegistryError::WrongKey { .. })
+    ));
+    assert!(reopened.republish(&k2, NOW, NOW.plus(60)).is_ok());
+}

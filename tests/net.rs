@@ -7,7 +7,7 @@ mod common;
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -241,6 +241,8 @@ enum Reply {
     Hang,
     /// These bytes, as they are.
     Raw(Vec<u8>),
+    /// An event stream of pings naming a sequence far ahead, as fast as it can write.
+    PingFlood,
 }
 
 /// Path and whole request head to a reply.
@@ -359,6 +361,19 @@ fn answer(mut conn: TcpStream, routes: &dyn Fn(&str, &str) -> Reply, stop: &Atom
                 Box::new(|_| {
                     thread::sleep(Duration::from_millis(20));
                     true
+                }),
+            );
+        }
+        Reply::PingFlood => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n",
+            );
+            let burst = "event: ping\ndata: 999\n\n".repeat(100);
+            until_stopped(
+                &mut conn,
+                Box::new(move |c| {
+                    thread::sleep(Duration::from_millis(1));
+                    c.write_all(burst.as_bytes()).is_ok()
                 }),
             );
         }
@@ -1140,4 +1155,167 @@ impl StaticServer {
     fn not_modified(&self) -> u64 {
         self.not_modified.load(Ordering::Relaxed)
     }
+}
+
+// --- issue 20: a door never amplifies a broken publisher ---------------------------------
+
+/// Routes answering `latest.json` with a pointer to the list held (counting the reads)
+/// and the event stream with `events`.
+fn counting_pointer(held: &Publication, events: Reply, reads: &Arc<AtomicUsize>) -> Routes {
+    let latest = pointer(issuer_id().as_str(), 1, &held.list);
+    let reads = Arc::clone(reads);
+    Arc::new(move |path: &str, _: &str| match path {
+        "/test-police/latest.json" => {
+            reads.fetch_add(1, Ordering::Relaxed);
+            Reply::Full(200, "application/json", latest.clone(), true)
+        }
+        "/test-police/events" => events.clone(),
+        _ => not_found(),
+    })
+}
+
+#[test]
+fn a_ping_flood_makes_a_door_read_the_pointer_about_once_a_second() {
+    let h = honest();
+    // A stream of pings naming sequence 999 (each asks for a sync), as fast as the
+    // server writes them; then the same as 20,000 buffered pings and a silent stream.
+    for events in [
+        Reply::PingFlood,
+        Reply::EventsThenSilence("event: ping\ndata: 999\n\n".repeat(20_000)),
+    ] {
+        let reads = Arc::new(AtomicUsize::new(0));
+        let run = Duration::from_secs(3);
+        let (log, stats) = against_broken(
+            &h.lists[0],
+            counting_pointer(&h.lists[0], events, &reads),
+            run,
+            FeedMode::Push,
+        );
+        let reads = reads.load(Ordering::Relaxed);
+        // The default least interval is 1 s (each drawn ±10%): the start, then at most
+        // one a second, with one of slack.
+        let bound = 2 + (run.as_millis() / 900) as usize;
+        assert!(
+            reads <= bound,
+            "{reads} reads of latest.json in {run:?} (bound {bound}); {stats:?}"
+        );
+        assert!(reads >= 2, "the wanted syncs still happen: {reads}");
+        assert!(log.any(|e| matches!(e, FeedEvent::PushConnected)));
+    }
+}
+
+#[test]
+fn a_not_modified_answer_never_asked_for_is_refused() {
+    let h = honest();
+    // A fresh pointer read carries no If-None-Match: a 304 answers nothing asked.
+    let (log, _) = against_broken(
+        &h.lists[0],
+        Arc::new(|path: &str, _: &str| match path {
+            "/test-police/latest.json" => Reply::Full(304, "application/json", Vec::new(), false),
+            _ => not_found(),
+        }),
+        Duration::from_millis(600),
+        FeedMode::Poll(Duration::from_millis(100)),
+    );
+    assert!(
+        log.refused(|e| matches!(e, FeedError::Status { status: 304, .. })),
+        "{}",
+        log.dump()
+    );
+}
+
+#[test]
+fn a_door_held_stale_by_a_hostile_publisher_denies_reports_it_and_recovers() {
+    let mut rng = rng(2030);
+    let key = issuer_key(&mut rng);
+    let card = key.issue(request(5), NOW, &mut rng).unwrap();
+    let mut statuses = IssuerStatusList::new(issuer_id(), CAPACITY).unwrap();
+    let first = statuses.publish(&key, NOW, NOW.plus(3600)).unwrap();
+    // What the honest publisher says once it is back: list 2, signed later, fresh.
+    let later = NOW.plus(3600 + DEFAULT_STATUS_GRACE_SECS + 60);
+    let second = statuses.publish(&key, later, later.plus(3600)).unwrap();
+    let verifier = Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
+    verifier.add_key(key.public().clone()).unwrap();
+    verifier.install_list(&first.list, NOW).unwrap();
+
+    // The hostile publisher answers garbage for the pointer, until `good` is set.
+    let good = Arc::new(AtomicBool::new(false));
+    let routes: Routes = {
+        let good = Arc::clone(&good);
+        let latest = pointer(issuer_id().as_str(), 2, &second.list);
+        let list = second.list.clone();
+        Arc::new(move |path: &str, _: &str| {
+            if !good.load(Ordering::Relaxed) {
+                return Reply::Full(200, "application/json", b"{\"format\":".to_vec(), true);
+            }
+            match path {
+                "/test-police/latest.json" => {
+                    Reply::Full(200, "application/json", latest.clone(), true)
+                }
+                "/test-police/lists/2.rcl" => {
+                    Reply::Full(200, "application/octet-stream", list.clone(), true)
+                }
+                _ => not_found(),
+            }
+        })
+    };
+    let server = Broken::start(routes);
+    let clock = Arc::new(AtomicU64::new(NOW.0));
+    let log = Log::default();
+    let mut config = feed_config(&base_url(server.addr), &log);
+    config.mode = FeedMode::Poll(Duration::from_millis(100));
+    config.min_fetch_interval = Duration::from_millis(100);
+    let reading = Arc::clone(&clock);
+    config.clock = Arc::new(move || UnixTime(reading.load(Ordering::Relaxed)));
+    let feed = Feed::new(config, Arc::clone(&verifier))
+        .unwrap()
+        .spawn()
+        .unwrap();
+
+    // While the held list is fresh, the card passes and the refusals are reported.
+    assert!(
+        wait_until(PATIENCE, || log.refused(|_| true)),
+        "{}",
+        log.dump()
+    );
+    verifier.verify(card.bytes(), NOW).unwrap();
+    assert!(!log.any(|e| matches!(e, FeedEvent::Stale { .. })));
+    // The publisher outlasts the list's next update plus grace: the door denies, and
+    // the feed says so (once).
+    clock.store(later.0, Ordering::Relaxed);
+    assert!(matches!(
+        verifier.verify(card.bytes(), later),
+        Err(Denial::StatusStale { .. })
+    ));
+    assert!(
+        wait_until(PATIENCE, || log.any(|e| matches!(
+            e,
+            FeedEvent::Stale {
+                sequence: Some(1),
+                ..
+            }
+        ))),
+        "{}",
+        log.dump()
+    );
+    thread::sleep(Duration::from_millis(300));
+    let stale_reports = log
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, FeedEvent::Stale { .. }))
+        .count();
+    assert_eq!(stale_reports, 1, "{}", log.dump());
+    // A good publisher returns: the door takes list 2, admits again, and says so.
+    good.store(true, Ordering::Relaxed);
+    assert!(
+        wait_until(PATIENCE, || log
+            .any(|e| matches!(e, FeedEvent::Fresh { sequence: 2 }))),
+        "{}",
+        log.dump()
+    );
+    verifier.verify(card.bytes(), later).unwrap();
+    feed.stop();
+    drop(server);
 }

@@ -1122,3 +1122,62 @@ fn a_pinned_key_stays_when_a_key_set_leaves_it_out() {
         "the pinned key is gone"
     );
 }
+
+#[test]
+fn the_committed_verifier_state_restores_the_door_it_was_saved_from() {
+    let bytes = committed_bytes("verifier-state", "hex");
+    let file = committed("verifier-state");
+    // The documented frame: version, kind, body, SHA-256(domain || version || kind || body).
+    assert_eq!(bytes[0], VERIFIER_STATE_FORMAT_VERSION);
+    assert_eq!(bytes[1], b'S');
+    let (framed, digest) = bytes.split_at(bytes.len() - 32);
+    use sha2::Digest as _;
+    let expected: [u8; 32] = sha2::Sha256::new()
+        .chain_update(VERIFIER_STATE_DOMAIN)
+        .chain_update(framed)
+        .finalize()
+        .into();
+    assert_eq!(expected.as_slice(), digest);
+
+    let state = VerifierState::from_bytes(&bytes).unwrap();
+    assert_eq!(
+        state.to_bytes(),
+        bytes,
+        "a restored state saves to the same bytes"
+    );
+    let door = Verifier::from_state(state, VerifyOptions::default());
+    let issuer = root_anchor().issuer().clone();
+    let trust = door.trust();
+    assert_eq!(
+        trust.key_set_sequence(&issuer),
+        file["key_set_sequence"].as_u64()
+    );
+    assert!(trust.is_revoked(&issuer, &LIST_KEY.key().key_id()));
+    let at = UnixTime(file["at"].as_u64().unwrap());
+    assert_eq!(
+        door.list_in_force(&issuer, at).map(|l| l.sequence()),
+        file["list_sequence"].as_u64()
+    );
+    // The restored door refuses the first key set as a rollback, as the door it was
+    // saved from does.
+    let first = committed_bytes("key-set-two-keys", "hex");
+    assert_eq!(
+        door.install_key_set(&first, at),
+        Err(KeySetError::Rollback {
+            held: 2,
+            offered: 1
+        })
+    );
+    // And answers every committed credential as a door built from the vectors does.
+    let built = verifier_state_built();
+    let original = Verifier::from_state_bytes(&built.bytes, VerifyOptions::default()).unwrap();
+    for case in credential_cases() {
+        let cred = committed_bytes(case.name, "hex");
+        assert_eq!(
+            door.verify(&cred, at).map(|v| v.serial()),
+            original.verify(&cred, at).map(|v| v.serial()),
+            "{}",
+            case.name
+        );
+    }
+}

@@ -135,6 +135,9 @@ impl Store for AnyStore {
     fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
         delegate!(self, s => s.latest_key_set())
     }
+    fn key_sets(&self) -> Result<Vec<KeySetRecord>, RegistryError> {
+        delegate!(self, s => s.key_sets())
+    }
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
         delegate!(self, s => s.audit_log())
     }

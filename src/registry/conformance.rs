@@ -631,9 +631,22 @@ fn records_read_back_as_written<S: Store>(store: S) {
     check(missing.is_none(), READ_BACK, || {
         format!("publication(99) was never written: {missing:?}")
     });
-    check(got.key_set == Some(key_set), READ_BACK, || {
+    check(got.key_set == Some(key_set.clone()), READ_BACK, || {
         format!("latest key set (highest sequence): {:?}", got.key_set)
     });
+    let all_sets = ok(READ_BACK, "key_sets", store.key_sets());
+    check(
+        all_sets.len() == 2
+            && all_sets.first().is_some_and(|s| s.sequence == 1)
+            && all_sets.last() == Some(&key_set),
+        READ_BACK,
+        || {
+            format!(
+                "key_sets: every set installed, oldest first (1, then 2): {:?}",
+                all_sets.iter().map(|s| s.sequence).collect::<Vec<_>>()
+            )
+        },
+    );
     check(got.log.ends_with(&audit), READ_BACK, || {
         "the audit log does not end with the change's entries, as sealed".to_owned()
     });

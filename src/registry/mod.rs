@@ -307,15 +307,33 @@ impl<S: Store> Registry<S> {
             }
             .into());
         }
-        for held in in_force.entries() {
-            let key_id = held.key.key_id();
-            if held.revoked.is_some()
-                && set
-                    .entry(key_id)
-                    .is_some_and(|offered| offered.revoked.is_none())
-            {
-                return Err(KeySetError::RevocationLifted { key_id }.into());
+        // Revocation is permanent: no set may certify (unrevoked) a key that any set
+        // installed before revoked, even one that a later set left out. Read from the
+        // store, so every handle and process on it remembers.
+        let mut revoked: Vec<KeyId> = Vec::new();
+        for record in self.store.key_sets()? {
+            let earlier = self.meta.root.verify_key_set(
+                &record.bytes,
+                record.installed_at,
+                DEFAULT_CLOCK_SKEW_SECS,
+            )?;
+            revoked.extend(
+                earlier
+                    .entries()
+                    .iter()
+                    .filter(|e| e.revoked.is_some())
+                    .map(|e| e.key.key_id()),
+            );
+        }
+        if let Some(lifted) = set
+            .entries()
+            .iter()
+            .find(|e| e.revoked.is_none() && revoked.contains(&e.key.key_id()))
+        {
+            return Err(KeySetError::RevocationLifted {
+                key_id: lifted.key.key_id(),
             }
+            .into());
         }
         let mut draft = Draft::default();
         add_key_set(&mut draft, Some(&in_force), &set, bytes, now);

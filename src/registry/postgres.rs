@@ -1074,6 +1074,25 @@ impl Store for PostgresStore {
         record.map(Some).ok_or_else(|| corrupt(&self.target))
     }
 
+    fn key_sets(&self) -> Result<Vec<KeySetRecord>, RegistryError> {
+        self.query(
+            "SELECT sequence, installed_at, bytes FROM key_sets ORDER BY sequence",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            let record = || {
+                Some(KeySetRecord {
+                    sequence: u64::try_from(r.try_get::<_, i64>(0).ok()?).ok()?,
+                    installed_at: UnixTime(u64::try_from(r.try_get::<_, i64>(1).ok()?).ok()?),
+                    bytes: r.try_get(2).ok()?,
+                })
+            };
+            record().ok_or_else(|| corrupt(&self.target))
+        })
+        .collect()
+    }
+
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
         // An unreadable number or hash becomes a value the chain check rejects, so that
         // the broken entry is named rather than the whole database refused.

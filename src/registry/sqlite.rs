@@ -598,6 +598,29 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    fn key_sets(&self) -> Result<Vec<KeySetRecord>, RegistryError> {
+        let rows = self.query_all(
+            "SELECT sequence, installed_at, bytes FROM key_sets ORDER BY sequence",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(sequence, at, bytes)| {
+                Ok(KeySetRecord {
+                    sequence: u64::try_from(sequence).map_err(|_| corrupt(&self.path))?,
+                    installed_at: UnixTime(u64::try_from(at).map_err(|_| corrupt(&self.path))?),
+                    bytes,
+                })
+            })
+            .collect()
+    }
+
     fn audit_log(&self) -> Result<Vec<AuditRecord>, RegistryError> {
         let rows = self.query_all(
             "SELECT seq, at, event, prev_hash, hash FROM audit ORDER BY seq",

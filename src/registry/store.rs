@@ -689,6 +689,12 @@ pub trait Store {
     /// # Errors
     /// [`RegistryError`] on a storage failure.
     fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError>;
+    /// Every key set installed, oldest first: the registry's memory of every key its
+    /// root ever revoked (a later set that leaves a key out does not forget it).
+    ///
+    /// # Errors
+    /// [`RegistryError`] on a storage failure.
+    fn key_sets(&self) -> Result<Vec<KeySetRecord>, RegistryError>;
     /// The whole audit log, in order.
     ///
     /// # Errors

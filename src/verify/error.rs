@@ -4,7 +4,8 @@
 //! Variants carry facts, never secrets and never free-form strings.
 
 use crate::model::{IssuerId, KeyId, RevokedBy, Serial, UnixTime};
-use crate::wire::DecodeError;
+use crate::prelude::*;
+use crate::wire::{DecodeError, StatePart};
 
 /// Why a key could not be loaded or trusted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -211,6 +212,21 @@ pub enum Denial {
         /// The issuer.
         issuer: IssuerId,
     },
+    /// The list held for the issuer is out of force: the key that signed it may no
+    /// longer sign lists (revoked, no longer certified by the key set in force, or
+    /// outside its window), so it decides nothing (fail closed) until a list from a
+    /// usable key arrives.
+    #[error(
+        "status list {sequence} is out of force: its signer {key_id} may no longer sign lists ({because})"
+    )]
+    ListSignerUnusable {
+        /// The list's sequence.
+        sequence: u64,
+        /// The key that signed it.
+        key_id: KeyId,
+        /// Why that key may not sign lists now.
+        because: Box<Denial>,
+    },
     /// The status list is past its next update plus the grace period (fail closed).
     #[error(
         "status list {sequence} is stale: next update was due at {next_update}, grace {grace_secs}s, now {now}"
@@ -410,10 +426,48 @@ impl Denial {
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::Expired { .. } => "expired",
             Self::NoStatusList { .. } => "no_status_list",
+            Self::ListSignerUnusable { .. } => "list_signer_unusable",
             Self::StatusStale { .. } => "status_stale",
             Self::StatusIndexOutOfRange { .. } => "status_index_out_of_range",
             Self::Revoked { .. } => "revoked",
             Self::Suspended { .. } => "suspended",
         }
     }
+}
+
+/// Why a saved verifier state was refused: the door should start again from its root
+/// (and relearn from the publications). Nothing of it was used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The bytes are not a saved state (or a key inside is not acceptable).
+    #[error("not a saved verifier state: {0}")]
+    Malformed(#[from] DecodeError),
+    /// The digest does not match: the file was truncated or corrupted.
+    #[error("the saved verifier state is truncated or corrupted (digest mismatch)")]
+    Corrupted,
+    /// A part holds more entries than a state may.
+    #[error("the saved state holds {count} {part}, more than {max}")]
+    TooMany {
+        /// Which part.
+        part: StatePart,
+        /// How many it holds.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A part names the same thing twice.
+    #[error("the saved state names one of its {part} twice")]
+    Duplicate {
+        /// Which part.
+        part: StatePart,
+    },
+    /// A part contradicts the rest (a list whose signer is not trusted for lists, a
+    /// revoked key not remembered as revoked, a list above its floor, a bad table...):
+    /// no verifier could have reached it.
+    #[error("the saved state's {part} contradict the rest")]
+    Inconsistent {
+        /// Which part.
+        part: StatePart,
+    },
 }

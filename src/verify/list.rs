@@ -61,6 +61,40 @@ impl StatusTable {
         })
     }
 
+    /// The table as bytes: each word little-endian, so byte `j` holds indexes `4j` to
+    /// `4j + 3`, two bits each, lowest first (a saved state's encoding).
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        self.words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    /// A table from [`Self::to_bytes`]: exactly the length `capacity` takes, and no
+    /// index holding the unused pattern `11` (one encoding per table). `capacity` must
+    /// already be checked against the limits.
+    pub(crate) fn from_bytes(capacity: u32, bytes: &[u8]) -> Option<Self> {
+        let words = usize::try_from(capacity.div_ceil(32)).ok()?;
+        if bytes.len() != words.checked_mul(8)? {
+            return None;
+        }
+        let (chunks, rest) = bytes.as_chunks::<8>();
+        if !rest.is_empty() {
+            return None;
+        }
+        let words: Vec<u64> = chunks.iter().map(|c| u64::from_le_bytes(*c)).collect();
+        const LOW_BITS: u64 = 0x5555_5555_5555_5555;
+        if words.iter().any(|w| w & (w >> 1) & LOW_BITS != 0) {
+            return None;
+        }
+        // Indexes past the capacity (a capacity not a multiple of 32) stay valid.
+        let tail = capacity % 32;
+        if tail != 0
+            && let Some(last) = words.last()
+            && last >> (tail * 2) != 0
+        {
+            return None;
+        }
+        Some(Self { capacity, words })
+    }
+
     /// Sets an index; returns `false` (and changes nothing) if it is out of range.
     pub(crate) fn set(&mut self, index: u32, status: Status) -> bool {
         if index >= self.capacity {

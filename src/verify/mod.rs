@@ -17,17 +17,19 @@ mod error;
 mod keys;
 mod list;
 mod options;
+mod persist;
 mod root;
 mod state;
 mod trust;
 #[cfg(feature = "std")]
 mod verifier;
 
+pub use crate::wire::StatePart;
 pub use batch::MAX_BATCH_CHUNK;
 pub use credential::{
     UnverifiedCredential, VerifiedCredential, credential_bytes_from_text, credential_text,
 };
-pub use error::{Denial, KeySetError, ListError, StatusError, TrustError};
+pub use error::{Denial, KeySetError, ListError, StateError, StatusError, TrustError};
 pub use keys::{IssuerPublicKey, key_id_of};
 pub(crate) use keys::{check_card_key, door_card_key};
 pub use list::{RevocationList, list_state_digest};

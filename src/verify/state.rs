@@ -85,12 +85,12 @@ fn place_delta(held: &RevocationList, delta: &ParsedDelta<'_>) -> Result<(), Lis
 /// share it behind an `Arc`.
 #[derive(Debug, Clone, Default)]
 pub struct VerifierState {
-    trust: TrustStore,
-    lists: Vec<Arc<RevocationList>>,
+    pub(crate) trust: TrustStore,
+    pub(crate) lists: Vec<Arc<RevocationList>>,
     /// (issuer, signing key, highest sequence installed under that key). Kept per key
     /// so that revoking a key takes its sequences out of the floor: a stolen key that
     /// signed a list at `u64::MAX` cannot lock the honest key out.
-    seen: Vec<(IssuerId, KeyId, u64)>,
+    pub(crate) seen: Vec<(IssuerId, KeyId, u64)>,
 }
 
 impl VerifierState {
@@ -119,6 +119,76 @@ impl VerifierState {
 
     fn list_of(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
         self.lists.iter().find(|l| &l.issuer == issuer)
+    }
+
+    /// The list held for `issuer` if it is in force at `now`: a list decides only while
+    /// its signer may sign lists (certified by the key set in force or pinned, not
+    /// revoked, inside its window, with the clock skew allowed). The one place this
+    /// rule lives: the status check, the base of every list and delta installed, and
+    /// the rollback floor all go through it, so a list whose signer stopped being
+    /// usable by any route (revoked, dropped from the key set, expired) decides nothing
+    /// and holds nothing back.
+    ///
+    /// # Errors
+    /// [`Denial::NoStatusList`] if none is held; [`Denial::ListSignerUnusable`] naming
+    /// why its signer may no longer sign lists.
+    pub fn list_in_force(
+        &self,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<&Arc<RevocationList>, Denial> {
+        self.in_force(issuer, now, options).map(|(list, _)| list)
+    }
+
+    /// The list in force for `issuer` and its signer (see [`Self::list_in_force`]).
+    fn in_force(
+        &self,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<(&Arc<RevocationList>, &IssuerPublicKey), Denial> {
+        let list = self.list_of(issuer).ok_or_else(|| Denial::NoStatusList {
+            issuer: issuer.clone(),
+        })?;
+        let signer = self.signer_in_force(list, now, options)?;
+        Ok((list, signer))
+    }
+
+    /// The key that signed `list`, if it may still sign lists at `now`.
+    fn signer_in_force(
+        &self,
+        list: &RevocationList,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<&IssuerPublicKey, Denial> {
+        usable_key(
+            &self.trust,
+            list.key_id,
+            &list.issuer,
+            now,
+            options,
+            KeyUsage::Lists,
+        )
+        .map_err(|because| Denial::ListSignerUnusable {
+            sequence: list.sequence,
+            key_id: list.key_id,
+            because: Box::new(because),
+        })
+    }
+
+    /// When the list in force for `issuer` stops deciding: the earlier of its own next
+    /// update and its signer's `not_after` (as a CRL is bounded by its issuer's
+    /// certificate). `None` if no list is in force.
+    #[must_use]
+    pub fn effective_next_update(
+        &self,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Option<UnixTime> {
+        let (list, signer) = self.in_force(issuer, now, options).ok()?;
+        Some(list.next_update.min(signer.validity().not_after))
     }
 
     /// Verifies encoded credential bytes at `now`.
@@ -268,24 +338,56 @@ impl VerifierState {
     /// # Errors
     /// [`TrustError::UnknownKey`].
     pub fn revoke_key(&mut self, key_id: KeyId, at: UnixTime) -> Result<(), TrustError> {
-        self.trust.revoke(key_id, at)?;
+        match self.trust.revoke(key_id, at) {
+            Err(TrustError::UnknownKey { .. }) => {
+                // A key this door saw sign lists and then lost from the key set (dropped
+                // or expired) can still be revoked here: its operator may learn of the
+                // theft before the root's next set says so.
+                let mut issuers: Vec<IssuerId> = self
+                    .seen
+                    .iter()
+                    .filter(|(_, k, _)| *k == key_id)
+                    .map(|(i, _, _)| i.clone())
+                    .collect();
+                issuers.dedup();
+                if issuers.is_empty() {
+                    return Err(TrustError::UnknownKey { key_id });
+                }
+                for issuer in issuers {
+                    self.trust.revoke_retired(key_id, issuer, at)?;
+                }
+            }
+            other => other?,
+        }
         self.prune();
         Ok(())
     }
 
-    /// Takes out of force every list whose latest signer is revoked: its issuer has no
-    /// list (and its cards are denied) until a list from a usable key arrives.
+    /// Takes out of force every list whose latest signer may no longer sign lists for
+    /// its issuer whatever the time: revoked, no longer in the trust store (the key set
+    /// dropped it), or no longer certified for lists. Its issuer has no list (and its
+    /// cards are denied) until a list from a usable key arrives. (A signer whose window
+    /// ended is out of force by [`Self::list_in_force`], which takes the time.)
     fn prune(&mut self) {
         let trust = &self.trust;
-        self.lists
-            .retain(|l| !trust.is_revoked(&l.issuer, &l.key_id));
+        self.lists.retain(|l| {
+            trust.get(&l.issuer, &l.key_id).is_some_and(|anchor| {
+                anchor.revoked_at().is_none()
+                    && !trust.is_revoked(&l.issuer, &l.key_id)
+                    && anchor.usage().allows(KeyUsage::Lists)
+            })
+        });
     }
 
-    /// The highest sequence installed for `issuer` under a key that is not revoked.
-    fn floor(&self, issuer: &IssuerId) -> u64 {
+    /// The highest sequence installed for `issuer` under a key that may still sign its
+    /// lists at `now`: a sequence seen only under a key revoked, dropped or expired
+    /// since holds nothing back.
+    fn floor(&self, issuer: &IssuerId, now: UnixTime, options: &VerifyOptions) -> u64 {
         self.seen
             .iter()
-            .filter(|(i, k, _)| i == issuer && !self.trust.is_revoked(i, k))
+            .filter(|(i, k, _)| {
+                i == issuer && usable_key(&self.trust, *k, i, now, options, KeyUsage::Lists).is_ok()
+            })
             .map(|&(_, _, sequence)| sequence)
             .max()
             .unwrap_or(0)
@@ -397,7 +499,13 @@ impl VerifierState {
         // entry naming another signing key cannot displace that key's list (else a
         // stolen key could name the honest one and lift revocations). Only the root's
         // key set or a local revocation takes a held list out of force (`prune`).
-        let held = self.list_of(&offered.issuer).cloned();
+        // A held list out of force (its signer expired, dropped or revoked) is no base:
+        // the offered list is compared with nothing and only the floor of keys still
+        // usable holds it back.
+        let held = self
+            .list_in_force(&offered.issuer, now, options)
+            .ok()
+            .cloned();
         // The key may have been revoked since the signature was checked, or be
         // revoked by the list held.
         self.list_signer(
@@ -448,7 +556,7 @@ impl VerifierState {
                 }
             }
             None => {
-                let floor = self.floor(&offered.issuer);
+                let floor = self.floor(&offered.issuer, now, options);
                 if offered.sequence < floor {
                     return Err(ListError::Rollback {
                         held: floor,
@@ -500,11 +608,7 @@ impl VerifierState {
         let delta = wire::decode_delta(bytes)?;
         let header = &delta.header;
         self.list_signer(header.key_id, &header.issuer, now, options, None)?;
-        let held = self
-            .list_of(&header.issuer)
-            .ok_or_else(|| ListError::NoBaseList {
-                issuer: header.issuer.clone(),
-            })?;
+        let held = self.base_for_delta(&header.issuer, now, options)?;
         place_delta(held, &delta)?;
         self.check_signed(
             &header.issuer,
@@ -544,12 +648,7 @@ impl VerifierState {
     ) -> Result<ListUpdate, ListError> {
         let (delta, sets) = (&checked.delta, &checked.sets);
         let header = &delta.header;
-        let held = self
-            .list_of(&header.issuer)
-            .cloned()
-            .ok_or_else(|| ListError::NoBaseList {
-                issuer: header.issuer.clone(),
-            })?;
+        let held = self.base_for_delta(&header.issuer, now, options)?.clone();
         self.list_signer(header.key_id, &header.issuer, now, options, Some(&held))?;
         place_delta(&held, delta)?;
         if held.state != checked.base_state {
@@ -584,6 +683,20 @@ impl VerifierState {
     ) -> Result<ListUpdate, ListError> {
         let checked = self.check_delta(bytes, now, options)?;
         self.commit_delta(&checked, now, options)
+    }
+
+    /// The list a delta for `issuer` may apply to: the one held, if it is in force
+    /// (else fetch a full list).
+    fn base_for_delta(
+        &self,
+        issuer: &IssuerId,
+        now: UnixTime,
+        options: &VerifyOptions,
+    ) -> Result<&Arc<RevocationList>, ListError> {
+        self.list_in_force(issuer, now, options)
+            .map_err(|_| ListError::NoBaseList {
+                issuer: issuer.clone(),
+            })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -777,17 +890,15 @@ pub(crate) fn check_claims(
             skew_secs: skew,
         });
     }
-    let list = state
-        .list_of(&claims.issuer)
-        .ok_or_else(|| Denial::NoStatusList {
-            issuer: claims.issuer.clone(),
-        })?;
-    if now > list.next_update.plus(options.status_grace_secs)
+    let (list, signer) = state.in_force(&claims.issuer, now, options)?;
+    // The signer's window bounds the list's own next update (the earlier of the two).
+    let next_update = list.next_update.min(signer.validity().not_after);
+    if now > next_update.plus(options.status_grace_secs)
         && options.stale_policy == StalePolicy::FailClosed
     {
         return Err(Denial::StatusStale {
             sequence: list.sequence,
-            next_update: list.next_update,
+            next_update,
             grace_secs: options.status_grace_secs,
             now,
         });

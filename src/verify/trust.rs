@@ -20,7 +20,14 @@ use alloc::collections::BTreeMap;
 use crate::prelude::*;
 
 use crate::model::{IssuerId, KeyId, KeyUsage, UnixTime};
-use crate::verify::{IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, TrustError};
+use crate::verify::{
+    IssuerPublicKey, KeySet, KeySetError, ListUpdate, RootPublicKey, StateError, StatePart,
+    TrustError,
+};
+use crate::wire::{KeyRecord, RootRecord};
+
+/// A remembered revocation as a saved state holds it: key, issuer, since when.
+type RevokedRecord = (KeyId, IssuerId, UnixTime);
 
 /// Most signing keys a store trusts at once, and most revocations it remembers. A
 /// key set names at most [`crate::format::MAX_KEY_SET_ENTRIES`] keys per issuer.
@@ -297,6 +304,28 @@ impl TrustStore {
         Ok(())
     }
 
+    /// Remembers `issuer`'s key `key_id` as revoked though the store no longer holds it
+    /// (a key set dropped it): no later key set and no pinning trusts it again, and a
+    /// list it signed decides nothing. Revoking again keeps the first time.
+    ///
+    /// # Errors
+    /// [`TrustError::TooManyKeys`] past [`MAX_TRUSTED_KEYS`] remembered revocations.
+    pub(crate) fn revoke_retired(
+        &mut self,
+        key_id: KeyId,
+        issuer: IssuerId,
+        at: UnixTime,
+    ) -> Result<(), TrustError> {
+        let slot = (key_id, issuer);
+        if !self.revoked.contains_key(&slot) && self.revoked.len() >= MAX_TRUSTED_KEYS {
+            return Err(TrustError::TooManyKeys {
+                max: MAX_TRUSTED_KEYS,
+            });
+        }
+        self.revoked.entry(slot).or_insert(at);
+        Ok(())
+    }
+
     /// Whether `issuer`'s key `key_id` was ever revoked in this store.
     #[must_use]
     pub fn is_revoked(&self, issuer: &IssuerId, key_id: &KeyId) -> bool {
@@ -333,5 +362,113 @@ impl TrustStore {
     /// Every trusted key.
     pub fn iter(&self) -> impl Iterator<Item = &TrustAnchor> {
         self.anchors.values()
+    }
+
+    /// The store as a saved state's records: roots, keys and remembered revocations.
+    pub(crate) fn to_records(&self) -> (Vec<RootRecord>, Vec<KeyRecord>, Vec<RevokedRecord>) {
+        let roots = self
+            .roots
+            .values()
+            .map(|r| RootRecord {
+                anchor: r.root.to_bytes(),
+                key_set: r.key_set,
+            })
+            .collect();
+        let keys = self
+            .anchors
+            .values()
+            .map(|a| KeyRecord {
+                anchor: a.key.to_bytes(),
+                usage: a.usage,
+                certified: a.certified,
+                revoked_at: a.revoked_at,
+            })
+            .collect();
+        let revoked = self
+            .revoked
+            .iter()
+            .map(|((k, i), at)| (*k, i.clone(), *at))
+            .collect();
+        (roots, keys, revoked)
+    }
+
+    /// A store from a saved state's records, refusing what no store could hold: a key
+    /// or root that is not acceptable, one named twice, a certified key with no key set
+    /// applied under its issuer's root, a revoked key not remembered as revoked (or the
+    /// reverse), more than [`MAX_TRUSTED_KEYS`] of anything.
+    pub(crate) fn from_records(
+        roots: Vec<RootRecord>,
+        keys: Vec<KeyRecord>,
+        revoked: Vec<RevokedRecord>,
+    ) -> Result<Self, StateError> {
+        let too_many = |part, count| StateError::TooMany {
+            part,
+            count,
+            max: MAX_TRUSTED_KEYS,
+        };
+        for (part, count) in [
+            (StatePart::Roots, roots.len()),
+            (StatePart::Keys, keys.len()),
+            (StatePart::Revocations, revoked.len()),
+        ] {
+            if count > MAX_TRUSTED_KEYS {
+                return Err(too_many(part, count));
+            }
+        }
+        let mut store = Self::new();
+        for record in roots {
+            let root = RootPublicKey::from_bytes(&record.anchor)?;
+            let issuer = root.issuer().clone();
+            if store.roots.contains_key(&issuer) {
+                return Err(StateError::Duplicate {
+                    part: StatePart::Roots,
+                });
+            }
+            store.roots.insert(
+                issuer,
+                RootState {
+                    root,
+                    key_set: record.key_set,
+                },
+            );
+        }
+        for (key_id, issuer, at) in revoked {
+            if store.revoked.insert((key_id, issuer), at).is_some() {
+                return Err(StateError::Duplicate {
+                    part: StatePart::Revocations,
+                });
+            }
+        }
+        for record in keys {
+            let key = IssuerPublicKey::from_bytes(&record.anchor)?;
+            let slot = (key.key_id(), key.issuer().clone());
+            let inconsistent = |part| StateError::Inconsistent { part };
+            if record.certified
+                && store
+                    .roots
+                    .get(key.issuer())
+                    .is_none_or(|r| r.key_set.is_none())
+            {
+                return Err(inconsistent(StatePart::Keys));
+            }
+            if store.revoked.get(&slot).copied() != record.revoked_at {
+                return Err(inconsistent(StatePart::Revocations));
+            }
+            if store.anchors.contains_key(&slot) {
+                return Err(StateError::Duplicate {
+                    part: StatePart::Keys,
+                });
+            }
+            store.anchors.insert(
+                slot,
+                TrustAnchor {
+                    key,
+                    usage: record.usage,
+                    certified: record.certified,
+                    revoked_at: record.revoked_at,
+                },
+            );
+        }
+        Ok(store)
     }
 }

@@ -13,7 +13,8 @@ use crate::model::{IssuerId, KeyId, UnixTime};
 use crate::verify::state::SignatureCheck;
 use crate::verify::{
     Denial, IssuerPublicKey, KeySetError, ListError, ListUpdate, RevocationList, RootPublicKey,
-    TrustError, TrustStore, UnverifiedCredential, VerifiedCredential, VerifierState, VerifyOptions,
+    StateError, TrustError, TrustStore, UnverifiedCredential, VerifiedCredential, VerifierState,
+    VerifyOptions,
 };
 
 /// Checks credentials against a trust store and revocation lists. `Send + Sync`:
@@ -53,6 +54,43 @@ impl Verifier {
     #[must_use]
     pub fn list(&self, issuer: &IssuerId) -> Option<Arc<RevocationList>> {
         self.state.load().list(issuer).cloned()
+    }
+
+    /// The list held for `issuer` if it is in force at `now` (see
+    /// [`VerifierState::list_in_force`]): what a feed compares with the publisher's.
+    #[must_use]
+    pub fn list_in_force(&self, issuer: &IssuerId, now: UnixTime) -> Option<Arc<RevocationList>> {
+        self.state
+            .load()
+            .list_in_force(issuer, now, &self.options)
+            .ok()
+            .cloned()
+    }
+
+    /// The door's trust as one saved blob ([`VerifierState::to_bytes`]): store it,
+    /// and give it to [`Self::from_state_bytes`] after a restart.
+    #[must_use]
+    pub fn export_state(&self) -> Vec<u8> {
+        self.state.load().to_bytes()
+    }
+
+    /// A verifier restored from [`Self::export_state`] (see
+    /// [`VerifierState::from_bytes`]).
+    ///
+    /// # Errors
+    /// [`StateError`] naming why: start from the root instead.
+    pub fn from_state_bytes(bytes: &[u8], options: VerifyOptions) -> Result<Self, StateError> {
+        Ok(Self::from_state(VerifierState::from_bytes(bytes)?, options))
+    }
+
+    /// A verifier holding `state` (restored, or built with `&mut` on a single thread).
+    #[must_use]
+    pub fn from_state(state: VerifierState, options: VerifyOptions) -> Self {
+        Self {
+            state: ArcSwap::from_pointee(state),
+            options,
+            writer: Mutex::new(()),
+        }
     }
 
     /// The current state, loaded once (lock-free): a door decides a whole tap on it.

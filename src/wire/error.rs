@@ -24,6 +24,8 @@ pub enum WireObject {
     RootAnchor,
     /// A root-signed set of an issuer's signing keys.
     KeySet,
+    /// A door's saved verifier state.
+    VerifierState,
 }
 
 impl core::fmt::Display for WireObject {
@@ -38,6 +40,7 @@ impl core::fmt::Display for WireObject {
             Self::ChallengeResponse => "challenge response",
             Self::RootAnchor => "root anchor",
             Self::KeySet => "key set",
+            Self::VerifierState => "verifier state",
         })
     }
 }

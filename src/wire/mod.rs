@@ -39,11 +39,19 @@ mod challenge;
 mod codec;
 mod compact;
 mod error;
+mod state;
 
 pub use challenge::Challenge;
 pub(crate) use challenge::credential_digest;
 pub use codec::CodecError;
 pub use error::{DecodeError, WireObject};
+pub(crate) use state::{
+    KeyRecord, ListRecord, RootRecord, StateDecodeError, StateRecord, decode_state, encode_state,
+};
+pub use state::{
+    MAX_STATE_BYTES, MAX_STATE_ENTRIES, MAX_STATE_LISTS, StatePart, VERIFIER_STATE_DOMAIN,
+    VERIFIER_STATE_FORMAT_VERSION,
+};
 
 use crate::model::{
     AuditHead, CardPublicKey, Claims, Field, Holder, IssuerId, KeyId, KeyUsage, Kind, PhotoDigest,

@@ -182,6 +182,9 @@ impl<S: Store> Store for Crashing<S> {
     fn latest_key_set(&self) -> Result<Option<KeySetRecord>, RegistryError> {
         self.inner.latest_key_set()
     }
+    fn key_sets(&self) -> Result<Vec<KeySetRecord>, RegistryError> {
+        self.inner.key_sets()
+    }
     fn audit_log(&self) -> Result<Vec<audit::AuditRecord>, RegistryError> {
         self.inner.audit_log()
     }

@@ -1104,6 +1104,63 @@ fn challenge_json(b: &ChallengeBuilt) -> Value {
 
 // ---------------------------------------------------------------------------
 
+/// A door's saved trust (`VerifierState::to_bytes`): the committed root installed,
+/// `key-set-two-keys` then `key-set-revoked` applied, `list-mixed` held.
+pub struct StateBuilt {
+    pub bytes: Vec<u8>,
+    pub key_set_sequence: u64,
+    pub list_sequence: u64,
+    pub at: u64,
+}
+
+pub const STATE_LIST: &str = "list-mixed";
+
+pub fn verifier_state_built() -> StateBuilt {
+    let options = VerifyOptions::default();
+    let mut trust = TrustStore::new();
+    trust.add_root(ROOT.key().public().clone()).unwrap();
+    let mut state = VerifierState::new(trust);
+    let first = key_set_case("key-set-two-keys");
+    state
+        .install_key_set(&first.build(), UnixTime(first.issued_at), &options)
+        .unwrap();
+    let case = list_cases()
+        .into_iter()
+        .find(|c| c.name == STATE_LIST)
+        .unwrap();
+    let (_, publication) = case.build();
+    let at = UnixTime(case.issued_at);
+    state.install_list(&publication.list, at, &options).unwrap();
+    let second = key_set_case("key-set-revoked");
+    state
+        .install_key_set(&second.build(), UnixTime(second.issued_at), &options)
+        .unwrap();
+    StateBuilt {
+        bytes: state.to_bytes(),
+        key_set_sequence: second.sequence(),
+        list_sequence: state.list(ROOT.key().public().issuer()).unwrap().sequence(),
+        at: case.issued_at,
+    }
+}
+
+fn verifier_state_json(b: &StateBuilt) -> Value {
+    json!({
+        "name": "verifier-state",
+        "description": "A door's saved trust (format 1, see src/wire/state.rs): the root of root-anchor installed, key-set-two-keys then key-set-revoked applied (so the lists-only key is remembered as revoked), list-mixed held. A reader restores exactly this state; its digest is SHA-256 over the domain, the version and kind bytes and the body.",
+        "domain": String::from_utf8_lossy(revocard::format::VERIFIER_STATE_DOMAIN).trim_end_matches('\0'),
+        "version": revocard::format::VERIFIER_STATE_FORMAT_VERSION,
+        "root": "root-anchor",
+        "key_sets": ["key-set-two-keys", "key-set-revoked"],
+        "key_set_sequence": b.key_set_sequence,
+        "list": STATE_LIST,
+        "list_sequence": b.list_sequence,
+        "at": b.at,
+        "hex": hex(&b.bytes),
+    })
+}
+
+// ---------------------------------------------------------------------------
+
 /// One vector file: its name (file stem), its JSON, and the bytes for a fuzz seed.
 pub struct Built {
     pub name: &'static str,
@@ -1173,6 +1230,12 @@ pub fn all() -> Vec<Built> {
         name: "challenge-response",
         json: challenge_json(&built),
         seeds: Vec::new(),
+    });
+    let state = verifier_state_built();
+    out.push(Built {
+        name: "verifier-state",
+        json: verifier_state_json(&state),
+        seeds: vec![("verifier_state", state.bytes)],
     });
     out
 }

@@ -91,6 +91,11 @@ pub struct FeedConfig {
     pub poll_interval: Duration,
     /// How long to poll before trying push again.
     pub push_retry: Duration,
+    /// Least time between two reads of `latest.json` by this feed (each drawn ±10%
+    /// around it): pings, `fetch` events and refused deltas that arrive meanwhile
+    /// collapse into one read when it is due, so a publisher (or a proxy) that floods
+    /// events cannot make a fleet of doors flood it.
+    pub min_fetch_interval: Duration,
     /// The clock (default: the system's).
     pub clock: Clock,
     /// Where events go (default: nowhere).
@@ -110,6 +115,7 @@ impl std::fmt::Debug for FeedConfig {
             .field("backoff_max", &self.backoff_max)
             .field("poll_interval", &self.poll_interval)
             .field("push_retry", &self.push_retry)
+            .field("min_fetch_interval", &self.min_fetch_interval)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +135,7 @@ impl FeedConfig {
             backoff_max: Duration::from_secs(30),
             poll_interval: Duration::from_secs(30),
             push_retry: Duration::from_secs(300),
+            min_fetch_interval: Duration::from_secs(1),
             clock: Arc::new(system_now),
             on_event: None,
         }
@@ -290,6 +297,24 @@ pub enum FeedEvent {
         /// How long.
         delay: Duration,
     },
+    /// The door holds no list in force and fresh for the issuer (none installed, its
+    /// signer no longer usable, or past its next update plus grace): it denies every
+    /// card of the issuer (fail closed) until a good publication arrives. Reported
+    /// once when it happens, not on every check.
+    Stale {
+        /// The list in force, if any (then past its next update).
+        sequence: Option<u64>,
+        /// When that list's next update was due (the earlier of its own and its
+        /// signer's window's end).
+        next_update: Option<UnixTime>,
+        /// The time of the check.
+        now: UnixTime,
+    },
+    /// The door has a list in force and fresh again after [`FeedEvent::Stale`].
+    Fresh {
+        /// Its sequence.
+        sequence: u64,
+    },
 }
 
 /// Counters of a feed.
@@ -347,6 +372,10 @@ pub struct Feed {
     /// The `ETag` of the last pointer fully acted on.
     etag: Option<String>,
     counters: Arc<Counters>,
+    /// When `latest.json` was last requested, and the earliest the next read may go.
+    next_pointer_read: Option<Instant>,
+    /// Whether the last check found the door without a list in force and fresh.
+    stale: bool,
 }
 
 impl std::fmt::Debug for Feed {
@@ -399,6 +428,8 @@ impl Feed {
             folder,
             etag: None,
             counters: Arc::new(Counters::default()),
+            next_pointer_read: None,
+            stale: false,
         })
     }
 
@@ -448,9 +479,7 @@ impl Feed {
     async fn run_forever(&mut self) {
         let mut backoff = Backoff::new(self.config.backoff_min, self.config.backoff_max);
         loop {
-            if let Err(error) = self.sync().await {
-                self.refused(error);
-            }
+            self.throttled_sync().await;
             match self.config.mode {
                 FeedMode::Poll(every) => {
                     tokio::time::sleep(jittered_interval(every)).await;
@@ -475,15 +504,53 @@ impl Feed {
         let until = Instant::now() + period;
         while Instant::now() < until {
             tokio::time::sleep(jittered_interval(self.config.poll_interval)).await;
-            if let Err(error) = self.sync().await {
-                self.refused(error);
-            }
+            self.throttled_sync().await;
         }
+    }
+
+    /// Waits until the next read of `latest.json` is due, then syncs, reporting a
+    /// refusal and whether the door is left without a fresh list.
+    async fn throttled_sync(&mut self) {
+        if let Some(due) = self.next_pointer_read {
+            tokio::time::sleep_until(due.into()).await;
+        }
+        if let Err(error) = self.sync().await {
+            self.refused(error);
+        }
+        self.check_freshness();
+    }
+
+    /// Reports the moment the door goes without a list in force and fresh (its
+    /// doors deny every card of the issuer, fail closed), and the moment it has one
+    /// again: once each, not on every check.
+    fn check_freshness(&mut self) {
+        let now = self.now();
+        let options = self.verifier.options();
+        let snapshot = self.verifier.snapshot();
+        let held = snapshot
+            .list_in_force(&self.config.issuer, now, &options)
+            .ok();
+        let next_update = snapshot.effective_next_update(&self.config.issuer, now, &options);
+        let stale = next_update.is_none_or(|next| now > next.plus(options.status_grace_secs));
+        let sequence = held.map(|l| l.sequence());
+        drop(snapshot);
+        if stale && !self.stale {
+            self.report(FeedEvent::Stale {
+                sequence,
+                next_update,
+                now,
+            });
+        } else if !stale && self.stale {
+            self.report(FeedEvent::Fresh {
+                sequence: sequence.unwrap_or_default(),
+            });
+        }
+        self.stale = stale;
     }
 
     fn held(&self) -> Option<u64> {
         self.verifier
-            .list(&self.config.issuer)
+            .list_in_force(&self.config.issuer, self.now())
             .map(|l| l.sequence())
     }
 
@@ -496,6 +563,8 @@ impl Feed {
     /// what it held.
     pub async fn sync(&mut self) -> Result<(), FeedError> {
         let url = format!("{}{}", self.folder, Resource::Latest.path());
+        self.next_pointer_read =
+            Some(Instant::now() + jittered_interval(self.config.min_fetch_interval));
         let (body, etag) = match self
             .fetch(&url, MAX_LATEST_BYTES, self.etag.clone().as_deref())
             .await?
@@ -638,8 +707,27 @@ impl Feed {
                 Ok(chunk)
             })
             .eventsource();
+        // A read of the pointer asked for by events, done when it is due: every event
+        // that asks meanwhile collapses into it.
+        let mut sync_wanted = false;
         loop {
-            let next = tokio::time::timeout(self.config.idle_timeout, events.next()).await;
+            let idle = tokio::time::timeout(self.config.idle_timeout, events.next());
+            let next = match (sync_wanted, self.next_pointer_read) {
+                (true, due) => {
+                    let due = due.unwrap_or_else(Instant::now);
+                    tokio::select! {
+                        biased;
+                        () = tokio::time::sleep_until(due.into()) => {
+                            sync_wanted = false;
+                            self.throttled_sync().await;
+                            continue;
+                        }
+                        next = idle => next,
+                    }
+                }
+                (false, _) => idle.await,
+            };
+            self.check_freshness();
             let event = match next {
                 Err(_) => {
                     return StreamEnd::Lost(FeedError::Silent {
@@ -678,24 +766,16 @@ impl Feed {
                             // A gap, another branch, an unknown key (a new key set?):
                             // the pointer says where the issuer is.
                             self.refused(error);
-                            if let Err(error) = self.sync().await {
-                                self.refused(error);
-                            }
+                            sync_wanted = true;
                         }
                     }
                 }
-                "fetch" => {
-                    if let Err(error) = self.sync().await {
-                        self.refused(error);
-                    }
-                }
+                "fetch" => sync_wanted = true,
                 "ping" => {
                     backoff.reset();
                     let announced = event.data.trim().parse::<u64>().ok();
-                    if announced.is_some_and(|a| self.held().is_none_or(|h| h < a))
-                        && let Err(error) = self.sync().await
-                    {
-                        self.refused(error);
+                    if announced.is_some_and(|a| self.held().is_none_or(|h| h < a)) {
+                        sync_wanted = true;
                     }
                 }
                 _ => {}
@@ -743,7 +823,9 @@ impl Feed {
         }
         let mut response = request.send().await.map_err(|e| transport(url, &e))?;
         let status = response.status();
-        if status == StatusCode::NOT_MODIFIED {
+        // "Not modified" answers only a conditional request: unasked, it is a bad
+        // answer like any other (a fresh door would otherwise hear nothing at all).
+        if status == StatusCode::NOT_MODIFIED && etag.is_some() {
             return Ok(Fetched::NotModified);
         }
         if !status.is_success() {
