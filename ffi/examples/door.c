@@ -1,7 +1,10 @@
 /*
  * A door controller in C over revocard's ABI.
  *
- * It trusts the issuer whose root anchor is in a publisher's folder (the layout
+ * It keeps its trust in STATE_FILE across restarts (revocard_verifier_export_state
+ * after every refresh, revocard_verifier_import_state at start; a missing or refused
+ * state file means starting again from the anchor). It trusts the issuer whose root
+ * anchor is in a publisher's folder (the layout
  * `revocard publish --out DIR` writes: DIR/<issuer>/anchor.rca, keysets/<K>.rks,
  * lists/<N>.rcl, deltas/<N>.rcd), brings its verifier up to date from that folder
  * (the newest key set; then the deltas after the list it holds, or the newest full
@@ -16,7 +19,7 @@
  * with '#' are skipped. One line is printed per tap: ADMIT or DENY, the door, the
  * serial, and the reason.
  *
- * usage: door ISSUER_DIR TAPS_FILE [NOW]
+ * usage: door STATE_FILE ISSUER_DIR TAPS_FILE [NOW]
  *
  * Build (README.md, "A door in C"):
  *   cargo build --release -p revocard-ffi
@@ -113,6 +116,31 @@ static void refresh(revocard_verifier *v, const char *dir, uint64_t now) {
   }
 }
 
+/* Saves the verifier's state to `path`, through a temporary file renamed over it, so
+ * that a crash mid-write leaves the previous state. */
+static void save_state(const revocard_verifier *v, const char *path) {
+  size_t len = 0;
+  if (revocard_verifier_export_state(v, NULL, 0, &len) != REVOCARD_RESULT_BUFFER_TOO_SMALL) {
+    return;
+  }
+  uint8_t *blob = malloc(len);
+  if (blob && revocard_verifier_export_state(v, blob, len, &len) == REVOCARD_RESULT_OK) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (f && fwrite(blob, 1, len, f) == len && fclose(f) == 0) {
+      f = NULL;
+      if (rename(tmp, path) == 0) {
+        printf("state: saved %zu bytes to %s\n", len, path);
+      }
+    }
+    if (f) {
+      fclose(f);
+    }
+  }
+  free(blob);
+}
+
 /* 32 bytes from the platform's random source, for a challenge. */
 static int random32(uint8_t out[32]) {
   FILE *f = fopen("/dev/urandom", "rb");
@@ -185,24 +213,40 @@ static void decide(const revocard_door_controller *doors, const char *door, cons
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: door ISSUER_DIR TAPS_FILE [NOW]\n");
+  if (argc < 4) {
+    fprintf(stderr, "usage: door STATE_FILE ISSUER_DIR TAPS_FILE [NOW]\n");
     return 2;
   }
-  const char *dir = argv[1];
-  uint64_t now = argc > 3 ? strtoull(argv[3], NULL, 10) : (uint64_t)time(NULL);
+  const char *state_path = argv[1], *dir = argv[2], *taps_path = argv[3];
+  uint64_t now = argc > 4 ? strtoull(argv[4], NULL, 10) : (uint64_t)time(NULL);
   char path[4096];
   snprintf(path, sizeof path, "%s/anchor.rca", dir);
   size_t len = 0;
   uint8_t *anchor = read_file(path, &len);
+  if (!anchor) {
+    fprintf(stderr, "door: cannot read %s\n", path);
+    return 1;
+  }
   revocard_verifier *v = NULL;
-  uint32_t r = anchor ? revocard_verifier_new(anchor, len, &v) : REVOCARD_RESULT_NULL_PARAMETER;
+  uint32_t r = REVOCARD_RESULT_NULL_PARAMETER;
+  size_t state_len = 0;
+  uint8_t *state = read_file(state_path, &state_len);
+  if (state) {
+    char why[200];
+    r = revocard_verifier_import_state(anchor, len, state, state_len, &v, why, sizeof why);
+    printf("state: %s: %s (%s)\n", state_path, why, revocard_result_name(r));
+    free(state);
+  }
+  if (r != REVOCARD_RESULT_OK) {
+    r = revocard_verifier_new(anchor, len, &v);
+  }
   free(anchor);
   if (r != REVOCARD_RESULT_OK) {
     fprintf(stderr, "door: %s: %s\n", path, revocard_result_name(r));
     return 1;
   }
   refresh(v, dir, now);
+  save_state(v, state_path);
 
   revocard_door_policy *front = NULL, *custody = NULL;
   revocard_door_policy_new("front", 5, &front);
@@ -221,9 +265,9 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  FILE *taps = fopen(argv[2], "r");
+  FILE *taps = fopen(taps_path, "r");
   if (!taps) {
-    fprintf(stderr, "door: cannot open %s\n", argv[2]);
+    fprintf(stderr, "door: cannot open %s\n", taps_path);
     revocard_door_controller_free(doors);
     revocard_verifier_free(v);
     return 1;

@@ -70,6 +70,11 @@
 #define REVOCARD_MAX_RESPONSE_BYTES 137
 
 /*
+ Largest saved verifier state, in bytes (`revocard::format::MAX_STATE_BYTES`).
+ */
+#define REVOCARD_MAX_STATE_BYTES 17797154
+
+/*
  Longest door id, in bytes (`revocard::door::MAX_DOOR_ID_LEN`).
  */
 #define REVOCARD_MAX_DOOR_ID_LEN 32
@@ -361,6 +366,10 @@ enum revocard_result
    The challenge bytes are not a challenge.
    */
   REVOCARD_RESULT_CHALLENGE_MALFORMED = 503,
+  /*
+   The saved state does not trust the root of the anchor given.
+   */
+  REVOCARD_RESULT_STATE_WRONG_ROOT = 504,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -869,6 +878,44 @@ void revocard_verdict_free(struct revocard_verdict *verdict);
 revocard_result revocard_verifier_new(const uint8_t *anchor,
                                       size_t anchor_len,
                                       struct revocard_verifier **out);
+
+/*
+ Restores a verifier from a state saved by `revocard_verifier_export_state` (the
+ `state_len` bytes at `state`), for the issuer whose root anchor is at `anchor`:
+ its key sets, revoked keys, rollback floors and list come back as they were, so a
+ restarted door is never weaker than before (an older key set or list offered
+ again is still a rollback). Every part of the blob is checked again.
+
+ On success `*out` receives the verifier. `REVOCARD_RESULT_STATE_MALFORMED` if the
+ bytes are not a saved state (truncated, corrupted, inconsistent, longer than
+ `REVOCARD_MAX_STATE_BYTES`); `REVOCARD_RESULT_STATE_WRONG_ROOT` if it does not
+ trust this anchor's root; `REVOCARD_RESULT_ANCHOR_MALFORMED` for the anchor. Then
+ nothing is allocated, and the door should start from its anchor
+ (`revocard_verifier_new`). `message` (optional, `message_cap` bytes) receives why.
+ */
+revocard_result revocard_verifier_import_state(const uint8_t *anchor,
+                                               size_t anchor_len,
+                                               const uint8_t *state,
+                                               size_t state_len,
+                                               struct revocard_verifier **out,
+                                               char *message,
+                                               size_t message_cap);
+
+/*
+ Saves the verifier's trust (roots, key sets applied, revoked keys, rollback
+ floors, the list held) as one versioned, checksummed blob, copied into `buf` of
+ `cap` bytes, its length into `*written`: store it, and give it to
+ `revocard_verifier_import_state` after a restart. The blob holds no secret.
+
+ With `buf` NULL or too small: `REVOCARD_RESULT_BUFFER_TOO_SMALL` and the length
+ needed (a size query). The state may grow between the two calls if another thread
+ installs a list meanwhile: then the second call answers the same way with the new
+ length. Thread-safety: any thread, also while others verify or install.
+ */
+revocard_result revocard_verifier_export_state(const struct revocard_verifier *verifier,
+                                               uint8_t *buf,
+                                               size_t cap,
+                                               size_t *written);
 
 /*
  Frees a verifier handle. NULL is a no-op. Door controllers made from it keep

@@ -24,6 +24,8 @@ pub const REVOCARD_MAX_CHALLENGE_BYTES: usize = 89;
 /// Largest card response, in bytes: a buffer this large always holds one
 /// (`revocard::format::MAX_RESPONSE_BYTES`).
 pub const REVOCARD_MAX_RESPONSE_BYTES: usize = 137;
+/// Largest saved verifier state, in bytes (`revocard::format::MAX_STATE_BYTES`).
+pub const REVOCARD_MAX_STATE_BYTES: usize = 17_797_154;
 /// Longest door id, in bytes (`revocard::door::MAX_DOOR_ID_LEN`).
 pub const REVOCARD_MAX_DOOR_ID_LEN: usize = 32;
 /// The random bytes a challenge takes from the caller.
@@ -40,6 +42,7 @@ const _: () = {
     assert!(REVOCARD_MAX_DELTA_BYTES == revocard::MAX_DELTA_BYTES);
     assert!(REVOCARD_MAX_CHALLENGE_BYTES == revocard::format::MAX_CHALLENGE_BYTES);
     assert!(REVOCARD_MAX_RESPONSE_BYTES == revocard::format::MAX_RESPONSE_BYTES);
+    assert!(REVOCARD_MAX_STATE_BYTES == revocard::format::MAX_STATE_BYTES);
     assert!(REVOCARD_MAX_DOOR_ID_LEN == revocard::door::MAX_DOOR_ID_LEN);
     assert!(REVOCARD_RANDOM_LEN == revocard::format::CHALLENGE_NONCE_LEN);
 };

@@ -17,7 +17,7 @@
 //! A pointer argument is NULL or valid for the bytes its length (or its type) says,
 //! for the duration of the call; the library keeps no pointer past the call. A handle
 //! is NULL or made by this library's `_new` and not yet freed; `_free` takes NULL.
-//! Out-parameters are written only on the success paths each function documents.
+//! Out-parameters are written as each function documents.
 //!
 //! This crate is the only place of the workspace with `unsafe`; each block says why
 //! it is sound. The library under it stays `#![forbid(unsafe_code)]`.
@@ -50,7 +50,7 @@ pub use boundary::{
     REVOCARD_MAX_CHALLENGE_BYTES, REVOCARD_MAX_CREDENTIAL_BYTES, REVOCARD_MAX_CREDENTIAL_TEXT_LEN,
     REVOCARD_MAX_DELTA_BYTES, REVOCARD_MAX_DOOR_ID_LEN, REVOCARD_MAX_KEY_SET_BYTES,
     REVOCARD_MAX_LIST_BYTES, REVOCARD_MAX_RESPONSE_BYTES, REVOCARD_MAX_ROOT_ANCHOR_BYTES,
-    REVOCARD_RANDOM_LEN,
+    REVOCARD_MAX_STATE_BYTES, REVOCARD_RANDOM_LEN,
 };
 pub use door::{
     REVOCARD_MAX_DOORS, revocard_card_respond, revocard_door_controller,
@@ -72,7 +72,8 @@ pub use verdict::{
 };
 pub use verifier::{
     revocard_credential_from_text, revocard_update, revocard_update_outcome, revocard_verifier,
-    revocard_verifier_apply_delta, revocard_verifier_free, revocard_verifier_install_key_set,
+    revocard_verifier_apply_delta, revocard_verifier_export_state, revocard_verifier_free,
+    revocard_verifier_import_state, revocard_verifier_install_key_set,
     revocard_verifier_install_list, revocard_verifier_list_sequence, revocard_verifier_new,
     revocard_verifier_verify, revocard_verifier_verify_text,
 };

@@ -160,11 +160,13 @@ pub enum revocard_result {
     StateMalformed = 502,
     /// The challenge bytes are not a challenge.
     ChallengeMalformed = 503,
+    /// The saved state does not trust the root of the anchor given.
+    StateWrongRoot = 504,
 }
 
 impl revocard_result {
     /// Every code, for `revocard_result_name`.
-    const ALL: [Self; 63] = [
+    const ALL: [Self; 64] = [
         Self::Ok,
         Self::NullParameter,
         Self::BadArgument,
@@ -228,6 +230,7 @@ impl revocard_result {
         Self::DuplicateDoor,
         Self::StateMalformed,
         Self::ChallengeMalformed,
+        Self::StateWrongRoot,
     ];
 
     /// The stable snake-case name: for credential and door denials, the library's own
@@ -297,6 +300,7 @@ impl revocard_result {
             Self::DuplicateDoor => c"duplicate_door",
             Self::StateMalformed => c"state_malformed",
             Self::ChallengeMalformed => c"challenge_malformed",
+            Self::StateWrongRoot => c"state_wrong_root",
         }
     }
 

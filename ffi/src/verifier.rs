@@ -13,8 +13,9 @@ use revocard::{
 
 use crate::boundary::{
     REVOCARD_MAX_CREDENTIAL_BYTES, REVOCARD_MAX_CREDENTIAL_TEXT_LEN, REVOCARD_MAX_DELTA_BYTES,
-    REVOCARD_MAX_KEY_SET_BYTES, REVOCARD_MAX_LIST_BYTES, REVOCARD_MAX_ROOT_ANCHOR_BYTES, Refused,
-    boundary, bytes_in, bytes_out, give, handle, message_out, take_back, write_opt, write_out,
+    REVOCARD_MAX_KEY_SET_BYTES, REVOCARD_MAX_LIST_BYTES, REVOCARD_MAX_ROOT_ANCHOR_BYTES,
+    REVOCARD_MAX_STATE_BYTES, Refused, boundary, bytes_in, bytes_out, give, handle, message_out,
+    take_back, write_opt, write_out,
 };
 use crate::result::revocard_result;
 use crate::verdict::revocard_verdict;
@@ -119,6 +120,108 @@ pub unsafe extern "C" fn revocard_verifier_new(
         // SAFETY: `out` is not NULL and valid for one pointer (contract).
         unsafe { give(out, verifier) }?;
         Ok(revocard_result::Ok)
+    })
+}
+
+/// Restores a verifier from a state saved by `revocard_verifier_export_state` (the
+/// `state_len` bytes at `state`), for the issuer whose root anchor is at `anchor`:
+/// its key sets, revoked keys, rollback floors and list come back as they were, so a
+/// restarted door is never weaker than before (an older key set or list offered
+/// again is still a rollback). Every part of the blob is checked again.
+///
+/// On success `*out` receives the verifier. `REVOCARD_RESULT_STATE_MALFORMED` if the
+/// bytes are not a saved state (truncated, corrupted, inconsistent, longer than
+/// `REVOCARD_MAX_STATE_BYTES`); `REVOCARD_RESULT_STATE_WRONG_ROOT` if it does not
+/// trust this anchor's root; `REVOCARD_RESULT_ANCHOR_MALFORMED` for the anchor. Then
+/// nothing is allocated, and the door should start from its anchor
+/// (`revocard_verifier_new`). `message` (optional, `message_cap` bytes) receives why.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn revocard_verifier_import_state(
+    anchor: *const u8,
+    anchor_len: usize,
+    state: *const u8,
+    state_len: usize,
+    out: *mut *mut revocard_verifier,
+    message: *mut c_char,
+    message_cap: usize,
+) -> revocard_result {
+    boundary(|| {
+        if out.is_null() {
+            return Err(revocard_result::NullParameter);
+        }
+        // SAFETY: `anchor` is NULL (refused) or valid for `anchor_len` bytes (contract).
+        let anchor = unsafe { bytes_in(anchor, anchor_len, REVOCARD_MAX_ROOT_ANCHOR_BYTES) }
+            .map_err(|r| match r {
+                Refused::Null => revocard_result::NullParameter,
+                Refused::TooLong { .. } => revocard_result::AnchorMalformed,
+            })?;
+        let root =
+            RootPublicKey::from_bytes(anchor).map_err(|_| revocard_result::AnchorMalformed)?;
+        // SAFETY: `state` is NULL (refused) or valid for `state_len` bytes (contract).
+        let state = match unsafe { bytes_in(state, state_len, REVOCARD_MAX_STATE_BYTES) } {
+            Ok(state) => state,
+            Err(Refused::Null) => return Err(revocard_result::NullParameter),
+            Err(Refused::TooLong { len, max }) => {
+                let text = format!("a saved state is at most {max} bytes, not {len}");
+                // SAFETY: `message` is NULL or valid for `message_cap` bytes (contract).
+                unsafe { message_out(&text, message, message_cap) };
+                return Ok(revocard_result::StateMalformed);
+            }
+        };
+        let verifier = match Verifier::from_state_bytes(state, VerifyOptions::default()) {
+            Ok(v) => v,
+            Err(e) => {
+                // SAFETY: as above.
+                unsafe { message_out(&e.to_string(), message, message_cap) };
+                return Ok(revocard_result::StateMalformed);
+            }
+        };
+        if verifier.trust().root(root.issuer()) != Some(&root) {
+            let text = format!(
+                "the saved state does not trust the root of {}",
+                root.issuer()
+            );
+            // SAFETY: as above.
+            unsafe { message_out(&text, message, message_cap) };
+            return Ok(revocard_result::StateWrongRoot);
+        }
+        let handle = revocard_verifier {
+            inner: Arc::new(verifier),
+            issuer: root.issuer().clone(),
+        };
+        // SAFETY: `out` is not NULL and valid for one pointer (contract).
+        unsafe { give(out, handle) }?;
+        // SAFETY: as above.
+        unsafe { message_out("restored", message, message_cap) };
+        Ok(revocard_result::Ok)
+    })
+}
+
+/// Saves the verifier's trust (roots, key sets applied, revoked keys, rollback
+/// floors, the list held) as one versioned, checksummed blob, copied into `buf` of
+/// `cap` bytes, its length into `*written`: store it, and give it to
+/// `revocard_verifier_import_state` after a restart. The blob holds no secret.
+///
+/// With `buf` NULL or too small: `REVOCARD_RESULT_BUFFER_TOO_SMALL` and the length
+/// needed (a size query). The state may grow between the two calls if another thread
+/// installs a list meanwhile: then the second call answers the same way with the new
+/// length. Thread-safety: any thread, also while others verify or install.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn revocard_verifier_export_state(
+    verifier: *const revocard_verifier,
+    buf: *mut u8,
+    cap: usize,
+    written: *mut usize,
+) -> revocard_result {
+    boundary(|| {
+        // SAFETY: `verifier` is NULL or live (contract).
+        let v = unsafe { handle(verifier) }?;
+        if written.is_null() {
+            return Err(revocard_result::NullParameter);
+        }
+        let blob = v.inner.export_state();
+        // SAFETY: `buf` holds `cap` bytes, `written` one `size_t` (contract).
+        unsafe { bytes_out(&blob, buf, cap, written) }
     })
 }
 

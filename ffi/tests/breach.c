@@ -147,6 +147,50 @@ int main(int argc, char **argv) {
   CHECK(update.outcome == REVOCARD_UPDATE_OUTCOME_REFUSED);
   CHECK(strstr(message, "rollback") != NULL);
 
+  /* The door restarts: its state, saved and restored, is no weaker than before. */
+  size_t state_len = 0;
+  CHECK_RESULT(revocard_verifier_export_state(verifier, NULL, 0, &state_len),
+               REVOCARD_RESULT_BUFFER_TOO_SMALL);
+  uint8_t *state = malloc(state_len);
+  CHECK_RESULT(revocard_verifier_export_state(verifier, state, state_len, &state_len),
+               REVOCARD_RESULT_OK);
+  revocard_verifier *restored = NULL;
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, state, state_len,
+                                              &restored, message, sizeof message),
+               REVOCARD_RESULT_OK);
+  uint64_t held_before = 0, held_after = 0;
+  CHECK_RESULT(revocard_verifier_list_sequence(verifier, &held_before), REVOCARD_RESULT_OK);
+  CHECK_RESULT(revocard_verifier_list_sequence(restored, &held_after), REVOCARD_RESULT_OK);
+  CHECK(held_before == held_after && held_after > held);
+  /* The list from before the breach is still a rollback after the restart. */
+  CHECK_RESULT(revocard_verifier_install_list(restored, list_before.data, list_before.len, now,
+                                              &update, NULL, 0),
+               REVOCARD_RESULT_LIST_ROLLBACK);
+  CHECK_RESULT(revocard_verifier_verify_text(restored, get(&m, "old_card"),
+                                             strlen(get(&m, "old_card")), now, NULL),
+               REVOCARD_RESULT_REVOKED);
+  CHECK_RESULT(revocard_verifier_verify(restored, new_card, new_len, now, NULL),
+               REVOCARD_RESULT_OK);
+  /* The key set held is not relearnt: the same one again changes nothing. */
+  CHECK_RESULT(revocard_verifier_install_key_set(restored, key_set.data, key_set.len, now,
+                                                 &update, NULL, 0),
+               REVOCARD_RESULT_OK);
+  CHECK(update.outcome == REVOCARD_UPDATE_OUTCOME_UNCHANGED);
+  /* A corrupted or truncated state is refused, and nothing is made. */
+  revocard_verifier *refused = NULL;
+  state[state_len / 2] ^= 0x01;
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, state, state_len,
+                                              &refused, message, sizeof message),
+               REVOCARD_RESULT_STATE_MALFORMED);
+  CHECK(strstr(message, "corrupt") != NULL);
+  state[state_len / 2] ^= 0x01;
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, state, state_len - 1,
+                                              &refused, NULL, 0),
+               REVOCARD_RESULT_STATE_MALFORMED);
+  CHECK(refused == NULL);
+  free(state);
+  revocard_verifier_free(restored);
+
   /* The old card, chip and all, is denied as revoked: on the door and the verifier. */
   CHECK_RESULT(tap_with_chip(doors, old_card, old_len, old_secret, now, &verdict),
                REVOCARD_RESULT_REVOKED);

@@ -630,8 +630,24 @@ fn the_door_example_builds_and_decides_taps_from_a_file() {
             new_secret = value("new_secret"),
         ),
     );
-    let out = ok(Command::new(&exe).arg(value("issuer_dir")).arg(&taps));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let state = f.root.join("door.state");
+    let run_door = || {
+        let out = ok(Command::new(&exe)
+            .arg(&state)
+            .arg(value("issuer_dir"))
+            .arg(&taps));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // The first start learns everything from the folder and saves its state.
+    let first = run_door();
+    assert!(first.contains("installed"), "{first}");
+    assert!(first.contains("state: saved"), "{first}");
+    assert!(!first.contains("restored"), "{first}");
+    // After a restart it comes back from the saved state: nothing new to install.
+    let stdout = run_door();
+    assert!(stdout.contains("restored (ok)"), "{stdout}");
+    assert!(!stdout.contains("installed"), "{stdout}");
+    assert!(stdout.contains("unchanged"), "{stdout}");
     let decisions: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("ADMIT") || l.starts_with("DENY"))

@@ -361,6 +361,61 @@ int main(int argc, char **argv) {
                                                NULL);
   CHECK_RESULT(code, REVOCARD_RESULT_BAD_RESPONSE_SIGNATURE);
 
+  /* Saved state: NULLs, size queries, zero and oversize lengths, every truncation,
+   * random bytes, another issuer's anchor. */
+  size_t state_len = 0;
+  CHECK_RESULT(revocard_verifier_export_state(NULL, NULL, 0, &state_len),
+               REVOCARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(revocard_verifier_export_state(v, NULL, 0, NULL), REVOCARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(revocard_verifier_export_state(v, NULL, 0, &state_len),
+               REVOCARD_RESULT_BUFFER_TOO_SMALL);
+  uint8_t *state = malloc(state_len);
+  CHECK_RESULT(revocard_verifier_export_state(v, state, state_len - 1, &n),
+               REVOCARD_RESULT_BUFFER_TOO_SMALL);
+  CHECK_RESULT(revocard_verifier_export_state(v, state, state_len, &n), REVOCARD_RESULT_OK);
+  revocard_verifier *w = NULL;
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, state, n, NULL, NULL, 0),
+               REVOCARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(revocard_verifier_import_state(NULL, 0, state, n, &w, NULL, 0),
+               REVOCARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, NULL, n, &w, NULL, 0),
+               REVOCARD_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, tiny, SIZE_MAX, &w, buf,
+                                              sizeof buf),
+               REVOCARD_RESULT_STATE_MALFORMED);
+  CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, tiny, 0, &w, NULL, 0),
+               REVOCARD_RESULT_STATE_MALFORMED);
+  CHECK_RESULT(revocard_verifier_import_state(tiny, 4, state, n, &w, NULL, 0),
+               REVOCARD_RESULT_ANCHOR_MALFORMED);
+  size_t step = n > 4096 ? n / 256 : 1;
+  int refused = 0, tried = 0;
+  for (size_t len = 0; len < n; len += step) {
+    uint8_t *copy = malloc(len ? len : 1);
+    memcpy(copy, state, len);
+    refused += revocard_verifier_import_state(anchor.data, anchor.len, copy, len, &w, NULL, 0) ==
+               REVOCARD_RESULT_STATE_MALFORMED;
+    tried++;
+    free(copy);
+  }
+  CHECK(refused == tried);
+  for (int i = 0; i < 100; i++) {
+    size_t len = (size_t)(rand() % 512);
+    uint8_t *junk = random_bytes(len);
+    CHECK_RESULT(revocard_verifier_import_state(anchor.data, anchor.len, junk, len, &w, NULL, 0),
+                 REVOCARD_RESULT_STATE_MALFORMED);
+    free(junk);
+  }
+  CHECK(w == NULL);
+  manifest b = read_manifest(argv[1]);
+  bytes other_anchor = fixture(&b, "anchor");
+  CHECK_RESULT(revocard_verifier_import_state(other_anchor.data, other_anchor.len, state, n, &w,
+                                              buf, sizeof buf),
+               REVOCARD_RESULT_STATE_WRONG_ROOT);
+  CHECK(w == NULL);
+  free(other_anchor.data);
+  free_manifest(&b);
+  free(state);
+
   revocard_door_controller_free(c);
   revocard_door_controller_free(NULL);
   revocard_verifier_free(v);
