@@ -777,7 +777,7 @@ const char *revocard_result_name(uint32_t result);
  The verdict's code: `REVOCARD_RESULT_OK` if admitted, else the denial's code
  (100-299). `REVOCARD_RESULT_NULL_PARAMETER` if `verdict` is NULL.
  */
-uint32_t revocard_verdict_result(const struct revocard_verdict *verdict);
+revocard_result revocard_verdict_result(const struct revocard_verdict *verdict);
 
 /*
  Whether the verdict admits. False for NULL.

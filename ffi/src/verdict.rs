@@ -58,9 +58,11 @@ impl revocard_verdict {
 /// The verdict's code: `REVOCARD_RESULT_OK` if admitted, else the denial's code
 /// (100-299). `REVOCARD_RESULT_NULL_PARAMETER` if `verdict` is NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn revocard_verdict_result(verdict: *const revocard_verdict) -> u32 {
+pub unsafe extern "C" fn revocard_verdict_result(
+    verdict: *const revocard_verdict,
+) -> revocard_result {
     // SAFETY: `verdict` is NULL or a live verdict (the function's contract).
-    boundary(|| Ok(unsafe { handle(verdict) }?.result)) as u32
+    boundary(|| Ok(unsafe { handle(verdict) }?.result))
 }
 
 /// Whether the verdict admits. False for NULL.

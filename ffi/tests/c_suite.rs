@@ -499,7 +499,7 @@ fn compile(source: &Path, out: &Path, flags: &[&str]) {
 fn compile_with(source: &Path, out: &Path, flags: &[&str], libs: &[&str]) {
     require("cc");
     let mut cmd = Command::new("cc");
-    cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
+    cmd.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-pthread"])
         .args(flags)
         .arg("-I")
         .arg(crate_dir().join("include"))
@@ -513,7 +513,7 @@ fn compile_with(source: &Path, out: &Path, flags: &[&str], libs: &[&str]) {
     ok(&mut cmd);
 }
 
-const SUITE: [&str; 3] = ["breach", "denials", "hostile"];
+const SUITE: [&str; 4] = ["breach", "denials", "hostile", "threads"];
 
 /// Runs each C program of the suite, built with `flags`, under `wrapper` (valgrind
 /// or nothing); each must print `N passed, 0 failed` and exit 0.
