@@ -3,6 +3,9 @@
 //! take it. The issuer certifies K2 under its offline root, revokes K1, declares the
 //! key incident (one signed list revokes everything K1 signed), reissues every card
 //! under K2, and every door takes the publications: key set and list, nothing else.
+//! A second thief holds K0, a retiring key nobody finds out about: one more door holds
+//! its list at `u64::MAX` until K0's window ends, and then recovers from the same
+//! publications with no key set naming K0.
 //!
 //! ```text
 //! cargo run --release --example key_compromise [-- --count N] [--doors D] [--seed S] [--json]
@@ -29,6 +32,8 @@ const REPLACEMENT_PRINTER: &str = "eastgate-print";
 const STOLEN_CARDS_PRINTER: &str = "southbank-print";
 const YEAR: u64 = 365 * 24 * 3600;
 const LIST_LIFETIME: u64 = 3600;
+/// How long the retiring key K0 (stolen too, and never noticed) has left at the start.
+const K0_LEFT: u64 = 600;
 /// Cards reported stolen (revoked and replaced) after the attack.
 const HONEST_REVOCATIONS: usize = 3;
 /// Replacements each door checks (all of them are checked at the first door).
@@ -177,8 +182,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let window = Validity::new(start.minus(60), start.plus(10 * YEAR))?;
     let k1 = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
     let k2 = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
+    // K0: last period's key, certified for lists until it retires in a few minutes.
+    let k0 = IssuerKey::generate(
+        issuer.clone(),
+        Validity::new(start.minus(YEAR), start.plus(K0_LEFT))?,
+        &mut rng,
+    )?;
     let mut draft = KeySetDraft::first(root.public(), start);
     draft.certify(k1.public(), KeyUsage::CredentialsAndLists)?;
+    draft.certify(k0.public(), KeyUsage::Lists)?;
     let key_set_1 = root.sign_key_set(&draft);
     let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
     let mut registry = Registry::create(
@@ -257,7 +269,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         &mut rng,
     )?;
     let mut copy = IssuerStatusList::restore(
-        issuer,
+        issuer.clone(),
         capacity,
         u64::MAX - 1,
         [0; 32],
@@ -265,6 +277,22 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         Vec::new(),
     )?;
     let attack = copy.publish(&k1, start, start.plus(10 * YEAR))?;
+    // A second thief holds K0, which nobody ever finds out: its list at u64::MAX, valid
+    // for a decade, goes to one more door, which no key set will ever tell about K0.
+    let mut k0_copy = IssuerStatusList::restore(
+        issuer,
+        capacity,
+        u64::MAX - 1,
+        [1; 32],
+        std::iter::empty(),
+        Vec::new(),
+    )?;
+    let k0_attack = k0_copy.publish(&k0, start, start.plus(10 * YEAR))?;
+    let expiry_door = Verifier::new(TrustStore::new(), VerifyOptions::default());
+    expiry_door.add_root(RootPublicKey::from_bytes(&root.public().to_bytes())?)?;
+    expiry_door.install_key_set(&key_set_1, start)?;
+    expiry_door.install_list(&before.list, start)?;
+    expiry_door.install_list(&k0_attack.list, start)?;
     // 3. Half the doors take it.
     let mut attacked = 0usize;
     for door in doors.iter().step_by(2) {
@@ -448,6 +476,47 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let forged_admitted: usize = per_door.iter().map(|d| d.0).sum();
     let old_admitted: usize = per_door.iter().map(|d| d.1).sum();
     let doors_recovered = per_door.iter().filter(|d| d.2).count();
+
+    // 6. The door that held K0's list: while K0 is in its window it refuses the
+    //    honest lists as rollbacks (the theft was never noticed, no set revokes K0).
+    //    Once K0's window ends, its list decides nothing and holds nothing back: the
+    //    same publications bring that door where every other door is.
+    expiry_door.install_key_set(&key_set_2, check_at)?;
+    let held_back = expiry_door.install_list(&latest.list, check_at).is_err();
+    let after_k0 = k0
+        .validity()
+        .not_after
+        .plus(VerifyOptions::default().clock_skew_secs + 1);
+    expiry_door.install_list(&latest.list, after_k0)?;
+    let expiry_forged = usize::from(expiry_door.verify(forged.bytes(), after_k0).is_ok());
+    let expiry_old = old
+        .iter()
+        .filter(|r| expiry_door.verify(&r.bytes, after_k0).is_ok())
+        .count();
+    let expiry_new = expiry_door
+        .verify_batch(&new_bytes, after_k0)
+        .iter()
+        .filter(|r| r.is_ok())
+        .count();
+    let expiry_door_recovered = held_back
+        && expiry_forged == 0
+        && expiry_old == 0
+        && expiry_new == new.len()
+        && expiry_door.list(&issuer_id).map(|l| l.sequence()) == Some(latest.sequence);
+    say(format!(
+        "Unnoticed theft of K0: the door holding its list {} the honest list while K0 was \
+         valid, and {} once K0's window ended ({} s after the start): the forged card opens \
+         it {expiry_forged} times, the old cards {expiry_old}, {expiry_new} of {} \
+         replacements are accepted.",
+        if held_back { "refused" } else { "took" },
+        if expiry_door_recovered {
+            "recovered"
+        } else {
+            "did NOT recover"
+        },
+        after_k0.0.saturating_sub(start.0),
+        new.len(),
+    ));
     say(format!(
         "Doors: {doors_recovered} of {} recovered, each from {publication_bytes} bytes \
          (key set {} + list {}); the forged card opens {forged_admitted} doors, the {} old \
@@ -471,6 +540,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
                 "old_admitted": old_admitted,
                 "new_accepted": new_accepted,
                 "doors_recovered": doors_recovered,
+                "expiry_door_recovered": expiry_door_recovered,
                 "declare_ms": declare_ms,
                 "reissue_ms": reissue_ms,
                 "floor_keygen_sign_ms": floor_ms,
@@ -484,6 +554,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         || old_admitted != 0
         || new_accepted != args.count
         || doors_recovered != doors.len()
+        || !expiry_door_recovered
     {
         return Err("the drill did not recover every door".into());
     }

@@ -271,6 +271,7 @@ fn publish_scenario(out: &Path, base_url: &str, cards: usize) -> Result<(), Erro
         "list_sequence": latest.list.sequence,
         "published_at": latest.published_at,
         "next_update": latest.next_update,
+        "ttl": revocard::net::standards::DEFAULT_VIEW_TTL_SECS,
         "capacity": list.capacity(),
         "counts": {"valid": counts[0], "revoked": counts[1], "suspended": counts[2]},
         "statuses": statuses,
@@ -313,10 +314,7 @@ fn print_sizes() -> Result<(), Error> {
         &mut rng,
     )?;
     let urls = StatusUrls::new("https://status.example-police.uk/revocard", &issuer)?;
-    let times = ViewTimes {
-        issued_at: T0,
-        next_update: T0.plus(LIST_LIFETIME),
-    };
+    let times = ViewTimes::new(T0, T0.plus(LIST_LIFETIME));
     println!(
         "| case | indexes | native list | IETF token | W3C revocation | W3C suspension | W3C both |"
     );

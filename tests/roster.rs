@@ -280,3 +280,120 @@ fn a_movers_batch_stopped_and_resumed_revokes_every_replaced_card() {
     }
     reg.verify_audit().unwrap();
 }
+
+#[test]
+fn a_sync_removing_more_than_the_threshold_is_refused_with_the_counts_and_writes_nothing() {
+    let (mut reg, key, mut rng) = setup();
+    assert_eq!(reg.max_leavers().unwrap(), DEFAULT_MAX_LEAVERS);
+    reg.set_max_leavers(3, NOW).unwrap();
+    assert_eq!(reg.max_leavers().unwrap(), 3);
+    let _cards = constables_issued(&mut reg, &key, &mut rng, 10);
+    // A truncated export: six of ten holders gone.
+    let cut: Vec<_> = (6..10)
+        .map(|i| entry(i, "Police Constable", rv()))
+        .collect();
+    let head = reg.store().audit_head().unwrap();
+    let err = reg
+        .roster_apply(&key, &cut, NOW.plus(10), NOW.plus(3600))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::TooManyLeavers {
+                leavers: 6,
+                cards: 6,
+                threshold: 3
+            }
+        ),
+        "{err:?}"
+    );
+    // An approval for another number is refused too.
+    let err = reg
+        .roster_apply_approved(&key, &cut, NOW.plus(10), NOW.plus(3600), 5)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::LeaversNotAsApproved {
+                leavers: 6,
+                approved: 5
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(reg.store().audit_head().unwrap(), head, "a refusal wrote");
+    assert_eq!(reg.summary().unwrap().revoked, 0);
+    // Within the threshold, no approval is needed; with the exact number, past it.
+    let fewer: Vec<_> = (3..10)
+        .map(|i| entry(i, "Police Constable", rv()))
+        .collect();
+    let applied = reg
+        .roster_apply(&key, &fewer, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    assert_eq!(applied.plan.leavers.len(), 3);
+    let applied = reg
+        .roster_apply_approved(&key, &cut, NOW.plus(20), NOW.plus(3600), 3)
+        .unwrap();
+    assert_eq!(applied.plan.leavers.len(), 3);
+    assert_eq!(reg.summary().unwrap().revoked, 6);
+}
+
+#[test]
+fn issuing_that_would_revoke_more_replaced_cards_than_the_threshold_is_refused() {
+    let (mut reg, key, mut rng) = setup();
+    let mut cards = constables_issued(&mut reg, &key, &mut rng, 10);
+    reg.set_max_leavers(2, NOW).unwrap();
+    let promoted: Vec<_> = (0..10)
+        .map(|i| {
+            entry(
+                i,
+                if i < 3 {
+                    "Sergeant"
+                } else {
+                    "Police Constable"
+                },
+                rv(),
+            )
+        })
+        .collect();
+    reg.roster_apply(&key, &promoted, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+    let head = reg.store().audit_head().unwrap();
+    let err = reg
+        .issue_pending(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::TooManyReplaced {
+                cards: 3,
+                threshold: 2
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(reg.store().audit_head().unwrap(), head, "a refusal wrote");
+    let report = reg
+        .issue_pending_approved(
+            &key,
+            "northgate-print",
+            &mut cards,
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+            3,
+        )
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.issued_now, 3);
+    assert_eq!(reg.summary().unwrap().revoked, 3);
+}

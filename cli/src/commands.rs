@@ -8,7 +8,9 @@ use revocard::registry::{CredentialFilter, CredentialRecord, Incident, Registry,
 use revocard::{IssuerId, KeyId, KeyUsage, RevocationReason, Serial, Status, UnixTime, Validity};
 use serde_json::json;
 
-use crate::context::{next_update, open, os_rng, root_key_path, signing_key, signing_key_path};
+use crate::context::{
+    next_update, open, open_to_read, os_rng, root_key_path, signing_key, signing_key_path,
+};
 use crate::error::{CliError, Result};
 use crate::office::{self, KeyKind, Reg};
 use crate::out::{self, Report};
@@ -38,12 +40,16 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Credentials(a) => credentials(g, &report, &a),
         Command::Summary => summary(g, &report),
         Command::Audit(AuditCommand::Verify) => audit_verify(g, &report),
-        Command::Audit(AuditCommand::Export { format: _, out }) => audit_export(g, out.as_deref()),
+        Command::Audit(AuditCommand::Export { format: _, out }) => {
+            audit_export(g, &report, out.as_deref())
+        }
         Command::Verify(a) => crate::publishing::verify(&report, &a),
         Command::Key(KeyCommand::Rotate(a)) => key_rotate(g, &report, &a),
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
         Command::Key(KeyCommand::List) => key_list(g, &report),
         Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
+        Command::Config(c) => config(g, &report, &c),
+        Command::Manifest(a) => crate::issuing::manifest(g, &report, &a),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();
@@ -54,35 +60,62 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// `init`, all or nothing on both backends: everything that can be refused is checked
+/// first, the key files and the anchor are written next (new files, never over
+/// anything), and the registry is created last, in one commit; if that fails, the
+/// files written are removed (and a new SQLite file with them), so a failed init
+/// leaves nothing that the next one calls "already exists".
 fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let db = office::db_path(g.db.as_deref())?;
-    if !office::is_url(&db) && db.exists() {
+    let url = office::is_url(&db);
+    if !url && fs::symlink_metadata(&db).is_ok() {
         return Err(CliError::refused(format!(
             "{} already exists: revocard never overwrites a registry",
             db.display()
-        )));
+        ))
+        .named("already_exists"));
     }
     let issuer = IssuerId::new(a.issuer.as_str())
         .map_err(|e| CliError::refused(format!("--issuer: {e}")))?;
     let keys = office::keys_dir(&db, g.keys.as_deref());
-    let anchor_path = a.anchor.clone().unwrap_or_else(|| {
-        if office::is_url(&db) {
+    let beside_db = || {
+        if url {
             return PathBuf::from("trust-anchor.rca");
         }
         db.parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."))
             .join("trust-anchor.rca")
-    });
+    };
+    let anchor_path = a.anchor.clone().unwrap_or_else(beside_db);
     let root_path = root_key_path(&keys);
     for p in [&root_path, &anchor_path] {
-        if p.exists() {
+        if fs::symlink_metadata(p).is_ok() {
             return Err(CliError::refused(format!(
                 "{} already exists: revocard never overwrites a key or an anchor",
                 p.display()
-            )));
+            ))
+            .named("already_exists"));
         }
     }
+    if !url && let Some(dir) = db.parent() {
+        office::private_folder(dir)?;
+    }
+    // PostgreSQL: connect (making the schema in an empty database, which is not yet a
+    // registry) and refuse an existing registry before any file is written.
+    let pg_store = if url {
+        let store = office::store(&db, office::Access::Create)?;
+        if store.meta()?.is_some() {
+            return Err(CliError::refused(format!(
+                "{} already holds a registry: revocard never overwrites one",
+                office::shown(&db, Some(&store))
+            ))
+            .named("already_exists"));
+        }
+        Some(store)
+    } else {
+        None
+    };
     let now = office::now();
     let mut rng = os_rng()?;
     let root_window = Validity::new(now.minus(60), now.plus(20 * YEAR))?;
@@ -93,39 +126,21 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let mut draft = KeySetDraft::first(root.public(), now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
     let key_set = root.sign_key_set(&draft);
-    if let Some(dir) = db
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty() && !office::is_url(&db))
-    {
-        fs::create_dir_all(dir)?;
-    }
-    let store = office::store(&db, true)?;
-    let created = Registry::create(
-        store,
-        root.public(),
-        &key_set,
-        &key,
-        a.capacity,
-        now,
-        next_update(g, now),
-    );
-    let reg = match created {
-        Ok(reg) => reg,
-        Err(e) => {
-            if !office::is_url(&db) {
-                let _ = remove_db(&db);
-            }
-            return Err(e.into());
+    // Undoes what this init wrote, if a later step fails.
+    let mut written: Vec<PathBuf> = Vec::new();
+    let undo = |written: &[PathBuf]| {
+        for p in written.iter().rev() {
+            let _ = fs::remove_file(p);
         }
     };
-    drop(reg);
-    let written = office::write_key(
+    let files = office::write_key(
         &root_path,
         KeyKind::Root,
         &issuer,
         root_window,
         &root.to_secret_bytes(),
     )
+    .inspect(|()| written.push(root_path.clone()))
     .and_then(|()| {
         office::write_key(
             &key_path,
@@ -135,14 +150,41 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             &key.to_secret_bytes(),
         )
     })
-    .and_then(|()| office::write_atomic(&anchor_path, &root.public().to_bytes()));
-    if let Err(e) = written {
-        if !office::is_url(&db) {
+    .inspect(|()| written.push(key_path.clone()))
+    .and_then(|()| {
+        // The anchor is public: its folder need not be private.
+        if let Some(dir) = anchor_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| CliError::io("creating the folder", dir, &e))?;
+        }
+        office::write_atomic(&anchor_path, &root.public().to_bytes())
+    })
+    .inspect(|()| written.push(anchor_path.clone()));
+    if let Err(e) = files {
+        undo(&written);
+        return Err(e);
+    }
+    let store = match pg_store.map_or_else(|| office::store(&db, office::Access::Create), Ok) {
+        Ok(store) => store,
+        Err(e) => {
+            undo(&written);
+            return Err(e);
+        }
+    };
+    let created = Registry::create(
+        store,
+        root.public(),
+        &key_set,
+        &key,
+        a.capacity,
+        now,
+        next_update(g, now),
+    );
+    if let Err(e) = created {
+        if !url {
             let _ = remove_db(&db);
         }
-        let _ = fs::remove_file(&root_path);
-        let _ = fs::remove_file(&key_path);
-        return Err(e);
+        undo(&written);
+        return Err(e.into());
     }
     report.print(
         &[
@@ -198,11 +240,8 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
         Ok(r) => r,
         Err(refused) => {
             if report.json {
-                out::json(&json!({
-                    "command": "roster sync",
-                    "refused": refused.error.message,
-                    "problems": refused.problems,
-                }));
+                let problems = json!({"command": "roster sync", "problems": refused.problems});
+                return Err(refused.error.with_fields(problems));
             } else {
                 for p in refused
                     .problems
@@ -230,11 +269,19 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
     };
     let (plan, publication) = if a.apply {
         let key = signing_key(g, &db, &reg, now)?;
-        let applied = reg.roster_apply(&key, &roster, now, next_update(g, now))?;
-        (applied.plan, applied.publication)
+        let applied = match a.allow_leavers {
+            Some(n) => reg.roster_apply_approved(&key, &roster, now, next_update(g, now), n),
+            None => reg.roster_apply(&key, &roster, now, next_update(g, now)),
+        };
+        match applied {
+            Ok(applied) => (applied.plan, applied.publication),
+            Err(e) => return Err(leavers_refused(e, &a.file)),
+        }
     } else {
         (reg.roster_plan(&roster)?, None)
     };
+    let threshold = reg.max_leavers()?;
+    let leavers = plan.leavers.len() as u64;
     let revoked: usize = plan.leavers.iter().map(|l| l.cards.len()).sum();
     let verb = if a.apply {
         ""
@@ -283,6 +330,11 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
         sample(plan.leavers.iter().map(|l| l.pay_number.clone()).collect())
     ));
     human.push(format!("  unchanged {:>6}", plan.unchanged));
+    if !a.apply && leavers > threshold {
+        human.push(format!(
+            "  {leavers} leavers is more than this registry's threshold of {threshold}: check the export is whole; --apply will need --allow-leavers {leavers}"
+        ));
+    }
     if let Some(p) = &publication {
         human.push(format!(
             "published list {} ({} B): run `revocard publish` to distribute it",
@@ -306,8 +358,55 @@ fn roster_sync(g: &Global, report: &Report, a: &crate::SyncArgs) -> Result<()> {
             "leavers": plan.leavers,
             "unchanged": plan.unchanged,
             "revoked": revoked,
+            "max_leavers": threshold,
             "published_sequence": publication.map(|p| p.sequence),
         }),
+    );
+    Ok(())
+}
+
+/// What `roster sync --apply` says when the leavers' guard stops it: what it found and
+/// how to go on.
+fn leavers_refused(e: revocard::registry::RegistryError, file: &Path) -> CliError {
+    use revocard::registry::RegistryError;
+    match e {
+        RegistryError::TooManyLeavers {
+            leavers,
+            cards,
+            threshold,
+        } => CliError::refused(format!(
+            "the roster removes {leavers} holders (revoking {cards} cards), more than this registry's threshold of {threshold}; nothing was written. \
+             A truncated HR export looks like this: check {file} is whole. If these leavers are real, \
+             run `revocard roster sync {file} --apply --allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        RegistryError::LeaversNotAsApproved { leavers, approved } => CliError::refused(format!(
+            "the roster removes {leavers} holders, not the {approved} approved by --allow-leavers; nothing was written. \
+             Check {file}, then approve what it removes: `--allow-leavers {leavers}`",
+            file = file.display()
+        )),
+        other => other.into(),
+    }
+}
+
+fn config(g: &Global, report: &Report, c: &crate::ConfigCommand) -> Result<()> {
+    // Showing reads only (it creates nothing in an empty database); setting writes.
+    let (_, reg) = match c {
+        crate::ConfigCommand::Set { name, value } => {
+            let (db, mut reg) = open(g)?;
+            match name {
+                crate::Setting::MaxLeavers => reg.set_max_leavers(*value, office::now())?,
+            }
+            (db, reg)
+        }
+        crate::ConfigCommand::Show => open_to_read(g)?,
+    };
+    let max_leavers = reg.max_leavers()?;
+    report.print(
+        &[format!(
+            "max-leavers {max_leavers}: `roster sync --apply` removes more only with --allow-leavers N"
+        )],
+        json!({"command": "config", "max_leavers": max_leavers}),
     );
     Ok(())
 }
@@ -511,7 +610,7 @@ fn plan_of(reg: &Reg, a: &IncidentArgs, now: UnixTime) -> Result<revocard::regis
 }
 
 fn incident_plan(g: &Global, report: &Report, a: &IncidentArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let plan = plan_of(&reg, a, office::now())?;
     let mut human = vec![format!(
         "incident: {} cards affected, {} to reissue, reason {}",
@@ -609,24 +708,69 @@ fn incident_declare(g: &Global, report: &Report, a: &crate::DeclareArgs) -> Resu
 }
 
 fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
-    let card = target(&reg, a)?;
-    let status = reg.effective_status(&card)?;
+    let (_, reg) = open_to_read(g)?;
+    let batches = reg.store().batches()?;
+    let log = reg.store().audit_log()?;
+    let Some(pay) = a.pay_number.as_deref().filter(|_| a.serial.is_none()) else {
+        let card = target(&reg, a)?;
+        let (human, mut doc) = card_view(&reg, &card, &batches, &log)?;
+        if let Some(map) = doc.as_object_mut() {
+            map.insert("command".into(), json!("show"));
+        }
+        report.print(&human, doc);
+        return Ok(());
+    };
+    // Every card of this holder, newest first (the store lists them oldest first).
+    let mut cards = reg
+        .store()
+        .credentials(&CredentialFilter::PayNumbers(vec![pay.to_owned()]))?;
+    if cards.is_empty() {
+        return Err(CliError::refused(format!(
+            "no card for pay number {pay} in this registry"
+        )));
+    }
+    cards.reverse();
+    cards.sort_by_key(|c| std::cmp::Reverse(c.issued_at));
+    let mut human = vec![format!(
+        "pay number {pay}: {} card{}, newest first",
+        cards.len(),
+        if cards.len() == 1 { "" } else { "s" }
+    )];
+    let mut docs = Vec::new();
+    for card in &cards {
+        let (lines, doc) = card_view(&reg, card, &batches, &log)?;
+        human.push(String::new());
+        human.extend(lines);
+        docs.push(doc);
+    }
+    report.print(
+        &human,
+        json!({"command": "show", "pay_number": pay, "cards": docs}),
+    );
+    Ok(())
+}
+
+/// One card as `show` prints it: every claim (the holder's name, rank and unit
+/// included), its status index (the position an IETF or W3C status entry names), its
+/// state and its history.
+fn card_view(
+    reg: &Reg,
+    card: &CredentialRecord,
+    batches: &[revocard::registry::PrintBatch],
+    log: &[revocard::registry::audit::AuditRecord],
+) -> Result<(Vec<String>, serde_json::Value)> {
+    let status = reg.effective_status(card)?;
     let claims = revocard::UnverifiedCredential::from_bytes(&card.bytes)?
         .unverified_claims()
         .clone();
-    let supplier = reg
-        .store()
-        .batches()?
-        .into_iter()
+    let supplier = batches
+        .iter()
         .find(|b| b.id == card.print_batch)
-        .map(|b| b.supplier)
+        .map(|b| b.supplier.clone())
         .unwrap_or_default();
     let serial_hex = card.serial.to_hex();
-    let history: Vec<(u64, UnixTime, String)> = reg
-        .store()
-        .audit_log()?
-        .into_iter()
+    let history: Vec<(u64, UnixTime, String)> = log
+        .iter()
         .filter(|r| r.event_json.contains(&serial_hex))
         .map(|r| {
             let kind = serde_json::from_str::<serde_json::Value>(&r.event_json)
@@ -641,6 +785,13 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
     } else {
         status_word(status)
     };
+    let photo: String = claims
+        .holder
+        .photo()
+        .0
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut human = vec![
         format!("card {} ({})", card.serial, claims.kind),
         format!(
@@ -650,22 +801,30 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
             claims.holder.name(),
             claims.holder.unit()
         ),
+        format!("  name       {}", claims.holder.name()),
+        format!("  rank       {}", claims.holder.rank()),
+        format!("  unit       {}", claims.holder.unit()),
+        format!("  photo      sha256 {photo}"),
         format!("  vetting    {}", claims.vetting),
         format!("  state      {state}"),
+        format!(
+            "  status index {} (the idx / statusListIndex of IETF and W3C status entries)",
+            claims.status_index.0
+        ),
         format!(
             "  valid      {} .. {}",
             claims.validity.not_before.0, claims.validity.not_after.0
         ),
         format!(
-            "  printed    batch {} by {supplier}, signed by key {}",
-            card.print_batch.0, card.key_id
+            "  issued     {} by {}, signed by key {}",
+            claims.issued_at.0, claims.issuer, card.key_id
         ),
+        format!("  printed    batch {} by {supplier}", card.print_batch.0),
         format!(
             "  bound      {}",
-            if claims.card_key.is_some() {
-                "to the card's own key (holder binding)"
-            } else {
-                "to no card key"
+            match claims.card_key {
+                Some(k) => format!("to the card's own key {k} (holder binding)"),
+                None => "to no card key".to_owned(),
             }
         ),
     ];
@@ -682,30 +841,36 @@ fn show(g: &Global, report: &Report, a: &TargetArgs) -> Result<()> {
     for (seq, at, kind) in &history {
         human.push(format!("    #{seq} at {}: {kind}", at.0));
     }
-    report.print(
-        &human,
-        json!({
-            "command": "show",
-            "serial": serial_hex,
-            "kind": claims.kind.to_string(),
-            "pay_number": claims.holder.pay_number(),
-            "state": state,
-            "vetting": claims.vetting.to_string(),
-            "print_batch": card.print_batch.0,
-            "supplier": supplier,
-            "key_id": card.key_id.to_string(),
-            "holder_bound": claims.card_key.is_some(),
-            "reason": card.status_reason.map(|(r, _)| r.to_string()),
-            "supersedes": card.supersedes.map(|s| s.to_hex()),
-            "superseded_by": card.superseded_by.map(|s| s.to_hex()),
-            "history": history.iter().map(|(seq, at, kind)| json!({"seq": seq, "at": at.0, "event": kind})).collect::<Vec<_>>(),
-        }),
-    );
-    Ok(())
+    let doc = json!({
+        "serial": serial_hex,
+        "kind": claims.kind.to_string(),
+        "pay_number": claims.holder.pay_number(),
+        "name": claims.holder.name(),
+        "rank": claims.holder.rank(),
+        "unit": claims.holder.unit(),
+        "photo_sha256": photo,
+        "vetting": claims.vetting.to_string(),
+        "issuer": claims.issuer.as_str(),
+        "status_index": claims.status_index.0,
+        "issued_at": claims.issued_at.0,
+        "not_before": claims.validity.not_before.0,
+        "not_after": claims.validity.not_after.0,
+        "card_public_key": claims.card_key.map(|k| k.to_string()),
+        "state": state,
+        "print_batch": card.print_batch.0,
+        "supplier": supplier,
+        "key_id": card.key_id.to_string(),
+        "holder_bound": claims.card_key.is_some(),
+        "reason": card.status_reason.map(|(r, _)| r.to_string()),
+        "supersedes": card.supersedes.map(|s| s.to_hex()),
+        "superseded_by": card.superseded_by.map(|s| s.to_hex()),
+        "history": history.iter().map(|(seq, at, kind)| json!({"seq": seq, "at": at.0, "event": kind})).collect::<Vec<_>>(),
+    });
+    Ok((human, doc))
 }
 
 fn summary(g: &Global, report: &Report) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let s = reg.summary()?;
     let pending = reg.pending()?;
     let jobs: Vec<_> = reg
@@ -796,7 +961,7 @@ fn summary(g: &Global, report: &Report) -> Result<()> {
 }
 
 fn audit_verify(g: &Global, report: &Report) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let head = reg
         .verify_audit()
         .map_err(|e| CliError::refused(format!("the audit log does not verify: {e}")))?;
@@ -835,8 +1000,8 @@ fn redact(v: &mut serde_json::Value) {
     }
 }
 
-fn audit_export(g: &Global, out_path: Option<&Path>) -> Result<()> {
-    let (_, reg) = open(g)?;
+fn audit_export(g: &Global, report: &Report, out_path: Option<&Path>) -> Result<()> {
+    let (_, reg) = open_to_read(g)?;
     let log = reg.store().audit_log()?;
     let mut text = String::new();
     for r in &log {
@@ -859,7 +1024,14 @@ fn audit_export(g: &Global, out_path: Option<&Path>) -> Result<()> {
     match out_path {
         Some(p) => {
             office::write_atomic(p, text.as_bytes())?;
-            eprintln!("{} audit entries written to {}", log.len(), p.display());
+            report.print(
+                &[format!(
+                    "{} audit entries written to {}",
+                    log.len(),
+                    p.display()
+                )],
+                json!({"command": "audit export", "entries": log.len(), "out": p}),
+            );
         }
         None => {
             for l in text.lines() {
@@ -954,7 +1126,7 @@ fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> R
 }
 
 fn key_list(g: &Global, report: &Report) -> Result<()> {
-    let (db, reg) = open(g)?;
+    let (db, reg) = open_to_read(g)?;
     let dir = office::keys_dir(&db, g.keys.as_deref());
     let mut human = vec![format!("key set {}", reg.key_set().sequence())];
     let mut keys = Vec::new();
@@ -993,14 +1165,19 @@ fn simulate_blanks(report: &Report, a: &crate::SimulateArgs) -> Result<()> {
             "--count must be 1 to {MAX_SIMULATED_CARDS}"
         )));
     }
-    if a.out.exists() && fs::read_dir(&a.out)?.next().is_some() {
+    let not_empty = a.out.exists()
+        && fs::read_dir(&a.out)
+            .map_err(|e| CliError::io("reading", &a.out, &e))?
+            .next()
+            .is_some();
+    if not_empty {
         return Err(CliError::refused(format!(
             "{} is not empty: revocard never overwrites card secrets",
             a.out.display()
         )));
     }
     let secrets = a.out.join("secrets");
-    fs::create_dir_all(&secrets)?;
+    fs::create_dir_all(&secrets).map_err(|e| CliError::io("creating the folder", &secrets, &e))?;
     let mut rng = os_rng()?;
     let mut csv = String::from("card_public_key\n");
     for _ in 0..a.count {
@@ -1026,7 +1203,7 @@ fn simulate_blanks(report: &Report, a: &crate::SimulateArgs) -> Result<()> {
 }
 
 fn credentials(g: &Global, report: &Report, a: &crate::CredentialsArgs) -> Result<()> {
-    let (_, reg) = open(g)?;
+    let (_, reg) = open_to_read(g)?;
     let batch = revocard::PrintBatchId(a.batch);
     if !reg.store().batches()?.iter().any(|b| b.id == batch) {
         return Err(CliError::refused(format!(

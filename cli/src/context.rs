@@ -20,10 +20,18 @@ pub fn os_rng() -> Result<StdRng> {
         .map_err(|e| CliError::failed(format!("the system's random source failed: {e}")))
 }
 
-/// The registry named by `--db`, opened.
+/// The registry named by `--db`, opened for a command that writes to it.
 pub fn open(g: &Global) -> Result<(PathBuf, Reg)> {
     let db = office::db_path(g.db.as_deref())?;
-    let reg = office::open(&db)?;
+    let reg = office::open(&db, office::Access::Write)?;
+    Ok((db, reg))
+}
+
+/// The registry named by `--db`, opened for a command that only reads: nothing is
+/// created, migrated or written, on either backend.
+pub fn open_to_read(g: &Global) -> Result<(PathBuf, Reg)> {
+    let db = office::db_path(g.db.as_deref())?;
+    let reg = office::open(&db, office::Access::Read)?;
     Ok((db, reg))
 }
 

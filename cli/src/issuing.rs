@@ -11,13 +11,15 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use revocard::CardPublicKey;
 use revocard::PrintBatchId;
-use revocard::registry::{BlankCardList, Hooks, PrintManifest, PrintedCard, Progress, Store as _};
+use revocard::registry::{
+    BlankCardList, Hooks, JobKind, PrintManifest, PrintedCard, Progress, Store as _,
+};
 use serde_json::json;
 
 use crate::context::{next_update, open, os_rng, signing_key};
 use crate::error::{CliError, Result};
 use crate::out::Report;
-use crate::{Global, IssueArgs, ManifestFormat, ReissueArgs, office};
+use crate::{Global, IssueArgs, ManifestArgs, ManifestFormat, ReissueArgs, office};
 
 /// The most blank cards a supplier's file may list.
 pub const MAX_BLANK_CARDS: usize = 10_000_000;
@@ -171,12 +173,98 @@ fn write_manifest(
         reg.manifest(batch)?
     };
     let path = manifest_path(db, batch, format, given);
-    let text = match format {
+    office::write_atomic(&path, manifest_text(&manifest, format).as_bytes())?;
+    Ok(path)
+}
+
+fn manifest_text(manifest: &PrintManifest, format: ManifestFormat) -> String {
+    match format {
         ManifestFormat::Csv => manifest.to_csv(),
         ManifestFormat::Json => manifest.to_json(),
+    }
+}
+
+/// For a rerun of a command whose batch is finished: the batch's manifest, derived
+/// from the registry, written where the first run would have written it if no file is
+/// there (a run killed after its last commit wrote none). `None` if one is there.
+fn write_missing_manifest(
+    reg: &office::Reg,
+    db: &Path,
+    batch: PrintBatchId,
+    format: ManifestFormat,
+    given: Option<&Path>,
+) -> Result<Option<PathBuf>> {
+    let path = manifest_path(db, batch, format, given);
+    if path.exists() {
+        return Ok(None);
+    }
+    let manifest = reg.manifest(batch)?;
+    office::write_atomic(&path, manifest_text(&manifest, format).as_bytes())?;
+    Ok(Some(path))
+}
+
+/// The newest finished job's batch of `kind` ("issue" or "reissue") through
+/// `supplier`, if any.
+fn finished_batch(
+    reg: &office::Reg,
+    supplier: &str,
+    reissue: bool,
+) -> Result<Option<(u64, PrintBatchId)>> {
+    let batches = reg.store().batches()?;
+    Ok(reg
+        .store()
+        .jobs()?
+        .into_iter()
+        .rev()
+        .filter(|j| j.finished_at.is_some())
+        .find_map(|j| {
+            let batch = match (&j.kind, reissue) {
+                (JobKind::Issue { batch }, false) | (JobKind::Reissue { batch, .. }, true) => {
+                    *batch
+                }
+                _ => return None,
+            };
+            batches
+                .iter()
+                .any(|b| b.id == batch && b.supplier == supplier)
+                .then_some((j.id, batch))
+        }))
+}
+
+/// `revocard manifest`: a batch's manifest written again from the registry, the same
+/// bytes the command that signed the batch wrote.
+pub fn manifest(g: &Global, report: &Report, a: &ManifestArgs) -> Result<()> {
+    let (_, reg) = crate::context::open_to_read(g)?;
+    let batch = PrintBatchId(a.batch);
+    let Some(info) = reg.store().batches()?.into_iter().find(|b| b.id == batch) else {
+        return Err(CliError::refused(format!(
+            "no print batch {} in this registry",
+            a.batch
+        )));
     };
-    office::write_atomic(&path, text.as_bytes())?;
-    Ok(path)
+    let open_job = reg.store().jobs()?.into_iter().any(|j| {
+        j.finished_at.is_none()
+            && matches!(&j.kind, JobKind::Issue { batch: b } | JobKind::Reissue { batch: b, .. } if *b == batch)
+    });
+    if open_job {
+        return Err(CliError::refused(format!(
+            "batch {} is still being signed: finish it by running the command that started it again (it writes the manifest)",
+            a.batch
+        )));
+    }
+    let manifest = reg.manifest(batch)?;
+    office::write_atomic(&a.out, manifest_text(&manifest, a.format).as_bytes())?;
+    report.print(
+        &[format!(
+            "manifest of batch {} for {} ({} cards; printed fields and chip keys, no secret) {}",
+            a.batch,
+            info.supplier,
+            manifest.cards.len(),
+            a.out.display()
+        )],
+        json!({"command": "manifest", "batch": a.batch, "supplier": info.supplier, "cards": manifest.cards.len(), "manifest": a.out}),
+    );
+    Ok(())
 }
 
 fn rate(n: u64, secs: f64) -> f64 {
@@ -227,41 +315,66 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
         started,
     } = bulk(g, &db, &reg, &a.cards, "issuing")?;
     let mut printed = Vec::new();
-    let result = reg.issue_pending(
-        &key,
-        &a.supplier,
-        &mut cards,
-        now,
-        next_update(g, now),
-        &mut rng,
-        &mut hooks(&pb, &stop, &mut printed),
-    );
+    let mut hooks = hooks(&pb, &stop, &mut printed);
+    let result = match a.allow_revocations {
+        Some(n) => reg.issue_pending_approved(
+            &key,
+            &a.supplier,
+            &mut cards,
+            now,
+            next_update(g, now),
+            &mut rng,
+            &mut hooks,
+            n,
+        ),
+        None => reg.issue_pending(
+            &key,
+            &a.supplier,
+            &mut cards,
+            now,
+            next_update(g, now),
+            &mut rng,
+            &mut hooks,
+        ),
+    };
+    drop(hooks);
     pb.finish_and_clear();
-    let r = result?;
+    let r = result.map_err(|e| replaced_refused(e, a))?;
     let secs = started.elapsed().as_secs_f64();
     let Some(batch) = r.batch else {
+        // A rerun after the batch finished: if the run that finished it was killed
+        // before writing the manifest, write it now.
+        let mut human =
+            vec!["nothing pending: every holder on the roster has a current card".into()];
+        let mut written = None;
+        if let Some((_, batch)) = finished_batch(&reg, &a.supplier, false)?
+            && let Some(path) =
+                write_missing_manifest(&reg, &db, batch, a.format, a.manifest.as_deref())?
+        {
+            human.push(format!(
+                "batch {} was finished without its manifest: written now to {}",
+                batch.0,
+                path.display()
+            ));
+            written = Some(path);
+        }
         report.print(
-            &["nothing pending: every holder on the roster has a current card".into()],
-            json!({"command": "issue", "issued_now": 0, "finished": true}),
+            &human,
+            json!({"command": "issue", "issued_now": 0, "finished": true, "manifest": written}),
         );
         return Ok(());
     };
     if !r.finished {
-        report.print(
-            &[
-                format!(
-                    "stopped: {} of batch {} signed so far ({} now); nothing is lost",
-                    r.in_batch, batch.0, r.issued_now
-                ),
-                format!(
-                    "resume: run the same command again (`revocard issue --supplier {} --cards {}`)",
-                    a.supplier,
-                    a.cards.display()
-                ),
-            ],
-            json!({"command": "issue", "batch": batch.0, "issued_now": r.issued_now, "in_batch": r.in_batch, "finished": false}),
-        );
-        return Err(CliError::refused("interrupted"));
+        return Err(CliError::interrupted(format!(
+            "stopped: {} of batch {} signed so far ({} now); nothing is lost\n\
+             resume: run the same command again (`revocard issue --supplier {} --cards {}`)",
+            r.in_batch,
+            batch.0,
+            r.issued_now,
+            a.supplier,
+            a.cards.display()
+        ))
+        .with_fields(json!({"command": "issue", "batch": batch.0, "issued_now": r.issued_now, "in_batch": r.in_batch, "finished": false})));
     }
     let path = write_manifest(
         &reg,
@@ -300,24 +413,52 @@ pub fn issue(g: &Global, report: &Report, a: &IssueArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `issue` says when the guard on revocations stops it: what it found and how
+/// to go on.
+fn replaced_refused(e: revocard::registry::RegistryError, a: &IssueArgs) -> CliError {
+    use revocard::registry::RegistryError;
+    let again = format!(
+        "revocard issue --supplier {} --cards {}",
+        a.supplier,
+        a.cards.display()
+    );
+    match e {
+        RegistryError::TooManyReplaced { cards, threshold } => CliError::refused(format!(
+            "this batch would revoke {cards} replaced cards (movers' old cards) when it is finished, more than this registry's threshold of {threshold}; nothing was signed. \
+             A roster that changed a printed field for most holders looks like this: check the last `roster sync`. If these changes are real, run \
+             `{again} --allow-revocations {cards}`"
+        )),
+        RegistryError::ReplacedNotAsApproved { cards, approved } => CliError::refused(format!(
+            "this batch would revoke {cards} replaced cards, not the {approved} approved by --allow-revocations; nothing was signed. \
+             Check the pending cards, then approve what it revokes: `--allow-revocations {cards}`"
+        )),
+        other => other.into(),
+    }
+}
+
 pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
     let (db, mut reg) = open(g)?;
     let Some((supplier, _job)) = reg.open_reissue()? else {
         // Run again after it finished (a retry after a kill that came too late, a
-        // script): the job through this supplier is done, and that is success.
-        let batches = reg.store().batches()?;
-        let done = reg.store().jobs()?.into_iter().rev().find(|j| {
-            matches!(&j.kind, revocard::registry::JobKind::Reissue { batch, .. }
-                if batches.iter().any(|b| b.id == *batch && b.supplier == a.supplier))
-                && j.finished_at.is_some()
-        });
-        if let Some(job) = done {
+        // script): the job through this supplier is done, and that is success; a
+        // manifest that run did not get to write is written now.
+        if let Some((job, batch)) = finished_batch(&reg, &a.supplier, true)? {
+            let mut human = vec![format!(
+                "nothing to do: reissue job {job} through {} is finished",
+                a.supplier
+            )];
+            let written =
+                write_missing_manifest(&reg, &db, batch, a.format, a.manifest.as_deref())?;
+            if let Some(path) = &written {
+                human.push(format!(
+                    "batch {} was finished without its manifest: written now to {}",
+                    batch.0,
+                    path.display()
+                ));
+            }
             report.print(
-                &[format!(
-                    "nothing to do: reissue job {} through {} is finished",
-                    job.id, a.supplier
-                )],
-                json!({"command": "incident reissue", "job": job.id, "reissued_now": 0, "finished": true}),
+                &human,
+                json!({"command": "incident reissue", "job": job, "reissued_now": 0, "finished": true, "manifest": written}),
             );
             return Ok(());
         }
@@ -357,21 +498,14 @@ pub fn reissue(g: &Global, report: &Report, a: &ReissueArgs) -> Result<()> {
     // What this run signed (a resumed job's earlier runs signed the rest).
     let now_signed = printed.len() as u64;
     if !r.finished {
-        report.print(
-            &[
-                format!(
-                    "stopped after {now_signed} replacements this run ({} of the job in all); nothing is lost",
-                    r.reissued
-                ),
-                format!(
-                    "resume: run the same command again (`revocard incident reissue --supplier {} --cards {}`)",
-                    a.supplier,
-                    a.cards.display()
-                ),
-            ],
-            json!({"command": "incident reissue", "job": r.job, "reissued_now": now_signed, "reissued": r.reissued, "finished": false}),
-        );
-        return Err(CliError::refused("interrupted"));
+        return Err(CliError::interrupted(format!(
+            "stopped after {now_signed} replacements this run ({} of the job in all); nothing is lost\n\
+             resume: run the same command again (`revocard incident reissue --supplier {} --cards {}`)",
+            r.reissued,
+            a.supplier,
+            a.cards.display()
+        ))
+        .with_fields(json!({"command": "incident reissue", "job": r.job, "reissued_now": now_signed, "reissued": r.reissued, "finished": false})));
     }
     let path = write_manifest(
         &reg,

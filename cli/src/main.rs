@@ -1,10 +1,10 @@
 //! `revocard`, the operator's tool: run the issuing office from a terminal.
 //!
-//! Every subcommand prints a short summary, or one JSON document with `--json`. Exit
-//! codes: 0 ok; 1 refused (the input was wrong: nothing was written); 2 failed (the
-//! environment was wrong: a file or database could not be used). The workflow is the
-//! library's: this binary parses arguments and files, calls `revocard`'s public API and
-//! prints what it did.
+//! Every subcommand prints a short summary, or exactly one JSON object with `--json`
+//! (a failure as `{"error": CODE, "message": ...}`). The exit codes are one table
+//! (`error.rs`, repeated in the help below and in README's "Operate it"). The workflow
+//! is the library's: this binary parses arguments and files, calls `revocard`'s public
+//! API and prints what it did.
 #![forbid(unsafe_code)]
 
 mod commands;
@@ -22,11 +22,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// revocard: the issuing office of warrant cards and staff passes, from a terminal.
-///
-/// Exit codes: 0 ok; 1 refused (the input was wrong, nothing was written); 2 failed
-/// (the environment was wrong: a file or database could not be used).
 #[derive(Debug, Parser)]
-#[command(name = "revocard", version, propagate_version = true)]
+#[command(
+    name = "revocard",
+    version,
+    propagate_version = true,
+    after_help = EXIT_CODES_HELP
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -34,18 +36,49 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The exit codes (error.rs holds the same table), shown under `revocard --help`.
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  done
+  1  refused: the input was wrong (a bad roster, an unknown serial, a card a door
+     denies...); nothing was written. Fix the input and run again
+  2  failed: the environment was wrong (no registry or not a registry at --db, a file
+     that cannot be read or written, a database that cannot be reached), or the
+     command line does not parse
+  3  interrupted, resumable: stopped part-way (Ctrl-C, a lost database connection);
+     what was committed is kept. Run the same command again to resume
+
+With --json every command prints exactly one JSON object; a failure is
+{\"error\": CODE, \"message\": TEXT, \"exit_code\": N}.
+
+The PostgreSQL password: in the URL, or (better: a URL is visible in `ps`) in
+PGPASSWORD, or in the password file PGPASSFILE (default ~/.pgpass, mode 0600), as
+libpq finds it.";
+
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// The registry (an SQLite file).
-    #[arg(long, global = true, env = "REVOCARD_DB", value_name = "PATH")]
+    /// The registry: the path of its SQLite file, or a PostgreSQL URL
+    /// (postgres://USER@HOST:PORT/DATABASE; the password from PGPASSWORD or
+    /// PGPASSFILE/~/.pgpass rather than the URL).
+    #[arg(
+        long,
+        global = true,
+        env = "REVOCARD_DB",
+        hide_env_values = true,
+        value_name = "PATH|URL"
+    )]
     pub db: Option<PathBuf>,
     /// The folder of the office's secret key files [default: keys/ beside the registry].
     #[arg(long, global = true, env = "REVOCARD_KEYS", value_name = "DIR")]
     pub keys: Option<PathBuf>,
-    /// Print one JSON document instead of the summary.
+    /// Print one JSON object instead of the summary (a failure too).
     #[arg(long, global = true)]
     pub json: bool,
+    /// Replace an output file (--out, --manifest, --anchor) that holds other content.
+    /// Without it such a file is refused; the same content again is left as it is.
+    #[arg(long, global = true)]
+    pub force: bool,
     /// How long each signed list stays in force: doors deny every card once it is
     /// past, plus their grace. Keep lists fresh with `publish --every`.
     #[arg(long, global = true, env = "REVOCARD_LIST_LIFETIME", value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
@@ -81,7 +114,8 @@ pub enum Command {
     /// Serve a published folder over HTTP (read-only): ETag and cache headers, and
     /// server-sent events pushing each new delta to connected doors.
     Serve(ServeArgs),
-    /// One card's history and state.
+    /// One card's claims, status index, state and history; with --pay-number, every
+    /// card of that holder, newest first.
     Show(TargetArgs),
     /// The registry at a glance.
     Summary,
@@ -97,6 +131,12 @@ pub enum Command {
     /// report (blanks.csv) and one secret key file per card. Real chips keep their
     /// secrets; never use these for real cards.
     SimulateBlanks(SimulateArgs),
+    /// Settings every office on this registry shares (kept in the registry's audit log).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a print batch's manifest again, derived from the registry: the same bytes
+    /// `issue` or `incident reissue` wrote (for a manifest lost or never written).
+    Manifest(ManifestArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -171,6 +211,46 @@ pub struct SyncArgs {
     /// Years a new card is valid for.
     #[arg(long, default_value_t = 5)]
     pub valid_years: u64,
+    /// Approve removing exactly N leavers when N is more than the registry's
+    /// threshold (`revocard config set max-leavers`, default 500): N must be the number
+    /// of leavers this run finds, so an approval cannot carry another export.
+    #[arg(long, value_name = "N", requires = "apply")]
+    pub allow_leavers: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the registry's settings.
+    Show,
+    /// Change a setting for every office on this registry (recorded in the audit log).
+    Set {
+        /// The setting.
+        #[arg(value_enum)]
+        name: Setting,
+        /// Its new value.
+        value: u64,
+    },
+}
+
+/// A registry setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Setting {
+    /// The most leavers `roster sync --apply` removes without `--allow-leavers N`
+    /// (default 500).
+    MaxLeavers,
+}
+
+#[derive(Debug, Args)]
+pub struct ManifestArgs {
+    /// The print batch.
+    #[arg(long)]
+    pub batch: u32,
+    /// Where to write it.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The manifest's format.
+    #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
+    pub format: ManifestFormat,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +268,11 @@ pub struct IssueArgs {
     /// The manifest's format.
     #[arg(long, value_enum, default_value_t = ManifestFormat::Csv)]
     pub format: ManifestFormat,
+    /// Approve revoking exactly N replaced cards (movers' old cards) when the batch is
+    /// finished, when N is more than the registry's threshold (`revocard config set
+    /// max-leavers`, default 500): N must be the number this run finds.
+    #[arg(long, value_name = "N")]
+    pub allow_revocations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -201,7 +286,8 @@ pub struct TargetArgs {
     /// The card's serial (32 hex digits, as printed).
     #[arg(required_unless_present = "pay_number", conflicts_with = "pay_number")]
     pub serial: Option<String>,
-    /// The holder's pay number: their current card.
+    /// The holder's pay number: their current card (`show`: every card of theirs,
+    /// newest first).
     #[arg(long)]
     pub pay_number: Option<String>,
 }
@@ -300,6 +386,12 @@ pub struct PublishArgs {
     /// standards-based verifiers; URL is where DIR is served (their `sub`/`id`).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// How long standards verifiers may cache those views before fetching them again
+    /// (their `ttl`: seconds in the IETF token, milliseconds in the W3C credentials).
+    /// The default matches the `max-age` `revocard serve` sends; never more than the
+    /// list lifetime.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration, requires = "base_url")]
+    pub status_ttl: Duration,
     /// Re-sign and publish on this schedule (for example 10m) until stopped, so lists
     /// never go stale at the doors.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
@@ -374,13 +466,53 @@ pub struct CompromisedArgs {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(&e),
+    };
+    let json = cli.global.json;
+    office::set_force(cli.global.force);
     let code = match commands::run(cli) {
         Ok(()) => error::EXIT_OK,
         Err(e) => {
-            eprintln!("revocard: {e}");
+            if json {
+                if !e.reported {
+                    out::json(&e.to_json());
+                }
+                // Interrupted runs say how to resume on stderr too, for the operator
+                // watching a script.
+                if e.code == error::EXIT_INTERRUPTED {
+                    eprintln!("revocard: {e}");
+                }
+            } else {
+                eprintln!("revocard: {e}");
+            }
             e.code
         }
     };
     std::process::exit(code);
+}
+
+/// A command line that does not parse (or `--help`, `--version`): clap's words, or
+/// under `--json` one JSON object; exit 2 (0 for help and version).
+fn usage_error(e: &clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    let json = std::env::args_os().skip(1).any(|a| a == "--json");
+    if json && !informational {
+        let message = e
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_owned();
+        out::json(&serde_json::json!({
+            "error": "usage",
+            "message": message,
+            "exit_code": error::EXIT_FAILED,
+        }));
+        std::process::exit(error::EXIT_FAILED);
+    }
+    e.exit()
 }

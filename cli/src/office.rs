@@ -1,12 +1,16 @@
-//! The office's files: the registry, the secret key files, the trust anchor.
+//! The office's files: the registry, the secret key files, the trust anchor, and the
+//! one writer of every other file the tool writes ([`write_atomic`]).
 //!
 //! A secret key file is one line, `revocard-key 1 KIND ISSUER NOT_BEFORE NOT_AFTER HEX`,
 //! written with mode 0600 and never overwritten; one that others can read is refused
-//! (as ssh refuses a private key others can read).
+//! (as ssh refuses a private key others can read). The SQLite registry is created
+//! mode 0600 (its `-wal` and `-shm` files take the same mode) in a folder others
+//! cannot write; opening one that others can read warns once on stderr.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use revocard::issue::{IssuerKey, RootKey};
@@ -33,22 +37,104 @@ pub fn shown(db: &Path, store: Option<&AnyStore>) -> String {
     }
 }
 
-/// Opens the store `--db` names: a PostgreSQL URL, or an SQLite file that must
-/// (`create` false) or must not (`create` true) exist already.
-pub fn store(db: &Path, create: bool) -> Result<AnyStore> {
+/// How a command opens the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `init`: a new SQLite file, or an empty PostgreSQL database (the schema is made).
+    Create,
+    /// A command that writes: the registry must exist.
+    Write,
+    /// A command that only reads: the registry must exist, and nothing is created,
+    /// migrated or written.
+    Read,
+}
+
+/// Opens the store `--db` names: a PostgreSQL URL, or an SQLite file (which must not
+/// exist for `Create`, and must for the others).
+pub fn store(db: &Path, access: Access) -> Result<AnyStore> {
     if is_url(db) {
         let url = db.to_str().unwrap_or_default();
-        return AnyStore::open(url)
+        let opened = match access {
+            Access::Create => AnyStore::open(url),
+            Access::Write => AnyStore::open_existing(url),
+            Access::Read => AnyStore::open_read_only(url),
+        };
+        return opened
             .map_err(|e| CliError::from(e).context("connecting to the registry's database"));
     }
-    let sqlite = if create {
+    let sqlite = if access == Access::Create {
         SqliteStore::create(db)
     } else {
-        SqliteStore::open_existing(db)
+        SqliteStore::open_existing(db).inspect(|_| warn_if_readable(db))
     };
     sqlite
         .map(AnyStore::Sqlite)
         .map_err(|e| CliError::from(e).context(format!("opening {}", db.display())))
+}
+
+/// The registry file and its `-wal` and `-shm` companions.
+fn registry_files(db: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(suffix);
+        PathBuf::from(p)
+    };
+    [db.to_path_buf(), with("-wal"), with("-shm")]
+}
+
+/// Says once per process, on stderr, that others can read the registry's files (it
+/// holds pay numbers and vetting levels), and how to stop it.
+fn warn_if_readable(db: &Path) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let readable: Vec<String> = registry_files(db)
+            .iter()
+            .filter(|p| {
+                fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o077 != 0)
+            })
+            .map(|p| p.display().to_string())
+            .collect();
+        if !readable.is_empty() && !WARNED.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "revocard: warning: others can read {} (pay numbers, vetting): run `chmod 600 {}`",
+                readable.join(", "),
+                readable.join(" ")
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (db, &WARNED);
+}
+
+/// Makes the folder `dir` (mode 0700 where it is new) and refuses one others can
+/// write (they could replace the registry or a key file under the office's feet).
+pub fn private_folder(dir: &Path) -> Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| CliError::io("creating the folder", dir, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let meta = fs::metadata(dir).map_err(|e| CliError::io("reading", dir, &e))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o002 != 0 {
+            return Err(CliError::failed(format!(
+                "others can write the folder {} (mode {mode:03o}): keep the registry and keys in a folder only the office can write (`chmod o-w {}`), or choose another",
+                dir.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The clock, read once per command: the library takes time as an argument.
@@ -81,16 +167,27 @@ pub fn keys_dir(db: &Path, keys: Option<&Path>) -> PathBuf {
 }
 
 /// Opens an existing registry; refuses a missing file or one that is not a registry
-/// without creating or changing anything.
-pub fn open(db: &Path) -> Result<Reg> {
-    if !is_url(db) && !db.is_file() {
-        return Err(CliError::refused(format!(
-            "{} does not exist: create a registry with `revocard init --issuer NAME --db {}`",
-            db.display(),
-            db.display()
-        )));
+/// without creating or changing anything (exit 2: the environment).
+pub fn open(db: &Path, access: Access) -> Result<Reg> {
+    if !is_url(db) {
+        if db.is_dir() {
+            return Err(CliError::failed(format!(
+                "{} is a folder, not a registry: give the registry's file (for example {})",
+                db.display(),
+                db.join("registry.sqlite").display()
+            ))
+            .named("not_a_registry"));
+        }
+        if !db.exists() {
+            return Err(CliError::failed(format!(
+                "no registry at {}: create one with `revocard init --issuer NAME --db {}`, or give the path of an existing registry",
+                db.display(),
+                db.display()
+            ))
+            .named("no_registry"));
+        }
     }
-    let store = store(db, false)?;
+    let store = store(db, access)?;
     let at = shown(db, Some(&store));
     Registry::open(store).map_err(|e| CliError::from(e).context(at))
 }
@@ -130,8 +227,8 @@ pub fn write_key(
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     ));
-    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
+    if let Some(dir) = path.parent() {
+        private_folder(dir)?;
     }
     write_secret(path, line.as_bytes())
 }
@@ -152,9 +249,9 @@ pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<()> {
             CliError::failed(format!("writing {}: {e}", path.display()))
         }
     })?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    Ok(())
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| CliError::io("writing", path, &e))
 }
 
 /// Reads a secret file (`what`: "key file", "card key file"), refusing one that others
@@ -258,16 +355,90 @@ pub fn load_root_key(path: &Path, issuer: &IssuerId) -> Result<RootKey> {
     Ok(RootKey::from_secret_bytes(f.issuer, f.window, &f.secret)?)
 }
 
-/// Writes `bytes` to `path` atomically (temp file + rename).
+/// Whether `--force` was given: output files holding other content are replaced.
+static FORCE: AtomicBool = AtomicBool::new(false);
+
+/// Sets `--force` for every file this process writes (once, from `main`).
+pub fn set_force(force: bool) {
+    FORCE.store(force, Ordering::SeqCst);
+}
+
+/// The one writer of every file the tool writes (manifests, exports, the trust
+/// anchor, blank-card reports): an existing file with other content is refused unless
+/// `--force`, and the same bytes again leave it as it is (so a rerun stays
+/// idempotent); a symbolic link at `path` is never followed (refused, or with
+/// `--force` replaced by the file); the bytes go to a temporary file in the same
+/// folder (mode 0600: manifests and exports carry holders' data), flushed to disk,
+/// then renamed over `path`, so a reader or a crash sees the old file or the new one,
+/// never half of one. Every error names the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = fs::File::create(&tmp)
-            .map_err(|e| CliError::failed(format!("writing {}: {e}", tmp.display())))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    let force = FORCE.load(Ordering::SeqCst);
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            if !force {
+                return Err(CliError::refused(format!(
+                    "{} is a symbolic link: revocard never writes through one; give the real path, or --force to replace the link by the file",
+                    path.display()
+                ))
+                .named("file_exists"));
+            }
+        }
+        Ok(meta) if meta.is_dir() => {
+            return Err(CliError::refused(format!(
+                "{} is a folder: give a file name",
+                path.display()
+            )));
+        }
+        Ok(meta) => {
+            let same = u64::try_from(bytes.len()).is_ok_and(|n| n == meta.len())
+                && fs::read(path).is_ok_and(|held| held == bytes);
+            if same {
+                return Ok(());
+            }
+            if !force {
+                return Err(CliError::refused(format!(
+                    "{} already exists with other content: revocard does not overwrite it; choose another path, or --force to replace it",
+                    path.display()
+                ))
+                .named("file_exists"));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(CliError::io("reading", path, &e)),
     }
-    fs::rename(&tmp, path).map_err(|e| CliError::failed(format!("writing {}: {e}", path.display())))
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| CliError::refused(format!("{} names no file", path.display())))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let written = (|| -> std::io::Result<()> {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut f = options.open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(CliError::io("writing", &tmp, &e));
+    }
+    if let Err(e) = fs::rename(&tmp, path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(CliError::io("writing", path, &e));
+    }
+    // The rename is durable once the folder is.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// The card (a software stand-in for a chip) whose secret key is in `path` (64 hex

@@ -20,18 +20,19 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Writes what the registry has published into `dir`, in the published layout.
 pub fn write_layout(reg: &office::Reg, dir: &Path) -> Result<String> {
-    write_views(reg, dir, None)
+    write_views(reg, dir, None, Duration::ZERO)
 }
 
 /// Writes the layout, and with `standards` (the base URL and the signing key) the
-/// IETF and W3C views beside it.
+/// IETF and W3C views beside it, with `ttl` their cache time.
 fn write_views(
     reg: &office::Reg,
     dir: &Path,
     standards: Option<(&str, &revocard::issue::IssuerKey)>,
+    ttl: Duration,
 ) -> Result<String> {
     let r = match standards {
-        Some((url, key)) => reg.publish_to_with_standards(dir, url, key)?,
+        Some((url, key)) => reg.publish_to_with_standards_ttl(dir, url, key, ttl.as_secs())?,
         None => reg.publish_to(dir)?,
     };
     Ok(format!(
@@ -44,17 +45,47 @@ fn write_views(
     ))
 }
 
+/// How long before its next update a held list is re-signed rather than written out
+/// as it is: a quarter of the list lifetime, and never less than the clock skew doors
+/// allow, so that `publish` never hands doors a list that is stale, or about to be.
+pub fn refresh_margin(list_lifetime: Duration) -> u64 {
+    (list_lifetime.as_secs() / 4).max(revocard::DEFAULT_CLOCK_SKEW_SECS)
+}
+
 pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
     let Some(every) = a.every else {
-        let (db, reg) = open(g)?;
-        let key = match &a.base_url {
-            Some(_) => Some(signing_key(g, &db, &reg, office::now())?),
-            None => None,
+        let (db, mut reg) = open(g)?;
+        let now = office::now();
+        let held = reg.latest_next_update()?;
+        let fresh = held.is_some_and(|next| now.plus(refresh_margin(g.list_lifetime)) < next);
+        let key = if a.base_url.is_some() || !fresh {
+            Some(signing_key(g, &db, &reg, now)?)
+        } else {
+            None
         };
-        let written = write_views(&reg, &a.out, a.base_url.as_deref().zip(key.as_ref()))?;
+        // The held list has run out, or is about to: sign a fresh one first.
+        let resigned = match (&key, fresh) {
+            (Some(key), false) => Some(reg.republish(key, now, next_update(g, now))?.sequence),
+            _ => None,
+        };
+        let written = write_views(
+            &reg,
+            &a.out,
+            a.base_url.as_deref().zip(key.as_ref()),
+            a.status_ttl,
+        )?;
+        let mut human = Vec::new();
+        if let (Some(sequence), Some(next)) = (resigned, held) {
+            human.push(format!(
+                "the held list ran out at {} (or was within {} s of it): signed list {sequence}",
+                next.0,
+                refresh_margin(g.list_lifetime)
+            ));
+        }
+        human.push(format!("published to {}: {written}", a.out.display()));
         report.print(
-            &[format!("published to {}: {written}", a.out.display())],
-            json!({"command": "publish", "out": a.out, "written": written}),
+            &human,
+            json!({"command": "publish", "out": a.out, "written": written, "resigned_sequence": resigned}),
         );
         return Ok(());
     };
@@ -75,7 +106,10 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
             let key = signing_key(g, &db, &reg, now)?;
             let p = reg.republish(&key, now, next_update(g, now))?;
             let standards = a.base_url.as_deref().map(|url| (url, &key));
-            Ok((p.sequence, write_views(&reg, &a.out, standards)?))
+            Ok((
+                p.sequence,
+                write_views(&reg, &a.out, standards, a.status_ttl)?,
+            ))
         })();
         match outcome {
             Ok((sequence, written)) => {
@@ -174,7 +208,9 @@ pub fn verify(report: &Report, a: &VerifyArgs) -> Result<()> {
                 &[format!("DENY: {denial}")],
                 json!({"command": "verify", "decision": "deny", "serial": serial, "reason": denial.to_string(), "list_sequence": latest.list.sequence}),
             );
-            Err(CliError::refused(format!("denied: {denial}")))
+            Err(CliError::refused(format!("denied: {denial}"))
+                .named("denied")
+                .reported())
         }
     }
 }

@@ -12,7 +12,10 @@ use std::io::Read;
 use std::path::Path;
 
 use revocard::registry::HolderRequest;
-use revocard::{Holder, Kind, PhotoDigest, Validity, Vetting};
+use revocard::{
+    Holder, Kind, MAX_NAME_LEN, MAX_PAY_NUMBER_LEN, MAX_RANK_LEN, MAX_UNIT_LEN, PhotoDigest,
+    Validity, Vetting,
+};
 
 use crate::error::{CliError, Result};
 
@@ -35,6 +38,9 @@ pub const MAX_PHOTO_REF_LEN: usize = 256;
 
 /// The most problems listed before the rest are counted only.
 pub const MAX_REPORTED_PROBLEMS: usize = 50;
+
+/// The largest roster file read: 1,000,000 rows of a few hundred bytes each.
+pub const MAX_ROSTER_BYTES: u64 = 512 << 20;
 
 /// One bad line.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -73,10 +79,21 @@ impl RosterRefused {
 }
 
 pub fn parse(input: impl Read, validity: Validity) -> Result<Vec<HolderRequest>, RosterRefused> {
+    let mut bytes = Vec::new();
+    input
+        .take(MAX_ROSTER_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| RosterRefused::whole(CliError::refused(format!("cannot read roster: {e}"))))?;
+    if bytes.len() as u64 > MAX_ROSTER_BYTES {
+        return Err(RosterRefused::whole(CliError::refused(format!(
+            "the roster is larger than {MAX_ROSTER_BYTES} bytes"
+        ))));
+    }
+    let mut lines = Lines::new(&bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(bytes.as_slice());
     let header = reader
         .byte_headers()
         .map_err(|e| RosterRefused::whole(CliError::refused(format!("roster header: {e}"))))?;
@@ -104,7 +121,7 @@ pub fn parse(input: impl Read, validity: Validity) -> Result<Vec<HolderRequest>,
     let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut record = csv::ByteRecord::new();
     loop {
-        let line = reader.position().line() + 1;
+        let line = lines.at(reader.position().byte());
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -117,7 +134,7 @@ pub fn parse(input: impl Read, validity: Validity) -> Result<Vec<HolderRequest>,
                 break;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
+        let line = record.position().map_or(line, |p| lines.at(p.byte()));
         if out.len() + problems.len() >= MAX_ROSTER_ROWS {
             return Err(RosterRefused::whole(CliError::refused(format!(
                 "the roster has more than {MAX_ROSTER_ROWS} rows"
@@ -158,6 +175,83 @@ pub fn parse(input: impl Read, validity: Validity) -> Result<Vec<HolderRequest>,
     }
 }
 
+/// Line numbers of byte offsets, counted as an editor counts them: a line ends at
+/// `\n`, at `\r\n` (Excel's "CSV UTF-8") or at a lone `\r`, so a CRLF file names the
+/// same line as its LF twin. (The csv reader's own count is one short in a CRLF file.) Offsets are asked for in increasing order, so the whole file is walked once.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line the byte at `offset` is on.
+    fn at(&mut self, offset: u64) -> u64 {
+        let target = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        if target < self.offset {
+            // Not asked for in order: count again from the start.
+            self.offset = 0;
+            self.line = 1;
+        }
+        let skipped = self.bytes.get(self.offset..target).unwrap_or_default();
+        for (i, b) in skipped.iter().enumerate() {
+            // A CR ends a line; the LF of a CRLF belongs to it. (The reader may place a
+            // record's start on that LF.)
+            let ends_line = match b {
+                b'\r' => true,
+                b'\n' => {
+                    let at = self.offset + i;
+                    at == 0 || self.bytes.get(at - 1) != Some(&b'\r')
+                }
+                _ => false,
+            };
+            if ends_line {
+                self.line += 1;
+            }
+        }
+        self.offset = target;
+        self.line
+    }
+}
+
+/// Why a required text field is refused, or `None` if it is good: empty (after
+/// trimming), too long (with the limit) or holding a control character (a line break
+/// inside quotes, a tab).
+fn text_problem(text: &str, max: usize) -> Option<String> {
+    if text.is_empty() {
+        return Some("is empty (every holder needs one)".to_owned());
+    }
+    if text.len() > max {
+        return Some(format!(
+            "is too long: {} bytes, more than the limit of {max}",
+            text.len()
+        ));
+    }
+    if let Some((at, c)) = text.chars().enumerate().find(|(_, c)| c.is_control()) {
+        let what = match c {
+            '\n' | '\r' => "a line break",
+            '\t' => "a tab",
+            _ => "a control character",
+        };
+        return Some(format!(
+            "holds {what} (U+{:04X}) at character {}: remove it",
+            u32::from(c),
+            at + 1
+        ));
+    }
+    None
+}
+
 fn row(
     record: &csv::ByteRecord,
     validity: Validity,
@@ -181,6 +275,19 @@ fn row(
             .trim();
     }
     let [pay, name, rank, unit, kind, vetting, photo] = fields;
+    for (field, text, max) in [
+        ("pay_number", pay, MAX_PAY_NUMBER_LEN),
+        ("name", name, MAX_NAME_LEN),
+        ("rank", rank, MAX_RANK_LEN),
+        ("unit", unit, MAX_UNIT_LEN),
+        ("kind", kind, usize::MAX),
+        ("vetting", vetting, usize::MAX),
+        ("photo_ref", photo, MAX_PHOTO_REF_LEN),
+    ] {
+        if let Some(why) = text_problem(text, max) {
+            return Err((field, format!("{field} is not valid: it {why}")));
+        }
+    }
     let kind: Kind = kind.parse().map_err(|_| {
         (
             "kind",
@@ -193,12 +300,6 @@ fn row(
             format!("`{vetting}` is not a vetting level (RV, MV, NPPV1, NPPV2(abbr), NPPV2, NPPV3, optionally +CTC, +SC, +eSC or +DV)"),
         )
     })?;
-    if photo.is_empty() || photo.len() > MAX_PHOTO_REF_LEN {
-        return Err((
-            "photo_ref",
-            format!("must be 1 to {MAX_PHOTO_REF_LEN} bytes"),
-        ));
-    }
     let holder = Holder::new(pay, name, rank, unit, PhotoDigest::of(photo.as_bytes()))
         .map_err(|e| (field_of(&e), e.to_string()))?;
     Ok(HolderRequest {

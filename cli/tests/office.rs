@@ -47,7 +47,14 @@ fn help_works_for_every_subcommand() {
         );
     }
     let top = office.run(&["--help"]).stdout();
-    assert!(top.contains("Exit codes: 0 ok; 1 refused"), "{top}");
+    for code in [
+        "0  done",
+        "1  refused",
+        "2  failed",
+        "3  interrupted, resumable",
+    ] {
+        assert!(top.contains(code), "{top}");
+    }
 }
 
 #[test]
@@ -124,7 +131,7 @@ fn a_key_file_others_can_read_is_refused() {
 fn a_db_that_is_not_a_registry_is_refused_and_left_alone() {
     let office = Office::new();
     let not = office.write("registry.sqlite", "this is a spreadsheet, not a registry\n");
-    let run = office.run(&["summary"]).exits(1);
+    let run = office.run(&["summary"]).exits(2);
     assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
     assert_eq!(
         std::fs::read_to_string(&not).unwrap_or_default(),
@@ -132,7 +139,7 @@ fn a_db_that_is_not_a_registry_is_refused_and_left_alone() {
     );
     // A registry that does not exist is not created by reading it.
     let other = Office::new();
-    other.run(&["summary"]).exits(1);
+    other.run(&["summary"]).exits(2);
     assert!(!other.db().exists());
 }
 

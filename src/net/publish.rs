@@ -244,6 +244,27 @@ impl<S: Store> Registry<S> {
         base_url: &str,
         key: &crate::issue::IssuerKey,
     ) -> Result<LayoutReport, PublishError> {
+        self.publish_to_with_standards_ttl(
+            dir,
+            base_url,
+            key,
+            super::standards::DEFAULT_VIEW_TTL_SECS,
+        )
+    }
+
+    /// [`Self::publish_to_with_standards`] with the views' `ttl` set by the operator
+    /// (seconds; capped at the list's lifetime; see
+    /// [`ViewTimes::ttl_secs`](super::standards::ViewTimes::ttl_secs)).
+    ///
+    /// # Errors
+    /// As [`Self::publish_to_with_standards`].
+    pub fn publish_to_with_standards_ttl(
+        &self,
+        dir: &Path,
+        base_url: &str,
+        key: &crate::issue::IssuerKey,
+        ttl_secs: u64,
+    ) -> Result<LayoutReport, PublishError> {
         use super::standards::{IndexStatuses, STATUS_DIR, StatusUrls, StatusViews, ViewTimes};
         self.check_list_key(key)?;
         let urls = StatusUrls::new(base_url, self.root().issuer())?;
@@ -266,6 +287,7 @@ impl<S: Store> Registry<S> {
         let times = ViewTimes {
             issued_at: latest.published_at,
             next_update,
+            ttl_secs,
         };
         let views = StatusViews::make(&statuses, times, &urls, key)?;
         let status_dir = report.issuer_dir.join(STATUS_DIR);

@@ -24,7 +24,12 @@
 //!
 //! The tokens are deterministic: the same registry state and key give the same bytes
 //! (`iat` and `validFrom` are the native list's publication time, `exp` and
-//! `validUntil` its next update, `ttl` the time between them).
+//! `validUntil` its next update). `ttl`, how long a verifier may cache a view before
+//! fetching it again, is the operator's choice ([`ViewTimes::ttl_secs`],
+//! [`DEFAULT_VIEW_TTL_SECS`]: five minutes, as the publisher's HTTP `max-age` on these
+//! files), never more than the list's lifetime: a revocation reaches a standards
+//! verifier within that, as it reaches a door that polls `latest.json`. The IETF `ttl`
+//! is in seconds, the W3C `ttl` in milliseconds.
 
 use std::io::Write as _;
 use std::time::{Duration, SystemTime};
@@ -342,18 +347,43 @@ impl IndexStatuses {
     }
 }
 
-/// The times a view carries, from the native list it mirrors.
+/// The `ttl` the standard views carry unless the operator sets another: 300 s, the
+/// `max-age` the publisher (`net::serve`) sends with them, so a verifier that honours
+/// either refetches within five minutes and learns of a revocation as fast as a door
+/// polling `latest.json` does. (The list's lifetime, an hour by default, is how long a
+/// view stays valid, not how long it should be cached.)
+pub const DEFAULT_VIEW_TTL_SECS: u64 = 300;
+
+/// The times a view carries, from the native list it mirrors and the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ViewTimes {
     /// When the native list was signed: `iat`, `validFrom`.
     pub issued_at: UnixTime,
-    /// Its next update: `exp`, `validUntil`; `ttl` is the time between the two.
+    /// Its next update: `exp`, `validUntil`.
     pub next_update: UnixTime,
+    /// How long a verifier may cache the view before fetching it again: `ttl` (the
+    /// IETF token's in seconds, the W3C credentials' in milliseconds), capped at the
+    /// time from `issued_at` to `next_update`. [`DEFAULT_VIEW_TTL_SECS`] unless the
+    /// operator chooses.
+    pub ttl_secs: u64,
 }
 
 impl ViewTimes {
-    fn ttl_secs(self) -> u64 {
-        self.next_update.0.saturating_sub(self.issued_at.0)
+    /// The times of a list signed at `issued_at` and in force until `next_update`,
+    /// with the default `ttl` ([`DEFAULT_VIEW_TTL_SECS`]).
+    #[must_use]
+    pub fn new(issued_at: UnixTime, next_update: UnixTime) -> Self {
+        Self {
+            issued_at,
+            next_update,
+            ttl_secs: DEFAULT_VIEW_TTL_SECS,
+        }
+    }
+
+    /// The `ttl` written: the operator's, never past the list's lifetime.
+    fn ttl(self) -> u64 {
+        self.ttl_secs
+            .min(self.next_update.0.saturating_sub(self.issued_at.0))
     }
 }
 
@@ -450,7 +480,7 @@ pub fn ietf_token(
         "sub": urls.ietf(),
         "iat": times.issued_at.0,
         "exp": times.next_update.0,
-        "ttl": times.ttl_secs(),
+        "ttl": times.ttl(),
         "status_list": {"bits": IETF_BITS, "lst": URL_SAFE_NO_PAD.encode(compressed)},
     });
     sign_compact(&header("statuslist+jwt", key), &payload, key)
@@ -493,7 +523,7 @@ pub fn w3c_credential(
             "type": "BitstringStatusList",
             "statusPurpose": purpose.as_str(),
             "encodedList": multibase::encode(multibase::Base::Base64Url, compressed),
-            "ttl": times.ttl_secs().saturating_mul(1000),
+            "ttl": times.ttl().saturating_mul(1000),
         },
     });
     let mut h = header("vc+jwt", key);

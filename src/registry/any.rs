@@ -26,6 +26,17 @@ pub struct BackendNotBuilt {
     pub feature: &'static str,
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    /// Creates the schema in an empty database.
+    CreateIfEmpty,
+    /// Never creates; migrates an older schema.
+    Existing,
+    /// Never creates, migrates or writes.
+    ReadOnly,
+}
+
 /// The registry's store, whichever backend a `--db` string named.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -55,9 +66,39 @@ impl AnyStore {
     /// As the backend's own opening; [`RegistryError::Storage`] with
     /// [`BackendNotBuilt`] if this build lacks the backend `db` names.
     pub fn open(db: &str) -> Result<Self, RegistryError> {
+        Self::open_as(db, Opening::CreateIfEmpty)
+    }
+
+    /// Opens the registry `db` names for reading and writing, never creating one: a
+    /// missing file or an empty database is [`RegistryError::NotFound`] and is left as
+    /// it was. (A PostgreSQL registry of an older schema is migrated: the writes that
+    /// follow need the current one.)
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`]; as [`Self::open`].
+    pub fn open_existing(db: &str) -> Result<Self, RegistryError> {
+        Self::open_as(db, Opening::Existing)
+    }
+
+    /// Opens the registry `db` names for reading only: nothing is created, migrated
+    /// or written (reading never writes). A PostgreSQL registry of an older schema is
+    /// refused ([`RegistryError::OlderSchema`]) until a writing command migrates it.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`]; as [`Self::open`].
+    pub fn open_read_only(db: &str) -> Result<Self, RegistryError> {
+        Self::open_as(db, Opening::ReadOnly)
+    }
+
+    fn open_as(db: &str, how: Opening) -> Result<Self, RegistryError> {
         if Self::is_postgres_url(db) {
             #[cfg(feature = "postgres")]
-            return PostgresStore::connect(db).map(Self::Postgres);
+            return match how {
+                Opening::CreateIfEmpty => PostgresStore::connect(db),
+                Opening::Existing => PostgresStore::connect_existing(db),
+                Opening::ReadOnly => PostgresStore::connect_read_only(db),
+            }
+            .map(Self::Postgres);
             #[cfg(not(feature = "postgres"))]
             return Err(RegistryError::Storage(Box::new(BackendNotBuilt {
                 what: "a PostgreSQL URL",
@@ -65,12 +106,33 @@ impl AnyStore {
             })));
         }
         #[cfg(feature = "sqlite")]
-        return SqliteStore::open(db).map(Self::Sqlite);
+        return match how {
+            Opening::CreateIfEmpty => SqliteStore::open(db),
+            Opening::Existing | Opening::ReadOnly => SqliteStore::open_existing(db),
+        }
+        .map(Self::Sqlite);
         #[cfg(not(feature = "sqlite"))]
         return Err(RegistryError::Storage(Box::new(BackendNotBuilt {
             what: "an SQLite file",
             feature: "sqlite",
         })));
+    }
+
+    /// Whether `e` is the connection to the database lost during a call (a server
+    /// restart or shutdown, SQLSTATE `57P01`, a `08` connection exception, the socket
+    /// closed): the call may or may not have committed, and running the work again
+    /// resumes it (every workflow reads before it writes).
+    #[must_use]
+    pub fn is_connection_lost(e: &RegistryError) -> bool {
+        #[cfg(feature = "postgres")]
+        if let RegistryError::Storage(source) = e {
+            return matches!(
+                source.downcast_ref::<crate::registry::PostgresError>(),
+                Some(crate::registry::PostgresError::ConnectionLost { .. })
+            );
+        }
+        let _ = e;
+        false
     }
 
     /// Where the registry is, for messages: the file, or `host:port/database` (never

@@ -83,19 +83,26 @@ impl PrintManifest {
         let mut out = PRINTED_FIELDS.join(",");
         out.push_str("\r\n");
         for card in &self.cards {
+            // Free text from HR's roster (name, rank) is guarded against spreadsheet
+            // formulas; what the registry generates (the serial, the card type, the
+            // photo digest, the chip's key) is written as it is, or the supplier could
+            // not match a print to its chip (a base64url key may start with `-`).
             let fields = [
-                card.serial.as_str(),
-                card.card_type,
-                &card.name,
-                &card.rank,
-                &card.photo_ref,
-                card.card_public_key.as_deref().unwrap_or_default(),
+                (card.serial.as_str(), Text::Generated),
+                (card.card_type, Text::Generated),
+                (&card.name, Text::FromRoster),
+                (&card.rank, Text::FromRoster),
+                (&card.photo_ref, Text::Generated),
+                (
+                    card.card_public_key.as_deref().unwrap_or_default(),
+                    Text::Generated,
+                ),
             ];
-            for (i, field) in fields.into_iter().enumerate() {
+            for (i, (field, origin)) in fields.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                push_csv_field(&mut out, field);
+                push_csv_field(&mut out, field, origin);
             }
             out.push_str("\r\n");
         }
@@ -109,10 +116,20 @@ impl PrintManifest {
     }
 }
 
+/// Where a manifest field's text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// Free text from HR's roster: a spreadsheet may run it as a formula.
+    FromRoster,
+    /// Made by the registry (hex, base64url, a fixed word): written unchanged.
+    Generated,
+}
+
 /// Appends one CSV field to `out`, quoted where RFC 4180 needs it.
-fn push_csv_field(out: &mut String, field: &str) {
-    // A leading =, +, - or @ would be a formula in a spreadsheet: quote and prefix it.
-    let formula = field.starts_with(['=', '+', '-', '@']);
+fn push_csv_field(out: &mut String, field: &str, origin: Text) {
+    // Roster text with a leading =, +, - or @ would be a formula in a spreadsheet:
+    // quote it and prefix an apostrophe. Generated text never is rewritten.
+    let formula = origin == Text::FromRoster && field.starts_with(['=', '+', '-', '@']);
     if formula || field.contains([',', '"', '\r', '\n']) {
         out.push('"');
         if formula {

@@ -58,7 +58,7 @@ use crate::verify::list_state_digest;
 use crate::verify::{KeySet, RootPublicKey};
 
 use audit::AuditEvent;
-use runner::{Draft, NewCard, Run, commit, count, draw_cards};
+use runner::{Draft, NewCard, Race, Run, commit, commit_retrying, count, draw_cards, retrying};
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) use store::codes;
@@ -67,8 +67,11 @@ pub use cards::{BlankCardList, BlankCards, BlankCardsError};
 pub use incident::Incident;
 pub use manifest::{PRINTED_FIELDS, PrintManifest, PrintedCard};
 pub use reissue::{Declared, Plan, ReissueReport};
-pub use roster::{PendingCard, RosterApplied, RosterField, RosterLeave, RosterMove, RosterPlan};
-pub use runner::{CHUNK, Hooks, Progress};
+pub use roster::{
+    DEFAULT_MAX_LEAVERS, MAX_LEAVERS_SUBJECT, PendingCard, RosterApplied, RosterField, RosterLeave,
+    RosterMove, RosterPlan,
+};
+pub use runner::{CHUNK, Hooks, MAX_RACE_ATTEMPTS, Progress, RACE_BACKOFF, RACE_BACKOFF_MAX};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, RosterChange,
@@ -294,6 +297,11 @@ impl<S: Store> Registry<S> {
     /// [`RegistryError::KeySet`] if it is not signed by the registry's root, not newer
     /// than the set in force, or lifts a revocation.
     pub fn install_key_set(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
+        retrying(|| self.install_key_set_once(bytes, now))
+    }
+
+    /// One attempt of [`Self::install_key_set`], from its first read to its commit.
+    fn install_key_set_once(&mut self, bytes: &[u8], now: UnixTime) -> Result<(), RegistryError> {
         let head = self.store.audit_head()?;
         let in_force = self.key_set_in_force()?;
         let set = self
@@ -376,6 +384,25 @@ impl<S: Store> Registry<S> {
     /// On a storage failure.
     pub fn latest_publication(&self) -> Result<Option<PublicationRecord>, RegistryError> {
         self.store.latest_publication()
+    }
+
+    /// When the latest published list stops being in force (its next update), read
+    /// from the stored list; `None` before the first publication. A publisher re-signs
+    /// before this rather than hand doors a list they would refuse as stale.
+    ///
+    /// # Errors
+    /// [`RegistryError::StoredList`] if the stored list does not decode; storage
+    /// failures.
+    pub fn latest_next_update(&self) -> Result<Option<UnixTime>, RegistryError> {
+        let Some(latest) = self.store.latest_publication()? else {
+            return Ok(None);
+        };
+        let parsed =
+            crate::wire::decode_list(&latest.list).map_err(|source| RegistryError::StoredList {
+                sequence: latest.sequence,
+                source,
+            })?;
+        Ok(Some(parsed.header.next_update))
     }
 
     /// Refuses, before anything is signed or written, a key that may not sign `usage`
@@ -464,25 +491,11 @@ impl<S: Store> Registry<S> {
     }
 
     fn next_job_id(&self) -> Result<u64, RegistryError> {
-        Ok(self
-            .store
-            .jobs()?
-            .iter()
-            .map(|j| j.id)
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1))
+        next_job_id_in(&self.store)
     }
 
     fn next_batch_id(&self) -> Result<PrintBatchId, RegistryError> {
-        let max = self
-            .store
-            .batches()?
-            .iter()
-            .map(|b| b.id.0)
-            .max()
-            .unwrap_or(0);
-        Ok(PrintBatchId(max.saturating_add(1)))
+        next_batch_id_in(&self.store)
     }
 
     /// The issuer's status list as stored, ready to change and publish.
@@ -602,29 +615,39 @@ impl<S: Store> Registry<S> {
                 });
             }
             None => {
-                let batch = self.next_batch_id()?;
-                let id = self.next_job_id()?;
-                let mut draft = Draft::default();
-                draft.change.batches.push(PrintBatch {
-                    id: batch,
-                    supplier: supplier.to_owned(),
-                    created_at: now,
-                });
-                draft.change.jobs.push(JobRecord {
-                    id,
-                    kind: JobKind::Issue { batch },
-                    started_at: now,
-                    finished_at: None,
-                });
-                draft.event(
-                    now,
-                    AuditEvent::BatchCreated {
-                        batch,
-                        supplier: supplier.to_owned(),
+                // Lost to another writer: the ids are read again; another job opened
+                // meanwhile (for this supplier or any) is a real conflict.
+                let mut ids = (PrintBatchId(0), 0);
+                head = commit_retrying(
+                    &mut self.store,
+                    head,
+                    |store| {
+                        ids = (next_batch_id_in(store)?, next_job_id_in(store)?);
+                        let (batch, id) = ids;
+                        let mut draft = Draft::default();
+                        draft.change.batches.push(PrintBatch {
+                            id: batch,
+                            supplier: supplier.to_owned(),
+                            created_at: now,
+                        });
+                        draft.change.jobs.push(JobRecord {
+                            id,
+                            kind: JobKind::Issue { batch },
+                            started_at: now,
+                            finished_at: None,
+                        });
+                        draft.event(
+                            now,
+                            AuditEvent::BatchCreated {
+                                batch,
+                                supplier: supplier.to_owned(),
+                            },
+                        );
+                        Ok(draft)
                     },
-                );
-                head = commit(&mut self.store, head, draft)?;
-                (id, batch)
+                    |store| Ok(store.jobs()?.iter().all(|j| j.finished_at.is_some())),
+                )?;
+                (ids.1, ids.0)
             }
         };
         // Whether any card of the batch replaces another: one of this run's, or any
@@ -670,20 +693,42 @@ impl<S: Store> Registry<S> {
                 finished: false,
             });
         }
-        let head = run.head;
-        let mut draft = Draft::default();
-        if let Some(next_update) = next_update.filter(|_| maybe_replaces) {
-            self.revoke_replaced(key, batch, &mut draft, head, now, next_update)?;
+        // Closing the job, recomposed on a fresh head if another writer's unrelated
+        // change came first (the replaced cards and the list are read again); the job
+        // closed meanwhile by another worker is a real conflict.
+        let mut head = run.head;
+        let mut race = Race::default();
+        loop {
+            let mut draft = Draft::default();
+            if let Some(next_update) = next_update.filter(|_| maybe_replaces) {
+                self.revoke_replaced(key, batch, &mut draft, head, now, next_update)?;
+            }
+            draft.change.finished_jobs.push((job, now));
+            draft.event(
+                now,
+                AuditEvent::JobFinished {
+                    job,
+                    issued: count(done),
+                },
+            );
+            match commit(&mut self.store, head, draft) {
+                Err(e) if race.again(&e) => {
+                    let open = self
+                        .store
+                        .jobs()?
+                        .iter()
+                        .any(|j| j.id == job && j.finished_at.is_none());
+                    if !open {
+                        return Err(e);
+                    }
+                    head = self.store.audit_head()?;
+                }
+                other => {
+                    other?;
+                    break;
+                }
+            }
         }
-        draft.change.finished_jobs.push((job, now));
-        draft.event(
-            now,
-            AuditEvent::JobFinished {
-                job,
-                issued: count(done),
-            },
-        );
-        commit(&mut self.store, head, draft)?;
         Ok(IssueReport {
             batch: Some(batch),
             issued_now,
@@ -759,6 +804,19 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
+        retrying(|| self.set_status_once(key, serial, status, reason, now, next_update))
+    }
+
+    /// One attempt of [`Self::set_status`], from its first read to its commit.
+    fn set_status_once(
+        &mut self,
+        key: &IssuerKey,
+        serial: Serial,
+        status: Status,
+        reason: RevocationReason,
+        now: UnixTime,
+        next_update: UnixTime,
+    ) -> Result<PublicationRecord, RegistryError> {
         let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Lists)?;
         let record = self
@@ -802,15 +860,17 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<PublicationRecord, RegistryError> {
-        let head = self.store.audit_head()?;
-        self.check_key(key, KeyUsage::Lists)?;
-        let publication = self
-            .status_list()?
-            .publish_at(key, now, next_update, head)?;
-        let mut draft = Draft::default();
-        let record = add_publication(&mut draft, publication, now);
-        commit(&mut self.store, head, draft)?;
-        Ok(record)
+        retrying(|| {
+            let head = self.store.audit_head()?;
+            self.check_key(key, KeyUsage::Lists)?;
+            let publication = self
+                .status_list()?
+                .publish_at(key, now, next_update, head)?;
+            let mut draft = Draft::default();
+            let record = add_publication(&mut draft, publication, now);
+            commit(&mut self.store, head, draft)?;
+            Ok(record)
+        })
     }
 
     /// Whether `record` is revoked or suspended, applying scope entries.
@@ -888,17 +948,18 @@ impl<S: Store> Registry<S> {
                 return Err(RegistryError::AnnotationTooLong { len, max });
             }
         }
-        let head = self.store.audit_head()?;
-        let mut draft = Draft::default();
-        draft.event(
-            now,
-            AuditEvent::Annotated {
-                subject: subject.to_owned(),
-                text: text.to_owned(),
-            },
-        );
-        commit(&mut self.store, head, draft)?;
-        Ok(())
+        retrying(|| {
+            let head = self.store.audit_head()?;
+            let mut draft = Draft::default();
+            draft.event(
+                now,
+                AuditEvent::Annotated {
+                    subject: subject.to_owned(),
+                    text: text.to_owned(),
+                },
+            );
+            commit(&mut self.store, head, draft).map(drop)
+        })
     }
 
     /// Every annotation about `subject`, oldest first, with the time it was recorded.
@@ -943,6 +1004,23 @@ impl<S: Store> Registry<S> {
 }
 
 /// See [`Registry::check_key`].
+/// The next job id of `store`.
+fn next_job_id_in<S: Store + ?Sized>(store: &S) -> Result<u64, RegistryError> {
+    Ok(store
+        .jobs()?
+        .iter()
+        .map(|j| j.id)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1))
+}
+
+/// The next print batch id of `store`.
+fn next_batch_id_in<S: Store + ?Sized>(store: &S) -> Result<PrintBatchId, RegistryError> {
+    let max = store.batches()?.iter().map(|b| b.id.0).max().unwrap_or(0);
+    Ok(PrintBatchId(max.saturating_add(1)))
+}
+
 fn check_key_against(
     meta: &RegistryMeta,
     set: &KeySet,

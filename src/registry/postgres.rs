@@ -225,6 +225,15 @@ pub enum PostgresError {
         /// The last SQLSTATE.
         code: String,
     },
+    /// The password file (`PGPASSFILE`, or `~/.pgpass`) cannot be used: others can
+    /// read it, or it cannot be read. Nothing was sent to the server.
+    #[error("the PostgreSQL password file {path} cannot be used: {reason}")]
+    PasswordFile {
+        /// The file.
+        path: String,
+        /// Why (as `chmod 600 FILE` fixes, or the system's error).
+        reason: String,
+    },
     /// A thread panicked while holding the connection.
     #[error("the PostgreSQL connection to {target} was poisoned by a panic")]
     Poisoned {
@@ -292,6 +301,14 @@ fn storage(e: PostgresError) -> RegistryError {
 /// A statement's failure: the server's SQLSTATE and constraint, or a lost connection.
 fn classify(target: &str, e: &postgres::Error) -> RegistryError {
     match e.as_db_error() {
+        Some(db) if connection_lost(db.code().code()) => storage(PostgresError::ConnectionLost {
+            target: target.to_owned(),
+            reason: format!(
+                "SQLSTATE {}: {}",
+                db.code().code(),
+                first_line(&db.message())
+            ),
+        }),
         Some(db) => storage(PostgresError::Server {
             target: target.to_owned(),
             code: db.code().code().to_owned(),
@@ -302,6 +319,13 @@ fn classify(target: &str, e: &postgres::Error) -> RegistryError {
             reason: reason_of(e),
         }),
     }
+}
+
+/// The SQLSTATEs that mean the session is gone, not the statement refused: a
+/// connection exception (class `08`), the server shutting down or restarting
+/// (`57P01` admin shutdown, `57P02` crash shutdown, `57P03` cannot connect now).
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 /// Serialization failure or deadlock: the transaction may simply be run again.
@@ -369,6 +393,30 @@ impl PostgresStore {
     /// holds tables but no registry; [`RegistryError::NewerSchema`] if a newer build
     /// wrote it. Nothing is written then.
     pub fn connect(url: &str) -> Result<Self, RegistryError> {
+        Self::connect_as(url, Schema::Create)
+    }
+
+    /// As [`Self::connect`], but never creates a registry's schema: an empty database
+    /// is [`RegistryError::NotFound`] and is left empty. An older schema is migrated.
+    ///
+    /// # Errors
+    /// [`RegistryError::NotFound`] for a database without revocard's tables and no
+    /// others; as [`Self::connect`].
+    pub fn connect_existing(url: &str) -> Result<Self, RegistryError> {
+        Self::connect_as(url, Schema::Migrate)
+    }
+
+    /// As [`Self::connect_existing`], but writes nothing at all: an older schema is
+    /// refused ([`RegistryError::OlderSchema`]) rather than migrated. For tools that
+    /// only read.
+    ///
+    /// # Errors
+    /// As [`Self::connect_existing`]; [`RegistryError::OlderSchema`].
+    pub fn connect_read_only(url: &str) -> Result<Self, RegistryError> {
+        Self::connect_as(url, Schema::ReadOnly)
+    }
+
+    fn connect_as(url: &str, schema: Schema) -> Result<Self, RegistryError> {
         let mut config: Config = url.parse().map_err(|e: postgres::Error| {
             storage(PostgresError::BadUrl {
                 reason: reason_of(&e),
@@ -379,6 +427,11 @@ impl PostgresStore {
         }
         config.application_name("revocard");
         let target = target_of(&config);
+        if config.get_password().is_none()
+            && let Some(password) = password_for(&config)?
+        {
+            config.password(password.as_bytes());
+        }
         let client = connect(&config, &target)?;
         let store = Self {
             client: Mutex::new(client),
@@ -388,7 +441,7 @@ impl PostgresStore {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match store.init() {
+            match store.init(schema) {
                 Err(RegistryError::Storage(e)) if attempt < OPEN_ATTEMPTS => {
                     // Another process may have been creating the schema at the same
                     // moment: look again.
@@ -406,7 +459,7 @@ impl PostgresStore {
     }
 
     /// Checks the schema, creating or migrating it as needed.
-    fn init(&self) -> Result<(), RegistryError> {
+    fn init(&self, schema: Schema) -> Result<(), RegistryError> {
         let mut client = self.client()?;
         let fail = |e: postgres::Error| classify(&self.target, &e);
         let names = table_names(&mut client).map_err(fail)?;
@@ -414,6 +467,12 @@ impl PostgresStore {
             path: self.target.clone(),
             detail: NotARegistry::MissingTables,
         };
+        if names.is_empty() && schema != Schema::Create {
+            // Reading (or working on an existing registry) never creates one.
+            return Err(RegistryError::NotFound {
+                path: self.target.clone(),
+            });
+        }
         if names.is_empty() {
             // One transaction: a client killed while creating the schema leaves an empty
             // database, never half a registry.
@@ -459,6 +518,13 @@ impl PostgresStore {
         }
         let first = MIGRATIONS.first().map_or(SCHEMA_VERSION, |(v, _)| *v);
         if found < first {
+            return Err(RegistryError::OlderSchema {
+                path: self.target.clone(),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if found < SCHEMA_VERSION && schema == Schema::ReadOnly {
             return Err(RegistryError::OlderSchema {
                 path: self.target.clone(),
                 found,
@@ -544,6 +610,119 @@ impl PostgresStore {
             delta: row.try_get(3).map_err(|_| bad())?,
         }))
     }
+}
+
+/// What opening may do to the database's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// Create it in an empty database; migrate an older one.
+    Create,
+    /// Migrate an older one; never create.
+    Migrate,
+    /// Neither: reading never writes.
+    ReadOnly,
+}
+
+/// The largest password file read (libpq's `.pgpass` is a few lines).
+const MAX_PASSWORD_FILE_BYTES: u64 = 64 * 1024;
+
+/// The password for `config` when its connection string has none, as libpq finds it:
+/// `PGPASSWORD`, else the first matching line of the password file (`PGPASSFILE`, or
+/// `~/.pgpass`), `host:port:database:user:password` with `*` for any and `\` escaping
+/// `:` and `\`. A password file others can read is refused (libpq ignores it with a
+/// warning; a silent fall-through to no password would only puzzle the operator).
+fn password_for(config: &Config) -> Result<Option<zeroize::Zeroizing<String>>, RegistryError> {
+    if let Some(p) = std::env::var_os("PGPASSWORD").filter(|p| !p.is_empty()) {
+        return Ok(Some(zeroize::Zeroizing::new(
+            p.to_string_lossy().into_owned(),
+        )));
+    }
+    let path = match std::env::var_os("PGPASSFILE").filter(|p| !p.is_empty()) {
+        Some(p) => std::path::PathBuf::from(p),
+        None => match std::env::var_os("HOME").filter(|p| !p.is_empty()) {
+            Some(home) => std::path::Path::new(&home).join(".pgpass"),
+            None => return Ok(None),
+        },
+    };
+    let unusable = |reason: String| {
+        storage(PostgresError::PasswordFile {
+            path: path.display().to_string(),
+            reason,
+        })
+    };
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(unusable(e.to_string())),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(unusable(format!(
+                "others can read it (mode {mode:03o}): run `chmod 600 {}`",
+                path.display()
+            )));
+        }
+    }
+    if !meta.is_file() || meta.len() > MAX_PASSWORD_FILE_BYTES {
+        return Err(unusable(format!(
+            "not a password file of at most {MAX_PASSWORD_FILE_BYTES} bytes"
+        )));
+    }
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(&path).map_err(|e| unusable(e.to_string()))?,
+    );
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        // libpq matches a unix socket as `localhost`.
+        Some(Host::Unix(_)) | None => "localhost".to_owned(),
+    };
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
+    let user = config.get_user().unwrap_or_default();
+    let db = config.get_dbname().unwrap_or(user);
+    Ok(pgpass_lookup(&text, [&host, &port, db, user]))
+}
+
+/// The password of the first line of a `.pgpass` text matching `wanted` (host, port,
+/// database, user).
+fn pgpass_lookup(text: &str, wanted: [&str; 4]) -> Option<zeroize::Zeroizing<String>> {
+    for line in text.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let mut fields: Vec<zeroize::Zeroizing<String>> = vec![zeroize::Zeroizing::default()];
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            let (c, separator) = match c {
+                '\\' => (chars.next().unwrap_or('\\'), false),
+                ':' => (c, fields.len() < 5),
+                c => (c, false),
+            };
+            if separator {
+                fields.push(zeroize::Zeroizing::default());
+            } else {
+                fields.last_mut()?.push(c);
+            }
+        }
+        let [h, p, d, u, password] = fields.as_slice() else {
+            continue;
+        };
+        let matches = [h, p, d, u]
+            .iter()
+            .zip(wanted)
+            .all(|(f, w)| f.as_str() == "*" || f.as_str() == w);
+        if matches {
+            return Some(password.clone());
+        }
+    }
+    None
 }
 
 fn connect(config: &Config, target: &str) -> Result<Client, RegistryError> {
@@ -1190,6 +1369,34 @@ mod tests {
         assert_eq!(MIGRATIONS.last().map(|(v, _)| *v), Some(SCHEMA_VERSION));
         let versions: Vec<u32> = MIGRATIONS.iter().map(|(v, _)| *v).collect();
         assert!(versions.windows(2).all(|w| w[1] == w[0] + 1));
+    }
+
+    #[test]
+    fn the_lost_connection_family_is_one_error() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08003", "08000"] {
+            assert!(connection_lost(code), "{code}");
+        }
+        for code in ["23505", "40001", "42P01", "57014"] {
+            assert!(!connection_lost(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_pgpass_line_is_matched_as_libpq_matches_it() {
+        let text = "# comment\n\
+                    other:5432:*:*:nope\n\
+                    db.example:5432:registry:office:s3cr\\:et\\\\\n\
+                    *:*:*:office:fallback\n";
+        let found = |w: [&str; 4]| pgpass_lookup(text, w).map(|p| p.as_str().to_owned());
+        assert_eq!(
+            found(["db.example", "5432", "registry", "office"]).as_deref(),
+            Some("s3cr:et\\")
+        );
+        assert_eq!(
+            found(["db.example", "6543", "registry", "office"]).as_deref(),
+            Some("fallback")
+        );
+        assert_eq!(found(["db.example", "5432", "registry", "other"]), None);
     }
 
     #[test]

@@ -483,20 +483,37 @@ impl<S: Store> Registry<S> {
                 publication: None,
             }));
         }
-        let publication = self
-            .status_list()?
-            .publish_at(key, now, next_update, head)?;
-        let mut draft = Draft::default();
-        draft.change.finished_jobs.push((job.id, now));
-        draft.event(
-            now,
-            AuditEvent::JobFinished {
-                job: job.id,
-                issued: count(done),
-            },
-        );
-        let publication = add_publication(&mut draft, publication, now);
-        commit(&mut self.store, head, draft)?;
+        // Closing the job, with the list, recomposed on a fresh head if another
+        // office's unrelated change came first; closed meanwhile by another worker is
+        // a real conflict.
+        let (mut head, mut race) = (head, super::runner::Race::default());
+        let publication = loop {
+            let publication = self
+                .status_list()?
+                .publish_at(key, now, next_update, head)?;
+            let mut draft = Draft::default();
+            draft.change.finished_jobs.push((job.id, now));
+            draft.event(
+                now,
+                AuditEvent::JobFinished {
+                    job: job.id,
+                    issued: count(done),
+                },
+            );
+            let publication = add_publication(&mut draft, publication, now);
+            match commit(&mut self.store, head, draft) {
+                Err(e) if race.again(&e) => {
+                    if self.open_job()?.is_none_or(|j| j.id != job.id) {
+                        return Err(e);
+                    }
+                    head = self.store.audit_head()?;
+                }
+                other => {
+                    other?;
+                    break publication;
+                }
+            }
+        };
         Ok(Some(ReissueReport {
             job: job.id,
             batch: *batch,

@@ -20,6 +20,16 @@ use super::runner::{Draft, commit};
 use super::store::{CredentialFilter, CredentialRecord, RosterChange, Store};
 use super::{HolderRequest, PublicationRecord, Registry, RegistryError, add_publication};
 
+/// The leavers' threshold a registry starts with: a roster sync that would remove more
+/// holders than this is refused unless approved for exactly that number, as directory
+/// sync tools' "accidental deletion prevention" stops at 500 deletions by default.
+pub const DEFAULT_MAX_LEAVERS: u64 = 500;
+
+/// The annotation subject under which a registry keeps its leavers' threshold (in its
+/// audit log, so every office on the registry sees the same one, and each change is
+/// accountable). The newest annotation that is a number wins.
+pub const MAX_LEAVERS_SUBJECT: &str = "setting:max-leavers";
+
 /// A printed field or the clearance, named for an operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -219,13 +229,42 @@ impl<S: Store> Registry<S> {
         Ok(plan)
     }
 
+    /// The registry's leavers' threshold: the most holders a roster sync may remove
+    /// without an approval for the exact number ([`DEFAULT_MAX_LEAVERS`] until
+    /// [`Self::set_max_leavers`] sets another).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn max_leavers(&self) -> Result<u64, RegistryError> {
+        Ok(self
+            .annotations(MAX_LEAVERS_SUBJECT)?
+            .into_iter()
+            .rev()
+            .find_map(|(_, text)| text.trim().parse().ok())
+            .unwrap_or(DEFAULT_MAX_LEAVERS))
+    }
+
+    /// Sets the leavers' threshold for every office on this registry, recorded in the
+    /// audit log.
+    ///
+    /// # Errors
+    /// Storage failures; [`RegistryError::Conflict`] if another writer committed first.
+    pub fn set_max_leavers(&mut self, max: u64, now: UnixTime) -> Result<(), RegistryError> {
+        self.annotate(MAX_LEAVERS_SUBJECT, &max.to_string(), now)
+    }
+
     /// Syncs the registry with `roster` (HR's export), in one commit: joiners and movers
     /// are recorded (their cards become pending), leavers are removed and their cards
     /// revoked ([`RevocationReason::LeftService`]) with the list published at once. An
     /// empty plan commits nothing, so applying the same roster twice is a no-op.
     ///
+    /// A roster that removes more holders than [`Self::max_leavers`] is refused (a
+    /// truncated export would otherwise revoke the force): check it, then approve the
+    /// exact number with [`Self::roster_apply_approved`].
+    ///
     /// # Errors
-    /// As [`Self::roster_plan`]; if leavers' cards must be revoked, a key that may not
+    /// [`RegistryError::TooManyLeavers`] past the threshold (nothing written); as
+    /// [`Self::roster_plan`]; if leavers' cards must be revoked, a key that may not
     /// sign lists; storage failures (nothing is written).
     pub fn roster_apply(
         &mut self,
@@ -234,8 +273,68 @@ impl<S: Store> Registry<S> {
         now: UnixTime,
         next_update: UnixTime,
     ) -> Result<RosterApplied, RegistryError> {
+        self.roster_apply_inner(key, roster, now, next_update, None)
+    }
+
+    /// [`Self::roster_apply`] with the operator's approval of exactly `leavers` leavers:
+    /// it goes ahead past the threshold only if the roster removes that many holders,
+    /// so an approval given for one export cannot carry another.
+    ///
+    /// # Errors
+    /// [`RegistryError::LeaversNotAsApproved`] if the roster removes another number of
+    /// holders (nothing written); otherwise as [`Self::roster_apply`].
+    pub fn roster_apply_approved(
+        &mut self,
+        key: &IssuerKey,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        next_update: UnixTime,
+        leavers: u64,
+    ) -> Result<RosterApplied, RegistryError> {
+        self.roster_apply_inner(key, roster, now, next_update, Some(leavers))
+    }
+
+    fn roster_apply_inner(
+        &mut self,
+        key: &IssuerKey,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        next_update: UnixTime,
+        approved: Option<u64>,
+    ) -> Result<RosterApplied, RegistryError> {
+        // Lost to another office's commit: planned, checked against the threshold and
+        // composed again from fresh reads.
+        super::runner::retrying(|| self.roster_apply_once(key, roster, now, next_update, approved))
+    }
+
+    /// One attempt of [`Self::roster_apply`], from its first read to its commit.
+    fn roster_apply_once(
+        &mut self,
+        key: &IssuerKey,
+        roster: &[HolderRequest],
+        now: UnixTime,
+        next_update: UnixTime,
+        approved: Option<u64>,
+    ) -> Result<RosterApplied, RegistryError> {
         let head = self.store.audit_head()?;
         let plan = self.roster_plan(roster)?;
+        let leavers = plan.leavers.len() as u64;
+        match approved {
+            Some(approved) if approved != leavers => {
+                return Err(RegistryError::LeaversNotAsApproved { leavers, approved });
+            }
+            Some(_) => {}
+            None => {
+                let threshold = self.max_leavers()?;
+                if leavers > threshold {
+                    return Err(RegistryError::TooManyLeavers {
+                        leavers,
+                        cards: plan.leavers.iter().map(|l| l.cards.len() as u64).sum(),
+                        threshold,
+                    });
+                }
+            }
+        }
         if plan.is_empty() {
             return Ok(RosterApplied {
                 plan,
@@ -337,7 +436,13 @@ impl<S: Store> Registry<S> {
     /// list is published, in the same commit. Idempotent and resumable like
     /// [`Self::issue_roster`]: run it again after an interruption.
     ///
+    /// A new batch that would revoke more replaced cards than [`Self::max_leavers`] is
+    /// refused before anything is signed (the leavers' guard, for a roster that moved
+    /// most of the force): check it, then approve the exact number with
+    /// [`Self::issue_pending_approved`]. Resuming an open batch is not asked again.
+    ///
     /// # Errors
+    /// [`RegistryError::TooManyReplaced`] past the threshold (nothing written);
     /// [`RegistryError::JobOpen`] if another job is open; running out of blank cards;
     /// a key that may not sign; storage failures.
     #[allow(clippy::too_many_arguments)]
@@ -351,6 +456,50 @@ impl<S: Store> Registry<S> {
         rng: &mut (impl rand::CryptoRng + ?Sized),
         hooks: &mut super::Hooks<'_>,
     ) -> Result<super::IssueReport, RegistryError> {
+        self.issue_pending_inner(key, supplier, cards, (now, next_update), rng, hooks, None)
+    }
+
+    /// [`Self::issue_pending`] with the operator's approval of exactly `replaced` cards
+    /// revoked as superseded when the new batch is finished: it goes ahead past the
+    /// threshold only if that is the number.
+    ///
+    /// # Errors
+    /// [`RegistryError::ReplacedNotAsApproved`] if a new batch would revoke another
+    /// number (nothing written); otherwise as [`Self::issue_pending`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn issue_pending_approved(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        cards: &mut (impl super::BlankCards + ?Sized),
+        now: UnixTime,
+        next_update: UnixTime,
+        rng: &mut (impl rand::CryptoRng + ?Sized),
+        hooks: &mut super::Hooks<'_>,
+        replaced: u64,
+    ) -> Result<super::IssueReport, RegistryError> {
+        self.issue_pending_inner(
+            key,
+            supplier,
+            cards,
+            (now, next_update),
+            rng,
+            hooks,
+            Some(replaced),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue_pending_inner(
+        &mut self,
+        key: &IssuerKey,
+        supplier: &str,
+        cards: &mut (impl super::BlankCards + ?Sized),
+        (now, next_update): (UnixTime, UnixTime),
+        rng: &mut (impl rand::CryptoRng + ?Sized),
+        hooks: &mut super::Hooks<'_>,
+        approved: Option<u64>,
+    ) -> Result<super::IssueReport, RegistryError> {
         let head = self.store.audit_head()?;
         self.check_key(key, KeyUsage::Credentials)?;
         self.check_key(key, KeyUsage::Lists)?;
@@ -362,11 +511,32 @@ impl<S: Store> Registry<S> {
                 .len(),
             None => 0,
         };
-        let todo = self
+        let todo: Vec<_> = self
             .pending()?
             .into_iter()
             .map(|p| (p.request, p.replaces))
             .collect();
+        if open.is_none() {
+            let replaced = todo.iter().filter(|(_, r)| r.is_some()).count() as u64;
+            match approved {
+                Some(approved) if approved != replaced => {
+                    return Err(RegistryError::ReplacedNotAsApproved {
+                        cards: replaced,
+                        approved,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    let threshold = self.max_leavers()?;
+                    if replaced > threshold {
+                        return Err(RegistryError::TooManyReplaced {
+                            cards: replaced,
+                            threshold,
+                        });
+                    }
+                }
+            }
+        }
         self.issue_batch(
             super::IssueBatch {
                 key,

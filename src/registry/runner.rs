@@ -8,9 +8,18 @@
 //! thread (on every core with the `parallel` feature) while this thread commits the
 //! previous chunk with its audit event, reports progress after each commit, and stops
 //! where the progress hook says `Break`.
+//!
+//! **Two offices at once.** A commit that loses the race to another writer's commit
+//! ([`ConflictKind::StaleAuditHead`]) is not refused at once: [`retrying`] runs a
+//! single change again from its reads, and the runner re-reads the head and commits
+//! the same chunk again, after checking that no other writer has put cards into its
+//! batch (two workers on one job: a real conflict, refused). Bounded:
+//! [`MAX_RACE_ATTEMPTS`] attempts, backing off from [`RACE_BACKOFF`] (doubling, with
+//! jitter, at most [`RACE_BACKOFF_MAX`]), so bulk work and single changes interleave.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::time::Duration;
 
 use rand::{CryptoRng, SeedableRng, rngs::StdRng};
 
@@ -24,13 +33,114 @@ use crate::model::{
 
 use super::audit::{self, AuditEvent};
 use super::cards::BlankCards;
-use super::store::{Change, CredentialRecord, RegistryError, Store};
+use super::store::{
+    Change, ConflictKind, CredentialFilter, CredentialRecord, RegistryError, Store,
+};
 
 /// Credentials per atomic chunk of bulk work. Random serials and status indexes put
 /// every index insert on a random page, so a commit rewrites most index pages whatever
 /// its size: larger chunks amortise that (and the fsync). A crash loses at most one
 /// chunk's signing work, about 0.1 s on one core.
 pub const CHUNK: usize = 4096;
+
+/// Attempts of one commit (a chunk, or a single change) that keeps losing the race to
+/// other writers' commits before [`ConflictKind::StaleAuditHead`] is reported. With
+/// the back-off this waits about 10 s in all: a chunk of bulk work commits between
+/// two single changes, and a single change between two chunks.
+pub const MAX_RACE_ATTEMPTS: u32 = 24;
+
+/// The first back-off after a lost race, doubled at each further attempt up to
+/// [`RACE_BACKOFF_MAX`], plus up to half of it again at random (so that two writers
+/// that collided do not collide again in step).
+pub const RACE_BACKOFF: Duration = Duration::from_millis(4);
+
+/// The longest back-off between two attempts.
+pub const RACE_BACKOFF_MAX: Duration = Duration::from_millis(640);
+
+/// Whether `e` says another writer committed between this change's reads and its
+/// commit (and nothing of it was written).
+pub(super) fn lost_race(e: &RegistryError) -> bool {
+    matches!(
+        e,
+        RegistryError::Conflict(ConflictKind::StaleAuditHead { .. })
+    )
+}
+
+/// Sleeps before retry number `retry` (1 for the first).
+fn back_off(retry: u32) {
+    let base = RACE_BACKOFF
+        .saturating_mul(1u32 << retry.saturating_sub(1).min(16))
+        .min(RACE_BACKOFF_MAX);
+    // Jitter from the clock's nanoseconds: no caller's RNG is needed to wait.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let half = u32::try_from(base.as_millis() / 2)
+        .unwrap_or(u32::MAX)
+        .max(1);
+    std::thread::sleep(base + Duration::from_millis(u64::from(nanos % half)));
+}
+
+/// The attempts of one change that may lose races to other writers.
+#[derive(Debug, Default)]
+pub(super) struct Race {
+    retries: u32,
+}
+
+impl Race {
+    /// Whether to try again after `e`: a lost race with attempts left (after backing
+    /// off). Anything else, or the last attempt, is the caller's to return.
+    pub(super) fn again(&mut self, e: &RegistryError) -> bool {
+        if !lost_race(e) || self.retries + 1 >= MAX_RACE_ATTEMPTS {
+            return false;
+        }
+        self.retries += 1;
+        back_off(self.retries);
+        true
+    }
+}
+
+/// Runs `op`, a whole single change from its first read to its commit, again while it
+/// loses the race to another writer (at most [`MAX_RACE_ATTEMPTS`] times, backing
+/// off): each attempt reads afresh, so a change that no longer holds (the same card
+/// changed meanwhile) is refused by its own checks, not retried.
+pub(super) fn retrying<T>(
+    mut op: impl FnMut() -> Result<T, RegistryError>,
+) -> Result<T, RegistryError> {
+    let mut race = Race::default();
+    loop {
+        match op() {
+            Err(e) if race.again(&e) => {}
+            other => return other,
+        }
+    }
+}
+
+/// Commits the draft `compose` makes, again on a fresh head while it loses the race
+/// to another writer, as long as `still_ours` (the re-read) says the other writer's
+/// change was unrelated. Returns the head after the change.
+pub(super) fn commit_retrying<S: Store + ?Sized>(
+    store: &mut S,
+    head: AuditHead,
+    mut compose: impl FnMut(&S) -> Result<Draft, RegistryError>,
+    mut still_ours: impl FnMut(&S) -> Result<bool, RegistryError>,
+) -> Result<AuditHead, RegistryError> {
+    let mut head = head;
+    let mut race = Race::default();
+    loop {
+        let draft = compose(store)?;
+        match commit(store, head, draft) {
+            Err(e) if race.again(&e) => {
+                if !still_ours(store)? {
+                    return Err(e);
+                }
+                // The head last, just before committing again.
+                head = store.audit_head()?;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Bulk-work progress: `done` of `total` credentials committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,13 +328,24 @@ impl Run<'_> {
             head,
         };
         let flow = sign_and_commit(self.key, plans, self.chunk, self.now, |issued| {
-            let mut draft = Draft::default();
-            draft.change.credentials = issued.iter().map(record_for).collect();
-            draft.event(
-                self.now,
-                (self.event)(self.batch, &draft.change.credentials),
-            );
-            ran.head = commit(store, ran.head, draft)?;
+            let records: Vec<CredentialRecord> = issued.iter().map(record_for).collect();
+            let compose = |_: &S| {
+                let mut draft = Draft::default();
+                draft.change.credentials.clone_from(&records);
+                draft.event(self.now, (self.event)(self.batch, &records));
+                Ok(draft)
+            };
+            // A lost race is retried unless another writer has put cards into this
+            // batch meanwhile (a second worker on the same job: a real conflict).
+            let done = ran.done;
+            let batch = self.batch;
+            let alone = |store: &S| {
+                Ok(store
+                    .credentials(&CredentialFilter::PrintBatches(vec![batch]))?
+                    .len()
+                    == done)
+            };
+            ran.head = commit_retrying(store, ran.head, compose, alone)?;
             ran.done += issued.len();
             (hooks.committed)(&issued);
             Ok((hooks.progress)(Progress {

@@ -111,33 +111,48 @@ impl SqliteStore {
     /// [`RegistryError::NewerSchema`] if a newer build wrote it. Nothing is written then.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_text = path.as_ref().display().to_string();
+        // A new file is made here, private (SQLite would make it world-readable).
+        match new_private_file(path.as_ref()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                return Err(storage(FileError {
+                    path: path_text,
+                    source: e,
+                }));
+            }
+        }
         let conn = Connection::open(path.as_ref()).map_err(|e| classify(&path_text, e))?;
-        Self::init(conn, path_text)
+        Self::init(conn, path_text, true)
     }
 
     /// Creates a new registry file at `path` (the schema, no registry yet: then
-    /// `Registry::create`).
+    /// `Registry::create`), readable and writable by its owner only (mode 0600; SQLite
+    /// gives the `-wal` and `-shm` files it makes beside it the same mode): the
+    /// registry holds pay numbers and vetting levels.
     ///
     /// # Errors
     /// [`RegistryError::FileExists`] if anything is at `path` (it is left alone);
-    /// [`RegistryError::Storage`] if the file cannot be made.
+    /// [`RegistryError::Storage`] (naming the path) if the file cannot be made.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, RegistryError> {
         let path_text = path.as_ref().display().to_string();
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path.as_ref())
-        {
-            Ok(_) => Self::open(path),
+        match new_private_file(path.as_ref()) {
+            Ok(()) => Self::open(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Err(RegistryError::FileExists { path: path_text })
             }
-            Err(e) => Err(storage(e)),
+            Err(e) => Err(storage(FileError {
+                path: path_text,
+                source: e,
+            })),
         }
     }
 
     /// Opens the registry file at `path`, never creating one: what a tool that works
     /// on an existing registry calls, so that a mistyped path leaves nothing behind.
+    ///
+    /// An empty database (a file of no bytes, say) is not given the schema: it is
+    /// [`RegistryError::NotARegistry`] and is left as it was.
     ///
     /// # Errors
     /// [`RegistryError::NotFound`] if there is no file at `path`; as [`Self::open`].
@@ -156,7 +171,8 @@ impl SqliteStore {
                 classify(&path_text, e)
             }
         })?;
-        Self::init(conn, path_text)
+        // Never creating: an empty database stays empty (reading never writes).
+        Self::init(conn, path_text, false)
     }
 
     /// An in-memory registry.
@@ -165,10 +181,10 @@ impl SqliteStore {
     /// [`RegistryError::Storage`] if SQLite fails.
     pub fn open_in_memory() -> Result<Self, RegistryError> {
         let conn = Connection::open_in_memory().map_err(storage)?;
-        Self::init(conn, ":memory:".to_owned())
+        Self::init(conn, ":memory:".to_owned(), true)
     }
 
-    fn init(conn: Connection, path: String) -> Result<Self, RegistryError> {
+    fn init(conn: Connection, path: String, create: bool) -> Result<Self, RegistryError> {
         let bad = |e| classify(&path, e);
         // Random 128-bit serials and status indexes put every index insert on a random
         // page: keep the indexes of a national-sized registry in SQLite's own cache.
@@ -198,6 +214,12 @@ impl SqliteStore {
             .iter()
             .filter(|t| names.iter().any(|n| n == *t))
             .count();
+        if names.is_empty() && !create {
+            return Err(RegistryError::NotARegistry {
+                path,
+                detail: NotARegistry::MissingTables,
+            });
+        }
         if names.is_empty() {
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(bad)?;
@@ -266,6 +288,23 @@ impl SqliteStore {
     fn fail(&self, e: rusqlite::Error) -> RegistryError {
         classify(&self.path, e)
     }
+}
+
+/// Makes an empty file at `path` with mode 0600, failing if anything is there.
+fn new_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
+/// A file of the store could not be made or read: which one, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+struct FileError {
+    path: String,
+    source: std::io::Error,
 }
 
 fn storage(e: impl std::error::Error + Send + Sync + 'static) -> RegistryError {

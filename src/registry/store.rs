@@ -255,6 +255,59 @@ pub enum RegistryError {
         /// The pay number.
         pay_number: String,
     },
+    /// A roster sync would remove more holders than the registry's leavers' threshold
+    /// ([`Registry::max_leavers`](super::Registry::max_leavers)): a truncated HR export
+    /// looks like this. Nothing was written. Check the export; if the leavers are real,
+    /// approve exactly this many
+    /// ([`Registry::roster_apply_approved`](super::Registry::roster_apply_approved)).
+    #[error(
+        "the roster removes {leavers} holders (revoking {cards} cards), more than the threshold of {threshold}; nothing was written"
+    )]
+    TooManyLeavers {
+        /// Holders the roster would remove.
+        leavers: u64,
+        /// Their cards that would be revoked.
+        cards: u64,
+        /// The registry's threshold.
+        threshold: u64,
+    },
+    /// A roster sync was approved for another number of leavers than it finds (an
+    /// approval given for one export cannot carry another). Nothing was written.
+    #[error(
+        "the roster removes {leavers} holders, not the {approved} approved; nothing was written"
+    )]
+    LeaversNotAsApproved {
+        /// Holders the roster would remove.
+        leavers: u64,
+        /// The number approved.
+        approved: u64,
+    },
+    /// Issuing the pending cards would, once the batch is finished, revoke more
+    /// replaced cards than the registry's threshold
+    /// ([`Registry::max_leavers`](super::Registry::max_leavers)): a roster sync that
+    /// changed a printed field for most of the force looks like this. Nothing was
+    /// signed or written. Check the roster; if the changes are real, approve exactly
+    /// this many ([`Registry::issue_pending_approved`](super::Registry::issue_pending_approved)).
+    #[error(
+        "issuing would revoke {cards} replaced cards, more than the threshold of {threshold}; nothing was signed"
+    )]
+    TooManyReplaced {
+        /// Cards the batch would revoke as superseded.
+        cards: u64,
+        /// The registry's threshold.
+        threshold: u64,
+    },
+    /// Issuing was approved for another number of replaced cards than it would revoke.
+    /// Nothing was signed or written.
+    #[error(
+        "issuing would revoke {cards} replaced cards, not the {approved} approved; nothing was signed"
+    )]
+    ReplacedNotAsApproved {
+        /// Cards the batch would revoke as superseded.
+        cards: u64,
+        /// The number approved.
+        approved: u64,
+    },
     /// The file is not a revocard registry (or is corrupt).
     #[error("{path} is not a revocard registry: {detail}")]
     NotARegistry {

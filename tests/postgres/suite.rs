@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -724,4 +724,199 @@ fn any_store_opens_the_backend_a_db_string_names() {
     let passworded = db.replacen("revocard@", "revocard:hunter2@", 1);
     let store = AnyStore::open(&passworded).unwrap();
     assert!(!format!("{store:?}").contains("hunter2"));
+}
+
+/// Two offices at once on one registry: a bulk issue of 10,000 cards and 200 single
+/// revocations from another handle, concurrently. Each commit that loses the race to
+/// the other's unrelated change reads again and retries (bounded), so both finish, and
+/// the counts are exact.
+#[test]
+fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    const BULK: u32 = 10_000;
+    const SINGLES: u32 = 200;
+    let Some(url) = server_url("a_bulk_issue_and_single_revocations_at_once_both_finish") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    let key = key();
+    let mut reg = create_registry(
+        PostgresStore::connect(&db).unwrap(),
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    // The cards the second office will revoke, issued first.
+    let first: Vec<HolderRequest> = roster(SINGLES);
+    reg.issue_roster(
+        &key,
+        BREACHED,
+        &first,
+        &mut fresh(&mut rng(1)),
+        NOW,
+        &mut rng(2),
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    let to_revoke: Vec<Serial> = reg
+        .store()
+        .credentials(&CredentialFilter::All)
+        .unwrap()
+        .iter()
+        .map(|c| c.serial)
+        .collect();
+    assert_eq!(to_revoke.len(), SINGLES as usize);
+    let bulk: Vec<HolderRequest> = roster(SINGLES + BULK)
+        .into_iter()
+        .skip(SINGLES as usize)
+        .collect();
+    let revoked = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(AtomicBool::new(false));
+    let issuer = {
+        let (db, key, revoked, started) =
+            (db.clone(), self::key(), revoked.clone(), started.clone());
+        std::thread::spawn(move || {
+            let mut reg = Registry::open(PostgresStore::connect(&db).unwrap())
+                .unwrap()
+                .with_chunk_size(1024);
+            // How many revocations had committed at each chunk's commit.
+            let mut seen = Vec::new();
+            let report = reg.issue_roster(
+                &key,
+                SPARE,
+                &bulk,
+                &mut fresh(&mut rng(3)),
+                NOW,
+                &mut rng(4),
+                &mut Hooks {
+                    progress: Box::new(|_| {
+                        started.store(true, Ordering::SeqCst);
+                        seen.push(revoked.load(Ordering::SeqCst));
+                        std::ops::ControlFlow::Continue(())
+                    }),
+                    ..Hooks::default()
+                },
+            );
+            (report, seen)
+        })
+    };
+    while !started.load(Ordering::SeqCst) && !issuer.is_finished() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut office = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
+    for serial in &to_revoke {
+        office
+            .set_status(
+                &key,
+                *serial,
+                Status::Revoked,
+                RevocationReason::LeftService,
+                NOW.plus(1),
+                NOW.plus(3600),
+            )
+            .unwrap_or_else(|e| panic!("a single revocation beside the bulk issue: {e}"));
+        revoked.fetch_add(1, Ordering::SeqCst);
+    }
+    let (report, seen) = issuer.join().unwrap();
+    let report = report.unwrap_or_else(|e| panic!("the bulk issue beside revocations: {e}"));
+    assert!(report.finished, "{report:?}");
+    assert_eq!(report.issued_now, u64::from(BULK));
+    // They did run at once: chunks committed between revocations.
+    assert!(
+        seen.iter().any(|&n| n > 0 && n < SINGLES as usize),
+        "no chunk committed while the revocations ran: {seen:?}"
+    );
+    let s = office.summary().unwrap();
+    assert_eq!(s.issued, u64::from(SINGLES + BULK));
+    assert_eq!(s.revoked, u64::from(SINGLES));
+    assert_eq!(s.active, u64::from(BULK));
+    office.verify_audit().unwrap();
+    conformance::check_invariants(office.store());
+}
+
+/// A leavers' roster sync applied while another office revokes cards one by one: the
+/// sync, overtaken, plans and commits again from fresh reads; both finish.
+#[test]
+fn a_leavers_sync_beside_single_revocations_both_finish() {
+    const HOLDERS: u32 = 1000;
+    const SINGLES: usize = 60;
+    const STAYING: u32 = 900;
+    let Some(url) = server_url("a_leavers_sync_beside_single_revocations_both_finish") else {
+        return;
+    };
+    let _server = read_lock();
+    let db = fresh_database(&url);
+    let key = key();
+    let mut reg = create_registry(
+        PostgresStore::connect(&db).unwrap(),
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    reg.issue_roster(
+        &key,
+        BREACHED,
+        &roster(HOLDERS),
+        &mut fresh(&mut rng(1)),
+        NOW,
+        &mut rng(2),
+        &mut Hooks::default(),
+    )
+    .unwrap();
+    // The first 60 holders' cards are revoked by the other office; they stay on the
+    // roster. The last 100 holders leave.
+    let first: Vec<String> = (0..SINGLES as u32)
+        .map(|i| holder(i).pay_number().to_owned())
+        .collect();
+    let singles: Vec<Serial> = reg
+        .store()
+        .credentials(&CredentialFilter::PayNumbers(first))
+        .unwrap()
+        .iter()
+        .map(|c| c.serial)
+        .collect();
+    assert_eq!(singles.len(), SINGLES);
+    let revoker = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let key = self::key();
+            let mut office = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
+            for serial in singles {
+                office
+                    .set_status(
+                        &key,
+                        serial,
+                        Status::Revoked,
+                        RevocationReason::Lost,
+                        NOW.plus(1),
+                        NOW.plus(3600),
+                    )
+                    .unwrap_or_else(|e| panic!("a revocation beside the sync: {e}"));
+            }
+        })
+    };
+    let staying = roster(STAYING);
+    let mut applied = None;
+    // Applied a few times while the revocations run: the first applies the leavers,
+    // the next ones find nothing more to do (or a revoked holder pending again).
+    for _ in 0..3 {
+        let r = reg
+            .roster_apply(&key, &staying, NOW.plus(2), NOW.plus(3600))
+            .unwrap_or_else(|e| panic!("the sync beside revocations: {e}"));
+        applied.get_or_insert(r);
+    }
+    revoker.join().unwrap();
+    let applied = applied.unwrap();
+    assert_eq!(applied.plan.leavers.len(), (HOLDERS - STAYING) as usize);
+    let s = reg.summary().unwrap();
+    assert_eq!(s.issued, u64::from(HOLDERS));
+    assert_eq!(s.revoked, (HOLDERS - STAYING) as u64 + SINGLES as u64);
+    reg.verify_audit().unwrap();
+    conformance::check_invariants(reg.store());
 }
