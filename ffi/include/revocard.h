@@ -194,6 +194,12 @@ enum revocard_result
    */
   REVOCARD_RESULT_SUSPENDED = 113,
   /*
+   The list held for the issuer is out of force: its signer may no longer sign
+   lists (revoked, no longer certified, or its window ended); fail closed until a
+   list from a usable key arrives.
+   */
+  REVOCARD_RESULT_LIST_SIGNER_UNUSABLE = 114,
+  /*
    Denied for a reason this build of the ABI has no code for.
    */
   REVOCARD_RESULT_DENIED_OTHER = 199,

@@ -69,6 +69,10 @@ pub enum revocard_result {
     Revoked = 112,
     /// Suspended.
     Suspended = 113,
+    /// The list held for the issuer is out of force: its signer may no longer sign
+    /// lists (revoked, no longer certified, or its window ended); fail closed until a
+    /// list from a usable key arrives.
+    ListSignerUnusable = 114,
     /// Denied for a reason this build of the ABI has no code for.
     DeniedOther = 199,
 
@@ -166,7 +170,7 @@ pub enum revocard_result {
 
 impl revocard_result {
     /// Every code, for `revocard_result_name`.
-    const ALL: [Self; 64] = [
+    const ALL: [Self; 65] = [
         Self::Ok,
         Self::NullParameter,
         Self::BadArgument,
@@ -187,6 +191,7 @@ impl revocard_result {
         Self::StatusIndexOutOfRange,
         Self::Revoked,
         Self::Suspended,
+        Self::ListSignerUnusable,
         Self::DeniedOther,
         Self::UnknownDoor,
         Self::KindNotAdmitted,
@@ -257,6 +262,7 @@ impl revocard_result {
             Self::StatusIndexOutOfRange => c"status_index_out_of_range",
             Self::Revoked => c"revoked",
             Self::Suspended => c"suspended",
+            Self::ListSignerUnusable => c"list_signer_unusable",
             Self::DeniedOther => c"denied_other",
             Self::UnknownDoor => c"unknown_door",
             Self::KindNotAdmitted => c"kind_not_admitted",
@@ -321,6 +327,7 @@ impl revocard_result {
             Denial::StatusIndexOutOfRange { .. } => Self::StatusIndexOutOfRange,
             Denial::Revoked { .. } => Self::Revoked,
             Denial::Suspended { .. } => Self::Suspended,
+            Denial::ListSignerUnusable { .. } => Self::ListSignerUnusable,
             _ => Self::DeniedOther,
         }
     }

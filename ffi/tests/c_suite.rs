@@ -321,6 +321,14 @@ fn special(dir: &Path, manifest: &Path) {
         IssuerKey::generate(issuer.clone(), window, &mut rng).unwrap_or_else(|e| panic!("{e}"));
     let k3 =
         IssuerKey::generate(issuer.clone(), window, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+    // K4: lists only, its window ending a day after T (a list it signed goes out of
+    // force then).
+    let k4 = IssuerKey::generate(
+        issuer.clone(),
+        Validity::new(UnixTime(T - 10 * DAY), UnixTime(T + DAY)).unwrap_or_else(|e| panic!("{e}")),
+        &mut rng,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut draft = KeySetDraft::first(root.public(), now);
     draft
         .certify(k1.public(), KeyUsage::CredentialsAndLists)
@@ -333,6 +341,9 @@ fn special(dir: &Path, manifest: &Path) {
         .unwrap_or_else(|e| panic!("{e}"));
     draft
         .revoke(k3.key_id(), now, RevocationReason::KeyCompromise)
+        .unwrap_or_else(|e| panic!("{e}"));
+    draft
+        .certify(k4.public(), KeyUsage::Lists)
         .unwrap_or_else(|e| panic!("{e}"));
     let key_set = root.sign_key_set(&draft);
 
@@ -356,6 +367,10 @@ fn special(dir: &Path, manifest: &Path) {
         .unwrap_or_else(|e| panic!("{e}"));
     let list3 = statuses
         .publish(&k1, now, now.plus(3600))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let list_k4 = IssuerStatusList::new(issuer.clone(), MIN_LIST_CAPACITY)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .publish(&k4, now, now.plus(10 * DAY))
         .unwrap_or_else(|e| panic!("{e}"));
 
     let card_key = CardKey::from_secret_bytes(&CARD_SECRET);
@@ -453,13 +468,14 @@ fn special(dir: &Path, manifest: &Path) {
     let signature = ed25519_dalek::SigningKey::from_bytes(&K1_SECRET).sign(&message);
     weak[1..65].copy_from_slice(&signature.to_bytes());
 
-    let files: [(&str, &[u8]); 19] = [
+    let files: [(&str, &[u8]); 20] = [
         ("anchor", &root.public().to_bytes()),
         ("key_set", &key_set),
         ("list1", &list1.list),
         ("delta2", list2.delta.as_deref().unwrap_or_default()),
         ("delta3", list3.delta.as_deref().unwrap_or_default()),
         ("list3", &list3.list),
+        ("list_k4", &list_k4.list),
         ("warrant", &warrant),
         ("staff", &staff),
         ("suspended", &suspended),

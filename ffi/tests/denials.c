@@ -1,5 +1,5 @@
 /*
- * Every denial code reached at least once (credential 100-113, door 200-211), and
+ * Every denial code reached at least once (credential 100-114, door 200-211), and
  * the list, key-set and set-up refusals, on the second issuer's fixtures (made by
  * ffi/tests/c_suite.rs at a fixed time T with the library's issuing API).
  *
@@ -170,6 +170,21 @@ int main(int argc, char **argv) {
   CHECK_RESULT(verify_at(v, warrant, T + 7200), REVOCARD_RESULT_OK);
   CHECK_RESULT(verify_at(v, warrant, T + 7201), REVOCARD_RESULT_STATUS_STALE);
 
+  /* A list decides only while its signer may sign lists: K4's list (lists only, K4's
+   * window ends at T + 1 day) admits until then, and decides nothing after. */
+  revocard_verifier *w = NULL;
+  CHECK_RESULT(revocard_verifier_new(anchor.data, anchor.len, &w), REVOCARD_RESULT_OK);
+  CHECK_RESULT(revocard_verifier_install_key_set(w, key_set.data, key_set.len, T, &u, msg,
+                                                 sizeof msg),
+               REVOCARD_RESULT_OK);
+  bytes list_k4 = file("list_k4");
+  CHECK_RESULT(revocard_verifier_install_list(w, list_k4.data, list_k4.len, T, &u, msg,
+                                             sizeof msg),
+               REVOCARD_RESULT_OK);
+  CHECK_RESULT(verify_at(w, warrant, T + 60), REVOCARD_RESULT_OK);
+  CHECK_RESULT(verify_at(w, warrant, T + 2 * 86400ull), REVOCARD_RESULT_LIST_SIGNER_UNUSABLE);
+  revocard_verifier_free(w);
+
   /* Door denials. */
   revocard_door_policy *p[4] = {policy("warrant-only"), policy("mv-only"), policy("bound-a"),
                                 policy("bound-b")};
@@ -221,7 +236,7 @@ int main(int argc, char **argv) {
   CHECK_RESULT(tap(doors, "warrant-only", file("revoked"), NULL, 0, T), REVOCARD_RESULT_REVOKED);
 
   /* Every denial code was reached. */
-  for (uint32_t code = 100; code <= 113; code++) {
+  for (uint32_t code = 100; code <= 114; code++) {
     if (!seen_codes[code]) {
       fprintf(stderr, "denial %u (%s) never reached\n", code, revocard_result_name(code));
     }
