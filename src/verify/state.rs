@@ -111,7 +111,7 @@ impl VerifierState {
         &self.trust
     }
 
-    /// The list held for `issuer`.
+    /// The list held for `issuer`, in force or not: see [`Self::list_in_force`].
     #[must_use]
     pub fn list(&self, issuer: &IssuerId) -> Option<&Arc<RevocationList>> {
         self.list_of(issuer)

@@ -50,7 +50,9 @@ impl Verifier {
         self.state.load().trust().clone()
     }
 
-    /// The list held for `issuer`.
+    /// The list held for `issuer`, in force or not (a list whose signer's window has
+    /// ended stays held until another replaces it, but decides nothing): see
+    /// [`Self::list_in_force`].
     #[must_use]
     pub fn list(&self, issuer: &IssuerId) -> Option<Arc<RevocationList>> {
         self.state.load().list(issuer).cloned()
