@@ -776,9 +776,17 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
         .collect();
     let revoked = Arc::new(AtomicUsize::new(0));
     let started = Arc::new(AtomicBool::new(false));
+    // Chunks the bulk issue has committed: the revocations go in groups, each after
+    // another chunk, so the two interleave on any machine, however fast either is.
+    let chunks = Arc::new(AtomicUsize::new(0));
     let issuer = {
-        let (db, key, revoked, started) =
-            (db.clone(), self::key(), revoked.clone(), started.clone());
+        let (db, key, revoked, started, chunks) = (
+            db.clone(),
+            self::key(),
+            revoked.clone(),
+            started.clone(),
+            chunks.clone(),
+        );
         std::thread::spawn(move || {
             let mut reg = Registry::open(PostgresStore::connect(&db).unwrap())
                 .unwrap()
@@ -795,6 +803,7 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
                 &mut Hooks {
                     progress: Box::new(|_| {
                         started.store(true, Ordering::SeqCst);
+                        chunks.fetch_add(1, Ordering::SeqCst);
                         seen.push(revoked.load(Ordering::SeqCst));
                         std::ops::ControlFlow::Continue(())
                     }),
@@ -808,7 +817,20 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let mut office = Registry::open(PostgresStore::connect(&db).unwrap()).unwrap();
-    for serial in &to_revoke {
+    const GROUP: usize = 20;
+    let mut chunks_before = chunks.load(Ordering::SeqCst);
+    for (i, serial) in to_revoke.iter().enumerate() {
+        if i > 0 && i % GROUP == 0 {
+            // Wait (bounded) for the bulk issue to commit another chunk.
+            let waiting = std::time::Instant::now();
+            while chunks.load(Ordering::SeqCst) == chunks_before
+                && !issuer.is_finished()
+                && waiting.elapsed() < Duration::from_secs(60)
+            {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            chunks_before = chunks.load(Ordering::SeqCst);
+        }
         office
             .set_status(
                 &key,
