@@ -93,6 +93,32 @@ fn fresh_database(url: &str) -> String {
     with_db(url, &name)
 }
 
+/// Waits (at most 30 s) until no session but this one is connected to the database
+/// `db` names: the sessions of killed clients have ended, with whatever they had
+/// committed.
+fn settle(db: &str) {
+    let mut client = admin(db);
+    let start = Instant::now();
+    loop {
+        let others: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if others == 0 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{others} sessions of killed clients still connected after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn read_lock() -> RwLockReadGuard<'static, ()> {
     SERVER.read().unwrap_or_else(|e| e.into_inner())
 }
@@ -548,6 +574,10 @@ fn clients_killed_at_random_points_converge() {
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok(); // SIGKILL
         child.wait().unwrap();
+        // A commit the killed client had already sent may still land: read the
+        // registry only once the server has ended the client's session, so that the
+        // checks (several queries) see one settled state.
+        settle(&db);
         let now = match Registry::open(PostgresStore::connect(&db).unwrap()) {
             Ok(reg) => check_consistent(&reg),
             Err(RegistryError::Empty) => (0, 0), // killed before the registry was created
