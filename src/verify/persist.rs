@@ -16,7 +16,7 @@
 
 use crate::prelude::*;
 
-use crate::model::{IssuerId, KeyId, KeyUsage};
+use crate::model::{IssuerId, KeyId};
 use crate::verify::list::{StatusTable, check_capacity};
 use crate::verify::{RevocationList, StateError, StatePart, TrustStore, VerifierState};
 use crate::wire::{self, ListRecord, StateDecodeError, StateRecord};
@@ -95,11 +95,7 @@ impl VerifierState {
             }
             // The signer may sign this issuer's lists and is not revoked: a verifier
             // prunes every other list.
-            let signer_ok = trust
-                .get(&list.issuer, &list.key_id)
-                .is_some_and(|a| a.revoked_at().is_none() && a.usage().allows(KeyUsage::Lists))
-                && !trust.is_revoked(&list.issuer, &list.key_id);
-            if !signer_ok {
+            if !trust.may_hold_lists(&list.issuer, &list.key_id) {
                 return Err(inconsistent(StatePart::Lists));
             }
             // Its floor was recorded when it was installed.

@@ -370,13 +370,8 @@ impl VerifierState {
     /// ended is out of force by [`Self::list_in_force`], which takes the time.)
     fn prune(&mut self) {
         let trust = &self.trust;
-        self.lists.retain(|l| {
-            trust.get(&l.issuer, &l.key_id).is_some_and(|anchor| {
-                anchor.revoked_at().is_none()
-                    && !trust.is_revoked(&l.issuer, &l.key_id)
-                    && anchor.usage().allows(KeyUsage::Lists)
-            })
-        });
+        self.lists
+            .retain(|l| trust.may_hold_lists(&l.issuer, &l.key_id));
     }
 
     /// The highest sequence installed for `issuer` under a key that may still sign its

@@ -326,6 +326,15 @@ impl TrustStore {
         Ok(())
     }
 
+    /// Whether `issuer`'s key `key_id` may hold a list whatever the time: trusted for
+    /// lists and never revoked (its window is checked where the time is known). The
+    /// rule a verifier prunes lists by, and a saved state is checked against.
+    pub(crate) fn may_hold_lists(&self, issuer: &IssuerId, key_id: &KeyId) -> bool {
+        self.get(issuer, key_id).is_some_and(|anchor| {
+            anchor.revoked_at().is_none() && anchor.usage().allows(KeyUsage::Lists)
+        }) && !self.is_revoked(issuer, key_id)
+    }
+
     /// Whether `issuer`'s key `key_id` was ever revoked in this store.
     #[must_use]
     pub fn is_revoked(&self, issuer: &IssuerId, key_id: &KeyId) -> bool {
