@@ -33,9 +33,10 @@ use std::time::Duration;
 use crate::model::UnixTime;
 use crate::net::layout::LatestError;
 
-/// Default bound on open connections: well under the default open-file limit of a
-/// service (`ulimit -n` 20,000 here), above a site's thousands of doors.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
+/// Default bound on open connections: every stream's and 1,024 more for fetches,
+/// under the open-file limit of a service here (`ulimit -n` 20,000; lowered to the
+/// limit in force less [`RESERVED_FILES`] where it is smaller).
+pub const DEFAULT_MAX_CONNECTIONS: usize = DEFAULT_MAX_STREAMS + 1024;
 /// Open files kept beside the connections: the listener, the runtime's own, the files
 /// being read for answers, the watcher's reads. [`ServeConfig::max_connections`] is
 /// lowered to the process's open-file limit less this (and
@@ -44,8 +45,10 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
 /// read failing for want of a descriptor while the connections already open hold them
 /// all.
 pub const RESERVED_FILES: usize = 64;
-/// Default bound on open event streams.
-pub const DEFAULT_MAX_STREAMS: usize = 8000;
+/// Default bound on open event streams: a force's thousands of doors, or a national
+/// scheme's ten thousand, on one publisher. At about 13 KB of resident memory a
+/// stream (measured with 10,000, BENCHMARKS.md) the streams hold at most ~210 MB.
+pub const DEFAULT_MAX_STREAMS: usize = 16_384;
 /// Largest request head (request line and headers) read from a client: hyper's
 /// smallest buffer. Nothing in the layout needs more than a few hundred bytes.
 pub const MAX_REQUEST_HEAD_BYTES: usize = 8192;
