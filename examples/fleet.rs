@@ -19,8 +19,10 @@
 //! `--poll SECS` runs the same fleet with conditional polling instead of push. With
 //! `--json` the last line is one JSON object: `doors`, `p50_ms`, `p99_ms`, `max_ms`,
 //! `bytes_per_door`, `all_denied`, the publisher's resident memory before the doors and
-//! with all of them connected (`serve_rss_*`), and more. Timings are wall clock on this
-//! machine.
+//! with all of them connected (`serve_rss_*`), the CPU time each process used from the
+//! layout being written to the last door denying (`doors_cpu_ms`, `serve_cpu_ms`, from
+//! `/proc`) beside the floor's (`floor_cpu_ms`), and more. Timings are wall clock on
+//! this machine unless named CPU.
 //!
 //! The publisher runs in a child process (this program again, started with
 //! `--publisher-child`): 10,000 doors on loopback are 10,000 sockets on each side, and
@@ -186,6 +188,21 @@ fn check_fd_limit(doors: usize) -> Result<(), String> {
     }
 }
 
+/// CPU time (user and system, every thread) a process has used, in milliseconds
+/// (Linux: `/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
+fn cpu_ms(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: count fields after its closing parenthesis.
+    let mut fields = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    Some((user + system) as f64 * 1e3 / ticks)
+}
+
 /// Resident memory of a process in KiB (Linux: `VmRSS` of `/proc/<pid>/status`).
 fn rss_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -261,6 +278,10 @@ impl Publisher {
 
     fn rss_kib(&self) -> Option<u64> {
         rss_kib(&self.child.id().to_string())
+    }
+
+    fn cpu_ms(&self) -> Option<f64> {
+        cpu_ms(&self.child.id().to_string())
     }
 
     /// Stops it and returns its counters (requests, streams refused, connections
@@ -497,6 +518,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         now(),
     )?;
     let declared = registry.declare(&plan, &key, REPLACEMENT, now(), now().plus(LIST_LIFETIME))?;
+    let cpu_before = (cpu_ms("self"), server.cpu_ms());
     let t0 = Instant::now();
     registry.publish_to(&published)?;
     let written = t0.elapsed();
@@ -505,6 +527,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     while doors.iter().any(|d| d.denied_at.get().is_none()) && t0.elapsed() < limit {
         std::thread::sleep(Duration::from_millis(5));
     }
+    // CPU each process used from the layout being written to the last door denying
+    // (the doors' process includes the writing and this loop).
+    let used = |before: Option<f64>, after: Option<f64>| {
+        before
+            .zip(after)
+            .map_or_else(|| "null".to_owned(), |(b, a)| format!("{:.0}", a - b))
+    };
+    let doors_cpu = used(cpu_before.0, cpu_ms("self"));
+    let serve_cpu = used(cpu_before.1, server.cpu_ms());
     let mut latencies: Vec<f64> = doors
         .iter()
         .filter_map(|d| d.denied_at.get())
@@ -579,11 +610,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let message = vec![0x42_u8; delta_bytes.max(1)];
     let signature = ed25519_dalek::Signer::sign(&signer, &message);
     let public = signer.verifying_key();
-    let t = Instant::now();
+    let (t, floor_cpu_before) = (Instant::now(), cpu_ms("self"));
     for _ in 0..args.doors {
         public.verify_strict(std::hint::black_box(&message), &signature)?;
     }
     let floor_ms = t.elapsed().as_secs_f64() * 1e3;
+    // The same loop's CPU time: beside `doors_cpu_ms`, a ratio the machine's load
+    // moves far less than wall clock.
+    let floor_cpu = used(floor_cpu_before, cpu_ms("self"));
     let [requests, streams_refused, connections_refused] = server.stop()?;
     let kib = |v: Option<u64>| v.map_or_else(|| "null".to_owned(), |v| v.to_string());
     let mode = args
@@ -595,7 +629,8 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
          \"doors_denied\":{denied},\"all_denied\":{all_denied},\"server_requests\":{requests},\
          \"streams_refused\":{streams_refused},\"connections_refused\":{connections_refused},\
          \"serve_rss_idle_kib\":{},\"serve_rss_kib\":{},\"serve_rss_per_door_bytes\":{},\
-         \"doors_rss_kib\":{},\"floor_ms\":{floor_ms:.1},\"p99_over_floor\":{:.1}}}",
+         \"doors_rss_kib\":{},\"doors_cpu_ms\":{doors_cpu},\"serve_cpu_ms\":{serve_cpu},\"floor_cpu_ms\":{floor_cpu},\
+         \"floor_ms\":{floor_ms:.1},\"p99_over_floor\":{:.1}}}",
         args.doors,
         cards.len(),
         kib(serve_rss_idle),
