@@ -981,6 +981,9 @@ fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
     let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
     config.max_connections = 32;
     config.watch_interval = Duration::from_millis(20);
+    // Pings well inside the door's idle timeout (800 ms here), so that the door's stream
+    // stays up however long the flood takes to build on a loaded machine.
+    config.ping_interval = Duration::from_millis(200);
     config.header_timeout = Duration::from_secs(30);
     config.idle_timeout = Duration::from_secs(30);
     let server = revocard::net::serve::spawn(config).unwrap();
@@ -1071,6 +1074,8 @@ fn past_the_stream_limit_a_subscriber_is_refused_with_503_and_the_open_streams_k
     let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
     config.max_streams = 2;
     config.watch_interval = Duration::from_millis(20);
+    // Pings inside the door's idle timeout, so that its stream, once in, stays in.
+    config.ping_interval = Duration::from_millis(200);
     let server = revocard::net::serve::spawn(config).unwrap();
     let addr = server.local_addr();
     let (mut first, head) = open_stream(addr);
