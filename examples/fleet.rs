@@ -1,12 +1,16 @@
 //! The fleet figure: from `declare` to every door denying, end to end on loopback.
 //!
 //! The publisher (`revocard::net::serve`) serves the published layout; N doors, each
-//! with its own verifier and feed (`revocard::net::feed`), start from the issuer's root
-//! anchor alone and fetch the key set and the list. The issuer declares the breach of
-//! a supplier that printed every card (47,000 by default). For every door the example
-//! measures the time from `declare` returning to the moment that door denies its
-//! sample old card, and the bytes it received for that update; then the issuer
-//! reissues, and every door must admit a replacement.
+//! a `DoorController` over its own verifier and feed (`revocard::net::feed`), start
+//! from the issuer's root anchor alone and fetch the key set and the list; each admits
+//! its sample old card once (a first tap: signature checked, credential cached). The
+//! issuer declares the breach of a supplier that printed every card (47,000 by
+//! default). For every door the example measures the time from `declare` returning to
+//! the moment that door denies its sample card, tapped again after each update the
+//! door applies (a repeat tap: everything but the signature re-checked against the
+//! new state), and the bytes it received for that update; then the issuer reissues,
+//! and every door's verifier must deny every sampled old card (full checks) and admit
+//! a replacement.
 //!
 //! ```text
 //! cargo run --release --example fleet --features serve,feed [-- --doors N] [--count C] [--poll SECS] [--json]
@@ -14,16 +18,30 @@
 //!
 //! `--poll SECS` runs the same fleet with conditional polling instead of push. With
 //! `--json` the last line is one JSON object: `doors`, `p50_ms`, `p99_ms`, `max_ms`,
-//! `bytes_per_door`, `all_denied` (and more). Timings are wall clock on this machine,
-//! with the publisher and every door in this one process.
+//! `bytes_per_door`, `all_denied`, the publisher's resident memory before the doors and
+//! with all of them connected (`serve_rss_*`), the CPU time each process used from the
+//! layout being written to the last door denying (`doors_cpu_ms`, `serve_cpu_ms`, from
+//! `/proc`) beside the floor's (`floor_cpu_ms`), and more. Timings are wall clock on
+//! this machine unless named CPU.
+//!
+//! The publisher runs in a child process (this program again, started with
+//! `--publisher-child`): 10,000 doors on loopback are 10,000 sockets on each side, and
+//! one process would need both ends under its open-file limit; apart, each side's
+//! memory is its own, so the publisher's memory per connected door is read from
+//! `/proc/<pid>/status` alone. The doors are tokio tasks on two threads, each with its
+//! own `Verifier` and `Feed`. Both processes raise their open-file limit to the hard
+//! limit.
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::ops::ControlFlow;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use revocard::door::{DoorController, DoorId, DoorPolicy};
 use revocard::issue::*;
 use revocard::net::feed::{Feed, FeedConfig, FeedEvent, FeedMode, StatsHandle};
 use revocard::net::serve::ServeConfig;
@@ -39,12 +57,20 @@ const LIST_LIFETIME: u64 = 3600;
 /// checked against every sample.
 const SAMPLES: usize = 16;
 /// How long the doors may take to start (fetch key set and list, open the stream).
-const START_LIMIT: Duration = Duration::from_secs(120);
+const START_LIMIT: Duration = Duration::from_secs(180);
+/// Most doors: each is a socket here and one in the publisher, under the open-file
+/// limit of each process (20,000 on the project's machines).
+const MAX_DOORS: usize = 16_000;
+/// File descriptors each process keeps beside its sockets to the doors (runtime,
+/// registry, listener, files being served).
+const FD_MARGIN: u64 = 256;
+/// The argument that makes this program the publisher's child process.
+const CHILD: &str = "--publisher-child";
 
 const USAGE: &str = "\
 usage: fleet [--doors N] [--count C] [--poll SECS] [--seed S] [--json]
 
-  --doors N     door controllers, each with its own verifier and feed (default 1000, at most 4000)
+  --doors N     door controllers, each with its own verifier and feed (default 1000, at most 16000)
   --count C     cards issued through the breached supplier (default 47000, at most 1000000)
   --poll SECS   doors poll latest.json every SECS seconds instead of taking pushes
   --seed S      seed of keys, serials and cards (default 1)
@@ -87,8 +113,8 @@ fn parse_args() -> Result<Option<Args>, String> {
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
-    if !(1..=4000).contains(&args.doors) {
-        return Err("--doors must be from 1 to 4000".into());
+    if !(1..=MAX_DOORS).contains(&args.doors) {
+        return Err(format!("--doors must be from 1 to {MAX_DOORS}"));
     }
     if !(SAMPLES..=1_000_000).contains(&args.count) {
         return Err(format!("--count must be from {SAMPLES} to 1000000"));
@@ -100,6 +126,14 @@ fn parse_args() -> Result<Option<Args>, String> {
 }
 
 fn main() {
+    let mut child_args = std::env::args().skip(1);
+    if child_args.next().as_deref() == Some(CHILD) {
+        if let Err(e) = publisher_child(child_args.next(), child_args.next()) {
+            eprintln!("fleet publisher: {e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     match parse_args() {
         Ok(None) => println!("{USAGE}"),
         Ok(Some(args)) => {
@@ -123,9 +157,157 @@ fn now() -> UnixTime {
     )
 }
 
-/// One door: its verifier, the old card it watches, when it first denied it.
+/// Raises this process's open-file limit to its hard limit and returns the limit now
+/// in force (`None` where it cannot be read).
+fn raise_fd_limit() -> Option<u64> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
+    // `None` is unlimited.
+    Some(getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX))
+}
+
+/// Refuses a fleet that cannot fit under this process's open-file limit, saying so
+/// rather than timing out with doors that cannot connect.
+fn check_fd_limit(doors: usize) -> Result<(), String> {
+    let needed = doors as u64 + FD_MARGIN;
+    match raise_fd_limit() {
+        Some(limit) if limit < needed => Err(format!(
+            "{doors} doors need {needed} open files in each process; the limit here is {limit} \
+             (raise the hard limit: ulimit -Hn)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// CPU time (user and system, every thread) a process has used, in milliseconds
+/// (Linux: `/proc/<pid>/stat`, fields 14 and 15, in clock ticks).
+fn cpu_ms(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces: count fields after its closing parenthesis.
+    let mut fields = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    let ticks = rustix::param::clock_ticks_per_second() as f64;
+    Some((user + system) as f64 * 1e3 / ticks)
+}
+
+/// Resident memory of a process in KiB (Linux: `VmRSS` of `/proc/<pid>/status`).
+fn rss_kib(pid: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The child: serves DIR for DOORS doors on a loopback port, prints `listening ADDR`,
+/// and runs until its standard input closes (the parent is done or gone); then prints
+/// `stats REQUESTS STREAMS_REFUSED CONNECTIONS_REFUSED`.
+fn publisher_child(
+    dir: Option<String>,
+    doors: Option<String>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (Some(dir), Some(doors)) = (dir, doors) else {
+        return Err(format!("usage: fleet {CHILD} DIR DOORS").into());
+    };
+    let doors: usize = doors.parse()?;
+    check_fd_limit(doors)?;
+    let mut config = ServeConfig::new(&dir, "127.0.0.1:0".parse()?);
+    config.max_connections = doors + 512;
+    config.max_streams = doors + 64;
+    config.worker_threads = 2;
+    let server = revocard::net::serve::spawn(config)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "listening {}", server.local_addr())?;
+    out.flush()?;
+    let mut rest = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut rest);
+    let stats = server.stats();
+    server.shutdown();
+    writeln!(
+        out,
+        "stats {} {} {}",
+        stats.requests, stats.streams_refused, stats.connections_refused
+    )?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The publisher's process, seen from the parent.
+struct Publisher {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: BufReader<ChildStdout>,
+    addr: String,
+}
+
+impl Publisher {
+    fn start(dir: &std::path::Path, doors: usize) -> Result<Self, Box<dyn std::error::Error>> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .arg(CHILD)
+            .arg(dir)
+            .arg(doors.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let mut stdout = BufReader::new(child.stdout.take().ok_or("no pipe to the publisher")?);
+        let mut line = String::new();
+        stdout.read_line(&mut line)?;
+        let addr = line
+            .strip_prefix("listening ")
+            .map(|a| a.trim().to_owned())
+            .ok_or("the publisher did not start")?;
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+            addr,
+        })
+    }
+
+    fn rss_kib(&self) -> Option<u64> {
+        rss_kib(&self.child.id().to_string())
+    }
+
+    fn cpu_ms(&self) -> Option<f64> {
+        cpu_ms(&self.child.id().to_string())
+    }
+
+    /// Stops it and returns its counters (requests, streams refused, connections
+    /// refused).
+    fn stop(mut self) -> Result<[u64; 3], Box<dyn std::error::Error>> {
+        drop(self.stdin.take());
+        let mut line = String::new();
+        self.stdout.read_line(&mut line)?;
+        self.child.wait()?;
+        let numbers: Vec<u64> = line
+            .strip_prefix("stats ")
+            .ok_or("the publisher did not report its counters")?
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        Ok(numbers
+            .try_into()
+            .map_err(|_| "bad counters from the publisher")?)
+    }
+}
+
+/// One door: its controller (over its own verifier), when it first denied the old card
+/// it watches.
 struct Door {
     verifier: Arc<Verifier>,
+    controller: Arc<DoorController>,
     stats: StatsHandle,
     denied_at: Arc<OnceLock<Instant>>,
 }
@@ -218,13 +400,13 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         published.display()
     ));
 
-    // The publisher, on loopback.
-    let mut config = ServeConfig::new(&published, "127.0.0.1:0".parse()?);
-    config.max_connections = args.doors + 512;
-    config.max_streams = args.doors + 64;
-    config.worker_threads = 2;
-    let server = revocard::net::serve::spawn(config)?;
-    let base = format!("http://{}", server.local_addr());
+    // The publisher, on loopback, in a process of its own.
+    check_fd_limit(args.doors)?;
+    let server = Publisher::start(&published, args.doors)?;
+    let base = format!("http://{}", server.addr);
+    // Its first scan is done before it listens; let it settle.
+    std::thread::sleep(Duration::from_millis(200));
+    let serve_rss_idle = server.rss_kib();
 
     // The doors: each configured once with the root anchor file, as shipped.
     let anchor = RootPublicKey::from_bytes(&std::fs::read(folder.join("anchor.rca"))?)?;
@@ -235,9 +417,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut doors = Vec::with_capacity(args.doors);
     let installed = Arc::new(AtomicU64::new(0));
+    let entrance = DoorId::new("entrance")?;
     for i in 0..args.doors {
         let verifier = Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
         verifier.add_root(anchor.clone())?;
+        let controller = Arc::new(DoorController::new(
+            Arc::clone(&verifier),
+            vec![DoorPolicy::new(entrance.clone())],
+        )?);
         let denied_at = Arc::new(OnceLock::new());
         let mut config = FeedConfig::new(base.clone(), issuer.clone());
         config.mode = match args.poll {
@@ -245,17 +432,20 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
             None => FeedMode::Push,
         };
         let watched = samples[i % samples.len()].bytes.clone();
-        let (v, d, n) = (
-            Arc::clone(&verifier),
+        let (c, d, n, door) = (
+            Arc::clone(&controller),
             Arc::clone(&denied_at),
             Arc::clone(&installed),
+            entrance.clone(),
         );
+        // The card is tapped again after each update: a repeat tap, as at a door that
+        // admitted it before the breach (its signature checked then, the rest now).
         config.on_event = Some(Arc::new(move |event: &FeedEvent| match event {
             FeedEvent::ListInstalled { .. } => {
                 n.fetch_add(1, Ordering::Relaxed);
             }
             FeedEvent::DeltaApplied { .. }
-                if d.get().is_none() && v.verify(&watched, now()).is_err() =>
+                if d.get().is_none() && !c.tap(&door, &watched, None, now()).is_admitted() =>
             {
                 let _ = d.set(Instant::now());
             }
@@ -269,6 +459,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }));
         doors.push(Door {
             verifier,
+            controller,
             stats,
             denied_at,
         });
@@ -284,23 +475,38 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     // Let the last streams settle (their first ping, their buffers).
     std::thread::sleep(Duration::from_millis(500));
+    let serve_rss_connected = server.rss_kib();
+    let doors_rss = rss_kib("self");
     let admitted_before = doors
         .iter()
         .enumerate()
         .filter(|(i, d)| {
-            d.verifier
-                .verify(&samples[i % samples.len()].bytes, now())
-                .is_ok()
+            d.controller
+                .tap(&entrance, &samples[i % samples.len()].bytes, None, now())
+                .is_admitted()
         })
         .count();
+    // The publisher's memory per connected door: what it grew by from before the
+    // first door to all of them connected (their fetches at start included).
+    let serve_per_door = serve_rss_idle
+        .zip(serve_rss_connected)
+        .map(|(idle, connected)| {
+            connected.saturating_sub(idle) as f64 * 1024.0 / args.doors as f64
+        });
     say(format!(
-        "{} doors started in {:.1} s from the anchor alone ({}); {admitted_before} admit their sample card.",
+        "{} doors started in {:.1} s from the anchor alone ({}); {admitted_before} admit their sample card. \
+         Publisher resident memory {} KiB before the doors, {} KiB with them ({} B per door); \
+         the doors' process {} KiB.",
         args.doors,
         waiting.elapsed().as_secs_f64(),
         match args.poll {
             Some(s) => format!("polling every {s} s"),
             None => "push".into(),
-        }
+        },
+        serve_rss_idle.map_or_else(|| "?".to_owned(), |v| v.to_string()),
+        serve_rss_connected.map_or_else(|| "?".to_owned(), |v| v.to_string()),
+        serve_per_door.map_or_else(|| "?".to_owned(), |v| format!("{v:.0}")),
+        doors_rss.map_or_else(|| "?".to_owned(), |v| v.to_string()),
     ));
     let bytes_before: Vec<u64> = doors.iter().map(|d| d.stats.get().bytes_received).collect();
 
@@ -312,6 +518,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         now(),
     )?;
     let declared = registry.declare(&plan, &key, REPLACEMENT, now(), now().plus(LIST_LIFETIME))?;
+    let cpu_before = (cpu_ms("self"), server.cpu_ms());
     let t0 = Instant::now();
     registry.publish_to(&published)?;
     let written = t0.elapsed();
@@ -320,6 +527,15 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     while doors.iter().any(|d| d.denied_at.get().is_none()) && t0.elapsed() < limit {
         std::thread::sleep(Duration::from_millis(5));
     }
+    // CPU each process used from the layout being written to the last door denying
+    // (the doors' process includes the writing and this loop).
+    let used = |before: Option<f64>, after: Option<f64>| {
+        before
+            .zip(after)
+            .map_or_else(|| "null".to_owned(), |(b, a)| format!("{:.0}", a - b))
+    };
+    let doors_cpu = used(cpu_before.0, cpu_ms("self"));
+    let serve_cpu = used(cpu_before.1, server.cpu_ms());
     let mut latencies: Vec<f64> = doors
         .iter()
         .filter_map(|d| d.denied_at.get())
@@ -394,24 +610,33 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let message = vec![0x42_u8; delta_bytes.max(1)];
     let signature = ed25519_dalek::Signer::sign(&signer, &message);
     let public = signer.verifying_key();
-    let t = Instant::now();
+    let (t, floor_cpu_before) = (Instant::now(), cpu_ms("self"));
     for _ in 0..args.doors {
         public.verify_strict(std::hint::black_box(&message), &signature)?;
     }
     let floor_ms = t.elapsed().as_secs_f64() * 1e3;
-    let stats = server.stats();
-    server.shutdown();
+    // The same loop's CPU time: beside `doors_cpu_ms`, a ratio the machine's load
+    // moves far less than wall clock.
+    let floor_cpu = used(floor_cpu_before, cpu_ms("self"));
+    let [requests, streams_refused, connections_refused] = server.stop()?;
+    let kib = |v: Option<u64>| v.map_or_else(|| "null".to_owned(), |v| v.to_string());
     let mode = args
         .poll
         .map_or_else(|| "\"push\"".to_owned(), |s| format!("\"poll {s}s\""));
     let json = format!(
         "{{\"doors\":{},\"mode\":{mode},\"cards\":{},\"p50_ms\":{p50:.1},\"p99_ms\":{p99:.1},\"max_ms\":{max:.1},\
          \"bytes_per_door\":{bytes_per_door:.0},\"bytes_per_door_max\":{bytes_max},\"delta_bytes\":{delta_bytes},\
-         \"doors_denied\":{denied},\"all_denied\":{all_denied},\"server_requests\":{},\
+         \"doors_denied\":{denied},\"all_denied\":{all_denied},\"server_requests\":{requests},\
+         \"streams_refused\":{streams_refused},\"connections_refused\":{connections_refused},\
+         \"serve_rss_idle_kib\":{},\"serve_rss_kib\":{},\"serve_rss_per_door_bytes\":{},\
+         \"doors_rss_kib\":{},\"doors_cpu_ms\":{doors_cpu},\"serve_cpu_ms\":{serve_cpu},\"floor_cpu_ms\":{floor_cpu},\
          \"floor_ms\":{floor_ms:.1},\"p99_over_floor\":{:.1}}}",
         args.doors,
         cards.len(),
-        stats.requests,
+        kib(serve_rss_idle),
+        kib(serve_rss_connected),
+        serve_per_door.map_or_else(|| "null".to_owned(), |v| format!("{v:.0}")),
+        kib(doors_rss),
         p99 / floor_ms
     );
     if args.json {

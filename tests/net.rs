@@ -981,6 +981,9 @@ fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
     let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
     config.max_connections = 32;
     config.watch_interval = Duration::from_millis(20);
+    // Pings well inside the door's idle timeout (800 ms here), so that the door's stream
+    // stays up however long the flood takes to build on a loaded machine.
+    config.ping_interval = Duration::from_millis(200);
     config.header_timeout = Duration::from_secs(30);
     config.idle_timeout = Duration::from_secs(30);
     let server = revocard::net::serve::spawn(config).unwrap();
@@ -1035,6 +1038,116 @@ fn a_connection_flood_does_not_delay_a_push_to_a_connected_door() {
     )
     .0 == 200));
     feed.stop();
+    server.shutdown();
+}
+
+/// Opens an event stream by hand and returns it with the response head.
+fn open_stream(addr: SocketAddr) -> (TcpStream, String) {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    write!(conn, "GET /test-police/events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let head = read_until(&mut conn, "\r\n\r\n", PATIENCE);
+    (conn, head)
+}
+
+/// Reads from `conn` until what was read contains `marker` or `limit` passes.
+fn read_until(conn: &mut TcpStream, marker: &str, limit: Duration) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    while start.elapsed() < limit && !String::from_utf8_lossy(&out).contains(marker) {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[test]
+fn past_the_stream_limit_a_subscriber_is_refused_with_503_and_the_open_streams_keep_their_pushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut reg, key, cards) = registry_with_cards(2);
+    reg.publish_to(dir.path()).unwrap();
+    let mut config = ServeConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
+    config.max_streams = 2;
+    config.watch_interval = Duration::from_millis(20);
+    // Pings inside the door's idle timeout, so that its stream, once in, stays in.
+    config.ping_interval = Duration::from_millis(200);
+    let server = revocard::net::serve::spawn(config).unwrap();
+    let addr = server.local_addr();
+    let (mut first, head) = open_stream(addr);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head.contains("text/event-stream"), "{head}");
+    let (mut second, head) = open_stream(addr);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    // The third subscriber is refused, and told when to come back.
+    let (status, text) = raw_get(addr, "/test-police/events", "");
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 5"),
+        "{text}"
+    );
+    let stats = server.stats();
+    assert_eq!((stats.streams_open, stats.streams_refused), (2, 1));
+    // Files are still served to everyone.
+    assert_eq!(raw_get(addr, "/test-police/latest.json", "").0, 200);
+    // A door that finds the streams full says why, backs off, and still learns of the
+    // next publication from the pointer.
+    let verifier = Arc::new(Verifier::new(TrustStore::new(), VerifyOptions::default()));
+    verifier.add_root(reg.root().clone()).unwrap();
+    let log = Log::default();
+    let feed = Feed::new(feed_config(&base_url(addr), &log), Arc::clone(&verifier))
+        .unwrap()
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_until(PATIENCE, || log.any(|e| matches!(
+            e,
+            FeedEvent::Disconnected {
+                error: FeedError::Status { status: 503, .. }
+            }
+        ))),
+        "{}",
+        log.dump()
+    );
+    assert!(verifier.verify(&cards[0].bytes, NOW).is_ok());
+    reg.set_status(
+        &key,
+        cards[0].serial,
+        Status::Revoked,
+        RevocationReason::Lost,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap();
+    reg.publish_to(dir.path()).unwrap();
+    let sequence = reg.latest_publication().unwrap().unwrap().sequence;
+    // Both open streams get the push.
+    for conn in [&mut first, &mut second] {
+        let marker = format!("event: delta\nid: {sequence}\n");
+        let text = read_until(conn, &marker, PATIENCE);
+        assert!(text.contains(&marker), "{text}");
+    }
+    assert!(
+        wait_until(PATIENCE, || verifier.verify(&cards[0].bytes, NOW).is_err()),
+        "{}",
+        log.dump()
+    );
+    assert!(!log.any(|e| *e == FeedEvent::PushConnected));
+    assert_eq!(server.stats().streams_open, 2);
+    // A stream that ends gives its place to the next subscriber: the door's.
+    drop(first);
+    assert!(
+        wait_until(PATIENCE, || log.any(|e| *e == FeedEvent::PushConnected)),
+        "{}",
+        log.dump()
+    );
+    assert_eq!(server.stats().streams_open, 2);
+    feed.stop();
+    drop(second);
     server.shutdown();
 }
 

@@ -25,10 +25,17 @@ use crate::verify::StatusError;
 use crate::wire::{self};
 
 /// Two bits an index: 00 valid, 01 suspended, 10 revoked. One load answers a lookup.
+///
+/// The words are shared between clones and copied on the first write
+/// (`Arc::make_mut`): a delta that changes no index (a scope entry: a supplier's
+/// breach, a revoked key) leaves the next list on the same table, so a door applies
+/// it without copying or allocating its table (64 KiB for 262,144 indexes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StatusTable {
     capacity: u32,
-    words: Vec<u64>,
+    /// An `Arc<Vec>` rather than an `Arc<[u64]>`: a new table stays the allocator's
+    /// zeroed pages (an `Arc<[u64]>` from a `Vec` copies them in).
+    words: Arc<Vec<u64>>,
 }
 
 const SUSPENDED_BITS: u64 = 0b01;
@@ -40,7 +47,7 @@ impl StatusTable {
         let words = usize::try_from(capacity.div_ceil(32)).unwrap_or(0);
         Self {
             capacity,
-            words: vec![0; words],
+            words: Arc::new(vec![0; words]),
         }
     }
 
@@ -92,7 +99,10 @@ impl StatusTable {
         {
             return None;
         }
-        Some(Self { capacity, words })
+        Some(Self {
+            capacity,
+            words: Arc::new(words),
+        })
     }
 
     /// Sets an index; returns `false` (and changes nothing) if it is out of range.
@@ -102,7 +112,7 @@ impl StatusTable {
         }
         let Some(word) = usize::try_from(index / 32)
             .ok()
-            .and_then(|w| self.words.get_mut(w))
+            .and_then(|w| Arc::make_mut(&mut self.words).get_mut(w))
         else {
             return false;
         };
@@ -124,7 +134,7 @@ impl StatusTable {
             Status::Revoked => REVOKED_BITS,
         };
         let mut out = Vec::new();
-        for (w, &word) in (0u32..).zip(&self.words) {
+        for (w, &word) in (0u32..).zip(self.words.iter()) {
             if word == 0 {
                 continue;
             }
@@ -141,7 +151,7 @@ impl StatusTable {
     /// permanent, so a later list that lifts one is inconsistent).
     pub(crate) fn first_lifted_revocation(&self, later: &Self) -> Option<u32> {
         const REVOKED_MASK: u64 = 0xAAAA_AAAA_AAAA_AAAA;
-        for (w, &word) in (0u32..).zip(&self.words) {
+        for (w, &word) in (0u32..).zip(self.words.iter()) {
             let revoked = word & REVOKED_MASK;
             if revoked == 0 {
                 continue;
@@ -161,7 +171,7 @@ impl StatusTable {
     /// The changes that turn `self` into `next`: (revoked, suspended, reinstated).
     pub(crate) fn diff(&self, next: &Self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let (mut revoked, mut suspended, mut reinstated) = (Vec::new(), Vec::new(), Vec::new());
-        for (w, (&a, &b)) in (0u32..).zip(self.words.iter().zip(&next.words)) {
+        for (w, (&a, &b)) in (0u32..).zip(self.words.iter().zip(next.words.iter())) {
             if a == b {
                 continue;
             }
@@ -369,5 +379,32 @@ impl RevocationList {
         next.state = wire::state_after(&self.state, delta.body);
         next.audit = None;
         Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_copied_table_shares_its_words_until_one_copy_is_written() {
+        let held = StatusTable::new(MIN_LIST_CAPACITY);
+        let mut next = held.clone();
+        assert!(Arc::ptr_eq(&held.words, &next.words));
+        assert!(next.set(5, Status::Revoked));
+        // The write copied: the held table (a snapshot a tap may be reading) is unchanged.
+        assert!(!Arc::ptr_eq(&held.words, &next.words));
+        assert_eq!(held.get(5), Some(Status::Valid));
+        assert_eq!(next.get(5), Some(Status::Revoked));
+        assert_ne!(held, next);
+        // A table no one else holds is written in place.
+        let words = Arc::as_ptr(&next.words);
+        assert!(next.set(6, Status::Suspended));
+        assert_eq!(Arc::as_ptr(&next.words), words);
+        assert_eq!(next.get(6), Some(Status::Suspended));
+        // Out of range changes nothing and copies nothing.
+        let shared = next.clone();
+        assert!(!next.set(MIN_LIST_CAPACITY, Status::Revoked));
+        assert!(Arc::ptr_eq(&shared.words, &next.words));
     }
 }

@@ -28,7 +28,9 @@ pub(super) async fn accept_loop(
     shared: Arc<Shared>,
     shutdown: impl Future<Output = ()> + Send,
 ) {
-    let permits = Arc::new(Semaphore::new(shared.config.max_connections));
+    let permits = Arc::new(Semaphore::new(
+        shared.config.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     let service = TowerToHyperService::new(router(Arc::clone(&shared)));
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);

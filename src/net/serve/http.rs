@@ -122,13 +122,28 @@ impl Shared {
                 "not a directory",
             )));
         }
+        let mut config = config.clone();
+        let open_files = super::open_files_limit();
+        if let Some(allowed) = super::connections_capped(config.max_connections, open_files) {
+            if let Some(report) = &config.on_event {
+                report(&super::ServeEvent::ConnectionsCapped {
+                    configured: config.max_connections,
+                    allowed,
+                    open_files: open_files.unwrap_or(u64::MAX),
+                });
+            }
+            config.max_connections = allowed;
+        }
+        let streams = Arc::new(Semaphore::new(
+            config.max_streams.min(Semaphore::MAX_PERMITS),
+        ));
         Ok(Arc::new(Self {
-            config: config.clone(),
+            config,
             root,
             counters: Arc::new(Counters::default()),
             issuers: RwLock::new(HashMap::new()),
             cache: Mutex::new(FileCache::default()),
-            streams: Arc::new(Semaphore::new(config.max_streams)),
+            streams,
         }))
     }
 

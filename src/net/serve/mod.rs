@@ -33,11 +33,22 @@ use std::time::Duration;
 use crate::model::UnixTime;
 use crate::net::layout::LatestError;
 
-/// Default bound on open connections: well under the default open-file limit of a
-/// service (`ulimit -n` 20,000 here), above a site's thousands of doors.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
-/// Default bound on open event streams.
-pub const DEFAULT_MAX_STREAMS: usize = 8000;
+/// Default bound on open connections: every stream's and 1,024 more for fetches,
+/// under the open-file limit of a service here (`ulimit -n` 20,000; lowered to the
+/// limit in force less [`RESERVED_FILES`] where it is smaller).
+pub const DEFAULT_MAX_CONNECTIONS: usize = DEFAULT_MAX_STREAMS + 1024;
+/// Open files kept beside the connections: the listener, the runtime's own, the files
+/// being read for answers, the watcher's reads. [`ServeConfig::max_connections`] is
+/// lowered to the process's open-file limit less this (and
+/// [`ServeEvent::ConnectionsCapped`] reported), so that past it a new connection is
+/// closed at once like any other over the bound, instead of `accept` and every file
+/// read failing for want of a descriptor while the connections already open hold them
+/// all.
+pub const RESERVED_FILES: usize = 64;
+/// Default bound on open event streams: a force's thousands of doors, or a national
+/// scheme's ten thousand, on one publisher. At about 13 KB of resident memory a
+/// stream (measured with 10,000, BENCHMARKS.md) the streams hold at most ~210 MB.
+pub const DEFAULT_MAX_STREAMS: usize = 16_384;
 /// Largest request head (request line and headers) read from a client: hyper's
 /// smallest buffer. Nothing in the layout needs more than a few hundred bytes.
 pub const MAX_REQUEST_HEAD_BYTES: usize = 8192;
@@ -63,9 +74,14 @@ pub struct ServeConfig {
     pub dir: PathBuf,
     /// Where to listen.
     pub listen: SocketAddr,
-    /// Open connections at most; a new one past it is closed at once.
+    /// Open connections at most; a new one past it is closed at once. Lowered at start
+    /// to the open-file limit less [`RESERVED_FILES`] if that is smaller.
     pub max_connections: usize,
-    /// Open event streams at most; past it `events` answers 503.
+    /// Open event streams at most; past it `events` answers 503 with `Retry-After`.
+    /// Each stream holds its connection, a read buffer and a write buffer of at most
+    /// [`MAX_REQUEST_HEAD_BYTES`] each (the write buffer plus one event) and a task
+    /// with a timer: about 13 KB of resident memory a stream, measured with 10,000
+    /// (BENCHMARKS.md), so this bounds the memory the doors hold.
     pub max_streams: usize,
     /// A connection that neither reads nor writes a byte for this long is closed
     /// (an event stream writes a ping more often).
@@ -174,6 +190,17 @@ pub enum ServeEvent {
         /// Why.
         error: PointerError,
     },
+    /// The open-file limit is below [`ServeConfig::max_connections`] plus
+    /// [`RESERVED_FILES`]: the server holds at most `allowed` connections. Reported
+    /// once, at start.
+    ConnectionsCapped {
+        /// The configured bound.
+        configured: usize,
+        /// The bound in force.
+        allowed: usize,
+        /// The process's open-file limit (soft).
+        open_files: u64,
+    },
     /// The newest list's next update is less than [`ServeConfig::overdue_margin`]
     /// away (or past) and nothing newer was published: the schedule was missed.
     /// Reported once per list.
@@ -258,10 +285,13 @@ fn bump(counter: &AtomicU64) {
 }
 
 /// Serves `config.dir` until the process is interrupted (Ctrl-C or SIGTERM). Blocks.
+/// The process is the server's: its open-file limit is first raised to the hard limit
+/// (as Go's runtime does for every program), since each connection is a descriptor.
 ///
 /// # Errors
 /// [`ServeError`] if the directory, the address or the runtime cannot be had.
 pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
+    raise_open_files_limit();
     let runtime = runtime(config.worker_threads)?;
     runtime.block_on(async move {
         let listener = bind(config.listen).await?;
@@ -363,6 +393,34 @@ impl ServerHandle {
     }
 }
 
+/// The process's open-file limit (soft); `None` if unlimited.
+fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
+/// Raises the open-file limit (soft) to the hard limit; failing that, leaves it.
+fn raise_open_files_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            },
+        );
+    }
+}
+
+/// The connections a process with `open_files` descriptors can hold beside
+/// [`RESERVED_FILES`], if fewer than `configured`.
+fn connections_capped(configured: usize, open_files: Option<u64>) -> Option<usize> {
+    let open_files = usize::try_from(open_files?).unwrap_or(usize::MAX);
+    let allowed = open_files.saturating_sub(RESERVED_FILES);
+    (allowed < configured).then_some(allowed)
+}
+
 fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, ServeError> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if threads > 0 {
@@ -400,5 +458,67 @@ async fn interrupted() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_capped_to_the_open_files_less_the_reserve() {
+        assert_eq!(connections_capped(8192, Some(20_000)), None);
+        assert_eq!(connections_capped(8192, None), None);
+        assert_eq!(
+            connections_capped(8192, Some(1024)),
+            Some(1024 - RESERVED_FILES)
+        );
+        assert_eq!(
+            connections_capped(20_000, Some(20_000)),
+            Some(20_000 - RESERVED_FILES)
+        );
+        assert_eq!(connections_capped(10, Some(10)), Some(0));
+        assert_eq!(connections_capped(0, Some(10)), None);
+    }
+
+    #[test]
+    fn a_server_caps_its_connections_to_its_open_files_and_says_so() {
+        let limit = open_files_limit();
+        let dir = std::env::temp_dir();
+        let mut config = ServeConfig::new(
+            &dir,
+            "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        config.max_connections = usize::MAX;
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        config.on_event = Some(Arc::new(move |e: &ServeEvent| {
+            sink.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(e.clone());
+        }));
+        let shared = http::Shared::open(&config).unwrap_or_else(|e| panic!("{e}"));
+        let events = seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match limit {
+            Some(open_files) => {
+                let allowed = usize::try_from(open_files).unwrap_or(usize::MAX) - RESERVED_FILES;
+                assert_eq!(shared.config.max_connections, allowed);
+                assert_eq!(
+                    events,
+                    vec![ServeEvent::ConnectionsCapped {
+                        configured: usize::MAX,
+                        allowed,
+                        open_files,
+                    }]
+                );
+            }
+            None => {
+                assert_eq!(shared.config.max_connections, usize::MAX);
+                assert!(events.is_empty());
+            }
+        }
     }
 }
