@@ -162,6 +162,17 @@ fn a_wrong_pin_is_refused_and_said_so_without_the_pin() {
     one_line_without_pin(&e, &["pins"]);
     assert!(!format!("{e:?}").contains("0000-wrong"));
     assert_eq!(format!("{wrong:?}"), "TokenPin(..)");
+    // While a key of this process keeps the token logged in, the token no longer checks
+    // PINs (CKR_USER_ALREADY_LOGGED_IN): a wrong one is still refused.
+    let _open = TokenKey::open(&module, &uri("pins", "k"), &pin()).unwrap();
+    let e = TokenKey::open(&module, &uri("pins", "k"), &wrong).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::WrongPin {
+            token: "pins".into()
+        }
+    );
+    TokenKey::open(&module, &uri("pins", "k"), &pin()).unwrap();
 }
 
 /// SoftHSM 2.6 never locks a PIN (it only sets CKF_USER_PIN_COUNT_LOW), so a locked

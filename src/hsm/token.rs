@@ -56,6 +56,11 @@ pub struct Pkcs11Module {
 struct ModuleInner {
     path: PathBuf,
     context: Pkcs11,
+    /// The SHA-256 of the PIN each slot was last logged into with, by slot id. A token
+    /// already logged into by this process answers any PIN with
+    /// `CKR_USER_ALREADY_LOGGED_IN`, without checking it; this is what a second key
+    /// opened meanwhile is checked against instead, so a wrong PIN is refused then too.
+    logins: Mutex<HashMap<u64, Zeroizing<[u8; 32]>>>,
 }
 
 /// The modules loaded in this process, by canonical path.
@@ -90,6 +95,7 @@ impl Pkcs11Module {
             inner: Arc::new(ModuleInner {
                 path: canonical.clone(),
                 context,
+                logins: Mutex::default(),
             }),
         };
         modules.insert(canonical, module.clone());
@@ -189,6 +195,11 @@ impl TokenPin {
 
     fn auth(&self) -> AuthPin {
         AuthPin::new(self.0.as_str().into())
+    }
+
+    fn digest(&self) -> Zeroizing<[u8; 32]> {
+        use sha2::Digest as _;
+        Zeroizing::new(sha2::Sha256::digest(self.0.as_bytes()).into())
     }
 }
 
@@ -567,10 +578,25 @@ fn login(
         .context
         .open_ro_session(slot)
         .map_err(|e| names.fail("C_OpenSession", &e))?;
+    let mut logins = module
+        .inner
+        .logins
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     match session.login(UserType::User, Some(&pin.auth())) {
+        Ok(()) => {
+            logins.insert(slot.id(), pin.digest());
+            Ok(session)
+        }
         // Another key of this process is logged into the same token: one login serves
-        // every session of the process (PKCS#11 section 5.6).
-        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
+        // every session of the process (PKCS#11 section 5.6), and the token did not
+        // check this PIN. It must be the one that logged in.
+        Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => match logins.get(&slot.id()) {
+            Some(digest) if **digest != *pin.digest() => Err(HsmError::WrongPin {
+                token: names.token.clone(),
+            }),
+            _ => Ok(session),
+        },
         Err(e) => {
             // A token may lock on this very attempt and still answer "incorrect".
             let locked = module
