@@ -231,6 +231,18 @@ fn no_such_token_or_key_is_named() {
 
 /// Makes a key pair the library would never make, through this process's own handle.
 fn raw_pair(token_label: &str, label: &str, mechanism: Mechanism, params: &[u8], sign: bool) {
+    raw_pair_labelled(token_label, label, label, mechanism, params, sign);
+}
+
+/// [`raw_pair`] with the public and the private key under different labels.
+fn raw_pair_labelled(
+    token_label: &str,
+    public_label: &str,
+    private_label: &str,
+    mechanism: Mechanism,
+    params: &[u8],
+    sign: bool,
+) {
     let ctx = raw();
     let slot = ctx
         .get_slots_with_token()
@@ -244,18 +256,19 @@ fn raw_pair(token_label: &str, label: &str, mechanism: Mechanism, params: &[u8],
         Ok(()) | Err(cryptoki::error::Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
         Err(e) => panic!("{e}"),
     }
-    let label = Attribute::Label(label.as_bytes().to_vec());
+    let public_label = Attribute::Label(public_label.as_bytes().to_vec());
+    let private_label = Attribute::Label(private_label.as_bytes().to_vec());
     session
         .generate_key_pair(
             &mechanism,
             &[
                 Attribute::Token(true),
-                label.clone(),
+                public_label,
                 Attribute::EcParams(params.to_vec()),
             ],
             &[
                 Attribute::Token(true),
-                label,
+                private_label,
                 Attribute::Private(true),
                 Attribute::Sensitive(true),
                 Attribute::Extractable(false),
@@ -526,4 +539,27 @@ fn the_breach_day_with_both_keys_in_tokens_survives_the_token_failing_mid_reissu
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(files.iter().all(|f| f.starts_with("r.sqlite")), "{files:?}");
+}
+
+/// Verify after sign, in the token key itself: a token whose public key under the
+/// label is not the private key's pair (a mix-up, or a tampered token) is refused when
+/// the key is opened, because the probe signature does not verify.
+#[test]
+fn a_public_key_that_is_not_the_private_keys_pair_is_refused() {
+    let Some(module) = module() else { return };
+    token(&module, "mixed");
+    let _held =
+        TokenKey::generate(&module, &uri("mixed", "good"), &pin(), KeyPolicy::default()).unwrap();
+    let ed = || Mechanism::EccEdwardsKeyPairGen;
+    raw_pair_labelled("mixed", "stray-a", "swapped", ed(), ED25519_OID, true);
+    raw_pair_labelled("mixed", "swapped", "stray-b", ed(), ED25519_OID, true);
+    let e = TokenKey::open(&module, &uri("mixed", "swapped"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::KeyMismatch {
+            token: "mixed".into(),
+            object: "swapped".into()
+        }
+    );
+    one_line_without_pin(&e, &["mixed", "swapped"]);
 }
