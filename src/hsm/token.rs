@@ -143,13 +143,20 @@ impl Pkcs11Module {
             .get_slots_with_token()
             .map_err(|e| names.fail("C_GetSlotList", &e))?;
         let mut found = None;
+        // A token that cannot be read (removed, failing) must not hide a healthy one in
+        // another slot; it is reported only if no token matches.
+        let mut unreadable = None;
         for slot in slots {
             if uri.slot_id().is_some_and(|id| id != slot.id()) {
                 continue;
             }
-            let info = ctx
-                .get_token_info(slot)
-                .map_err(|e| names.fail("C_GetTokenInfo", &e))?;
+            let info = match ctx.get_token_info(slot) {
+                Ok(info) => info,
+                Err(e) => {
+                    unreadable.get_or_insert_with(|| names.fail("C_GetTokenInfo", &e));
+                    continue;
+                }
+            };
             let matches = info.token_initialized()
                 && uri.token().is_none_or(|t| t == info.label())
                 && uri
@@ -168,7 +175,7 @@ impl Pkcs11Module {
             }
         }
         match found {
-            None => Err(HsmError::NoToken { token: names.token }),
+            None => Err(unreadable.unwrap_or(HsmError::NoToken { token: names.token })),
             Some((_, true)) => Err(HsmError::PinLocked { token: names.token }),
             Some((slot, false)) => Ok(slot),
         }
