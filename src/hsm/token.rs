@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::hsm::error::rv_name;
 use crate::hsm::{HsmError, Pkcs11Uri};
-use crate::issue::KeySigner;
+use crate::issue::{FixedKeyCheck, KeySigner};
 
 /// `CKA_EC_PARAMS` for Ed25519: the DER of the curve's object identifier
 /// `id-Ed25519` (1.3.101.112, RFC 8410), as PKCS#11 3.0 section 2.3.10 allows.
@@ -284,6 +284,8 @@ struct TokenInner {
     slot: Slot,
     private: ObjectHandle,
     public: VerifyingKey,
+    /// Every signature the token returns is checked with it (verify after sign).
+    check: FixedKeyCheck,
     /// The session that logged in: while it is open, every session of this process
     /// with the token is logged in (PKCS#11 section 5.6).
     _login: Mutex<Session>,
@@ -431,6 +433,7 @@ impl TokenKey {
                 slot,
                 private,
                 public,
+                check: FixedKeyCheck::new(public),
                 _login: Mutex::new(session),
                 idle: Mutex::new(Vec::new()),
             }),
@@ -488,10 +491,9 @@ impl TokenKey {
                 .error(|token, object| HsmError::BadSignature { token, object })
         };
         let signature = Signature::from_slice(&bytes).map_err(|_| bad())?;
-        inner
-            .public
-            .verify_strict(message, &signature)
-            .map_err(|_| bad())?;
+        if !inner.check.verifies(message, &signature) {
+            return Err(bad());
+        }
         Ok(signature)
     }
 

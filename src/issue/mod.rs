@@ -18,5 +18,7 @@ pub use credential::Credential;
 pub use error::{CardError, IssueError, PublishListError};
 pub use keys::{Card, CardKey, IssuerKey, RootKey};
 pub use keyset::KeySetDraft;
+#[cfg(feature = "pkcs11")]
+pub(crate) use signer::FixedKeyCheck;
 pub use signer::{KeySigner, SignError};
 pub use status::{IssuerStatusList, Publication};

@@ -123,6 +123,63 @@ fn innermost(error: &signature::Error) -> String {
     }
 }
 
+/// The check of signatures made outside the process by one fixed key: exactly
+/// `VerifyingKey::verify_strict`'s decision, cheaper for a key that signs many times.
+///
+/// `verify_strict` accepts `(R, s)` on `M` under `A` iff `s` is canonical (`s < l`),
+/// `R` decompresses, neither `R` nor `A` is of small order, and the encoding of
+/// `[s]B - [k]A` (with `k = SHA-512(R || A || M) mod l`) equals `R`'s bytes. Here `A`'s
+/// order is checked once, `[s]B + [k](-A)` comes from a table of `B` and `-A` made once,
+/// and `R` is not decompressed: if the canonical encoding of `R' = [s]B - [k]A` equals
+/// `R`'s bytes, `R` decompresses to `R'`, so `R` is of small order iff `R'` is. The
+/// tests check the two decisions agree on valid, altered, non-canonical and
+/// small-order cases.
+pub(crate) struct FixedKeyCheck {
+    public: VerifyingKey,
+    /// `[B, -A]`.
+    table: curve25519_dalek::edwards::VartimeEdwardsPrecomputation,
+    small_order: bool,
+}
+
+impl FixedKeyCheck {
+    pub(crate) fn new(public: VerifyingKey) -> Self {
+        use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul as _;
+        let a = public.to_edwards();
+        Self {
+            public,
+            table: curve25519_dalek::edwards::VartimeEdwardsPrecomputation::new([
+                curve25519_dalek::constants::ED25519_BASEPOINT_POINT,
+                -a,
+            ]),
+            small_order: a.is_small_order(),
+        }
+    }
+
+    /// Whether `signature` on `message` verifies under the key, as `verify_strict` decides.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &Signature) -> bool {
+        use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul as _;
+        use sha2::Digest as _;
+        if self.small_order {
+            return false;
+        }
+        let r = signature.r_bytes();
+        let Some(s) = Option::<curve25519_dalek::Scalar>::from(
+            curve25519_dalek::Scalar::from_canonical_bytes(*signature.s_bytes()),
+        ) else {
+            return false;
+        };
+        let digest: [u8; 64] = sha2::Sha512::new()
+            .chain_update(r)
+            .chain_update(self.public.as_bytes())
+            .chain_update(message)
+            .finalize()
+            .into();
+        let k = curve25519_dalek::Scalar::from_bytes_mod_order_wide(&digest);
+        let expected = self.table.vartime_multiscalar_mul([s, k]);
+        !expected.is_small_order() && expected.compress().as_bytes() == r
+    }
+}
+
 /// The key inside an `IssuerKey` or a `RootKey`.
 pub(crate) enum KeyHolder {
     /// In this process: signs directly, as before the seam.
@@ -130,8 +187,9 @@ pub(crate) enum KeyHolder {
     /// Elsewhere: every signature is checked before use (unless the signer does).
     External {
         signer: Arc<dyn KeySigner>,
-        /// The public half, read once when the key was opened.
+        /// The public half, read once when the key was opened, and its check.
         public: VerifyingKey,
+        check: Box<FixedKeyCheck>,
     },
 }
 
@@ -143,7 +201,12 @@ impl KeyHolder {
 
     fn external(signer: Arc<dyn KeySigner>) -> Self {
         let public = signer.verifying_key();
-        Self::External { signer, public }
+        let check = Box::new(FixedKeyCheck::new(public));
+        Self::External {
+            signer,
+            public,
+            check,
+        }
     }
 
     /// The public half.
@@ -174,14 +237,12 @@ impl KeyHolder {
     pub(crate) fn sign(&self, message: &[u8]) -> Result<[u8; 64], SignError> {
         match self {
             Self::Software(key) => Ok(key.sign(message).to_bytes()),
-            Self::External { signer, public } => {
+            Self::External { signer, check, .. } => {
                 let signature = signer.try_sign(message).map_err(|e| SignError::Signer {
                     location: signer.location(),
                     source: Arc::new(e),
                 })?;
-                if signer.needs_verify_after_sign()
-                    && public.verify_strict(message, &signature).is_err()
-                {
+                if signer.needs_verify_after_sign() && !check.verifies(message, &signature) {
                     return Err(SignError::BadSignature {
                         location: signer.location(),
                     });
@@ -197,5 +258,105 @@ impl fmt::Debug for KeyHolder {
         f.debug_struct("KeyHolder")
             .field("location", &self.location())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::{Signer as _, SigningKey};
+    use rand::{Rng as _, SeedableRng as _, rngs::StdRng};
+
+    use super::*;
+
+    /// The group order l, little-endian.
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+
+    fn add_l(s: &[u8; 32]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(s[i]) + u16::from(L[i]) + carry;
+            out[i] = sum as u8;
+            carry = sum >> 8;
+        }
+        out
+    }
+
+    /// The encodings of the eight points of small order (the identity first).
+    fn small_order_encodings() -> Vec<[u8; 32]> {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        EIGHT_TORSION
+            .iter()
+            .map(|p| p.compress().to_bytes())
+            .collect()
+    }
+
+    fn agree(key: &VerifyingKey, check: &FixedKeyCheck, message: &[u8], sig: &Signature) -> bool {
+        let strict = key.verify_strict(message, sig).is_ok();
+        assert_eq!(check.verifies(message, sig), strict, "{sig:?}");
+        strict
+    }
+
+    #[test]
+    fn decides_exactly_as_verify_strict() {
+        let mut rng = StdRng::seed_from_u64(21);
+        let mut accepted = 0;
+        for round in 0..200 {
+            let signing = SigningKey::generate(&mut rng);
+            let key = signing.verifying_key();
+            let check = FixedKeyCheck::new(key);
+            let mut message = vec![0u8; round % 97];
+            rng.fill_bytes(&mut message);
+            let good = signing.sign(&message);
+            accepted += usize::from(agree(&key, &check, &message, &good));
+            let bytes = good.to_bytes();
+            // Every single-bit change of the signature, and of the message.
+            for bit in (0..512).step_by(7) {
+                let mut b = bytes;
+                b[bit / 8] ^= 1 << (bit % 8);
+                assert!(!agree(&key, &check, &message, &Signature::from_bytes(&b)));
+            }
+            if !message.is_empty() {
+                let mut m = message.clone();
+                m[0] ^= 1;
+                assert!(!agree(&key, &check, &m, &good));
+            }
+            // The same signature with s + l (not canonical): malleability, refused.
+            let mut b = bytes;
+            let s: [u8; 32] = b[32..].try_into().unwrap();
+            b[32..].copy_from_slice(&add_l(&s));
+            assert!(!agree(&key, &check, &message, &Signature::from_bytes(&b)));
+            // Small-order R with any s, and random garbage.
+            for r in small_order_encodings() {
+                let mut b = bytes;
+                b[..32].copy_from_slice(&r);
+                assert!(!agree(&key, &check, &message, &Signature::from_bytes(&b)));
+            }
+            let mut garbage = [0u8; 64];
+            rng.fill_bytes(&mut garbage);
+            agree(&key, &check, &message, &Signature::from_bytes(&garbage));
+        }
+        assert_eq!(accepted, 200);
+    }
+
+    #[test]
+    fn refuses_everything_under_a_small_order_key() {
+        for a in small_order_encodings() {
+            let Ok(key) = VerifyingKey::from_bytes(&a) else {
+                continue;
+            };
+            let check = FixedKeyCheck::new(key);
+            // s = 0 and R = the identity: [0]B - [k]A is the identity (or small), which
+            // verify_strict refuses as it refuses the small-order key.
+            let mut b = [0u8; 64];
+            b[..32].copy_from_slice(&small_order_encodings()[0]);
+            for message in [&b""[..], b"m"] {
+                agree(&key, &check, message, &Signature::from_bytes(&b));
+                assert!(!check.verifies(message, &Signature::from_bytes(&b)));
+            }
+        }
     }
 }
