@@ -127,7 +127,9 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let key_path = signing_key_path(&keys, key.key_id());
     let mut draft = KeySetDraft::first(root.public(), now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root
+        .sign_key_set(&draft)
+        .map_err(revocard::registry::RegistryError::from)?;
     // Undoes what this init wrote, if a later step fails.
     let mut written: Vec<PathBuf> = Vec::new();
     let undo = |written: &[PathBuf]| {
@@ -140,7 +142,9 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
         KeyKind::Root,
         &issuer,
         root_window,
-        &root.to_secret_bytes(),
+        &*root
+            .to_secret_bytes()
+            .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
     )
     .inspect(|()| written.push(root_path.clone()))
     .and_then(|()| {
@@ -149,7 +153,9 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             KeyKind::Signing,
             &issuer,
             key_window,
-            &key.to_secret_bytes(),
+            &*key
+                .to_secret_bytes()
+                .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
         )
     })
     .inspect(|()| written.push(key_path.clone()))
@@ -1108,13 +1114,17 @@ fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> 
     let path = signing_key_path(&dir, key.key_id());
     let mut draft = reg.draft_key_set(now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let bytes = root.sign_key_set(&draft);
+    let bytes = root
+        .sign_key_set(&draft)
+        .map_err(revocard::registry::RegistryError::from)?;
     office::write_key(
         &path,
         KeyKind::Signing,
         &issuer,
         window,
-        &key.to_secret_bytes(),
+        &*key
+            .to_secret_bytes()
+            .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
     )?;
     if let Err(e) = reg.install_key_set(&bytes, now) {
         let _ = fs::remove_file(&path);
@@ -1156,7 +1166,9 @@ fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> R
     let now = office::now();
     let mut draft = reg.draft_key_set(now);
     draft.revoke(key_id, now, RevocationReason::KeyCompromise)?;
-    let bytes = root.sign_key_set(&draft);
+    let bytes = root
+        .sign_key_set(&draft)
+        .map_err(revocard::registry::RegistryError::from)?;
     reg.install_key_set(&bytes, now)?;
     report.print(
         &[
