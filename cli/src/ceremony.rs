@@ -602,9 +602,12 @@ pub fn keyset_sign(g: &Global, report: &Report, a: &KeysetSignArgs) -> Result<()
     if !a.yes {
         confirm(&lines, &public)?;
     }
-    let root = match (file_root, &place) {
-        (Some(root), _) => root,
-        (None, RootPlace::Token(uri)) => crate::hsm::open_root(g, uri, &public)?,
+    let (root, attributes) = match (file_root, &place) {
+        (Some(root), _) => (root, None),
+        (None, RootPlace::Token(uri)) => {
+            let (root, attributes) = crate::hsm::open_root(g, uri, &public)?;
+            (root, Some(attributes))
+        }
         (None, RootPlace::File(_)) => {
             return Err(CliError::failed("internal: a root file that was not read"));
         }
@@ -638,7 +641,7 @@ pub fn keyset_sign(g: &Global, report: &Report, a: &KeysetSignArgs) -> Result<()
     ));
     report.print(
         &human,
-        json!({"command": "keyset sign", "out": a.out, "key_set_sha256": signed.key_set_sha256, "set": doc}),
+        json!({"command": "keyset sign", "out": a.out, "key_set_sha256": signed.key_set_sha256, "root_attributes": attributes, "set": doc}),
     );
     Ok(())
 }
@@ -879,11 +882,13 @@ pub fn root_init(g: &Global, report: &Report, a: &RootInitArgs) -> Result<()> {
         now.minus(60),
         now.plus(a.years.max(1) * crate::commands::YEAR),
     )?;
+    let mut attributes = None;
     let (root, place) = match (&a.hsm, &a.key_file) {
-        (Some(uri), None) => (
-            crate::hsm::generate_root(g, uri, issuer.clone(), window)?,
-            uri.clone(),
-        ),
+        (Some(uri), None) => {
+            let (root, attrs) = crate::hsm::generate_root(g, uri, issuer.clone(), window)?;
+            attributes = Some(attrs);
+            (root, uri.clone())
+        }
         (None, Some(path)) => {
             let mut rng = os_rng()?;
             let root = RootKey::generate(issuer.clone(), window, &mut rng)?;
@@ -930,6 +935,7 @@ pub fn root_init(g: &Global, report: &Report, a: &RootInitArgs) -> Result<()> {
             "root_key_id": root.public().key_id().to_string(),
             "anchor": a.out,
             "location": place,
+            "attributes": attributes,
             "not_after": window.not_after.0,
         }),
     );

@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => crate::publishing::verify(&report, &a),
         Command::Key(KeyCommand::Rotate(a)) => key_rotate(g, &report, &a),
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
-        Command::Key(KeyCommand::List) => key_list(g, &report),
+        Command::Key(KeyCommand::List(a)) => key_list(g, &report, &a),
         Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
         Command::Config(c) => config(g, &report, &c),
         Command::Manifest(a) => crate::issuing::manifest(g, &report, &a),
@@ -178,9 +178,16 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let key_window = Validity::new(now.minus(60), now.plus(a.key_years.max(1) * YEAR))?;
     // The signing key: born in its token (nothing is written if that fails: a wrong
     // PIN leaves nothing behind), or in this process for a key file.
-    let key = match &a.hsm {
-        Some(uri) => crate::hsm::generate_signing(g, uri, issuer.clone(), key_window)?,
-        None => IssuerKey::generate(issuer.clone(), key_window, &mut rng)?,
+    let (key, attributes) = match &a.hsm {
+        Some(uri) => {
+            let (key, attributes) =
+                crate::hsm::generate_signing(g, uri, issuer.clone(), key_window)?;
+            (key, Some(attributes))
+        }
+        None => (
+            IssuerKey::generate(issuer.clone(), key_window, &mut rng)?,
+            None,
+        ),
     };
     let key_path = match &a.hsm {
         Some(_) => crate::context::signing_record_path(&keys, key.key_id()),
@@ -291,6 +298,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
                 "signing_key": key_path,
                 "signing_key_id": key.key_id().to_string(),
                 "signing_key_uri": a.hsm,
+                "signing_key_attributes": attributes,
                 "draft": draft_path,
                 "set": set_doc,
                 "capacity": a.capacity,
@@ -373,6 +381,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             "signing_key": key_path,
             "signing_key_id": key.key_id().to_string(),
             "signing_key_uri": a.hsm,
+            "signing_key_attributes": attributes,
             "capacity": a.capacity,
         }),
     );
@@ -1275,16 +1284,19 @@ fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> 
     let draft_path = a.out.clone().unwrap_or_else(|| {
         crate::ceremony::default_draft_path(&db, reg.key_set().sequence().saturating_add(1))
     });
-    if root.is_none() && a.out.is_none() && fs::symlink_metadata(&draft_path).is_ok() {
+    if root.is_none() && fs::symlink_metadata(&draft_path).is_ok() {
         return Err(CliError::refused(format!(
             "{} already exists: give the draft another path with --out",
             draft_path.display()
         ))
         .named("file_exists"));
     }
-    let key = match &a.hsm {
-        Some(uri) => crate::hsm::generate_signing(g, uri, issuer.clone(), window)?,
-        None => IssuerKey::generate(issuer.clone(), window, &mut rng)?,
+    let (key, attributes) = match &a.hsm {
+        Some(uri) => {
+            let (key, attributes) = crate::hsm::generate_signing(g, uri, issuer.clone(), window)?;
+            (key, Some(attributes))
+        }
+        None => (IssuerKey::generate(issuer.clone(), window, &mut rng)?, None),
     };
     let (path, place) = match &a.hsm {
         Some(uri) => {
@@ -1328,7 +1340,7 @@ fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> 
         human.extend(crate::ceremony::next_steps(&draft_path, file.sequence));
         report.print(
             &human,
-            json!({"command": "key rotate", "key_id": key.key_id().to_string(), "file": path, "uri": a.hsm, "draft": draft_path, "set": set_doc}),
+            json!({"command": "key rotate", "key_id": key.key_id().to_string(), "file": path, "uri": a.hsm, "attributes": attributes, "draft": draft_path, "set": set_doc}),
         );
         return Ok(());
     };
@@ -1349,7 +1361,7 @@ fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> 
             ),
             "run `revocard publish` so doors learn it before it signs for them".into(),
         ],
-        json!({"command": "key rotate", "key_id": key.key_id().to_string(), "key_set": reg.key_set().sequence(), "file": path, "uri": a.hsm}),
+        json!({"command": "key rotate", "key_id": key.key_id().to_string(), "key_set": reg.key_set().sequence(), "file": path, "uri": a.hsm, "attributes": attributes}),
     );
     Ok(())
 }
@@ -1407,7 +1419,7 @@ fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> R
     Ok(())
 }
 
-fn key_list(g: &Global, report: &Report) -> Result<()> {
+fn key_list(g: &Global, report: &Report, a: &crate::KeyListArgs) -> Result<()> {
     let (db, reg) = open_to_read(g)?;
     let dir = office::keys_dir(&db, g.keys.as_deref());
     let mut human = vec![format!("key set {}", reg.key_set().sequence())];
@@ -1438,7 +1450,15 @@ fn key_list(g: &Global, report: &Report) -> Result<()> {
                 (None, None) => " (no key file here)".to_owned(),
             }
         ));
-        keys.push(json!({"key_id": e.key.key_id().to_string(), "revoked": e.revoked.is_some(), "not_before": w.not_before.0, "not_after": w.not_after.0, "file": file, "uri": token}));
+        let attributes = match (&token, a.attributes) {
+            (Some(uri), true) => {
+                let attributes = crate::hsm::token_attributes(g, uri)?;
+                human.push(format!("    token attributes {attributes}"));
+                Some(attributes)
+            }
+            _ => None,
+        };
+        keys.push(json!({"key_id": e.key.key_id().to_string(), "revoked": e.revoked.is_some(), "not_before": w.not_before.0, "not_after": w.not_after.0, "file": file, "uri": token, "attributes": attributes}));
     }
     report.print(
         &human,

@@ -51,7 +51,7 @@ mod imp {
         _uri: &str,
         _issuer: IssuerId,
         _window: Validity,
-    ) -> Result<IssuerKey> {
+    ) -> Result<(IssuerKey, Attributes)> {
         Err(unsupported())
     }
 
@@ -69,11 +69,19 @@ mod imp {
         _uri: &str,
         _issuer: IssuerId,
         _window: Validity,
-    ) -> Result<RootKey> {
+    ) -> Result<(RootKey, Attributes)> {
         Err(unsupported())
     }
 
-    pub fn open_root(_g: &Global, _uri: &str, _anchor: &RootPublicKey) -> Result<RootKey> {
+    pub fn open_root(
+        _g: &Global,
+        _uri: &str,
+        _anchor: &RootPublicKey,
+    ) -> Result<(RootKey, Attributes)> {
+        Err(unsupported())
+    }
+
+    pub fn token_attributes(_g: &Global, _uri: &str) -> Result<Attributes> {
         Err(unsupported())
     }
 
@@ -146,13 +154,31 @@ mod imp {
         TokenKey::open_with_policy(&module, &parsed, &pin, policy(g)).map_err(from_hsm)
     }
 
+    /// The key's protection attributes as the token reports them.
+    fn attributes(key: &TokenKey) -> Result<Attributes> {
+        let a = key.attributes().map_err(from_hsm)?;
+        Ok(serde_json::json!({
+            "extractable": a.extractable,
+            "sensitive": a.sensitive,
+            "never_extractable": a.never_extractable,
+            "always_sensitive": a.always_sensitive,
+            "local": a.local,
+        }))
+    }
+
+    pub fn token_attributes(g: &Global, uri: &str) -> Result<Attributes> {
+        attributes(&open(g, uri)?)
+    }
+
     pub fn generate_signing(
         g: &Global,
         uri: &str,
         issuer: IssuerId,
         window: Validity,
-    ) -> Result<IssuerKey> {
-        Ok(IssuerKey::from_signer(issuer, window, generate(g, uri)?)?)
+    ) -> Result<(IssuerKey, Attributes)> {
+        let key = generate(g, uri)?;
+        let attributes = attributes(&key)?;
+        Ok((IssuerKey::from_signer(issuer, window, key)?, attributes))
     }
 
     pub fn open_signing(
@@ -169,13 +195,20 @@ mod imp {
         uri: &str,
         issuer: IssuerId,
         window: Validity,
-    ) -> Result<RootKey> {
-        Ok(RootKey::from_signer(issuer, window, generate(g, uri)?)?)
+    ) -> Result<(RootKey, Attributes)> {
+        let key = generate(g, uri)?;
+        let attributes = attributes(&key)?;
+        Ok((RootKey::from_signer(issuer, window, key)?, attributes))
     }
 
     /// The root in the token, checked to be the root of `anchor`.
-    pub fn open_root(g: &Global, uri: &str, anchor: &RootPublicKey) -> Result<RootKey> {
+    pub fn open_root(
+        g: &Global,
+        uri: &str,
+        anchor: &RootPublicKey,
+    ) -> Result<(RootKey, Attributes)> {
         let key = open(g, uri)?;
+        let attributes = attributes(&key)?;
         let root = RootKey::from_signer(anchor.issuer().clone(), anchor.validity(), key)?;
         if root.public() != anchor {
             return Err(CliError::refused(format!(
@@ -184,7 +217,7 @@ mod imp {
             ))
             .named("wrong_key"));
         }
-        Ok(root)
+        Ok((root, attributes))
     }
 
     /// One line naming the token and the object (never the PIN), under the exit code
@@ -213,7 +246,13 @@ mod imp {
     }
 }
 
-pub use imp::{check_uri, generate_root, generate_signing, open_root, open_signing};
+pub use imp::{
+    check_uri, generate_root, generate_signing, open_root, open_signing, token_attributes,
+};
+
+/// A token key's protection attributes (`extractable`, `sensitive`,
+/// `never_extractable`, `always_sensitive`, `local`), as JSON for reports.
+pub type Attributes = serde_json::Value;
 
 /// The root's signed key set for `draft`.
 pub fn sign_key_set(root: &RootKey, draft: &revocard::issue::KeySetDraft) -> Result<Vec<u8>> {

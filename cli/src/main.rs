@@ -578,7 +578,15 @@ pub enum KeyCommand {
     /// it again from then on.
     Compromised(CompromisedArgs),
     /// List the keys of the key set in force and their windows.
-    List,
+    List(KeyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyListArgs {
+    /// Also ask each token holding a key for its protection attributes
+    /// (CKA_EXTRACTABLE, CKA_SENSITIVE...): for auditors. Needs the tokens' PINs.
+    #[arg(long)]
+    pub attributes: bool,
 }
 
 #[derive(Debug, Args)]
