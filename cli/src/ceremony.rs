@@ -900,7 +900,7 @@ pub fn root_init(g: &Global, report: &Report, a: &RootInitArgs) -> Result<()> {
                 KeyKind::Root,
                 &issuer,
                 window,
-                &root.to_secret_bytes(),
+                root.to_secret_bytes().as_deref(),
             )?;
             (
                 root,

@@ -214,7 +214,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             KeyKind::Signing,
             &issuer,
             key_window,
-            &key.to_secret_bytes(),
+            key.to_secret_bytes().as_deref(),
         ),
     };
     let key_place = match &a.hsm {
@@ -316,7 +316,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
         KeyKind::Root,
         &issuer,
         root_window,
-        &root.to_secret_bytes(),
+        root.to_secret_bytes().as_deref(),
     )
     .inspect(|()| written.push(root_path.clone()))
     .and_then(|()| write_signing())
@@ -1318,7 +1318,7 @@ fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> 
                 KeyKind::Signing,
                 &issuer,
                 window,
-                &key.to_secret_bytes(),
+                key.to_secret_bytes().as_deref(),
             )?;
             let place = format!("file {}", path.display());
             (path, place)

@@ -208,14 +208,22 @@ impl KeyKind {
     }
 }
 
-/// Writes a secret key file with mode 0600, refusing to overwrite anything.
+/// Writes a secret key file with mode 0600, refusing to overwrite anything (and a key
+/// with no secret to give: one held in a token).
 pub fn write_key(
     path: &Path,
     kind: KeyKind,
     issuer: &IssuerId,
     window: Validity,
-    secret: &[u8; 32],
+    secret: Option<&[u8; 32]>,
 ) -> Result<()> {
+    // A key held in a token has no secret to give: there is no key file to write.
+    let secret = secret.ok_or_else(|| {
+        CliError::failed(format!(
+            "{}: a key held in a token has no key file",
+            path.display()
+        ))
+    })?;
     let line: Zeroizing<String> = Zeroizing::new(format!(
         "revocard-key 1 {} {} {} {} {}\n",
         kind.as_str(),
