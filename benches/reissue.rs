@@ -63,7 +63,7 @@ fn prepared(n: u32, rng: &mut StdRng) -> (tempfile::TempDir, Registry<SqliteStor
     draft
         .certify(key.public(), KeyUsage::CredentialsAndLists)
         .unwrap();
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root.sign_key_set(&draft).unwrap();
     let mut reg = Registry::create(
         store,
         root.public(),

@@ -77,7 +77,7 @@ fn prepared<S: Store>(
     draft
         .certify(key.public(), KeyUsage::CredentialsAndLists)
         .expect("certify");
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root.sign_key_set(&draft).expect("sign key set");
     let mut reg = Registry::create(
         store,
         root.public(),

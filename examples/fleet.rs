@@ -166,7 +166,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let mut draft = KeySetDraft::first(root.public(), start.minus(60));
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root.sign_key_set(&draft)?;
     let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
     let mut registry = Registry::create(
         SqliteStore::open(work.path().join("registry.sqlite"))?,

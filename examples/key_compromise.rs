@@ -191,7 +191,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut draft = KeySetDraft::first(root.public(), start);
     draft.certify(k1.public(), KeyUsage::CredentialsAndLists)?;
     draft.certify(k0.public(), KeyUsage::Lists)?;
-    let key_set_1 = root.sign_key_set(&draft);
+    let key_set_1 = root.sign_key_set(&draft)?;
     let capacity = MIN_LIST_CAPACITY.max(u32::try_from(args.count * 4)?.next_power_of_two());
     let mut registry = Registry::create(
         SqliteStore::open(dir.path().join("registry.sqlite"))?,
@@ -354,7 +354,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         recovery_at,
         RevocationReason::IssuerKeyCompromise,
     )?;
-    let key_set_2 = root.sign_key_set(&draft);
+    let key_set_2 = root.sign_key_set(&draft)?;
     registry.install_key_set(&key_set_2, recovery_at)?;
     let incident = Incident::IssuerKey {
         key_id: k1.key_id(),

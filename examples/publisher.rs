@@ -66,7 +66,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut registry = Registry::create(
         SqliteStore::open_in_memory()?,
         root.public(),
-        &root.sign_key_set(&draft),
+        &root.sign_key_set(&draft)?,
         &key,
         capacity,
         now,

@@ -411,7 +411,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
         let root = RootKey::from_secret_bytes(issuer, root_window, &root_secret)?;
         let mut draft = KeySetDraft::first(root.public(), start);
         draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-        let key_set = root.sign_key_set(&draft);
+        let key_set = root.sign_key_set(&draft)?;
         Registry::create(
             store,
             root.public(),

@@ -111,7 +111,7 @@ fn publish_scenario(out: &Path, base_url: &str, cards: usize) -> Result<(), Erro
     )?;
     let mut draft = KeySetDraft::first(root.public(), T0);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root.sign_key_set(&draft)?;
     let mut registry = Registry::create(
         SqliteStore::open_in_memory()?,
         root.public(),

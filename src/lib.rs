@@ -114,6 +114,11 @@ pub mod registry;
 #[cfg(feature = "std")]
 pub mod net;
 
+// Keys in a hardware security module, at the edge (feature `pkcs11`): a `KeySigner`
+// for the issuing layer's seam.
+#[cfg(feature = "pkcs11")]
+mod hsm;
+
 pub use model::{
     AuditHead, CardKeyTextError, CardPublicKey, Claims, Field, FieldError, ForceVetting, Holder,
     IssuerId, KeyId, KeyUsage, Kind, MAX_ISSUER_ID_LEN, MAX_LIST_CAPACITY, MAX_NAME_LEN,
@@ -134,6 +139,12 @@ pub use verify::{
 pub use wire::{
     CodecError, DecodeError, MAX_CREDENTIAL_BYTES, MAX_CREDENTIAL_TEXT_LEN, MAX_DELTA_BYTES,
     MAX_KEY_SET_BYTES, MAX_LIST_BYTES, MAX_ROOT_ANCHOR_BYTES, MAX_TRUST_ANCHOR_BYTES, WireObject,
+};
+
+#[cfg(feature = "pkcs11")]
+pub use hsm::{
+    HsmError, KeyAttributes, KeyPolicy, MAX_PKCS11_URI_LEN, ObjectType, Pkcs11Module, Pkcs11Uri,
+    TokenKey, TokenPin, UriError,
 };
 
 /// README.md's Rust blocks, compiled and run as doctests so that the tour cannot drift

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha512};
 
 /// The secret scalar of an issuer key, as RFC 8032 derives it from the seed.
 fn secret_scalar(key: &IssuerKey) -> Scalar {
-    let h = Sha512::digest(key.to_secret_bytes().as_slice());
+    let h = Sha512::digest(key.to_secret_bytes().unwrap().as_slice());
     let mut a = [0u8; 32];
     a.copy_from_slice(&h[..32]);
     a[0] &= 248;

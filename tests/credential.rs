@@ -400,7 +400,7 @@ fn a_signature_under_another_domain_does_not_verify() {
 fn debug_never_prints_secret_key_bytes() {
     let mut rng = rng(11);
     let key = issuer_key(&mut rng);
-    let secret = key.to_secret_bytes();
+    let secret = key.to_secret_bytes().unwrap();
     let debug = format!("{key:?} {:?} {:#?}", key.public(), key);
     let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let decimal = format!("{:?}", &secret[..]);

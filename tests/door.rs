@@ -382,7 +382,7 @@ fn a_credential_signed_with_a_weak_card_key_is_denied_as_such() {
     let mut message = CREDENTIAL_DOMAIN.to_vec();
     message.push(FORMAT_VERSION);
     message.extend_from_slice(&body);
-    let signing = ed25519_dalek::SigningKey::from_bytes(&w.key.to_secret_bytes());
+    let signing = ed25519_dalek::SigningKey::from_bytes(&w.key.to_secret_bytes().unwrap());
     let mut bytes = vec![FORMAT_VERSION];
     bytes.extend_from_slice(&signing.sign(&message).to_bytes());
     bytes.extend_from_slice(&body);

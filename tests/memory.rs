@@ -135,7 +135,7 @@ fn key_set(root: &RootKey, key: &IssuerKey) -> Vec<u8> {
     draft
         .certify(key.public(), KeyUsage::CredentialsAndLists)
         .unwrap();
-    root.sign_key_set(&draft)
+    root.sign_key_set(&draft).unwrap()
 }
 
 fn u64_at(bytes: &mut [u8], at: usize, value: u64) {
@@ -544,7 +544,7 @@ fn hand_built(sets: usize, capacity: u32, signer: Option<&IssuerKey>, full: bool
     }
     if let Some(key) = signer {
         use ed25519_dalek::Signer;
-        let signing = ed25519_dalek::SigningKey::from_bytes(&key.to_secret_bytes());
+        let signing = ed25519_dalek::SigningKey::from_bytes(&key.to_secret_bytes().unwrap());
         let mut message = if sets == 3 { DELTA_DOMAIN } else { LIST_DOMAIN }.to_vec();
         message.push(LIST_FORMAT_VERSION);
         if sets == 3 {

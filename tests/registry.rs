@@ -459,7 +459,7 @@ fn a_compromised_key_cannot_sign_the_replacements() {
     draft
         .certify(new_key.public(), KeyUsage::CredentialsAndLists)
         .unwrap();
-    reg.install_key_set(&root.sign_key_set(&draft), NOW)
+    reg.install_key_set(&root.sign_key_set(&draft).unwrap(), NOW)
         .unwrap();
     let report = reg
         .execute(
@@ -1147,7 +1147,7 @@ fn every_kind_of_incident_handled_is_a_no_op_the_second_time() {
         draft
             .certify(other_key.public(), KeyUsage::CredentialsAndLists)
             .unwrap();
-        reg.install_key_set(&root_for(&key).sign_key_set(&draft), NOW)
+        reg.install_key_set(&root_for(&key).sign_key_set(&draft).unwrap(), NOW)
             .unwrap();
         let signer = if kind == "issuer_key" {
             &other_key

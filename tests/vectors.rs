@@ -1063,7 +1063,7 @@ fn a_key_set_cannot_revoke_another_issuers_key() {
     // Keys and revocations are held per issuer: the other root's set speaks for its
     // own issuer only, and the vector issuer's key is untouched.
     verifier
-        .install_key_set(&root.sign_key_set(&draft), at)
+        .install_key_set(&root.sign_key_set(&draft).unwrap(), at)
         .unwrap();
     let trust = verifier.trust();
     let key_id = ISSUER.key().key_id();
@@ -1110,7 +1110,7 @@ fn a_pinned_key_stays_when_a_key_set_leaves_it_out() {
     );
     next.drop_expired(UnixTime(ISSUER.not_after + 1));
     assert_eq!(
-        verifier.install_key_set(&root.sign_key_set(&next), now),
+        verifier.install_key_set(&root.sign_key_set(&next).unwrap(), now),
         Ok(ListUpdate::Advanced { from: 1, to: 2 })
     );
     // Expected (src/trust.rs: "pinned keys stay", "only a local revoke removes it").

@@ -57,7 +57,7 @@ fn fixtures(dir: &Path) -> Result<(), Box<dyn Error>> {
         &mut rng,
     )?;
     std::fs::write(dir.join("anchor.rca"), root.public().to_bytes())?;
-    std::fs::write(dir.join("keyset.rks"), root.sign_key_set(&draft))?;
+    std::fs::write(dir.join("keyset.rks"), root.sign_key_set(&draft)?)?;
     std::fs::write(dir.join("list.rcl"), &list.list)?;
     std::fs::write(dir.join("credential.bin"), credential.bytes())?;
     Ok(())

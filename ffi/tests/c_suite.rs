@@ -345,7 +345,7 @@ fn special(dir: &Path, manifest: &Path) {
     draft
         .certify(k4.public(), KeyUsage::Lists)
         .unwrap_or_else(|e| panic!("{e}"));
-    let key_set = root.sign_key_set(&draft);
+    let key_set = root.sign_key_set(&draft).unwrap();
 
     let mut statuses =
         IssuerStatusList::new(issuer.clone(), MIN_LIST_CAPACITY).unwrap_or_else(|e| panic!("{e}"));

@@ -1,6 +1,8 @@
 //! Why an issuer refused to sign, and why a software card could not answer.
 
+use crate::issue::SignError;
 use crate::model::{FieldError, KeyId, UnixTime};
+use crate::verify::StatusError;
 use crate::wire::DecodeError;
 
 /// Why an issuer refused to sign.
@@ -39,6 +41,25 @@ pub enum IssueError {
         /// How many bytes were given.
         len: usize,
     },
+    /// The key is held outside the process (a token) and could not sign, or returned
+    /// a signature that does not verify: nothing was issued.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+/// Why [`IssuerStatusList::publish`](crate::issue::IssuerStatusList::publish) signed
+/// nothing. The working copy is unchanged: publishing again after the cause is
+/// removed (the token is back) signs the same sequence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishListError {
+    /// The list cannot be signed by this key, now (wrong issuer, outside the key's
+    /// window, revokes its own signer, ...).
+    #[error(transparent)]
+    Status(#[from] StatusError),
+    /// The key (a token) failed to sign, or returned a signature that does not verify.
+    #[error(transparent)]
+    Sign(#[from] SignError),
 }
 
 /// Why a card could not be assembled from a credential and a card key.

@@ -8,7 +8,8 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use rand::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::issue::{CardError, Credential, IssueError, KeySetDraft};
+use crate::issue::signer::KeyHolder;
+use crate::issue::{CardError, Credential, IssueError, KeySetDraft, KeySigner, SignError};
 use crate::model::{
     CardPublicKey, Claims, CredentialRequest, IssuerId, KeyId, Serial, UnixTime, Validity,
 };
@@ -29,7 +30,7 @@ impl Serial {
 
 /// An issuer's signing key, with its id and the window in which it signs and is trusted.
 pub struct IssuerKey {
-    signing: SigningKey,
+    signing: KeyHolder,
     public: IssuerPublicKey,
 }
 
@@ -60,22 +61,57 @@ impl IssuerKey {
         Self::from_signing(issuer, validity, SigningKey::from_bytes(secret))
     }
 
-    /// The one way to an `IssuerKey`: its public half goes through the same check as
-    /// every trust anchor ([`IssuerPublicKey::from_parts`]).
+    /// A key that signs through `signer`: a key in a hardware security module
+    /// (`revocard::TokenKey`, feature `pkcs11`) or any other [`KeySigner`]. Its
+    /// public half is read once, here; every signature it returns is checked against
+    /// it before use (see [`KeySigner::needs_verify_after_sign`]).
+    ///
+    /// # Errors
+    /// [`TrustError::WeakKey`] if the signer's public key is refused as
+    /// [`IssuerPublicKey::from_parts`] refuses keys (small order, torsion, not canonical).
+    pub fn from_signer(
+        issuer: IssuerId,
+        validity: Validity,
+        signer: impl KeySigner,
+    ) -> Result<Self, TrustError> {
+        Self::from_holder(issuer, validity, KeyHolder::from_signer(signer))
+    }
+
     fn from_signing(
         issuer: IssuerId,
         validity: Validity,
         signing: SigningKey,
+    ) -> Result<Self, TrustError> {
+        Self::from_holder(issuer, validity, KeyHolder::Software(signing))
+    }
+
+    /// The one way to an `IssuerKey`: its public half goes through the same check as
+    /// every trust anchor ([`IssuerPublicKey::from_parts`]).
+    fn from_holder(
+        issuer: IssuerId,
+        validity: Validity,
+        signing: KeyHolder,
     ) -> Result<Self, TrustError> {
         let public =
             IssuerPublicKey::from_parts(issuer, signing.verifying_key().as_bytes(), validity)?;
         Ok(Self { signing, public })
     }
 
-    /// The 32 secret bytes, in a buffer that zeroizes itself. Store them only somewhere safe.
+    /// The 32 secret bytes of a key held in this process, in a buffer that zeroizes
+    /// itself; `None` for a key held elsewhere (a token never gives its key out). Store
+    /// them only somewhere safe.
     #[must_use]
-    pub fn to_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.signing.to_bytes())
+    pub fn to_secret_bytes(&self) -> Option<Zeroizing<[u8; 32]>> {
+        self.signing
+            .software()
+            .map(|key| Zeroizing::new(key.to_bytes()))
+    }
+
+    /// Where the key lives, for errors and logs: `"software"` or a token key's PKCS#11
+    /// URI ([`KeySigner::location`]).
+    #[must_use]
+    pub fn location(&self) -> String {
+        self.signing.location()
     }
 
     /// The key's id.
@@ -110,7 +146,8 @@ impl IssuerKey {
     /// [`IssueError::OutlivesKey`] if the credential's validity is not inside it;
     /// [`IssueError::WeakCardKey`] if the card public key is refused as
     /// [`IssuerPublicKey::from_parts`] refuses keys (not a point, not canonical, of
-    /// small order, or with a torsion component).
+    /// small order, or with a torsion component); [`IssueError::Sign`] if a key held
+    /// outside the process (a token) failed to sign or returned a bad signature.
     pub fn issue(
         &self,
         request: CredentialRequest,
@@ -149,18 +186,23 @@ impl IssuerKey {
             supersedes: request.supersedes,
         };
         let body = wire::encode_claims(&claims);
-        let signature = self.sign(wire::CREDENTIAL_DOMAIN, wire::FORMAT_VERSION, &body);
+        let signature = self.sign(wire::CREDENTIAL_DOMAIN, wire::FORMAT_VERSION, &body)?;
         Ok(Credential::new(
             wire::assemble_signed(wire::FORMAT_VERSION, &signature, &body),
             claims,
         ))
     }
 
-    /// Signs `domain || version || body`.
-    pub(crate) fn sign(&self, domain: &[u8], version: u8, body: &[u8]) -> [u8; 64] {
+    /// Signs `domain || version || body` (through the seam: a token's signature is
+    /// verified before it is returned).
+    pub(crate) fn sign(
+        &self,
+        domain: &[u8],
+        version: u8,
+        body: &[u8],
+    ) -> Result<[u8; 64], SignError> {
         self.signing
             .sign(&wire::signed_message(domain, version, body))
-            .to_bytes()
     }
 
     /// Signs a JWS signing input (`BASE64URL(header) "." BASE64URL(payload)`, RFC 7515
@@ -174,14 +216,15 @@ impl IssuerKey {
     /// message any revocard verifier accepts, and no revocard message can be passed here.
     ///
     /// # Errors
-    /// [`IssueError::NotJwsSigningInput`] for anything else.
+    /// [`IssueError::NotJwsSigningInput`] for anything else; [`IssueError::Sign`] if a
+    /// key held outside the process failed to sign or returned a bad signature.
     pub fn sign_jws(&self, signing_input: &[u8]) -> Result<[u8; 64], IssueError> {
         if !is_jws_signing_input(signing_input) {
             return Err(IssueError::NotJwsSigningInput {
                 len: signing_input.len(),
             });
         }
-        Ok(self.signing.sign(signing_input).to_bytes())
+        Ok(self.signing.sign(signing_input)?)
     }
 }
 
@@ -208,6 +251,7 @@ impl fmt::Debug for IssuerKey {
             .field("key_id", &self.public.key_id())
             .field("issuer", &self.public.issuer())
             .field("validity", &self.public.validity())
+            .field("location", &self.signing.location())
             .finish_non_exhaustive()
     }
 }
@@ -261,7 +305,7 @@ impl fmt::Debug for CardKey {
 
 /// An issuer's root key: kept offline, it signs only key sets.
 pub struct RootKey {
-    signing: SigningKey,
+    signing: KeyHolder,
     public: RootPublicKey,
 }
 
@@ -290,20 +334,51 @@ impl RootKey {
         Self::from_signing(issuer, validity, SigningKey::from_bytes(secret))
     }
 
+    /// A root that signs through `signer`: a key in a hardware security module kept
+    /// offline (`revocard::TokenKey`, feature `pkcs11`) or any other
+    /// [`KeySigner`]. Every signature it returns is checked before use.
+    ///
+    /// # Errors
+    /// [`TrustError::WeakKey`] if the signer's public key is weak.
+    pub fn from_signer(
+        issuer: IssuerId,
+        validity: Validity,
+        signer: impl KeySigner,
+    ) -> Result<Self, TrustError> {
+        Self::from_holder(issuer, validity, KeyHolder::from_signer(signer))
+    }
+
     fn from_signing(
         issuer: IssuerId,
         validity: Validity,
         signing: SigningKey,
+    ) -> Result<Self, TrustError> {
+        Self::from_holder(issuer, validity, KeyHolder::Software(signing))
+    }
+
+    fn from_holder(
+        issuer: IssuerId,
+        validity: Validity,
+        signing: KeyHolder,
     ) -> Result<Self, TrustError> {
         let public =
             RootPublicKey::from_parts(issuer, signing.verifying_key().as_bytes(), validity)?;
         Ok(Self { signing, public })
     }
 
-    /// The 32 secret bytes, in a buffer that zeroizes itself.
+    /// The 32 secret bytes of a root held in this process, in a buffer that zeroizes
+    /// itself; `None` for a root held elsewhere (a token).
     #[must_use]
-    pub fn to_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.signing.to_bytes())
+    pub fn to_secret_bytes(&self) -> Option<Zeroizing<[u8; 32]>> {
+        self.signing
+            .software()
+            .map(|key| Zeroizing::new(key.to_bytes()))
+    }
+
+    /// Where the root lives: `"software"` or a token key's PKCS#11 URI.
+    #[must_use]
+    pub fn location(&self) -> String {
+        self.signing.location()
     }
 
     /// The public half: the anchor a door is configured with.
@@ -314,15 +389,20 @@ impl RootKey {
 
     /// Signs the bytes of a draft (its [`KeySetDraft::to_be_signed`]) and returns the
     /// signed key set.
-    #[must_use]
-    pub fn sign_key_set(&self, draft: &KeySetDraft) -> Vec<u8> {
-        draft.assemble(&self.sign(&draft.to_be_signed()))
+    ///
+    /// # Errors
+    /// [`SignError`] if a root held outside the process (a token) failed to sign or
+    /// returned a signature that does not verify; nothing is returned then.
+    pub fn sign_key_set(&self, draft: &KeySetDraft) -> Result<Vec<u8>, SignError> {
+        Ok(draft.assemble(&self.sign(&draft.to_be_signed())?))
     }
 
     /// Signs a prepared message (what an HSM holding the root would do).
-    #[must_use]
-    pub fn sign(&self, to_be_signed: &[u8]) -> [u8; 64] {
-        self.signing.sign(to_be_signed).to_bytes()
+    ///
+    /// # Errors
+    /// As [`Self::sign_key_set`].
+    pub fn sign(&self, to_be_signed: &[u8]) -> Result<[u8; 64], SignError> {
+        self.signing.sign(to_be_signed)
     }
 }
 

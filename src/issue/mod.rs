@@ -9,12 +9,14 @@ mod credential;
 mod error;
 mod keys;
 mod keyset;
+mod signer;
 mod status;
 
 pub use crate::model::CredentialRequest;
 pub use cards::SoftwareCards;
 pub use credential::Credential;
-pub use error::{CardError, IssueError};
+pub use error::{CardError, IssueError, PublishListError};
 pub use keys::{Card, CardKey, IssuerKey, RootKey};
 pub use keyset::KeySetDraft;
+pub use signer::{KeySigner, SignError};
 pub use status::{IssuerStatusList, Publication};

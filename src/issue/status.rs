@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::issue::IssuerKey;
+use crate::issue::{IssuerKey, PublishListError, SignError};
 use crate::model::{
     AuditHead, IssuerId, MAX_SCOPE_ENTRIES, RevocationReason, Scope, ScopeEntry, Status, UnixTime,
 };
@@ -218,7 +218,7 @@ impl IssuerStatusList {
         key: &IssuerKey,
         now: UnixTime,
         next_update: UnixTime,
-    ) -> Result<Publication, StatusError> {
+    ) -> Result<Publication, PublishListError> {
         self.publish_at(key, now, next_update, AuditHead::EMPTY)
     }
 
@@ -230,25 +230,29 @@ impl IssuerStatusList {
     /// [`StatusError::WrongIssuer`] if `key` signs for another issuer;
     /// [`StatusError::KeyNotValidNow`] outside the key's window;
     /// [`StatusError::NextUpdateInPast`] if `next_update < now`;
-    /// [`StatusError::SignerRevoked`] if a scope entry of the list revokes `key`.
+    /// [`StatusError::SignerRevoked`] if a scope entry of the list revokes `key` (all
+    /// as [`PublishListError::Status`]); [`PublishListError::Sign`] if a key held outside the
+    /// process (a token) failed to sign or returned a bad signature. On any error the
+    /// working copy is unchanged: the next call signs the same sequence.
     pub fn publish_at(
         &mut self,
         key: &IssuerKey,
         now: UnixTime,
         next_update: UnixTime,
         audit: AuditHead,
-    ) -> Result<Publication, StatusError> {
+    ) -> Result<Publication, PublishListError> {
         if key.issuer() != &self.issuer {
-            return Err(StatusError::WrongIssuer);
+            return Err(StatusError::WrongIssuer.into());
         }
         let window = key.validity();
         if now < window.not_before || now > window.not_after {
             return Err(StatusError::KeyNotValidNow {
                 key_id: key.key_id(),
-            });
+            }
+            .into());
         }
         if next_update < now {
-            return Err(StatusError::NextUpdateInPast);
+            return Err(StatusError::NextUpdateInPast.into());
         }
         if self
             .scopes
@@ -258,12 +262,13 @@ impl IssuerStatusList {
             // A list that revokes its own signer vouches for nothing; doors refuse it.
             return Err(StatusError::SignerRevoked {
                 key_id: key.key_id(),
-            });
+            }
+            .into());
         }
         let sequence = self
             .sequence
             .checked_add(1)
-            .ok_or(StatusError::SequenceExhausted)?;
+            .ok_or(PublishListError::Status(StatusError::SequenceExhausted))?;
         let header = wire::ListHeader {
             issuer: self.issuer.clone(),
             key_id: key.key_id(),
@@ -295,7 +300,7 @@ impl IssuerStatusList {
                     wire::DELTA_DOMAIN,
                     wire::LIST_FORMAT_VERSION,
                     &wire::delta_payload(&published.state, &body),
-                );
+                )?;
                 let delta = wire::assemble_signed(wire::LIST_FORMAT_VERSION, &signature, &body);
                 (Some(delta), state)
             }
@@ -321,7 +326,7 @@ impl IssuerStatusList {
             &suspended,
             &self.scopes,
         );
-        let list = sign_object(key, wire::LIST_DOMAIN, &list);
+        let list = sign_object(key, wire::LIST_DOMAIN, &list)?;
         self.sequence = sequence;
         self.published = Some(Published {
             table: self.table.clone(),
@@ -336,10 +341,10 @@ impl IssuerStatusList {
     }
 }
 
-fn sign_object(key: &IssuerKey, domain: &[u8], body: &[u8]) -> Vec<u8> {
-    wire::assemble_signed(
+fn sign_object(key: &IssuerKey, domain: &[u8], body: &[u8]) -> Result<Vec<u8>, SignError> {
+    Ok(wire::assemble_signed(
         wire::LIST_FORMAT_VERSION,
-        &key.sign(domain, wire::LIST_FORMAT_VERSION, body),
+        &key.sign(domain, wire::LIST_FORMAT_VERSION, body)?,
         body,
-    )
+    ))
 }

@@ -121,7 +121,7 @@ impl Issuer {
         draft
             .certify(key.public(), KeyUsage::CredentialsAndLists)
             .unwrap();
-        let key_set = root.sign_key_set(&draft);
+        let key_set = root.sign_key_set(&draft).unwrap();
         Self {
             root,
             key,
@@ -1583,7 +1583,7 @@ pub fn check_concurrent_writers<S: Store + Send>(open: impl Fn() -> S + Sync) {
     draft
         .revoke(key.key_id(), NOW.plus(60), RevocationReason::KeyCompromise)
         .unwrap();
-    let set = issuer.root.sign_key_set(&draft);
+    let set = issuer.root.sign_key_set(&draft).unwrap();
     ok(
         WORKFLOW,
         "installing a key set",

@@ -456,6 +456,11 @@ pub enum RegistryError {
     /// Publishing failed.
     #[error(transparent)]
     Status(#[from] crate::verify::StatusError),
+    /// The signing key (held in a token) could not sign, or returned a signature that
+    /// does not verify: nothing signed with it was written. Run again once the token is
+    /// back; a bulk job resumes from its last committed chunk.
+    #[error(transparent)]
+    Sign(#[from] crate::issue::SignError),
     /// The audit chain is broken.
     #[error(transparent)]
     Audit(#[from] super::audit::AuditError),
@@ -492,6 +497,27 @@ pub enum RegistryError {
     /// The storage backend failed.
     #[error("storage: {0}")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<crate::issue::PublishListError> for RegistryError {
+    fn from(e: crate::issue::PublishListError) -> Self {
+        match e {
+            crate::issue::PublishListError::Status(e) => Self::Status(e),
+            crate::issue::PublishListError::Sign(e) => Self::Sign(e),
+        }
+    }
+}
+
+impl RegistryError {
+    /// The signing failure behind this error, if a key held outside the process (a
+    /// token) failed to sign or returned a bad signature, wherever it surfaced.
+    #[must_use]
+    pub fn sign_error(&self) -> Option<&crate::issue::SignError> {
+        match self {
+            Self::Sign(e) | Self::Issue(crate::issue::IssueError::Sign(e)) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// What made a file not a registry.

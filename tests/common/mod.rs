@@ -86,7 +86,7 @@ pub fn root_for(key: &IssuerKey) -> RootKey {
     use sha2::Digest as _;
     let secret: [u8; 32] = sha2::Sha256::new()
         .chain_update(b"revocard test root\0")
-        .chain_update(key.to_secret_bytes().as_slice())
+        .chain_update(key.to_secret_bytes().unwrap().as_slice())
         .finalize()
         .into();
     RootKey::from_secret_bytes(
@@ -105,7 +105,7 @@ pub fn first_key_set(root: &RootKey, keys: &[&IssuerKey]) -> Vec<u8> {
             .certify(key.public(), KeyUsage::CredentialsAndLists)
             .unwrap();
     }
-    root.sign_key_set(&draft)
+    root.sign_key_set(&draft).unwrap()
 }
 
 /// Creates a registry whose root (see [`root_for`]) certifies `key` alone.

@@ -682,7 +682,7 @@ impl KeySetCase {
                 .unwrap();
         }
         assert_eq!(draft.sequence(), self.sequence());
-        root.sign_key_set(&draft)
+        root.sign_key_set(&draft).unwrap()
     }
 
     pub fn json(&self, bytes: &[u8]) -> Value {
