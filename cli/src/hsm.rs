@@ -145,13 +145,15 @@ mod imp {
         let parsed = parse(uri)?;
         let (module, pin) = session_parts(g, &parsed)?;
         // A key generated here is never extractable, whatever --allow-extractable says.
-        TokenKey::generate(&module, &parsed, &pin, KeyPolicy::default()).map_err(from_hsm)
+        TokenKey::generate(&module, &parsed, &pin, KeyPolicy::default())
+            .map_err(|e| from_hsm(e).context(format!("generating {uri}")))
     }
 
     fn open(g: &Global, uri: &str) -> Result<TokenKey> {
         let parsed = parse(uri)?;
         let (module, pin) = session_parts(g, &parsed)?;
-        TokenKey::open_with_policy(&module, &parsed, &pin, policy(g)).map_err(from_hsm)
+        TokenKey::open_with_policy(&module, &parsed, &pin, policy(g))
+            .map_err(|e| from_hsm(e).context(format!("opening {uri}")))
     }
 
     /// The key's protection attributes as the token reports them.
@@ -257,4 +259,83 @@ pub type Attributes = serde_json::Value;
 /// The root's signed key set for `draft`.
 pub fn sign_key_set(root: &RootKey, draft: &revocard::issue::KeySetDraft) -> Result<Vec<u8>> {
     root.sign_key_set(draft).map_err(from_sign)
+}
+
+#[cfg(all(test, feature = "pkcs11"))]
+mod tests {
+    use revocard::HsmError;
+
+    use super::imp::from_hsm;
+    use crate::error::{EXIT_FAILED, EXIT_REFUSED};
+
+    /// Each token failure: its exit code and stable name, one line naming the token
+    /// (SoftHSM never locks a PIN, so a locked token is checked here).
+    #[test]
+    fn token_failures_map_to_the_exit_code_table() {
+        let token = || "office".to_owned();
+        let object = || "signing-1".to_owned();
+        let cases = [
+            (
+                HsmError::WrongPin { token: token() },
+                EXIT_REFUSED,
+                "wrong_pin",
+            ),
+            (
+                HsmError::PinLocked { token: token() },
+                EXIT_FAILED,
+                "pin_locked",
+            ),
+            (
+                HsmError::NoToken { token: token() },
+                EXIT_FAILED,
+                "no_token",
+            ),
+            (
+                HsmError::NoObject {
+                    token: token(),
+                    object: object(),
+                },
+                EXIT_REFUSED,
+                "no_object",
+            ),
+            (
+                HsmError::WrongKeyType {
+                    token: token(),
+                    object: object(),
+                },
+                EXIT_REFUSED,
+                "wrong_key",
+            ),
+            (
+                HsmError::CannotSign {
+                    token: token(),
+                    object: object(),
+                },
+                EXIT_REFUSED,
+                "wrong_key",
+            ),
+            (
+                HsmError::Extractable {
+                    token: token(),
+                    object: object(),
+                },
+                EXIT_REFUSED,
+                "wrong_key",
+            ),
+            (
+                HsmError::NotAModule {
+                    path: "/tmp/x.so".into(),
+                },
+                EXIT_FAILED,
+                "not_a_module",
+            ),
+        ];
+        for (e, code, name) in cases {
+            let cli = from_hsm(e);
+            assert_eq!((cli.code, cli.error), (code, name), "{}", cli.message);
+            assert_eq!(cli.message.lines().count(), 1, "{}", cli.message);
+        }
+        let locked = from_hsm(HsmError::PinLocked { token: token() });
+        assert!(locked.message.contains("locked") && locked.message.contains("office"));
+    }
 }
