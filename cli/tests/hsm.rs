@@ -885,3 +885,157 @@ fn a_reissue_stopped_by_the_token_going_away_resumes_when_it_is_back() {
     office.run(&["audit", "verify"]).ok();
     office.never_printed_a_pin();
 }
+
+/// Not a test on its own: run as a child of this test binary by
+/// [`make_bad_keys`] (`REVOCARD_HELPER_TOKEN` set, `SOFTHSM2_CONF` naming the
+/// machine's token folder), it makes keys revocard would never make in the token: an
+/// ECDSA P-256 pair `p256`, an Ed25519 pair `no-sign` whose private key may not sign,
+/// and an extractable Ed25519 pair `extractable`.
+#[test]
+fn helper_makes_keys_revocard_would_never_make() {
+    use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+    use cryptoki::mechanism::Mechanism;
+    use cryptoki::object::Attribute;
+    use cryptoki::session::UserType;
+    use cryptoki::types::AuthPin;
+    let Ok(label) = std::env::var("REVOCARD_HELPER_TOKEN") else {
+        return;
+    };
+    let module = std::env::var_os("REVOCARD_PKCS11_MODULE").unwrap_or_default();
+    let ctx = Pkcs11::new(PathBuf::from(module)).unwrap_or_else(|e| panic!("{e}"));
+    ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).is_ok_and(|t| t.label() == label))
+        .unwrap_or_else(|| panic!("no token {label}"));
+    let session = ctx.open_rw_session(slot).unwrap_or_else(|e| panic!("{e}"));
+    session
+        .login(UserType::User, Some(&AuthPin::new(OFFICE_PIN.into())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let p256 = vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    let ed25519 = vec![0x06, 0x03, 0x2b, 0x65, 0x70];
+    let keys = [
+        ("p256", Mechanism::EccKeyPairGen, p256, true, false),
+        (
+            "no-sign",
+            Mechanism::EccEdwardsKeyPairGen,
+            ed25519.clone(),
+            false,
+            false,
+        ),
+        (
+            "extractable",
+            Mechanism::EccEdwardsKeyPairGen,
+            ed25519,
+            true,
+            true,
+        ),
+    ];
+    for (name, mechanism, params, sign, extractable) in keys {
+        let label = name.as_bytes().to_vec();
+        session
+            .generate_key_pair(
+                &mechanism,
+                &[
+                    Attribute::Token(true),
+                    Attribute::EcParams(params),
+                    Attribute::Verify(true),
+                    Attribute::Label(label.clone()),
+                ],
+                &[
+                    Attribute::Token(true),
+                    Attribute::Private(true),
+                    Attribute::Sensitive(!extractable),
+                    Attribute::Extractable(extractable),
+                    Attribute::Sign(sign),
+                    Attribute::Label(label),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+/// Runs [`helper_makes_keys_revocard_would_never_make`] for the token `label` of
+/// `machine`, in a child process (SoftHSM reads its folder once per process).
+fn make_bad_keys(machine: &Machine, label: &str) {
+    let out = Command::new(std::env::current_exe().unwrap_or_else(|e| panic!("{e}")))
+        .args([
+            "helper_makes_keys_revocard_would_never_make",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("REVOCARD_HELPER_TOKEN", label)
+        .env("SOFTHSM2_CONF", machine.conf())
+        .env("REVOCARD_PKCS11_MODULE", &machine.module)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_key_of_another_type_one_that_may_not_sign_or_one_that_can_leave_is_refused() {
+    let Some(module) = softhsm() else { return };
+    let office = Machine::new(&module, "office", OFFICE_PIN);
+    make_bad_keys(&office, "office");
+    // An offline root made in a file (trials) so that the office's keys can be named
+    // at init without one being generated: each bad key offered as the root instead.
+    office
+        .run(&[
+            "root",
+            "init",
+            "--issuer",
+            "metro-police",
+            "--key-file",
+            &office.path("root.key"),
+            "--out",
+            &office.path("root.anchor"),
+        ])
+        .ok();
+    office
+        .run(&[
+            "init",
+            "--issuer",
+            "metro-police",
+            "--root-anchor",
+            &office.path("root.anchor"),
+        ])
+        .ok();
+    let sign_with = |object: &str, extra: &[&str]| {
+        let root = format!("pkcs11:token=office;object={object}");
+        let mut args = vec![
+            "keyset",
+            "sign",
+            "keyset-1.draft",
+            "--root",
+            &root,
+            "--anchor",
+            "root.anchor",
+            "--out",
+            "keyset-1.signed",
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        office.run(&args)
+    };
+    for (object, what) in [
+        ("p256", "Ed25519"),
+        ("no-sign", "CKA_SIGN"),
+        ("extractable", "extract"),
+    ] {
+        let run = sign_with(object, &[]).exits(1);
+        one_line(&run, &["office", object, what]);
+        assert!(!office.office.path("keyset-1.signed").exists());
+    }
+    // An extractable key only when the operator says so; it is still not this root.
+    let run = sign_with("extractable", &["--allow-extractable"]).exits(1);
+    one_line(&run, &["extractable", "not the root"]);
+    office.never_printed_a_pin();
+}
