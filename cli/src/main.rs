@@ -73,7 +73,8 @@ pub struct Global {
         value_name = "PATH|URL"
     )]
     pub db: Option<PathBuf>,
-    /// The folder of the office's secret key files [default: keys/ beside the registry].
+    /// The folder of the office's keys: records of keys in tokens (`*.pkcs11`, no
+    /// secret), and key files for trials and tests [default: keys/ beside the registry].
     #[arg(long, global = true, env = "REVOCARD_KEYS", value_name = "DIR")]
     pub keys: Option<PathBuf>,
     /// Print one JSON object instead of the summary (a failure too).

@@ -350,3 +350,62 @@ fn without_pkcs11_support_hsm_says_so_and_writes_nothing() {
     assert!(!office.db().exists());
     assert!(!office.path("keys").exists());
 }
+
+/// `keyset sign` on a terminal (a pseudo-terminal through util-linux's `script`, part
+/// of every Debian system): it shows what it is about to sign and signs only on `y`.
+#[test]
+fn keyset_sign_on_a_terminal_shows_the_set_and_signs_only_on_yes() {
+    use std::io::Write as _;
+    let offline = Offline::new("metro-police");
+    let office = Office::new();
+    let init = office
+        .run(&[
+            "init",
+            "--issuer",
+            "metro-police",
+            "--root-anchor",
+            &offline.anchor(),
+            "--json",
+        ])
+        .ok()
+        .json();
+    let key = init["signing_key_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let out = offline.machine.path("keyset-1.signed");
+    let sign = format!(
+        "{} keyset sign {} --root {} --out {}",
+        env!("CARGO_BIN_EXE_revocard"),
+        s(&office.path("keyset-1.draft")),
+        s(&offline.machine.path("root.key")),
+        s(&out)
+    );
+    let on_terminal = |answer: &str| {
+        let mut child = std::process::Command::new("script")
+            .args(["-qec", &sign, "/dev/null"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("script (util-linux): {e}"));
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(answer.as_bytes());
+        }
+        let output = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let shown = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), shown)
+    };
+    let (code, shown) = on_terminal("n\n");
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("sign this key set? [y/N]"), "{shown}");
+    assert!(shown.contains(&format!("certify  key {key}")), "{shown}");
+    assert!(
+        shown.contains("key set 1 of issuer metro-police"),
+        "{shown}"
+    );
+    assert!(!out.exists(), "signed after no");
+    let (code, shown) = on_terminal("y\n");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(out.exists(), "{shown}");
+}
