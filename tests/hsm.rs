@@ -7,17 +7,21 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::RvError;
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::Attribute;
 use cryptoki::session::UserType;
 use cryptoki::types::AuthPin;
 
 use common::*;
 use ed25519_dalek::Verifier as _;
 use revocard::issue::*;
+use revocard::registry::Store as _;
 use revocard::*;
 use zeroize::Zeroizing;
 
@@ -130,4 +134,385 @@ fn a_key_born_in_the_token_signs_credentials_and_lists_that_doors_accept() {
     // Opened again (another process would), the same key.
     let again = TokenKey::open(&module, &uri("born", "signing-2026"), &pin()).unwrap();
     assert_eq!(again.verifying_key(), key.verifying_key());
+}
+
+/// One line, naming the token (and the object), never the PIN.
+fn one_line_without_pin(e: &dyn std::fmt::Display, names: &[&str]) {
+    let text = e.to_string();
+    assert!(!text.contains('\n'), "{text}");
+    assert!(!text.contains(PIN) && !text.contains(SO_PIN), "{text}");
+    for name in names {
+        assert!(text.contains(name), "{text} should name {name}");
+    }
+}
+
+#[test]
+fn a_wrong_pin_is_refused_and_said_so_without_the_pin() {
+    let Some(module) = module() else { return };
+    token(&module, "pins");
+    TokenKey::generate(&module, &uri("pins", "k"), &pin(), KeyPolicy::default()).unwrap();
+    let wrong = TokenPin::new(Zeroizing::new("0000-wrong".to_owned()));
+    let e = TokenKey::open(&module, &uri("pins", "k"), &wrong).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::WrongPin {
+            token: "pins".into()
+        }
+    );
+    one_line_without_pin(&e, &["pins"]);
+    assert!(!format!("{e:?}").contains("0000-wrong"));
+    assert_eq!(format!("{wrong:?}"), "TokenPin(..)");
+}
+
+/// SoftHSM 2.6 never locks a PIN (it only sets CKF_USER_PIN_COUNT_LOW), so a locked
+/// token cannot be made here: the mapping of CKR_PIN_LOCKED and of the token's
+/// CKF_USER_PIN_LOCKED flag to `HsmError::PinLocked` is tested in src/hsm/token.rs.
+/// This test fails if a SoftHSM release starts locking, so that the real path gets
+/// tested then.
+#[test]
+fn softhsm_never_locks_a_pin_so_the_lock_is_tested_on_the_mapping() {
+    let Some(module) = module() else { return };
+    token(&module, "nolock");
+    TokenKey::generate(&module, &uri("nolock", "k"), &pin(), KeyPolicy::default()).unwrap();
+    let wrong = TokenPin::new(Zeroizing::new("1".to_owned()));
+    for _ in 0..20 {
+        assert!(matches!(
+            TokenKey::open(&module, &uri("nolock", "k"), &wrong),
+            Err(HsmError::WrongPin { .. })
+        ));
+    }
+    TokenKey::open(&module, &uri("nolock", "k"), &pin()).unwrap();
+}
+
+#[test]
+fn no_such_token_or_key_is_named() {
+    let Some(module) = module() else { return };
+    token(&module, "present");
+    let e = TokenKey::open(&module, &uri("absent", "k"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::NoToken {
+            token: "absent".into()
+        }
+    );
+    one_line_without_pin(&e, &["absent"]);
+    let e = TokenKey::open(&module, &uri("present", "nokey"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::NoObject {
+            token: "present".into(),
+            object: "nokey".into()
+        }
+    );
+    one_line_without_pin(&e, &["present", "nokey"]);
+    // Generating under a label that exists makes nothing.
+    TokenKey::generate(&module, &uri("present", "k"), &pin(), KeyPolicy::default()).unwrap();
+    let e = TokenKey::generate(&module, &uri("present", "k"), &pin(), KeyPolicy::default())
+        .unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::AlreadyExists {
+            token: "present".into(),
+            object: "k".into()
+        }
+    );
+}
+
+/// Makes a key pair the library would never make, through this process's own handle.
+fn raw_pair(token_label: &str, label: &str, mechanism: Mechanism, params: &[u8], sign: bool) {
+    let ctx = raw();
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label() == token_label)
+        .unwrap();
+    let session = ctx.open_rw_session(slot).unwrap();
+    // The library's key of this token keeps the process logged in, or not yet.
+    match session.login(UserType::User, Some(&AuthPin::new(PIN.into()))) {
+        Ok(()) | Err(cryptoki::error::Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+        Err(e) => panic!("{e}"),
+    }
+    let label = Attribute::Label(label.as_bytes().to_vec());
+    session
+        .generate_key_pair(
+            &mechanism,
+            &[
+                Attribute::Token(true),
+                label.clone(),
+                Attribute::EcParams(params.to_vec()),
+            ],
+            &[
+                Attribute::Token(true),
+                label,
+                Attribute::Private(true),
+                Attribute::Sensitive(true),
+                Attribute::Extractable(false),
+                Attribute::Sign(sign),
+            ],
+        )
+        .unwrap();
+}
+
+const P256_OID: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+
+#[test]
+fn a_key_of_the_wrong_type_or_that_may_not_sign_is_refused() {
+    let Some(module) = module() else { return };
+    token(&module, "kinds");
+    // Keep the token logged in through the library's key while the raw session works.
+    let _held =
+        TokenKey::generate(&module, &uri("kinds", "good"), &pin(), KeyPolicy::default()).unwrap();
+    raw_pair("kinds", "p256", Mechanism::EccKeyPairGen, P256_OID, true);
+    raw_pair(
+        "kinds",
+        "nosign",
+        Mechanism::EccEdwardsKeyPairGen,
+        ED25519_OID,
+        false,
+    );
+    let e = TokenKey::open(&module, &uri("kinds", "p256"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::WrongKeyType {
+            token: "kinds".into(),
+            object: "p256".into()
+        }
+    );
+    one_line_without_pin(&e, &["kinds", "p256"]);
+    let e = TokenKey::open(&module, &uri("kinds", "nosign"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::CannotSign {
+            token: "kinds".into(),
+            object: "nosign".into()
+        }
+    );
+    one_line_without_pin(&e, &["kinds", "nosign"]);
+}
+
+#[test]
+fn an_extractable_key_is_refused_unless_the_operator_says_so() {
+    let Some(module) = module() else { return };
+    token(&module, "extract");
+    let allow = KeyPolicy {
+        allow_extractable: true,
+    };
+    let key = TokenKey::generate(&module, &uri("extract", "loose"), &pin(), allow).unwrap();
+    assert!(key.attributes().unwrap().extractable);
+    let e = TokenKey::open(&module, &uri("extract", "loose"), &pin()).unwrap_err();
+    assert_eq!(
+        e,
+        HsmError::Extractable {
+            token: "extract".into(),
+            object: "loose".into()
+        }
+    );
+    one_line_without_pin(&e, &["extract", "loose"]);
+    TokenKey::open_with_policy(&module, &uri("extract", "loose"), &pin(), allow).unwrap();
+}
+
+#[test]
+fn a_file_that_is_not_a_pkcs11_module_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("module.so");
+    std::fs::write(&text, "not a library\n").unwrap();
+    for path in [
+        text,
+        PathBuf::from("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+        dir.path().join("missing.so"),
+    ] {
+        let e = Pkcs11Module::load(&path).unwrap_err();
+        assert_eq!(e, HsmError::NotAModule { path: path.clone() });
+        one_line_without_pin(&e, &[&path.display().to_string()]);
+    }
+}
+
+const BREACHED: &str = "northgate-print";
+const SPARE: &str = "southbank-print";
+
+fn roster(n: u32) -> Vec<registry::HolderRequest> {
+    (0..n)
+        .map(|i| registry::HolderRequest {
+            kind: Kind::WarrantCard,
+            holder: holder(i),
+            vetting: Vetting::new(PoliceVetting::Force(ForceVetting::Recruitment), None),
+            validity: Validity::new(NOW.minus(60), NOW.plus(YEAR)).unwrap(),
+        })
+        .collect()
+}
+
+/// Logs this process out of the token, from under its keys' sessions: what a token
+/// reset, a cleared login or an HSM fail-over does to a running job.
+fn log_out(token_label: &str) {
+    let ctx = raw();
+    let slot = ctx
+        .get_slots_with_token()
+        .unwrap()
+        .into_iter()
+        .find(|s| ctx.get_token_info(*s).unwrap().label() == token_label)
+        .unwrap();
+    ctx.open_ro_session(slot).unwrap().logout().unwrap();
+}
+
+/// Each holder's active cards, and how many cards are replacements: nothing doubled
+/// or lost, whatever point the job stopped at.
+fn holders(reg: &registry::Registry<registry::SqliteStore>) -> (BTreeMap<String, usize>, usize) {
+    let mut active = BTreeMap::new();
+    let mut replacements = 0;
+    for r in reg
+        .store()
+        .credentials(&registry::CredentialFilter::All)
+        .unwrap()
+    {
+        if reg.effective_status(&r).unwrap() == Status::Valid && r.superseded_by.is_none() {
+            *active.entry(r.pay_number.clone()).or_insert(0) += 1;
+        }
+        replacements += usize::from(r.supersedes.is_some());
+    }
+    (active, replacements)
+}
+
+/// The breach day with the signing key in one token and the root in another: the
+/// registry is made under the token root, 300 cards are issued with the token key, a
+/// supplier breach is declared, and the token fails after the first committed chunk of
+/// the reissue. The job stops with one line naming the token and key, nothing
+/// half-written; with the token back it resumes and finishes; doors accept exactly the
+/// replacements. No key file is written.
+#[test]
+fn the_breach_day_with_both_keys_in_tokens_survives_the_token_failing_mid_reissue() {
+    use registry::{Hooks, Incident, Registry, SqliteStore};
+    use std::ops::ControlFlow;
+    let Some(module) = module() else { return };
+    token(&module, "office");
+    token(&module, "vault");
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rng(21);
+    let root_window = Validity::new(NOW.minus(YEAR), NOW.plus(20 * YEAR)).unwrap();
+    let root_key =
+        TokenKey::generate(&module, &uri("vault", "root"), &pin(), KeyPolicy::default()).unwrap();
+    let root = RootKey::from_signer(issuer_id(), root_window, root_key).unwrap();
+    assert_eq!(root.location(), "pkcs11:token=vault;object=root");
+    let signing = uri("office", "signing-1");
+    let token_key = TokenKey::generate(&module, &signing, &pin(), KeyPolicy::default()).unwrap();
+    let key = IssuerKey::from_signer(issuer_id(), window(), token_key).unwrap();
+    let set = first_key_set(&root, &[&key]);
+    let store = SqliteStore::open(dir.path().join("r.sqlite")).unwrap();
+    let mut reg = Registry::create(
+        store,
+        root.public(),
+        &set,
+        &key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap()
+    .with_chunk_size(64);
+    let issued = reg
+        .issue_roster(
+            &key,
+            BREACHED,
+            &roster(300),
+            &mut fresh(&mut rng),
+            NOW,
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap();
+    assert!(issued.finished);
+    let incident = Incident::Supplier {
+        supplier: BREACHED.to_owned(),
+    };
+    let plan = reg.plan(&incident, NOW.plus(10)).unwrap();
+    reg.declare(&plan, &key, SPARE, NOW.plus(10), NOW.plus(3600))
+        .unwrap();
+
+    let mut chunks = 0;
+    let mut hooks = Hooks {
+        progress: Box::new(|_| {
+            chunks += 1;
+            if chunks == 1 {
+                log_out("office");
+            }
+            ControlFlow::Continue(())
+        }),
+        ..Hooks::default()
+    };
+    let e = reg
+        .resume(
+            &key,
+            &mut fresh(&mut rng),
+            NOW.plus(20),
+            NOW.plus(3600),
+            &mut rng,
+            &mut hooks,
+        )
+        .unwrap_err();
+    drop(hooks);
+    one_line_without_pin(&e, &["office", "signing-1"]);
+    let failure = e
+        .sign_error()
+        .expect("a signing failure")
+        .hsm()
+        .expect("the token's error");
+    assert!(
+        matches!(failure, HsmError::Token { function: "C_Sign", token, object, .. } if token == "office" && object == "signing-1"),
+        "{failure:?}"
+    );
+    // Nothing half-written: the replacements are whole chunks, each active and its
+    // holder's only active card (the others wait, their breached cards revoked by the
+    // declaration), and the audit chain holds.
+    let (active, replacements) = holders(&reg);
+    assert_eq!(active.len(), replacements);
+    assert!(active.values().all(|&n| n == 1), "{active:?}");
+    assert!(
+        replacements > 0 && replacements < 300 && replacements % 64 == 0,
+        "{replacements}"
+    );
+    reg.verify_audit().unwrap();
+
+    // The token is back (an operator logs in again): the job resumes where it stopped.
+    let back = TokenKey::open(&module, &signing, &pin()).unwrap();
+    let key = IssuerKey::from_signer(issuer_id(), window(), back).unwrap();
+    let report = reg
+        .resume(
+            &key,
+            &mut fresh(&mut rng),
+            NOW.plus(30),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(report.finished);
+    let (active, replacements) = holders(&reg);
+    assert_eq!((active.len(), replacements), (300, 300));
+    assert!(active.values().all(|&n| n == 1));
+    reg.verify_audit().unwrap();
+
+    // A door that trusts the token root accepts every replacement and no old card.
+    let mut trust = TrustStore::new();
+    trust.add_root(root.public().clone()).unwrap();
+    let door = Verifier::new(trust, VerifyOptions::default());
+    door.install_key_set(&set, NOW.plus(30)).unwrap();
+    let latest = reg.latest_publication().unwrap().unwrap();
+    door.install_list(&latest.list, NOW.plus(30)).unwrap();
+    for r in reg
+        .store()
+        .credentials(&registry::CredentialFilter::All)
+        .unwrap()
+    {
+        let verdict = door.verify(&r.bytes, NOW.plus(30));
+        assert_eq!(verdict.is_ok(), r.supersedes.is_some(), "{verdict:?}");
+    }
+
+    // No key file anywhere: the registry's folder holds the registry alone.
+    let files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.iter().all(|f| f.starts_with("r.sqlite")), "{files:?}");
 }

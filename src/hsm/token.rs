@@ -571,30 +571,32 @@ fn login(
         // Another key of this process is logged into the same token: one login serves
         // every session of the process (PKCS#11 section 5.6).
         Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(session),
-        Err(CkError::Pkcs11(
-            RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange,
-            _,
-        )) => {
+        Err(e) => {
             // A token may lock on this very attempt and still answer "incorrect".
             let locked = module
                 .inner
                 .context
                 .get_token_info(slot)
                 .is_ok_and(|info| info.user_pin_locked());
+            Err(login_failure(&e, locked, names))
+        }
+    }
+}
+
+/// What a failed `C_Login` means: a locked PIN (said by the return value or by the
+/// token's `CKF_USER_PIN_LOCKED` flag after the attempt), a wrong PIN, or a failure.
+fn login_failure(e: &CkError, locked: bool, names: &Names) -> HsmError {
+    let token = names.token.clone();
+    match e {
+        CkError::Pkcs11(RvError::PinLocked, _) => HsmError::PinLocked { token },
+        CkError::Pkcs11(RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange, _) => {
             if locked {
-                Err(HsmError::PinLocked {
-                    token: names.token.clone(),
-                })
+                HsmError::PinLocked { token }
             } else {
-                Err(HsmError::WrongPin {
-                    token: names.token.clone(),
-                })
+                HsmError::WrongPin { token }
             }
         }
-        Err(CkError::Pkcs11(RvError::PinLocked, _)) => Err(HsmError::PinLocked {
-            token: names.token.clone(),
-        }),
-        Err(e) => Err(names.fail("C_Login", &e)),
+        other => names.fail("C_Login", other),
     }
 }
 
@@ -730,4 +732,49 @@ fn read_public(
         _ => return Err(wrong()),
     };
     VerifyingKey::from_bytes(&bytes).map_err(|_| wrong())
+}
+
+#[cfg(test)]
+mod tests {
+    use cryptoki::context::Function;
+
+    use super::*;
+
+    fn names() -> Names {
+        Names {
+            token: "office".to_owned(),
+            object: "signing".to_owned(),
+        }
+    }
+
+    /// SoftHSM never locks a PIN (tests/hsm.rs shows it), so the lock is tested here:
+    /// `CKR_PIN_LOCKED`, or a wrong PIN after which the token says it is locked.
+    #[test]
+    fn a_locked_pin_is_reported_as_locked() {
+        let locked = CkError::Pkcs11(RvError::PinLocked, Function::Login);
+        let wrong = CkError::Pkcs11(RvError::PinIncorrect, Function::Login);
+        let office = || "office".to_owned();
+        assert_eq!(
+            login_failure(&locked, false, &names()),
+            HsmError::PinLocked { token: office() }
+        );
+        assert_eq!(
+            login_failure(&wrong, true, &names()),
+            HsmError::PinLocked { token: office() }
+        );
+        assert_eq!(
+            login_failure(&wrong, false, &names()),
+            HsmError::WrongPin { token: office() }
+        );
+        let removed = CkError::Pkcs11(RvError::DeviceRemoved, Function::Login);
+        let e = login_failure(&removed, false, &names());
+        assert_eq!(
+            e.to_string(),
+            "token \"office\", key \"signing\": C_Login failed with CKR_DEVICE_REMOVED"
+        );
+        assert_eq!(
+            HsmError::PinLocked { token: office() }.to_string(),
+            "token \"office\" is locked after too many wrong PINs: its security officer must reset the PIN"
+        );
+    }
 }
