@@ -155,6 +155,20 @@ fn compromised(reg: &Reg) -> Result<Vec<KeyId>> {
 /// `usage`, unrevoked, not declared compromised and in its window. Only that one is
 /// opened (a token key asks for its PIN once).
 pub fn signing_key(g: &Global, db: &Path, reg: &Reg, now: UnixTime) -> Result<IssuerKey> {
+    let mut kept = None;
+    signing_key_kept(g, db, reg, now, &mut kept)?;
+    kept.ok_or_else(|| CliError::failed("internal: no signing key kept"))
+}
+
+/// [`signing_key`], reusing `kept` when it is still the key to sign with (a schedule
+/// that signs every few minutes opens its token, and asks for its PIN, once).
+pub fn signing_key_kept<'a>(
+    g: &Global,
+    db: &Path,
+    reg: &Reg,
+    now: UnixTime,
+    kept: &'a mut Option<IssuerKey>,
+) -> Result<&'a IssuerKey> {
     let dir = office::keys_dir(db, g.keys.as_deref());
     let issuer = reg.meta().issuer.clone();
     let set = reg.key_set();
@@ -172,14 +186,23 @@ pub fn signing_key(g: &Global, db: &Path, reg: &Reg, now: UnixTime) -> Result<Is
                 && find_office_key(&dir, entry.key.key_id()).is_some()
         })
         .max_by_key(|entry| entry.key.validity().not_before);
-    if let Some(entry) = best
-        && let Some((key, _)) = load_office_key(g, &dir, &issuer, &entry.key)?
-    {
-        return Ok(key);
+    let Some(best) = best else {
+        *kept = None;
+        return Err(CliError::refused(format!(
+            "no signing key in {} is certified, unrevoked and in its window for issuer {issuer}: \
+             restore the key files, or certify a new key with `revocard key rotate` (through the root ceremony)",
+            dir.display()
+        )));
+    };
+    if kept.as_ref().is_none_or(|k| k.public() != &best.key) {
+        *kept = None;
+        *kept = load_office_key(g, &dir, &issuer, &best.key)?.map(|(key, _)| key);
     }
-    Err(CliError::refused(format!(
-        "no signing key in {} is certified, unrevoked and in its window for issuer {issuer}: \
-         restore the key files, or certify a new key with `revocard key rotate` (through the root ceremony)",
-        dir.display()
-    )))
+    kept.as_ref().ok_or_else(|| {
+        CliError::refused(format!(
+            "key {} is no longer in {}",
+            best.key.key_id(),
+            dir.display()
+        ))
+    })
 }

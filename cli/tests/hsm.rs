@@ -1039,3 +1039,66 @@ fn a_key_of_another_type_one_that_may_not_sign_or_one_that_can_leave_is_refused(
     one_line(&run, &["extractable", "not the root"]);
     office.never_printed_a_pin();
 }
+
+#[test]
+fn publish_on_a_schedule_opens_its_token_once() {
+    use std::io::BufRead as _;
+    let Some(module) = softhsm() else { return };
+    let office = Machine::new(&module, "office", OFFICE_PIN);
+    office
+        .run(&[
+            "init",
+            "--issuer",
+            "metro-police",
+            "--hsm",
+            "pkcs11:token=office;object=signing-1",
+        ])
+        .ok();
+    let pin = office.pin_file("pin-once", OFFICE_PIN);
+    let mut child = office
+        .command(
+            &[
+                "publish",
+                "--out",
+                &office.path("published"),
+                "--every",
+                "1s",
+                "--json",
+            ],
+            &[("REVOCARD_PIN_FILE", &pin.to_string_lossy())],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut sequences = Vec::new();
+    while sequences.len() < 3 {
+        // A run that could not sign prints nothing on stdout (MISSED on stderr).
+        let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!(
+                "no publication after {sequences:?}: the token was opened again, without its PIN"
+            );
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        sequences.push(v["sequence"].as_u64().unwrap_or_default());
+        // The PIN is gone after the first run: the key stays open for the next ones.
+        let _ = std::fs::remove_file(&pin);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(sequences.windows(2).all(|w| w[0] < w[1]), "{sequences:?}");
+}
