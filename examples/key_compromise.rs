@@ -13,6 +13,15 @@
 //!
 //! The drill is deterministic from `--seed` (keys, serials, indexes and the roster):
 //! it is a rehearsal, not an issuing office. Timings are wall-clock on this machine.
+//!
+//! With `--hsm pkcs11:token=office` (built with `--features pkcs11`) the signing keys
+//! K0, K1 and K2 are generated in that PKCS#11 token (objects `signing-k0`, `-k1`,
+//! `-k2`, or the URI's `object=` with those suffixes), and with `--root-hsm
+//! pkcs11:token=vault` the root in another (object `root`, or the URI's): the "theft"
+//! is then the thief using the office token, as a compromised issuing machine would.
+//! The module comes from `--pkcs11-module PATH` or `REVOCARD_PKCS11_MODULE`, the PIN
+//! from the file `REVOCARD_PIN_FILE` names or from `REVOCARD_PIN`. No key file is
+//! written; the objects must not exist yet.
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -41,17 +50,25 @@ const SAMPLE_PER_DOOR: usize = 64;
 
 const USAGE: &str = "\
 usage: key_compromise [--count N] [--doors D] [--seed S] [--json]
+                      [--hsm URI] [--root-hsm URI] [--pkcs11-module PATH]
 
   --count N   cards issued under the stolen key (default 47000, at most 1000000)
   --doors D   door controllers, half of which take the attacker's list (default 10, at most 1000)
   --seed S    seed of the whole drill (default 1)
-  --json      print one JSON line at the end instead of the summary";
+  --json      print one JSON line at the end instead of the summary
+  --hsm URI   generate the signing keys in this PKCS#11 token (needs --features pkcs11)
+  --root-hsm URI       generate the root in this PKCS#11 token
+  --pkcs11-module PATH the HSM vendor's module (default: $REVOCARD_PKCS11_MODULE)
+  The PIN comes from the file $REVOCARD_PIN_FILE names, or from $REVOCARD_PIN.";
 
 struct Args {
     count: usize,
     doors: usize,
     seed: u64,
     json: bool,
+    hsm: Option<String>,
+    root_hsm: Option<String>,
+    pkcs11_module: Option<String>,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -60,6 +77,9 @@ fn parse_args() -> Result<Option<Args>, String> {
         doors: 10,
         seed: 1,
         json: false,
+        hsm: None,
+        root_hsm: None,
+        pkcs11_module: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -77,6 +97,13 @@ fn parse_args() -> Result<Option<Args>, String> {
             }
             "--seed" => args.seed = number("--seed")?,
             "--json" => args.json = true,
+            "--hsm" => args.hsm = Some(it.next().ok_or("--hsm needs a pkcs11: URI")?),
+            "--root-hsm" => {
+                args.root_hsm = Some(it.next().ok_or("--root-hsm needs a pkcs11: URI")?)
+            }
+            "--pkcs11-module" => {
+                args.pkcs11_module = Some(it.next().ok_or("--pkcs11-module needs a path")?)
+            }
             "--help" | "-h" => return Ok(None),
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
@@ -102,6 +129,125 @@ fn main() {
         Err(e) => {
             eprintln!("key_compromise: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// Where the drill's keys are made: in software from the drill's RNG, or in tokens.
+struct Keys {
+    #[cfg(feature = "pkcs11")]
+    tokens: Option<(Pkcs11Module, TokenPin)>,
+}
+
+impl Keys {
+    fn new(args: &Args) -> Result<Self, Box<dyn std::error::Error>> {
+        if args.hsm.is_none() && args.root_hsm.is_none() {
+            return Ok(Self {
+                #[cfg(feature = "pkcs11")]
+                tokens: None,
+            });
+        }
+        #[cfg(not(feature = "pkcs11"))]
+        return Err(
+            "this build has no PKCS#11 support: build the example with --features pkcs11".into(),
+        );
+        #[cfg(feature = "pkcs11")]
+        {
+            let module = args
+                .pkcs11_module
+                .clone()
+                .or_else(|| std::env::var("REVOCARD_PKCS11_MODULE").ok())
+                .ok_or(
+                    "no PKCS#11 module: give --pkcs11-module PATH or set REVOCARD_PKCS11_MODULE",
+                )?;
+            let module = Pkcs11Module::load(std::path::Path::new(&module))?;
+            let pin = match (
+                std::env::var_os("REVOCARD_PIN_FILE"),
+                std::env::var("REVOCARD_PIN"),
+            ) {
+                (Some(file), _) => {
+                    let text = zeroize::Zeroizing::new(std::fs::read_to_string(file)?);
+                    zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
+                }
+                (None, Ok(pin)) => zeroize::Zeroizing::new(pin),
+                (None, Err(_)) => {
+                    return Err(
+                        "no PIN: set REVOCARD_PIN_FILE (a file holding it) or REVOCARD_PIN".into(),
+                    );
+                }
+            };
+            Ok(Self {
+                tokens: Some((module, TokenPin::new(pin))),
+            })
+        }
+    }
+
+    /// A token key for `uri` with its object labelled `default` (or the URI's object
+    /// followed by `suffix`).
+    #[cfg(feature = "pkcs11")]
+    fn token_key(
+        &self,
+        uri: &str,
+        default: &str,
+        suffix: &str,
+    ) -> Result<TokenKey, Box<dyn std::error::Error>> {
+        let (module, pin) = self.tokens.as_ref().ok_or("no PKCS#11 module loaded")?;
+        let uri: Pkcs11Uri = uri.parse()?;
+        let token = uri
+            .token()
+            .ok_or("the URI names no token (pkcs11:token=LABEL)")?;
+        let object = match uri.object() {
+            Some(object) => format!("{object}{suffix}"),
+            None => default.to_owned(),
+        };
+        Ok(TokenKey::generate(
+            module,
+            &Pkcs11Uri::for_key(token, &object),
+            pin,
+            KeyPolicy::default(),
+        )?)
+    }
+
+    fn signing(
+        &self,
+        args: &Args,
+        name: &str,
+        issuer: &IssuerId,
+        window: Validity,
+        rng: &mut StdRng,
+    ) -> Result<IssuerKey, Box<dyn std::error::Error>> {
+        match &args.hsm {
+            None => Ok(IssuerKey::generate(issuer.clone(), window, rng)?),
+            #[cfg(feature = "pkcs11")]
+            Some(uri) => {
+                let key = self.token_key(uri, &format!("signing-{name}"), &format!("-{name}"))?;
+                Ok(IssuerKey::from_signer(issuer.clone(), window, key)?)
+            }
+            #[cfg(not(feature = "pkcs11"))]
+            Some(_) => {
+                let _ = name;
+                Err("this build has no PKCS#11 support".into())
+            }
+        }
+    }
+
+    fn root(
+        &self,
+        args: &Args,
+        issuer: &IssuerId,
+        window: Validity,
+        rng: &mut StdRng,
+    ) -> Result<RootKey, Box<dyn std::error::Error>> {
+        match &args.root_hsm {
+            None => Ok(RootKey::generate(issuer.clone(), window, rng)?),
+            #[cfg(feature = "pkcs11")]
+            Some(uri) => Ok(RootKey::from_signer(
+                issuer.clone(),
+                window,
+                self.token_key(uri, "root", "")?,
+            )?),
+            #[cfg(not(feature = "pkcs11"))]
+            Some(_) => Err("this build has no PKCS#11 support".into()),
         }
     }
 }
@@ -174,20 +320,31 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
 
     // 1. The issuer: an offline root certifies K1, which issues the force's cards.
-    let root = RootKey::generate(
-        issuer.clone(),
+    let keys = Keys::new(args)?;
+    let root = keys.root(
+        args,
+        &issuer,
         Validity::new(start.minus(YEAR), start.plus(20 * YEAR))?,
         &mut rng,
     )?;
     let window = Validity::new(start.minus(60), start.plus(10 * YEAR))?;
-    let k1 = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
-    let k2 = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
+    let k1 = keys.signing(args, "k1", &issuer, window, &mut rng)?;
+    let k2 = keys.signing(args, "k2", &issuer, window, &mut rng)?;
     // K0: last period's key, certified for lists until it retires in a few minutes.
-    let k0 = IssuerKey::generate(
-        issuer.clone(),
+    let k0 = keys.signing(
+        args,
+        "k0",
+        &issuer,
         Validity::new(start.minus(YEAR), start.plus(K0_LEFT))?,
         &mut rng,
     )?;
+    say(format!(
+        "Keys: root at {}, K1 at {}, K2 at {}, K0 at {}.",
+        root.location(),
+        k1.location(),
+        k2.location(),
+        k0.location()
+    ));
     let mut draft = KeySetDraft::first(root.public(), start);
     draft.certify(k1.public(), KeyUsage::CredentialsAndLists)?;
     draft.certify(k0.public(), KeyUsage::Lists)?;

@@ -20,6 +20,17 @@
 //! `--db` everything lives in a temporary folder that is deleted when the run ends,
 //! Ctrl-C included, and no manifest file is written.
 //!
+//! `--hsm pkcs11:token=office;object=signing` keeps the issuer's signing key in a
+//! PKCS#11 token (built with `--features pkcs11`): opened if the token holds it, else
+//! generated there (never extractable); `--root-hsm URI` does the same for the root.
+//! The module comes from `--pkcs11-module PATH` or `REVOCARD_PKCS11_MODULE`, the PIN
+//! from the file `REVOCARD_PIN_FILE` names or from `REVOCARD_PIN` (never from argv).
+//! No key file is written for a key in a token. With `--hsm`, `--compare-software`
+//! first runs the same breach with a software key in a temporary folder, then the
+//! token run, and prints (with `--json`) one more line with both reissue times and
+//! their ratio, measured in the same process. A token key signs fresh registries only
+//! (the example does not resume a `--db` run with a token; the `revocard` command does).
+//!
 //! The roster is synthetic and deterministic from `--seed`; keys, serials, status
 //! indexes and the software cards' keys come from the operating system's RNG.
 //! Exit status: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
@@ -80,6 +91,20 @@ struct Args {
     /// Print one line of JSON figures at the end instead of the summary
     #[arg(long)]
     json: bool,
+    /// Keep the issuer's signing key in this PKCS#11 token key (opened, or generated
+    /// there if absent): pkcs11:token=LABEL;object=LABEL. Needs --features pkcs11
+    #[arg(long, value_name = "URI")]
+    hsm: Option<String>,
+    /// Keep the root in this PKCS#11 token key (opened, or generated there if absent)
+    #[arg(long, value_name = "URI")]
+    root_hsm: Option<String>,
+    /// The PKCS#11 module (the HSM vendor's library); default: $REVOCARD_PKCS11_MODULE
+    #[arg(long, value_name = "PATH")]
+    pkcs11_module: Option<PathBuf>,
+    /// With --hsm: first run the same breach with a software key (temporary folder),
+    /// and report both reissue times and their ratio
+    #[arg(long)]
+    compare_software: bool,
 }
 
 impl Args {
@@ -102,6 +127,116 @@ impl Args {
     }
 }
 
+/// The reissue time of the last run in this process (for `--compare-software`).
+static LAST_REISSUE_MS: std::sync::Mutex<Option<f64>> = std::sync::Mutex::new(None);
+/// The software run's reissue time, when `--compare-software` made one.
+static SOFTWARE_REISSUE_MS: std::sync::Mutex<Option<(f64, f64)>> = std::sync::Mutex::new(None);
+
+/// Runs the breach with a software key in a temporary folder first (same process,
+/// same roster), keeping its reissue time; returns the arguments of the token run.
+fn compare_software(args: Args) -> Args {
+    let software = Args {
+        db: None,
+        hsm: None,
+        root_hsm: None,
+        compare_software: false,
+        ..Args::parse_from(["reissue_batch"])
+    };
+    let software = Args {
+        count: args.count,
+        seed: args.seed,
+        json: args.json,
+        ..software
+    };
+    match run(&software) {
+        Ok(Ended::Done) => {}
+        Ok(Ended::Interrupted) => std::process::exit(INTERRUPTED),
+        Err(e) => {
+            eprintln!("reissue_batch: the software run failed: {e}");
+            std::process::exit(1);
+        }
+    }
+    let ms = LAST_REISSUE_MS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let floor = LAST_FLOOR_MS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if let (Some(ms), Some(floor)) = (ms, floor) {
+        *SOFTWARE_REISSUE_MS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some((ms, floor));
+    }
+    args
+}
+
+/// The floor of the last run in this process.
+static LAST_FLOOR_MS: std::sync::Mutex<Option<f64>> = std::sync::Mutex::new(None);
+
+/// Where the issuer's or the root's key lives in this run.
+enum KeyPlace {
+    /// A key file beside the registry.
+    File,
+    /// A PKCS#11 token key.
+    #[cfg(feature = "pkcs11")]
+    Token(TokenKey),
+}
+
+/// Opens the token key `uri` names, or generates it there if the token has none.
+#[cfg(feature = "pkcs11")]
+fn token_key(args: &Args, uri: &str) -> Result<KeyPlace, Box<dyn std::error::Error>> {
+    let uri: Pkcs11Uri = uri.parse()?;
+    let module = args
+        .pkcs11_module
+        .clone()
+        .or_else(|| std::env::var_os("REVOCARD_PKCS11_MODULE").map(PathBuf::from))
+        .or_else(|| uri.module_path().map(Path::to_path_buf))
+        .ok_or("no PKCS#11 module: give --pkcs11-module PATH or set REVOCARD_PKCS11_MODULE")?;
+    let module = Pkcs11Module::load(&module)?;
+    let pin = match (
+        std::env::var_os("REVOCARD_PIN_FILE"),
+        std::env::var("REVOCARD_PIN"),
+    ) {
+        (Some(file), _) => {
+            let text = zeroize::Zeroizing::new(std::fs::read_to_string(file)?);
+            zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
+        }
+        (None, Ok(pin)) => zeroize::Zeroizing::new(pin),
+        (None, Err(_)) => {
+            return Err(format!(
+                "no PIN for token {}: set REVOCARD_PIN_FILE (a file holding it) or REVOCARD_PIN",
+                uri.token().unwrap_or("?")
+            )
+            .into());
+        }
+    };
+    let pin = TokenPin::new(pin);
+    match TokenKey::open(&module, &uri, &pin) {
+        Ok(key) => Ok(KeyPlace::Token(key)),
+        Err(HsmError::NoObject { .. }) => Ok(KeyPlace::Token(TokenKey::generate(
+            &module,
+            &uri,
+            &pin,
+            KeyPolicy::default(),
+        )?)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(feature = "pkcs11"))]
+fn token_key(_args: &Args, _uri: &str) -> Result<KeyPlace, Box<dyn std::error::Error>> {
+    Err("this build has no PKCS#11 support: build the example with --features pkcs11".into())
+}
+
+fn place(args: &Args, uri: Option<&String>) -> Result<KeyPlace, Box<dyn std::error::Error>> {
+    match uri {
+        Some(uri) => token_key(args, uri),
+        None => Ok(KeyPlace::File),
+    }
+}
+
 /// Set by the first Ctrl-C: bulk work stops after the chunk in flight.
 static STOP: AtomicBool = AtomicBool::new(false);
 /// The temporary folder of a run without `--db`, removed by a second Ctrl-C.
@@ -118,7 +253,10 @@ enum Ended {
 }
 
 fn main() {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if args.compare_software && args.hsm.is_some() {
+        args = compare_software(args);
+    }
     let handler = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             // The second Ctrl-C: stop now. Every commit is atomic, so a registry kept
@@ -390,25 +528,40 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     let mut os_rng = StdRng::try_from_rng(&mut SysRng)?;
     let fresh_store = store.meta()?.is_none();
     let issuer = IssuerId::new(ISSUER)?;
-    let (secret, window) = key_file(
-        &key_path,
-        &mut os_rng,
-        Validity::new(start.minus(YEAR), start.plus(10 * YEAR))?,
-        fresh_store,
-    )?;
-    let key = IssuerKey::from_secret_bytes(issuer.clone(), window, &secret)?;
+    let key = match place(args, args.hsm.as_ref())? {
+        KeyPlace::File => {
+            let (secret, window) = key_file(
+                &key_path,
+                &mut os_rng,
+                Validity::new(start.minus(YEAR), start.plus(10 * YEAR))?,
+                fresh_store,
+            )?;
+            IssuerKey::from_secret_bytes(issuer.clone(), window, &secret)?
+        }
+        #[cfg(feature = "pkcs11")]
+        KeyPlace::Token(token) => {
+            if !fresh_store {
+                return Err("a token key signs fresh registries only in this example: give a new --db (the revocard command resumes with a token)".into());
+            }
+            let window = Validity::new(start.minus(YEAR), start.plus(10 * YEAR))?;
+            IssuerKey::from_signer(issuer.clone(), window, token)?
+        }
+    };
     let capacity = MIN_LIST_CAPACITY.max((args.count * 4).next_power_of_two());
     let mut registry = if fresh_store {
         // The root certifies the signing key once; a deployment keeps the root offline
         // (an HSM, a laptop in a safe) and brings it out only to sign key sets.
-        let root_path = PathBuf::from(format!("{}.root-key", db.display()));
-        let (root_secret, root_window) = key_file(
-            &root_path,
-            &mut os_rng,
-            Validity::new(start.minus(YEAR), start.plus(20 * YEAR))?,
-            true,
-        )?;
-        let root = RootKey::from_secret_bytes(issuer, root_window, &root_secret)?;
+        let root_window = Validity::new(start.minus(YEAR), start.plus(20 * YEAR))?;
+        let root = match place(args, args.root_hsm.as_ref())? {
+            KeyPlace::File => {
+                let root_path = PathBuf::from(format!("{}.root-key", db.display()));
+                let (root_secret, root_window) =
+                    key_file(&root_path, &mut os_rng, root_window, true)?;
+                RootKey::from_secret_bytes(issuer, root_window, &root_secret)?
+            }
+            #[cfg(feature = "pkcs11")]
+            KeyPlace::Token(token) => RootKey::from_signer(issuer, root_window, token)?,
+        };
         let mut draft = KeySetDraft::first(root.public(), start);
         draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
         let key_set = root.sign_key_set(&draft)?;
@@ -846,8 +999,34 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             }
         }
     }
+    *LAST_REISSUE_MS.lock().unwrap_or_else(|e| e.into_inner()) = reissue_ms;
+    *LAST_FLOOR_MS.lock().unwrap_or_else(|e| e.into_inner()) = floor_ms;
+    let signing_key = key.location();
+    let compared = SOFTWARE_REISSUE_MS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .filter(|_| args.hsm.is_some());
+    if let (Some((software_ms, software_floor_ms)), Some(r)) = (compared, reissue_ms) {
+        say(format!(
+            "Reissue with the signing key at {signing_key}: {r:.0} ms; with a software key in this process just before: {software_ms:.0} ms ({:.2}x).",
+            r / software_ms
+        ))?;
+        if args.json {
+            out(&serde_json::json!({
+                "signing_key": signing_key,
+                "token_reissue_ms": r,
+                "software_reissue_ms": software_ms,
+                "token_over_software": (r / software_ms * 1000.0).round() / 1000.0,
+                "token_floor_keygen_sign_ms": floor_ms,
+                "software_floor_keygen_sign_ms": software_floor_ms,
+            })
+            .to_string())?;
+        }
+    }
     if args.json {
         let line = serde_json::json!({
+            "signing_key": signing_key,
             "cards": args.count,
             "issued": old.len(),
             "affected": affected,
