@@ -21,13 +21,23 @@ use crate::{
     KeyCommand, Reason, RosterCommand, TargetArgs,
 };
 
-const YEAR: u64 = 365 * 24 * 3600;
+pub const YEAR: u64 = 365 * 24 * 3600;
 
 pub fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
     let report = Report { json: g.json };
     match cli.command {
         Command::Init(a) => init(g, &report, &a),
+        Command::Root(crate::RootCommand::Init(a)) => crate::ceremony::root_init(g, &report, &a),
+        Command::Keyset(crate::KeysetCommand::Draft(a)) => {
+            crate::ceremony::keyset_draft(g, &report, &a)
+        }
+        Command::Keyset(crate::KeysetCommand::Sign(a)) => {
+            crate::ceremony::keyset_sign(g, &report, &a)
+        }
+        Command::Keyset(crate::KeysetCommand::Install(a)) => {
+            crate::ceremony::keyset_install(g, &report, &a)
+        }
         Command::Roster(RosterCommand::Sync(a)) => roster_sync(g, &report, &a),
         Command::Issue(a) => crate::issuing::issue(g, &report, &a),
         Command::Revoke(a) => change(g, &report, &a, Status::Revoked),
@@ -48,7 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => crate::publishing::verify(&report, &a),
         Command::Key(KeyCommand::Rotate(a)) => key_rotate(g, &report, &a),
         Command::Key(KeyCommand::Compromised(a)) => key_compromised(g, &report, &a),
-        Command::Key(KeyCommand::List) => key_list(g, &report),
+        Command::Key(KeyCommand::List(a)) => key_list(g, &report, &a),
         Command::SimulateBlanks(a) => simulate_blanks(&report, &a),
         Command::Config(c) => config(g, &report, &c),
         Command::Manifest(a) => crate::issuing::manifest(g, &report, &a),
@@ -63,10 +73,13 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// `init`, all or nothing on both backends: everything that can be refused is checked
-/// first, the key files and the anchor are written next (new files, never over
-/// anything), and the registry is created last, in one commit; if that fails, the
-/// files written are removed (and a new SQLite file with them), so a failed init
-/// leaves nothing that the next one calls "already exists".
+/// first, the signing key is generated next (in its token with `--hsm`), the key files
+/// and the anchor are written next (new files, never over anything), and the registry
+/// is created last, in one commit; if that fails, the files written are removed (and a
+/// new SQLite file with them), so a failed init leaves nothing that the next one calls
+/// "already exists". With `--root-anchor` the root is offline: no registry yet, but
+/// the first key set's draft and a record of the pending init, which `keyset install`
+/// turns into the registry once the root has signed.
 fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let db = office::db_path(g.db.as_deref())?;
     let url = office::is_url(&db);
@@ -80,6 +93,14 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     let issuer = IssuerId::new(a.issuer.as_str())
         .map_err(|e| CliError::refused(format!("--issuer: {e}")))?;
     let keys = office::keys_dir(&db, g.keys.as_deref());
+    let pending_path = keys.join(crate::ceremony::PENDING_INIT_FILE);
+    if pending_path.exists() {
+        return Err(CliError::refused(format!(
+            "an init is waiting for its first key set ({}): finish it with `revocard keyset install SIGNED`, or remove that file to start again",
+            pending_path.display()
+        ))
+        .named("already_exists"));
+    }
     let beside_db = || {
         if url {
             return PathBuf::from("trust-anchor.rca");
@@ -90,15 +111,49 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             .join("trust-anchor.rca")
     };
     let anchor_path = a.anchor.clone().unwrap_or_else(beside_db);
+    let offline_root = match &a.root_anchor {
+        Some(p) => {
+            let root = crate::ceremony::read_anchor(p)?;
+            if root.issuer() != &issuer {
+                return Err(CliError::refused(format!(
+                    "{} is the root of issuer {}, not of {issuer}",
+                    p.display(),
+                    root.issuer()
+                )));
+            }
+            Some(root)
+        }
+        None => None,
+    };
     let root_path = root_key_path(&keys);
-    for p in [&root_path, &anchor_path] {
+    let draft_path = a
+        .draft
+        .clone()
+        .unwrap_or_else(|| crate::ceremony::default_draft_path(&db, 1));
+    let mut must_be_new = vec![];
+    // The anchor given as --root-anchor may be where the doors' anchor goes.
+    let anchor_is_root_anchor = offline_root
+        .as_ref()
+        .is_some_and(|r| fs::read(&anchor_path).is_ok_and(|held| held == r.to_bytes()));
+    if !anchor_is_root_anchor {
+        must_be_new.push(&anchor_path);
+    }
+    if offline_root.is_some() {
+        must_be_new.push(&draft_path);
+    } else {
+        must_be_new.push(&root_path);
+    }
+    for p in must_be_new {
         if fs::symlink_metadata(p).is_ok() {
             return Err(CliError::refused(format!(
-                "{} already exists: revocard never overwrites a key or an anchor",
+                "{} already exists: revocard never overwrites a key, an anchor or a draft",
                 p.display()
             ))
             .named("already_exists"));
         }
+    }
+    if let Some(uri) = &a.hsm {
+        crate::hsm::check_uri(uri)?;
     }
     if !url && let Some(dir) = db.parent() {
         office::private_folder(dir)?;
@@ -120,16 +175,52 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
     };
     let now = office::now();
     let mut rng = os_rng()?;
-    let root_window = Validity::new(now.minus(60), now.plus(20 * YEAR))?;
-    let root = RootKey::generate(issuer.clone(), root_window, &mut rng)?;
     let key_window = Validity::new(now.minus(60), now.plus(a.key_years.max(1) * YEAR))?;
-    let key = IssuerKey::generate(issuer.clone(), key_window, &mut rng)?;
-    let key_path = signing_key_path(&keys, key.key_id());
-    let mut draft = KeySetDraft::first(root.public(), now);
-    draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let key_set = root
-        .sign_key_set(&draft)
-        .map_err(revocard::registry::RegistryError::from)?;
+    // The signing key: born in its token (nothing is written if that fails: a wrong
+    // PIN leaves nothing behind), or in this process for a key file.
+    let (key, attributes) = match &a.hsm {
+        Some(uri) => {
+            let (key, attributes) =
+                crate::hsm::generate_signing(g, uri, issuer.clone(), key_window)?;
+            (key, Some(attributes))
+        }
+        None => (
+            IssuerKey::generate(issuer.clone(), key_window, &mut rng)?,
+            None,
+        ),
+    };
+    let key_path = match &a.hsm {
+        Some(_) => crate::context::signing_record_path(&keys, key.key_id()),
+        None => signing_key_path(&keys, key.key_id()),
+    };
+    let token_left = |e: CliError| {
+        match &a.hsm {
+        Some(uri) => e.context(format!(
+            "init stopped; the key generated in {uri} stays in the token (name another object, or delete it with the token's tools)"
+        )),
+        None => e,
+    }
+    };
+    let write_signing = || match &a.hsm {
+        Some(uri) => office::write_token_record(
+            &key_path,
+            &issuer,
+            key_window,
+            &key.public().public_key_bytes(),
+            uri,
+        ),
+        None => office::write_key(
+            &key_path,
+            KeyKind::Signing,
+            &issuer,
+            key_window,
+            key.to_secret_bytes().as_deref(),
+        ),
+    };
+    let key_place = match &a.hsm {
+        Some(uri) => format!("in token {uri} (record {})", key_path.display()),
+        None => format!("{} (mode 0600)", key_path.display()),
+    };
     // Undoes what this init wrote, if a later step fails.
     let mut written: Vec<PathBuf> = Vec::new();
     let undo = |written: &[PathBuf]| {
@@ -137,45 +228,110 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             let _ = fs::remove_file(p);
         }
     };
+    let write_anchor = |bytes: &[u8]| -> Result<()> {
+        // The anchor is public: its folder need not be private.
+        if let Some(dir) = anchor_path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|e| CliError::io("creating the folder", dir, &e))?;
+        }
+        office::write_atomic(&anchor_path, bytes)
+    };
+    if let Some(root) = &offline_root {
+        let mut file = crate::ceremony::DraftFile::first(root, now);
+        file.certify(key.public(), KeyUsage::CredentialsAndLists);
+        let (file, replayed) = file.seal(root, now).map_err(token_left)?;
+        let pending = crate::ceremony::PendingInit {
+            format: crate::ceremony::PENDING_FORMAT.to_owned(),
+            version: crate::ceremony::CEREMONY_VERSION,
+            issuer: issuer.as_str().to_owned(),
+            capacity: a.capacity,
+            root: crate::ceremony::hex(&root.to_bytes()),
+            key_id: key.key_id().to_string(),
+            to_be_signed_sha256: file.to_be_signed_sha256.clone(),
+            draft: draft_path.clone(),
+            anchor: anchor_path.clone(),
+        };
+        drop(pg_store);
+        let files = write_signing()
+            .inspect(|()| written.push(key_path.clone()))
+            .and_then(|()| {
+                if anchor_is_root_anchor {
+                    Ok(())
+                } else {
+                    write_anchor(&root.to_bytes()).inspect(|()| written.push(anchor_path.clone()))
+                }
+            })
+            .and_then(|()| crate::ceremony::write_draft(&draft_path, &file))
+            .inspect(|()| written.push(draft_path.clone()))
+            .and_then(|()| crate::ceremony::write_pending(&keys, &pending));
+        if let Err(e) = files {
+            undo(&written);
+            return Err(token_left(e));
+        }
+        let (set_lines, set_doc) = replayed.describe();
+        let mut human = vec![
+            format!(
+                "issuer {issuer}: signing key {} {key_place}, valid until {}",
+                key.key_id(),
+                key_window.not_after.0
+            ),
+            format!(
+                "trust anchor {} (the offline root {}; give it to door vendors)",
+                anchor_path.display(),
+                root.key_id()
+            ),
+            format!(
+                "the registry {} is created once the root has signed the first key set:",
+                office::shown(&db, None)
+            ),
+        ];
+        human.extend(set_lines);
+        human.extend(crate::ceremony::next_steps(&draft_path, 1));
+        report.print(
+            &human,
+            json!({
+                "command": "init",
+                "pending": true,
+                "db": office::shown(&db, None),
+                "issuer": issuer.as_str(),
+                "anchor": anchor_path,
+                "root_key_id": root.key_id().to_string(),
+                "signing_key": key_path,
+                "signing_key_id": key.key_id().to_string(),
+                "signing_key_uri": a.hsm,
+                "signing_key_attributes": attributes,
+                "draft": draft_path,
+                "set": set_doc,
+                "capacity": a.capacity,
+            }),
+        );
+        return Ok(());
+    }
+    let root_window = Validity::new(now.minus(60), now.plus(20 * YEAR))?;
+    let root = RootKey::generate(issuer.clone(), root_window, &mut rng)?;
+    let mut draft = KeySetDraft::first(root.public(), now);
+    draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
+    let key_set = crate::hsm::sign_key_set(&root, &draft).map_err(token_left)?;
     let files = office::write_key(
         &root_path,
         KeyKind::Root,
         &issuer,
         root_window,
-        &*root
-            .to_secret_bytes()
-            .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
+        root.to_secret_bytes().as_deref(),
     )
     .inspect(|()| written.push(root_path.clone()))
-    .and_then(|()| {
-        office::write_key(
-            &key_path,
-            KeyKind::Signing,
-            &issuer,
-            key_window,
-            &*key
-                .to_secret_bytes()
-                .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
-        )
-    })
+    .and_then(|()| write_signing())
     .inspect(|()| written.push(key_path.clone()))
-    .and_then(|()| {
-        // The anchor is public: its folder need not be private.
-        if let Some(dir) = anchor_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|e| CliError::io("creating the folder", dir, &e))?;
-        }
-        office::write_atomic(&anchor_path, &root.public().to_bytes())
-    })
+    .and_then(|()| write_anchor(&root.public().to_bytes()))
     .inspect(|()| written.push(anchor_path.clone()));
     if let Err(e) = files {
         undo(&written);
-        return Err(e);
+        return Err(token_left(e));
     }
     let store = match pg_store.map_or_else(|| office::store(&db, office::Access::Create), Ok) {
         Ok(store) => store,
         Err(e) => {
             undo(&written);
-            return Err(e);
+            return Err(token_left(e));
         }
     };
     let created = Registry::create(
@@ -192,7 +348,7 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             let _ = remove_db(&db);
         }
         undo(&written);
-        return Err(e.into());
+        return Err(token_left(CliError::from(e)));
     }
     report.print(
         &[
@@ -205,13 +361,12 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
                 anchor_path.display()
             ),
             format!(
-                "root key {} (mode 0600): move it offline; it is needed only to certify or withdraw keys",
+                "root key {} (mode 0600; for trials and tests: the root's secret in a file): move it offline; it is needed only to certify or withdraw keys",
                 root_path.display()
             ),
             format!(
-                "signing key {} {} (mode 0600), valid until {}",
+                "signing key {} {key_place}, valid until {}",
                 key.key_id(),
-                key_path.display(),
                 key_window.not_after.0
             ),
             format!("status list capacity {}", a.capacity),
@@ -225,13 +380,15 @@ fn init(g: &Global, report: &Report, a: &InitArgs) -> Result<()> {
             "root_key_id": root.public().key_id().to_string(),
             "signing_key": key_path,
             "signing_key_id": key.key_id().to_string(),
+            "signing_key_uri": a.hsm,
+            "signing_key_attributes": attributes,
             "capacity": a.capacity,
         }),
     );
     Ok(())
 }
 
-fn remove_db(db: &Path) -> std::io::Result<()> {
+pub fn remove_db(db: &Path) -> std::io::Result<()> {
     for suffix in ["-wal", "-shm"] {
         let mut p = db.as_os_str().to_owned();
         p.push(suffix);
@@ -1096,79 +1253,158 @@ fn audit_export(g: &Global, report: &Report, out_path: Option<&Path>) -> Result<
     Ok(())
 }
 
-fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> {
-    let (db, mut reg) = open(g)?;
-    let issuer = reg.meta().issuer.clone();
-    let root = office::load_root_key(&a.root_key, &issuer)?;
+/// The root key file given for trials, checked to be this registry's root.
+fn trial_root(reg: &Reg, path: &Path) -> Result<RootKey> {
+    let root = office::load_root_key(path, &reg.meta().issuer)?;
     if root.public() != reg.root() {
         return Err(CliError::refused(format!(
             "{} is not this registry's root",
-            a.root_key.display()
+            path.display()
         )));
+    }
+    Ok(root)
+}
+
+fn key_rotate(g: &Global, report: &Report, a: &crate::RotateArgs) -> Result<()> {
+    let (db, mut reg) = open(g)?;
+    let issuer = reg.meta().issuer.clone();
+    let root = a
+        .root_key
+        .as_deref()
+        .map(|p| trial_root(&reg, p))
+        .transpose()?;
+    if let Some(uri) = &a.hsm {
+        crate::hsm::check_uri(uri)?;
     }
     let now = office::now();
     let mut rng = os_rng()?;
     let window = Validity::new(now.minus(60), now.plus(a.key_years.max(1) * YEAR))?;
-    let key = IssuerKey::generate(issuer.clone(), window, &mut rng)?;
     let dir = office::keys_dir(&db, g.keys.as_deref());
-    let path = signing_key_path(&dir, key.key_id());
+    // Refuse a draft path that is taken before a key is born for it.
+    let draft_path = a.out.clone().unwrap_or_else(|| {
+        crate::ceremony::default_draft_path(&db, reg.key_set().sequence().saturating_add(1))
+    });
+    if root.is_none() && fs::symlink_metadata(&draft_path).is_ok() {
+        return Err(CliError::refused(format!(
+            "{} already exists: give the draft another path with --out",
+            draft_path.display()
+        ))
+        .named("file_exists"));
+    }
+    let (key, attributes) = match &a.hsm {
+        Some(uri) => {
+            let (key, attributes) = crate::hsm::generate_signing(g, uri, issuer.clone(), window)?;
+            (key, Some(attributes))
+        }
+        None => (IssuerKey::generate(issuer.clone(), window, &mut rng)?, None),
+    };
+    let (path, place) = match &a.hsm {
+        Some(uri) => {
+            let path = crate::context::signing_record_path(&dir, key.key_id());
+            office::write_token_record(
+                &path,
+                &issuer,
+                window,
+                &key.public().public_key_bytes(),
+                uri,
+            )?;
+            let place = format!("in token {uri} (record {})", path.display());
+            (path, place)
+        }
+        None => {
+            let path = signing_key_path(&dir, key.key_id());
+            office::write_key(
+                &path,
+                KeyKind::Signing,
+                &issuer,
+                window,
+                key.to_secret_bytes().as_deref(),
+            )?;
+            let place = format!("file {}", path.display());
+            (path, place)
+        }
+    };
+    let Some(root) = root else {
+        // The ceremony: the key waits, uncertified (the office never signs with it),
+        // until the root has signed the draft and it is installed.
+        let mut file = crate::ceremony::DraftFile::after(&reg, now)?;
+        file.certify(key.public(), KeyUsage::CredentialsAndLists);
+        let (file, replayed) = file.seal(reg.root(), now)?;
+        crate::ceremony::write_draft(&draft_path, &file)?;
+        let (set_lines, set_doc) = replayed.describe();
+        let mut human = vec![format!(
+            "key {} born {place}; not certified until the root signs:",
+            key.key_id()
+        )];
+        human.extend(set_lines);
+        human.extend(crate::ceremony::next_steps(&draft_path, file.sequence));
+        report.print(
+            &human,
+            json!({"command": "key rotate", "key_id": key.key_id().to_string(), "file": path, "uri": a.hsm, "attributes": attributes, "draft": draft_path, "set": set_doc}),
+        );
+        return Ok(());
+    };
     let mut draft = reg.draft_key_set(now);
     draft.certify(key.public(), KeyUsage::CredentialsAndLists)?;
-    let bytes = root
-        .sign_key_set(&draft)
-        .map_err(revocard::registry::RegistryError::from)?;
-    office::write_key(
-        &path,
-        KeyKind::Signing,
-        &issuer,
-        window,
-        &*key
-            .to_secret_bytes()
-            .ok_or_else(|| CliError::failed("a key held in a token has no key file"))?,
-    )?;
-    if let Err(e) = reg.install_key_set(&bytes, now) {
+    let installed = crate::hsm::sign_key_set(&root, &draft)
+        .and_then(|bytes| reg.install_key_set(&bytes, now).map_err(CliError::from));
+    if let Err(e) = installed {
         let _ = fs::remove_file(&path);
-        return Err(e.into());
+        return Err(e);
     }
     report.print(
         &[
             format!(
-                "key {} certified (key set {}), file {}",
+                "key {} certified (key set {}), {place}",
                 key.key_id(),
                 reg.key_set().sequence(),
-                path.display()
             ),
             "run `revocard publish` so doors learn it before it signs for them".into(),
         ],
-        json!({"command": "key rotate", "key_id": key.key_id().to_string(), "key_set": reg.key_set().sequence(), "file": path}),
+        json!({"command": "key rotate", "key_id": key.key_id().to_string(), "key_set": reg.key_set().sequence(), "file": path, "uri": a.hsm, "attributes": attributes}),
     );
     Ok(())
 }
 
 fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> Result<()> {
-    let (_, mut reg) = open(g)?;
-    let issuer = reg.meta().issuer.clone();
-    let key_id = KeyId::from_hex(a.key_id.trim()).map_err(|_| {
-        CliError::refused(format!("`{}` is not a key id (16 hex digits)", a.key_id))
-    })?;
+    let (db, mut reg) = open(g)?;
+    let key_id = crate::ceremony::key_id_arg(&a.key_id)?;
     if reg.key_set().entry(key_id).is_none() {
         return Err(CliError::refused(format!(
             "key {key_id} is not in this registry's key set"
         )));
     }
-    let root = office::load_root_key(&a.root_key, &issuer)?;
-    if root.public() != reg.root() {
-        return Err(CliError::refused(format!(
-            "{} is not this registry's root",
-            a.root_key.display()
-        )));
-    }
     let now = office::now();
+    let next = format!(
+        "next: `revocard incident declare --key {key_id} --reissue-via SUPPLIER` (from then on the registry never signs with it), then `revocard publish`"
+    );
+    let Some(root_path) = &a.root_key else {
+        let mut file = crate::ceremony::DraftFile::after(&reg, now)?;
+        file.revoke(key_id, now, RevocationReason::KeyCompromise);
+        let (file, replayed) = file.seal(reg.root(), now)?;
+        let path = a
+            .out
+            .clone()
+            .unwrap_or_else(|| crate::ceremony::default_draft_path(&db, file.sequence));
+        crate::ceremony::write_draft(&path, &file)?;
+        let (set_lines, set_doc) = replayed.describe();
+        let mut human = vec![format!(
+            "key {key_id} compromised: the root revokes it in key set {}:",
+            file.sequence
+        )];
+        human.extend(set_lines);
+        human.extend(crate::ceremony::next_steps(&path, file.sequence));
+        human.push(next);
+        report.print(
+            &human,
+            json!({"command": "key compromised", "key_id": key_id.to_string(), "draft": path, "set": set_doc}),
+        );
+        return Ok(());
+    };
+    let root = trial_root(&reg, root_path)?;
     let mut draft = reg.draft_key_set(now);
     draft.revoke(key_id, now, RevocationReason::KeyCompromise)?;
-    let bytes = root
-        .sign_key_set(&draft)
-        .map_err(revocard::registry::RegistryError::from)?;
+    let bytes = crate::hsm::sign_key_set(&root, &draft)?;
     reg.install_key_set(&bytes, now)?;
     report.print(
         &[
@@ -1176,23 +1412,31 @@ fn key_compromised(g: &Global, report: &Report, a: &crate::CompromisedArgs) -> R
                 "key {key_id} revoked by the root (key set {}): doors refuse everything it signs once they have the set",
                 reg.key_set().sequence()
             ),
-            format!(
-                "next: `revocard incident declare --key {key_id} --reissue-via SUPPLIER`, then `revocard publish`"
-            ),
+            next,
         ],
         json!({"command": "key compromised", "key_id": key_id.to_string(), "key_set": reg.key_set().sequence()}),
     );
     Ok(())
 }
 
-fn key_list(g: &Global, report: &Report) -> Result<()> {
+fn key_list(g: &Global, report: &Report, a: &crate::KeyListArgs) -> Result<()> {
     let (db, reg) = open_to_read(g)?;
     let dir = office::keys_dir(&db, g.keys.as_deref());
     let mut human = vec![format!("key set {}", reg.key_set().sequence())];
     let mut keys = Vec::new();
     for e in reg.key_set().entries() {
         let w = e.key.validity();
-        let file = signing_key_path(&dir, e.key.key_id());
+        let held = crate::context::find_office_key(&dir, e.key.key_id());
+        let (file, token) = match &held {
+            Some(crate::context::OfficeKey::File(p)) => (Some(p.clone()), None),
+            Some(crate::context::OfficeKey::Token(p)) => (
+                None,
+                office::read_token_record(p, &reg.meta().issuer)
+                    .ok()
+                    .map(|r| r.uri),
+            ),
+            None => (None, None),
+        };
         human.push(format!(
             "  {} {:?} {} .. {}{}{}",
             e.key.key_id(),
@@ -1200,13 +1444,21 @@ fn key_list(g: &Global, report: &Report) -> Result<()> {
             w.not_before.0,
             w.not_after.0,
             if e.revoked.is_some() { " REVOKED" } else { "" },
-            if file.exists() {
-                ""
-            } else {
-                " (no key file here)"
+            match (&file, &token) {
+                (Some(_), _) => String::new(),
+                (None, Some(uri)) => format!(" (in token {uri})"),
+                (None, None) => " (no key file here)".to_owned(),
             }
         ));
-        keys.push(json!({"key_id": e.key.key_id().to_string(), "revoked": e.revoked.is_some(), "not_before": w.not_before.0, "not_after": w.not_after.0, "file": file.exists().then_some(file)}));
+        let attributes = match (&token, a.attributes) {
+            (Some(uri), true) => {
+                let attributes = crate::hsm::token_attributes(g, uri)?;
+                human.push(format!("    token attributes {attributes}"));
+                Some(attributes)
+            }
+            _ => None,
+        };
+        keys.push(json!({"key_id": e.key.key_id().to_string(), "revoked": e.revoked.is_some(), "not_before": w.not_before.0, "not_after": w.not_after.0, "file": file, "uri": token, "attributes": attributes}));
     }
     report.print(
         &human,

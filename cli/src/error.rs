@@ -127,6 +127,11 @@ impl From<RegistryError> for CliError {
         // A lost connection or a writer that kept losing the race: resumable. No
         // registry, or not one: the environment. Other storage failures are the
         // environment's; everything else the registry refuses is about the input.
+        // A key in a token that could not sign: one line naming where it lives; a
+        // token gone is resumable once it is back.
+        if let Some(sign) = e.sign_error() {
+            return crate::hsm::from_sign(sign.clone());
+        }
         if AnyStore::is_connection_lost(&e) {
             return Self::new(
                 EXIT_INTERRUPTED,
@@ -173,9 +178,17 @@ refused_from!(
     revocard::KeySetError,
     revocard::DecodeError,
     revocard::ListError,
-    revocard::StatusError,
-    revocard::issue::IssueError
+    revocard::StatusError
 );
+
+impl From<revocard::issue::IssueError> for CliError {
+    fn from(e: revocard::issue::IssueError) -> Self {
+        match e {
+            revocard::issue::IssueError::Sign(sign) => crate::hsm::from_sign(sign),
+            other => Self::refused(other.to_string()),
+        }
+    }
+}
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 

@@ -7,12 +7,16 @@
 //! API and prints what it did.
 #![forbid(unsafe_code)]
 
+mod ceremony;
 mod commands;
 mod context;
 mod error;
+mod hsm;
 mod issuing;
 mod office;
 mod out;
+#[cfg_attr(not(feature = "pkcs11"), allow(dead_code))]
+mod pin;
 mod publishing;
 mod roster_csv;
 
@@ -69,7 +73,8 @@ pub struct Global {
         value_name = "PATH|URL"
     )]
     pub db: Option<PathBuf>,
-    /// The folder of the office's secret key files [default: keys/ beside the registry].
+    /// The folder of the office's keys: records of keys in tokens (`*.pkcs11`, no
+    /// secret), and key files for trials and tests [default: keys/ beside the registry].
     #[arg(long, global = true, env = "REVOCARD_KEYS", value_name = "DIR")]
     pub keys: Option<PathBuf>,
     /// Print one JSON object instead of the summary (a failure too).
@@ -83,13 +88,40 @@ pub struct Global {
     /// past, plus their grace. Keep lists fresh with `publish --every`.
     #[arg(long, global = true, env = "REVOCARD_LIST_LIFETIME", value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
     pub list_lifetime: Duration,
+    /// The PKCS#11 module (the HSM vendor's library, for example
+    /// /usr/lib/softhsm/libsofthsm2.so) for keys named by `pkcs11:` URIs.
+    #[arg(
+        long,
+        global = true,
+        env = "REVOCARD_PKCS11_MODULE",
+        value_name = "PATH"
+    )]
+    pub pkcs11_module: Option<PathBuf>,
+    /// A file (mode 0600) holding the token's PIN on one line. Without it: the key
+    /// URI's pin-source, else the variable REVOCARD_PIN, else a prompt on the terminal.
+    /// A PIN is never taken from the command line.
+    #[arg(long, global = true, env = "REVOCARD_PIN_FILE", value_name = "FILE")]
+    pub pin_file: Option<PathBuf>,
+    /// Accept a token key that can leave the token (CKA_EXTRACTABLE true or
+    /// CKA_SENSITIVE false). Without it such a key is refused: for trials only.
+    #[arg(long, global = true)]
+    pub allow_extractable: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a new registry for an issuer: its root and signing keys, and the trust
-    /// anchor door vendors install.
+    /// Create a new registry for an issuer: its signing key, and the trust anchor door
+    /// vendors install. With --root-anchor the root stays offline (the first key set
+    /// goes through the ceremony: `keyset sign`, `keyset install`); without it, for
+    /// trials and tests, the root's secret is written to a file beside the registry.
     Init(InitArgs),
+    /// The issuer's root, on the offline machine: `root init` makes it.
+    #[command(subcommand)]
+    Root(RootCommand),
+    /// The root ceremony: draft a key set in the office, sign it on the offline
+    /// machine, install it in the office.
+    #[command(subcommand)]
+    Keyset(KeysetCommand),
     /// Keep cards in line with HR's roster export.
     #[command(subcommand)]
     Roster(RosterCommand),
@@ -191,6 +223,107 @@ pub struct InitArgs {
     /// Where to write the trust anchor [default: trust-anchor.rca beside the registry].
     #[arg(long, value_name = "FILE")]
     pub anchor: Option<PathBuf>,
+    /// Generate the signing key inside this token key (a PKCS#11 URI such as
+    /// `pkcs11:token=office;object=signing-2026`): sensitive, not extractable; no key
+    /// file is written. Without it, for trials and tests: the key in a file.
+    #[arg(long, value_name = "PKCS11-URI")]
+    pub hsm: Option<String>,
+    /// The root's anchor (as `revocard root init` wrote it on the offline machine):
+    /// the root stays offline, and this writes the first key set's draft for it to
+    /// sign; `revocard keyset install` then creates the registry. Without it, for trials
+    /// and tests: the root's secret in a file (keys/root.key).
+    #[arg(long, value_name = "FILE")]
+    pub root_anchor: Option<PathBuf>,
+    /// Where to write the first key set's draft (with --root-anchor) [default:
+    /// keyset-1.draft beside the registry].
+    #[arg(long, value_name = "FILE", requires = "root_anchor")]
+    pub draft: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RootCommand {
+    /// Make the issuer's root on the offline machine, in its token (or, for trials and
+    /// tests, in a key file), and write its anchor: the office (`init --root-anchor`)
+    /// and the door vendors need it; keep a copy beside the token for `keyset sign`.
+    Init(RootInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RootInitArgs {
+    /// The issuer's id, as doors will know it.
+    #[arg(long)]
+    pub issuer: String,
+    /// Generate the root inside this token key (a PKCS#11 URI such as
+    /// `pkcs11:token=root;object=root`).
+    #[arg(long, value_name = "PKCS11-URI", conflicts_with = "key_file")]
+    pub hsm: Option<String>,
+    /// For trials and tests only: the root's secret in this file (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Where to write the root's anchor (public).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Years the root may sign key sets for.
+    #[arg(long, default_value_t = 20)]
+    pub years: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysetCommand {
+    /// In the office: write what the root is asked to sign (the key set in force, with
+    /// keys to certify and to revoke, the sequence), for the offline machine.
+    Draft(KeysetDraftArgs),
+    /// On the offline machine: show what a draft asks, ask, and sign it with the root.
+    /// Never opens a registry.
+    Sign(KeysetSignArgs),
+    /// In the office: install a key set the root signed (it must follow the set in
+    /// force), or, after `init --root-anchor`, create the registry with it.
+    Install(KeysetInstallArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeysetDraftArgs {
+    /// Where to write the draft [default: keyset-N.draft beside the registry].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Certify this key (its id; its key file or token record in the keys folder).
+    #[arg(long, value_name = "KEY-ID")]
+    pub certify: Vec<String>,
+    /// Revoke this key (its id).
+    #[arg(long, value_name = "KEY-ID")]
+    pub revoke: Vec<String>,
+    /// Why the keys given with --revoke are revoked.
+    #[arg(long, value_enum, default_value_t = Reason::KeyCompromise)]
+    pub reason: Reason,
+    /// Leave out keys whose window has ended.
+    #[arg(long)]
+    pub drop_expired: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysetSignArgs {
+    /// The draft (as `keyset draft`, `key rotate`, `key compromised` or `init` wrote it).
+    pub draft: PathBuf,
+    /// The root: a PKCS#11 URI (`pkcs11:token=root;object=root`), or, for trials and
+    /// tests, the root key file.
+    #[arg(long, value_name = "PKCS11-URI|FILE")]
+    pub root: String,
+    /// The root's anchor, as `root init` wrote it on this machine (required for a root
+    /// in a token: it says which issuer the root is).
+    #[arg(long, value_name = "FILE")]
+    pub anchor: Option<PathBuf>,
+    /// Where to write the signed key set.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Sign without asking (for scripts that checked the draft).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysetInstallArgs {
+    /// The signed key set (as `keyset sign` wrote it).
+    pub signed: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -436,21 +569,41 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
-    /// Certify a new signing key under the root and install the key set (rotation:
-    /// the old key keeps working until its window ends or it is withdrawn).
+    /// Make a new signing key (in a token with --hsm) and have the root certify it:
+    /// a draft for the ceremony, or at once with --root-key (trials). Rotation: the old
+    /// key keeps working until its window ends or it is withdrawn.
     Rotate(RotateArgs),
-    /// Declare a signing key compromised: the root revokes it in a new key set, and
-    /// the registry never signs with it again. Then declare an incident for its cards.
+    /// Declare a signing key compromised: the root revokes it in a new key set (a draft
+    /// for the ceremony, or at once with --root-key for trials). Then declare an
+    /// incident for its cards (`incident declare --key`): the registry never signs with
+    /// it again from then on.
     Compromised(CompromisedArgs),
     /// List the keys of the key set in force and their windows.
-    List,
+    List(KeyListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyListArgs {
+    /// Also ask each token holding a key for its protection attributes
+    /// (CKA_EXTRACTABLE, CKA_SENSITIVE...): for auditors. Needs the tokens' PINs.
+    #[arg(long)]
+    pub attributes: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// The root key file (kept offline; needed only here).
+    /// Generate the new key inside this token key (a PKCS#11 URI); without it, for
+    /// trials and tests, the key in a file.
+    #[arg(long, value_name = "PKCS11-URI")]
+    pub hsm: Option<String>,
+    /// For trials and tests: the root key file, to certify the key at once. Without
+    /// it, a draft is written for the root ceremony (`keyset sign` offline, then
+    /// `keyset install`).
     #[arg(long, value_name = "FILE")]
-    pub root_key: PathBuf,
+    pub root_key: Option<PathBuf>,
+    /// Where to write the draft [default: keyset-N.draft beside the registry].
+    #[arg(long, value_name = "FILE", conflicts_with = "root_key")]
+    pub out: Option<PathBuf>,
     /// Years the new key may sign for.
     #[arg(long, default_value_t = 5)]
     pub key_years: u64,
@@ -460,9 +613,13 @@ pub struct RotateArgs {
 pub struct CompromisedArgs {
     /// The compromised key's id (16 hex digits).
     pub key_id: String,
-    /// The root key file.
+    /// For trials and tests: the root key file, to revoke the key at once. Without it,
+    /// a draft is written for the root ceremony.
     #[arg(long, value_name = "FILE")]
-    pub root_key: PathBuf,
+    pub root_key: Option<PathBuf>,
+    /// Where to write the draft [default: keyset-N.draft beside the registry].
+    #[arg(long, value_name = "FILE", conflicts_with = "root_key")]
+    pub out: Option<PathBuf>,
 }
 
 fn main() {

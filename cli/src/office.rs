@@ -208,14 +208,22 @@ impl KeyKind {
     }
 }
 
-/// Writes a secret key file with mode 0600, refusing to overwrite anything.
+/// Writes a secret key file with mode 0600, refusing to overwrite anything (and a key
+/// with no secret to give: one held in a token).
 pub fn write_key(
     path: &Path,
     kind: KeyKind,
     issuer: &IssuerId,
     window: Validity,
-    secret: &[u8; 32],
+    secret: Option<&[u8; 32]>,
 ) -> Result<()> {
+    // A key held in a token has no secret to give: there is no key file to write.
+    let secret = secret.ok_or_else(|| {
+        CliError::failed(format!(
+            "{}: a key held in a token has no key file",
+            path.display()
+        ))
+    })?;
     let line: Zeroizing<String> = Zeroizing::new(format!(
         "revocard-key 1 {} {} {} {} {}\n",
         kind.as_str(),
@@ -353,6 +361,87 @@ pub fn load_root_key(path: &Path, issuer: &IssuerId) -> Result<RootKey> {
         )));
     }
     Ok(RootKey::from_secret_bytes(f.issuer, f.window, &f.secret)?)
+}
+
+/// Loads a root key file whatever its issuer (`keyset sign`, where the draft's issuer
+/// is checked against the root's, not the other way round).
+pub fn load_any_root_key(path: &Path) -> Result<RootKey> {
+    let f = read_key(path, KeyKind::Root)?;
+    Ok(RootKey::from_secret_bytes(f.issuer, f.window, &f.secret)?)
+}
+
+/// The office's record of a signing key that lives in a token.
+pub struct TokenRecord {
+    pub window: Validity,
+    pub public_key: [u8; 32],
+    /// The key's PKCS#11 URI (never a PIN: a URI with `pin-value` is refused).
+    pub uri: String,
+}
+
+/// The first word of a token key record.
+const TOKEN_RECORD_MAGIC: &str = "revocard-pkcs11-key";
+
+/// Writes the record of a token key, one line
+/// `revocard-pkcs11-key 1 signing ISSUER NOT_BEFORE NOT_AFTER PUBLIC_HEX URI`, mode
+/// 0600, never over anything. It holds no secret: the key stays in the token.
+pub fn write_token_record(
+    path: &Path,
+    issuer: &IssuerId,
+    window: Validity,
+    public_key: &[u8; 32],
+    uri: &str,
+) -> Result<()> {
+    if uri.chars().any(char::is_whitespace) {
+        return Err(CliError::refused(format!(
+            "the key URI `{uri}` holds white space: percent-encode it (%20)"
+        )));
+    }
+    let line = format!(
+        "{TOKEN_RECORD_MAGIC} 1 signing {} {} {} {} {uri}\n",
+        issuer.as_str(),
+        window.not_before.0,
+        window.not_after.0,
+        public_key
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    if let Some(dir) = path.parent() {
+        private_folder(dir)?;
+    }
+    write_secret(path, line.as_bytes())
+}
+
+/// Reads the record of a token key, refusing one of another issuer than `issuer`.
+pub fn read_token_record(path: &Path, issuer: &IssuerId) -> Result<TokenRecord> {
+    let text = read_private(path, "token key record", 4096)?;
+    let bad = || {
+        CliError::refused(format!(
+            "{} is not a revocard token key record",
+            path.display()
+        ))
+    };
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [magic, version, kind, found, nb, na, hex, uri] = parts.as_slice() else {
+        return Err(bad());
+    };
+    if *magic != TOKEN_RECORD_MAGIC || *version != "1" || *kind != "signing" {
+        return Err(bad());
+    }
+    if *found != issuer.as_str() {
+        return Err(CliError::refused(format!(
+            "{} is a key of issuer {found}, not of this registry's issuer {issuer}",
+            path.display()
+        )));
+    }
+    let public = secret_of_hex(hex, bad)?;
+    let nb: u64 = nb.parse().map_err(|_| bad())?;
+    let na: u64 = na.parse().map_err(|_| bad())?;
+    Ok(TokenRecord {
+        window: Validity::new(UnixTime(nb), UnixTime(na)).map_err(|_| bad())?,
+        public_key: *public,
+        uri: (*uri).to_owned(),
+    })
 }
 
 /// Whether `--force` was given: output files holding other content are replaced.

@@ -98,14 +98,17 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
     // The schedule: re-sign (a new sequence, a new next update) and write the layout,
     // for ever. A missed run is logged on stderr at once, long before doors go stale
     // (they deny only after the list's next update plus their grace).
+    // The signing key, kept from one run to the next (a token is opened, and its PIN
+    // asked for, once); dropped after a failure, so that the next run opens it again.
+    let mut kept = None;
     loop {
         let started = std::time::Instant::now();
         let outcome = (|| -> Result<(u64, String)> {
             let (db, mut reg) = open(g)?;
             let now = office::now();
-            let key = signing_key(g, &db, &reg, now)?;
-            let p = reg.republish(&key, now, next_update(g, now))?;
-            let standards = a.base_url.as_deref().map(|url| (url, &key));
+            let key = crate::context::signing_key_kept(g, &db, &reg, now, &mut kept)?;
+            let p = reg.republish(key, now, next_update(g, now))?;
+            let standards = a.base_url.as_deref().map(|url| (url, key));
             Ok((
                 p.sequence,
                 write_views(&reg, &a.out, standards, a.status_ttl)?,
@@ -124,10 +127,13 @@ pub fn publish(g: &Global, report: &Report, a: &PublishArgs) -> Result<()> {
                     ));
                 }
             }
-            Err(e) => eprintln!(
-                "revocard publish: MISSED scheduled publication at {}: {e} (doors deny every card once the last list passes its next update)",
-                office::now().0
-            ),
+            Err(e) => {
+                kept = None;
+                eprintln!(
+                    "revocard publish: MISSED scheduled publication at {}: {e} (doors deny every card once the last list passes its next update)",
+                    office::now().0
+                );
+            }
         }
         std::thread::sleep(every.saturating_sub(started.elapsed()));
     }
