@@ -12,6 +12,7 @@ mod keyset;
 mod status;
 
 pub use crate::model::CredentialRequest;
+pub use crate::verify::CheckedCardKey;
 pub use cards::SoftwareCards;
 pub use credential::Credential;
 pub use error::{CardError, IssueError};

@@ -531,8 +531,8 @@ impl<S: Store> Registry<S> {
     /// # Errors
     /// [`RegistryError::JobOpen`] if another job is open;
     /// [`RegistryError::NotEnoughBlankCards`] if `cards` runs out (nothing written);
-    /// [`RegistryError::UnusableCardKey`] for a key no door could check; issuing or
-    /// storage failures.
+    /// [`RegistryError::BlankCards`] if the source fails (nothing written); issuing or
+    /// storage failures. (Card keys are checked when `cards` receives them, not here.)
     #[allow(clippy::too_many_arguments)]
     pub fn issue_roster(
         &mut self,
@@ -653,7 +653,7 @@ impl<S: Store> Registry<S> {
         // Whether any card of the batch replaces another: one of this run's, or any
         // signed by an earlier, interrupted run (not known without reading them).
         let maybe_replaces = already > 0 || todo.iter().any(|(_, s)| s.is_some());
-        let cards = todo
+        let cards: Vec<NewCard> = todo
             .iter()
             .zip(card_keys)
             .map(|((r, supersedes), card_key)| NewCard {

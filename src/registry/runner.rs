@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rand::{CryptoRng, SeedableRng, rngs::StdRng};
 
-use crate::issue::{Credential, IssueError, IssuerKey};
+use crate::issue::{CheckedCardKey, Credential, IssuerKey};
 use crate::model::Status;
 use crate::model::Vetting;
 use crate::model::{
@@ -219,8 +219,9 @@ pub(super) fn commit<S: Store + ?Sized>(
     Ok(tail)
 }
 
-/// Draws `needed` blank cards' public keys from `cards`, skipping keys already bound
-/// to a credential of `store` (or drawn twice), before anything is signed or written.
+/// Draws `needed` blank cards' public keys, checked, from `cards`, skipping keys
+/// already bound to a credential of `store` (or drawn twice), before anything is
+/// signed or written.
 ///
 /// # Errors
 /// [`RegistryError::NotEnoughBlankCards`] if the source runs out first;
@@ -229,7 +230,7 @@ pub(super) fn draw_cards<S: Store + ?Sized>(
     store: &S,
     cards: &mut (impl BlankCards + ?Sized),
     needed: usize,
-) -> Result<Vec<CardPublicKey>, RegistryError> {
+) -> Result<Vec<CheckedCardKey>, RegistryError> {
     if needed == 0 {
         return Ok(Vec::new());
     }
@@ -237,7 +238,7 @@ pub(super) fn draw_cards<S: Store + ?Sized>(
     let mut out = Vec::with_capacity(needed);
     while out.len() < needed {
         match cards.next_card()? {
-            Some(key) if taken.insert(key) => out.push(key),
+            Some(key) if taken.insert(key.key()) => out.push(key),
             Some(_) => {}
             None => {
                 return Err(RegistryError::NotEnoughBlankCards {
@@ -260,8 +261,9 @@ pub(super) struct NewCard {
     pub(super) validity: Validity,
     /// The card it replaces (a reissue), if any.
     pub(super) supersedes: Option<Serial>,
-    /// The blank card's public key, drawn by [`draw_cards`].
-    pub(super) card_key: CardPublicKey,
+    /// The blank card's public key, checked when it was received, drawn by
+    /// [`draw_cards`].
+    pub(super) card_key: CheckedCardKey,
 }
 
 /// What differs between one bulk run and another: roster issue and reissue differ in
@@ -316,10 +318,14 @@ impl Run<'_> {
                     status_index: allocator.take(rng)?,
                     print_batch: self.batch,
                     validity: card.validity,
-                    card_key: Some(card.card_key),
+                    card_key: Some(card.card_key.key()),
                     supersedes: card.supersedes,
                 };
-                Ok((request, seed(rng)))
+                Ok(Plan {
+                    request,
+                    card_key: card.card_key,
+                    seed: seed(rng),
+                })
             })
             .collect::<Result<Vec<_>, RegistryError>>()?;
         let mut ran = Ran {
@@ -328,11 +334,13 @@ impl Run<'_> {
             head,
         };
         let flow = sign_and_commit(self.key, plans, self.chunk, self.now, |issued| {
-            let records: Vec<CredentialRecord> = issued.iter().map(record_for).collect();
             let compose = |_: &S| {
                 let mut draft = Draft::default();
-                draft.change.credentials.clone_from(&records);
-                draft.event(self.now, (self.event)(self.batch, &records));
+                draft.change.credentials = issued.iter().map(record_for).collect();
+                draft.event(
+                    self.now,
+                    (self.event)(self.batch, &draft.change.credentials),
+                );
                 Ok(draft)
             };
             // A lost race is retried unless another writer has put cards into this
@@ -389,25 +397,27 @@ fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
     seed
 }
 
-/// Signs each request, in parallel where the `parallel` feature is on, after checking
-/// its card key as every key entering the crate is checked (the check costs about 0.7
-/// of a verification, so it runs here, on every core, rather than where keys are
-/// drawn). Each item's randomness (its serial) comes from its own seed.
+/// One credential to sign: its request, its card key (checked when its blank-card
+/// list was received), and the seed of its randomness.
+pub(super) struct Plan {
+    request: CredentialRequest,
+    card_key: CheckedCardKey,
+    seed: [u8; 32],
+}
+
+/// Signs each request, in parallel where the `parallel` feature is on. The card keys
+/// were checked when they were received ([`CheckedCardKey`]), so signing is all that
+/// is left here. Each item's randomness (its serial) comes from its own seed.
 fn sign_all(
     key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
+    plans: Vec<Plan>,
     now: UnixTime,
 ) -> Result<Vec<Credential>, RegistryError> {
-    let one =
-        |(request, seed): (CredentialRequest, [u8; 32])| -> Result<Credential, RegistryError> {
-            let mut rng = StdRng::from_seed(seed);
-            let card_key = request.card_key;
-            key.issue(request, now, &mut rng)
-                .map_err(|e| match (e, card_key) {
-                    (IssueError::WeakCardKey, Some(key)) => RegistryError::UnusableCardKey { key },
-                    (e, _) => e.into(),
-                })
-        };
+    let one = |plan: Plan| -> Result<Credential, RegistryError> {
+        let mut rng = StdRng::from_seed(plan.seed);
+        key.issue_checked(plan.request, Some(plan.card_key), now, &mut rng)
+            .map_err(RegistryError::from)
+    };
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -425,7 +435,7 @@ fn sign_all(
 /// the worker then stops too (its channel is closed).
 fn sign_and_commit(
     key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
+    plans: Vec<Plan>,
     chunk: usize,
     now: UnixTime,
     mut commit: impl FnMut(Vec<Credential>) -> Result<ControlFlow<()>, RegistryError>,
