@@ -458,7 +458,7 @@ impl<S: Store> Registry<S> {
             key,
             batch: *batch,
             now,
-            chunk: self.chunk,
+            chunk: self.chunk_for(cards.len()),
             capacity: self.meta.capacity,
             progress: Progress {
                 done: replaced.len(),

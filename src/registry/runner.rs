@@ -37,11 +37,30 @@ use super::store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, RegistryError, Store,
 };
 
-/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
-/// every index insert on a random page, so a commit rewrites most index pages whatever
-/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
-/// chunk's signing work, about 0.1 s on one core.
+/// Credentials per atomic chunk of bulk work, at least. Random serials, status indexes
+/// and card keys put every index insert on a random page, so a commit rewrites most
+/// index pages whatever its size: larger chunks amortise that (and the fsync). A crash
+/// loses at most one chunk's signing work, about 0.1 s on one core.
 pub const CHUNK: usize = 4096;
+
+/// A run larger than [`CHUNK`] times this commits in about this many chunks (up to
+/// [`MAX_CHUNK`] each). Each commit rewrites nearly every page of the random unique
+/// indexes, whose size grows with the registry: with fixed-size chunks the pages
+/// written (and checkpointed) per card grow with the registry too, with a fixed
+/// number of commits per run they do not (BENCHMARKS.md, the scaling table). The
+/// committing thread is the reissue's bottleneck, so fewer commits is less of its work.
+const COMMITS_PER_RUN: usize = 8;
+
+/// The largest chunk a run makes by default (a run of 1,000,000 cards commits in 8
+/// chunks of 125,000): about 60 MB of credentials in memory at once, and a crash loses
+/// at most about 1.5 s of signing on two cores.
+pub const MAX_CHUNK: usize = 131_072;
+
+/// Credentials per chunk of a run of `cards`: [`CHUNK`], or a [`COMMITS_PER_RUN`]th of
+/// a larger run, at most [`MAX_CHUNK`].
+pub(super) fn default_chunk(cards: usize) -> usize {
+    cards.div_ceil(COMMITS_PER_RUN).clamp(CHUNK, MAX_CHUNK)
+}
 
 /// Attempts of one commit (a chunk, or a single change) that keeps losing the race to
 /// other writers' commits before [`ConflictKind::StaleAuditHead`] is reported. With
@@ -431,7 +450,8 @@ fn sign_all(
 
 /// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
 /// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
-/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
+/// signed while chunk k is written. The first chunk is at most [`CHUNK`], so that
+/// committing starts early in a run of large chunks. Stops at the first error, or when `commit` breaks;
 /// the worker then stops too (its channel is closed).
 fn sign_and_commit(
     key: &IssuerKey,
@@ -440,10 +460,13 @@ fn sign_and_commit(
     now: UnixTime,
     mut commit: impl FnMut(Vec<Credential>) -> Result<ControlFlow<()>, RegistryError>,
 ) -> Result<ControlFlow<()>, RegistryError> {
+    // The first chunk no larger than [`CHUNK`]: nothing commits until it is signed.
     let mut chunks = Vec::new();
     let mut plans = plans.into_iter().peekable();
+    let mut size = chunk.clamp(1, CHUNK);
     while plans.peek().is_some() {
-        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
+        chunks.push(plans.by_ref().take(size).collect::<Vec<_>>());
+        size = chunk.max(1);
     }
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -535,5 +558,24 @@ impl IndexAllocator {
         }
         self.free -= 1;
         Ok(StatusIndex(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_run_commits_in_a_fixed_number_of_bounded_chunks() {
+        // Small runs keep the chunk a crash can lose small; large ones commit about
+        // COMMITS_PER_RUN times, never in chunks above MAX_CHUNK.
+        assert_eq!(default_chunk(1), CHUNK);
+        assert_eq!(default_chunk(CHUNK * COMMITS_PER_RUN), CHUNK);
+        assert_eq!(default_chunk(47_000), 5_875);
+        assert_eq!(default_chunk(1_000_000), 125_000);
+        assert_eq!(default_chunk(4_000_000), MAX_CHUNK);
+        for n in [47_000usize, 200_000, 1_000_000] {
+            assert!(n.div_ceil(default_chunk(n)) <= COMMITS_PER_RUN);
+        }
     }
 }
