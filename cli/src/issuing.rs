@@ -302,6 +302,9 @@ fn bulk(
     cards: &Path,
     what: &'static str,
 ) -> Result<Bulk> {
+    // Ctrl-C is caught before the supplier's report is read and checked (which takes
+    // a while for a large report): from then on it stops the work after a chunk.
+    let stop = interrupt_flag();
     let cards = blank_cards(cards)?;
     let now = office::now();
     Ok(Bulk {
@@ -309,7 +312,7 @@ fn bulk(
         now,
         key: signing_key(g, db, reg, now)?,
         rng: os_rng()?,
-        stop: interrupt_flag(),
+        stop,
         pb: bar(what),
         started: Instant::now(),
     })
