@@ -102,11 +102,12 @@ fn prepared<S: Store>(
     reg
 }
 
-/// A supplier's list of `n` blank cards' public keys (keys made on the cards, before
-/// the timed work: the floor still counts a key generation per card).
+/// A supplier's list of `n` blank cards' public keys (keys made on the cards and the
+/// list checked when received, before the timed work: the floor still counts a key
+/// generation per card).
 fn supplier_list(n: u32, rng: &mut StdRng) -> BlankCardList {
     let mut stock = SoftwareCards::generate(n as usize, rng);
-    std::iter::from_fn(|| stock.report()).collect()
+    BlankCardList::check(std::iter::from_fn(|| stock.report())).expect("software chips' keys")
 }
 
 fn incident() -> Incident {
@@ -193,8 +194,11 @@ fn db_size(client: &mut postgres::Client) -> i64 {
 struct OnDemand(StdRng);
 
 impl BlankCards for OnDemand {
-    fn next_card(&mut self) -> Result<Option<CardPublicKey>, BlankCardsError> {
-        Ok(Some(CardKey::generate(&mut self.0).public()))
+    fn next_card(&mut self) -> Result<Option<CheckedCardKey>, BlankCardsError> {
+        let key = CardKey::generate(&mut self.0).public();
+        CheckedCardKey::check(key)
+            .map(Some)
+            .map_err(|_| BlankCardsError::UnusableCardKey { key })
     }
 }
 

@@ -309,6 +309,25 @@ fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// CPU time this process has used so far, every thread (user + system), in
+/// milliseconds, from `/proc/self/stat` (Linux; 10 ms ticks); `None` elsewhere. Beside
+/// the wall-clock figures: on a machine shared with other work, the CPU a phase used
+/// moves far less than the time it took.
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 * 10.0)
+}
+
+/// CPU milliseconds used since `start` (a [`cpu_ms`] reading).
+fn cpu_since(start: Option<f64>) -> Option<f64> {
+    Some(cpu_ms()? - start?)
+}
+
 /// The issuer key, kept beside the registry so a resumed run signs with the same key.
 /// 32 secret bytes that zeroize themselves.
 type Secret = zeroize::Zeroizing<[u8; 32]>;
@@ -619,14 +638,21 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     let roster_done = jobs
         .iter()
         .any(|j| matches!(j.kind, JobKind::Issue { .. }) && j.finished_at.is_some());
-    let mut issue_ms = None;
+    let (mut issue_ms, mut issue_list_check_ms, mut issue_cpu_ms) = (None, None, None);
     // Software cards stand in for the chips: each makes its own key and reports only
-    // the public half; the registry binds it into the credential it signs.
+    // the public half; the supplier's list of them is checked when the office receives
+    // it (before the work that signs them); the registry binds each key into the
+    // credential it signs.
     let mut breached_stock = SoftwareCards::new();
     if !roster_done {
         breached_stock.add(roster.len(), &mut os_rng);
+        let t = Instant::now();
+        let mut breached_list =
+            BlankCardList::check(std::iter::from_fn(|| breached_stock.report()))?;
+        issue_list_check_ms = Some(ms(t.elapsed()));
         let pb = bar(roster.len(), "issuing");
         let t = Instant::now();
+        let cpu = cpu_ms();
         let mut hooks = Hooks {
             progress: Box::new(|p: Progress| {
                 pb.set_position(p.done as u64);
@@ -642,7 +668,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             &key,
             BREACHED,
             &roster,
-            &mut breached_stock,
+            &mut breached_list,
             now(),
             &mut os_rng,
             &mut hooks,
@@ -658,6 +684,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             ));
         }
         issue_ms = Some(ms(t.elapsed()));
+        issue_cpu_ms = cpu_since(cpu);
         say(format!(
             "Issued {} cards through {BREACHED} into print batch {} ({} this run).",
             report.in_batch,
@@ -685,10 +712,12 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
         .into_iter()
         .find(|j| matches!(&j.kind, JobKind::Reissue { incident: i, .. } if *i == incident));
     let (mut revoke_publish_ms, mut reissue_ms, mut affected) = (None, None, None);
+    let (mut reissue_list_check_ms, mut reissue_cpu_ms) = (None, None);
     // Replacements committed by this run (the floor is measured for as many).
     let mut reissued_now = 0u64;
     // The replacement supplier's blank cards, enrolled before the breach: their keys
-    // are made on their chips, outside the registry and outside the time measured.
+    // are made on their chips, and the supplier's list of them is received and checked,
+    // outside the registry and outside the time measured (timed on its own).
     let mut replacement_stock = SoftwareCards::new();
     if handled.is_none() {
         if stopping() {
@@ -712,8 +741,13 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
                 .join(", "),
         ))?;
         replacement_stock.add(plan.reissue.len(), &mut os_rng);
+        let t = Instant::now();
+        let mut replacement_list =
+            BlankCardList::check(std::iter::from_fn(|| replacement_stock.report()))?;
+        reissue_list_check_ms = Some(ms(t.elapsed()));
         // Declared: from here to the signed revocation committed and published.
         let breach = Instant::now();
+        let cpu = cpu_ms();
         let declared_at = now();
         let declared = registry.declare(
             &plan,
@@ -735,7 +769,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             &mut registry,
             &key,
             &incident,
-            &mut replacement_stock,
+            &mut replacement_list,
             &mut os_rng,
         )?;
         if !report.finished {
@@ -746,6 +780,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             ));
         }
         reissue_ms = Some(ms(breach.elapsed()));
+        reissue_cpu_ms = cpu_since(cpu);
         reissued_now = report.reissued;
         say(format!(
             "Reissued {} cards through {REPLACEMENT} into print batch {}.",
@@ -766,11 +801,16 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             .len();
         replacement_stock.add(todo.len().saturating_sub(before), &mut os_rng);
         let t = Instant::now();
+        let mut replacement_list =
+            BlankCardList::check(std::iter::from_fn(|| replacement_stock.report()))?;
+        reissue_list_check_ms = Some(ms(t.elapsed()));
+        let t = Instant::now();
+        let cpu = cpu_ms();
         let report = reissue(
             &mut registry,
             &key,
             &incident,
-            &mut replacement_stock,
+            &mut replacement_list,
             &mut os_rng,
         )?;
         if !report.finished {
@@ -781,6 +821,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             ));
         }
         reissue_ms = Some(ms(t.elapsed()));
+        reissue_cpu_ms = cpu_since(cpu);
         reissued_now = report.reissued.saturating_sub(before as u64);
         say(format!(
             "Resumed: {reissued_now} replacements this run, {} in batch {} in all.",
@@ -927,14 +968,17 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
 
     // The floor the reissue is held to, measured in this run: one Ed25519 key
     // generation and one signature per card, single-threaded.
+    let mut floor_cpu_ms = None;
     let floor_ms = reissue_ms.map(|_| {
         use ed25519_dalek::{Signer, SigningKey};
         let message = [0x5au8; 320];
         let t = Instant::now();
+        let cpu = cpu_ms();
         for _ in 0..reissued_now {
             let k = SigningKey::generate(&mut os_rng);
             std::hint::black_box(k.sign(std::hint::black_box(&message)));
         }
+        floor_cpu_ms = cpu_since(cpu);
         ms(t.elapsed())
     });
 
@@ -1036,8 +1080,12 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             "new_accepted": new_accepted,
             "active_cards": summary.active,
             "issue_ms": issue_ms,
+            "issue_list_check_ms": issue_list_check_ms,
+            "issue_cpu_ms": issue_cpu_ms,
             "revoke_publish_ms": revoke_publish_ms,
             "reissue_ms": reissue_ms,
+            "reissue_list_check_ms": reissue_list_check_ms,
+            "reissue_cpu_ms": reissue_cpu_ms,
             "list_bytes": final_list.list.len(),
             "delta_bytes": delta.len(),
             "verify_us": verify_us,
@@ -1047,6 +1095,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             "door_old_denied": door_old_denied,
             "door_copy_denied": copy_denied.map(|c| c.0),
             "floor_keygen_sign_ms": floor_ms,
+            "floor_cpu_ms": floor_cpu_ms,
             "reissued_this_run": reissued_now,
         });
         out(&line.to_string())?;
@@ -1064,7 +1113,7 @@ fn reissue(
     registry: &mut Registry<AnyStore>,
     key: &IssuerKey,
     incident: &Incident,
-    cards: &mut SoftwareCards,
+    cards: &mut BlankCardList,
     rng: &mut StdRng,
 ) -> Result<ReissueReport, Box<dyn std::error::Error>> {
     let total = match registry

@@ -1,6 +1,7 @@
 //! Card keys never leave the card: blank cards' chips make their keys and report the
 //! public halves; the registry binds them into the credentials it signs, never sees a
-//! secret, and refuses to run short, to bind a key twice or to sign an unusable key.
+//! secret, and refuses to run short, to bind a key twice or to sign an unusable key
+//! (refused where a blank-card list is received, before any signing).
 
 mod common;
 
@@ -334,7 +335,7 @@ fn a_supplier_list_given_again_skips_the_keys_it_already_bound() {
         )
         .unwrap();
     assert_eq!((second.in_batch, second.issued_now), (40, 24));
-    let supplied: BTreeSet<[u8; 32]> = list.clone().into_iter().map(|k| k.0).collect();
+    let supplied: BTreeSet<[u8; 32]> = list.clone().into_iter().map(|k| k.key().0).collect();
     assert_eq!(bound_keys(&reg), supplied);
 
     // A key listed twice, and keys already bound, are skipped; only unbound ones count.
@@ -368,59 +369,153 @@ fn a_supplier_list_given_again_skips_the_keys_it_already_bound() {
     let all: BTreeSet<[u8; 32]> = supplied
         .iter()
         .copied()
-        .chain(fresh_keys.into_iter().map(|k| k.0))
+        .chain(fresh_keys.into_iter().map(|k| k.key().0))
         .collect();
     assert_eq!(bound_keys(&reg), all);
     conformance::check_invariants(reg.store());
 }
 
+/// Every kind of key the issuer's check refuses (the check that ran on the signing
+/// workers before it moved to where a list is received): not a point, each
+/// non-canonical encoding, each point of small order, and a good point plus each
+/// torsion point of order 2, 4 and 8.
+fn unusable_keys() -> Vec<(String, CardPublicKey)> {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use curve25519_dalek::scalar::Scalar;
+    let mut keys = Vec::new();
+    let mut two = [0u8; 32];
+    two[0] = 2;
+    keys.push(("y = 2, not a point".to_owned(), two));
+    // p = 2^255 - 19; y + p for y < 19 encodes y again, with either sign bit.
+    let mut prime = [0xffu8; 32];
+    prime[0] = 0xed;
+    prime[31] = 0x7f;
+    for y in 0u8..19 {
+        for sign in [0u8, 0x80] {
+            let mut bytes = prime;
+            bytes[0] += y;
+            bytes[31] |= sign;
+            keys.push((format!("y = p + {y}, sign {sign:#x}"), bytes));
+        }
+    }
+    // The sign bit set on x = 0 (y = 1 and y = p - 1).
+    let mut negative_identity = [0u8; 32];
+    negative_identity[0] = 1;
+    negative_identity[31] = 0x80;
+    keys.push(("-0 encoding of the identity".to_owned(), negative_identity));
+    let mut negative_order_two = prime;
+    negative_order_two[0] -= 1;
+    negative_order_two[31] |= 0x80;
+    keys.push((
+        "-0 encoding of the point of order 2".to_owned(),
+        negative_order_two,
+    ));
+    let good = ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678_9abc_def0u64);
+    for (i, t) in EIGHT_TORSION.iter().enumerate() {
+        keys.push((format!("small order T[{i}]"), t.compress().0));
+        if i != 0 {
+            keys.push((format!("aB + T[{i}]"), (good + t).compress().0));
+        }
+    }
+    keys.into_iter()
+        .map(|(what, bytes)| (what, CardPublicKey(bytes)))
+        .collect()
+}
+
+/// A source that receives raw keys and checks each as it hands it out.
+struct Reader(std::collections::VecDeque<CardPublicKey>);
+
+impl BlankCards for Reader {
+    fn next_card(&mut self) -> Result<Option<CheckedCardKey>, BlankCardsError> {
+        self.0
+            .pop_front()
+            .map(|key| {
+                CheckedCardKey::check(key).map_err(|_| BlankCardsError::UnusableCardKey { key })
+            })
+            .transpose()
+    }
+}
+
 #[test]
-fn an_unusable_card_key_is_refused_by_name_and_nothing_is_signed_with_it() {
-    // The identity point (small order) and the encoding of a point with a torsion
-    // component would let a door's check of that card's responses go either way.
-    let identity = {
-        let mut bytes = [0u8; 32];
-        bytes[0] = 1;
-        CardPublicKey(bytes)
-    };
+fn every_unusable_card_key_is_refused_when_its_list_is_received_and_nothing_is_signed_with_it() {
     let (mut reg, key, mut rng) = new_registry(5);
-    let mut list = card_list(&mut rng, 3);
-    list.push(identity);
-    list.extend(card_list(&mut rng, 6));
-    match reg.issue_roster(
+    reg.issue_roster(
         &key,
         BREACHED,
         &roster(10),
-        &mut list,
+        &mut card_list(&mut rng, 10),
         NOW,
         &mut rng,
         &mut Hooks::default(),
-    ) {
-        Err(e @ RegistryError::UnusableCardKey { key: named }) => {
-            assert_eq!(named, identity);
-            assert!(e.to_string().contains(&identity.to_string()), "{e}");
+    )
+    .unwrap();
+    let before = bound_keys(&reg);
+    let unusable = unusable_keys();
+    assert_eq!(unusable.len(), 1 + 2 * 19 + 2 + 8 + 7);
+    for (what, bad) in &unusable {
+        let bad = *bad;
+        // The check itself, and `IssuerKey::issue` (which checks a key it is given).
+        assert!(CheckedCardKey::check(bad).is_err(), "{what}");
+        let mut request = request(1);
+        request.card_key = Some(bad);
+        assert_eq!(
+            key.issue(request, NOW, &mut rng).unwrap_err(),
+            IssueError::WeakCardKey,
+            "{what}"
+        );
+        // A supplier's list holding it among good keys is refused whole, naming it.
+        let good: Vec<CardPublicKey> = card_list(&mut rng, 6)
+            .into_iter()
+            .map(CheckedCardKey::key)
+            .collect();
+        let mut received = good.clone();
+        received.insert(3, bad);
+        match BlankCardList::check(received) {
+            Err(e @ RegistryError::UnusableCardKey { key: named }) => {
+                assert_eq!(named, bad, "{what}");
+                assert!(e.to_string().contains(&bad.to_string()), "{what}: {e}");
+            }
+            other => panic!("{what}: {other:?}"),
         }
-        other => panic!("{other:?}"),
-    }
-    assert!(!bound_keys(&reg).contains(&identity.0));
-    assert_eq!(
-        reg.summary().unwrap().issued,
-        0,
-        "its chunk was not written"
-    );
-    // Without it, the run finishes.
-    let report = reg
-        .issue_roster(
+        // A reissue drawing from a source that checks as it receives stops on it
+        // before anything is signed or written.
+        let mut reader = Reader(good.iter().copied().take(3).chain([bad]).collect());
+        match reg.execute(
+            &incident(),
             &key,
-            BREACHED,
-            &roster(10),
+            SPARE,
+            &mut reader,
+            NOW,
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        ) {
+            Err(RegistryError::BlankCards(BlankCardsError::UnusableCardKey { key: named })) => {
+                assert_eq!(named, bad, "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert_eq!(bound_keys(&reg), before, "{what}: nothing signed");
+        assert_eq!(reg.summary().unwrap().issued, 10, "{what}");
+    }
+    // A list of good keys only: the reissue (declared by the first attempt above, whose
+    // revocation did not wait for blank cards) finishes with them.
+    let report = reg
+        .execute(
+            &incident(),
+            &key,
+            SPARE,
             &mut card_list(&mut rng, 10),
             NOW,
+            NOW.plus(3600),
             &mut rng,
             &mut Hooks::default(),
         )
+        .unwrap()
         .unwrap();
     assert!(report.finished);
+    assert_eq!(report.reissued, 10);
+    conformance::check_invariants(reg.store());
 }
 
 #[test]

@@ -616,7 +616,7 @@ fn a_crash_at_any_commit_then_resume_ends_as_an_uninterrupted_run() {
                 .clone()
                 .into_iter()
                 .chain(spare_list.clone())
-                .map(|k| k.0)
+                .map(|k| k.key().0)
                 .collect();
             assert_eq!(
                 bound, supplied,

@@ -29,7 +29,9 @@ pub const CARD_KEY_COLUMN: &str = "card_public_key";
 
 /// Reads the supplier's report of its blank cards: CSV with a `card_public_key`
 /// column (unpadded base64url of the chip's Ed25519 public key). Other columns (a chip
-/// id, a tray number) are the supplier's own and are ignored.
+/// id, a tray number) are the supplier's own and are ignored. Every key is checked
+/// here, where the list is received (on every core), so that signing only signs: a
+/// key no door could check refuses the whole report, naming its line.
 pub fn blank_cards(path: &Path) -> Result<BlankCardList> {
     let file = std::fs::File::open(path)
         .map_err(|e| CliError::refused(format!("cannot read {}: {e}", path.display())))?;
@@ -46,7 +48,7 @@ pub fn blank_cards(path: &Path) -> Result<BlankCardList> {
                 path.display()
             ))
         })?;
-    let mut cards = BlankCardList::new();
+    let mut cards = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, row) in reader.records().enumerate() {
         let line = i + 2;
@@ -69,7 +71,17 @@ pub fn blank_cards(path: &Path) -> Result<BlankCardList> {
         }
         cards.push(key);
     }
-    Ok(cards)
+    BlankCardList::check(cards.iter().copied()).map_err(|e| match e {
+        revocard::registry::RegistryError::UnusableCardKey { key } => {
+            // The header is line 1, each key one line after it (as counted above).
+            let line = cards.iter().position(|k| *k == key).map_or(0, |i| i + 2);
+            CliError::refused(format!(
+                "{}:{line}: {CARD_KEY_COLUMN}: {key} is not a key any door could check (not a curve point, not canonically encoded, of small order or with a torsion component): set that card aside and remove it from the report",
+                path.display()
+            ))
+        }
+        e => CliError::from(e),
+    })
 }
 
 /// Ctrl-C asks bulk work to stop after the chunk in flight (a second Ctrl-C kills).
@@ -290,6 +302,9 @@ fn bulk(
     cards: &Path,
     what: &'static str,
 ) -> Result<Bulk> {
+    // Ctrl-C is caught before the supplier's report is read and checked (which takes
+    // a while for a large report): from then on it stops the work after a chunk.
+    let stop = interrupt_flag();
     let cards = blank_cards(cards)?;
     let now = office::now();
     Ok(Bulk {
@@ -297,7 +312,7 @@ fn bulk(
         now,
         key: signing_key(g, db, reg, now)?,
         rng: os_rng()?,
-        stop: interrupt_flag(),
+        stop,
         pb: bar(what),
         started: Instant::now(),
     })

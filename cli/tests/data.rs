@@ -275,6 +275,34 @@ fn an_issued_manifest_names_each_chip_by_its_own_key() {
     );
 }
 
+// Issue 23: a supplier's report is checked when it is read, not card by card while
+// signing: a key no door could check refuses the whole report, naming its line.
+#[test]
+fn a_blank_card_report_with_an_unusable_key_is_refused_naming_its_line() {
+    let office = Office::new();
+    office.init();
+    office.sync_roster(10);
+    let mut keys = chip_keys(DASHES + 2, 11);
+    // The identity point: a key of small order, under which one signature verifies
+    // every message.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let identity = CardPublicKey(identity);
+    keys.insert(4, identity);
+    let blanks = blanks_csv(&office, "northgate", &keys);
+    let before = office.run(&["audit", "verify", "--json"]).ok().json();
+    let run = office
+        .run(&["issue", "--supplier", "northgate", "--cards", &blanks])
+        .exits(1);
+    let err = run.stderr();
+    // Line 1 is the header; the fifth key is on line 6.
+    for expect in ["northgate.csv:6", &identity.to_string(), "card_public_key"] {
+        assert!(err.contains(expect), "expected {expect:?} in:\n{err}");
+    }
+    let after = office.run(&["audit", "verify", "--json"]).ok().json();
+    assert_eq!(before, after, "a refused report let something be written");
+}
+
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

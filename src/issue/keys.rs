@@ -14,7 +14,7 @@ use crate::model::{
     CardPublicKey, Claims, CredentialRequest, IssuerId, KeyId, Serial, UnixTime, Validity,
 };
 use crate::verify::{
-    IssuerPublicKey, RootPublicKey, TrustError, UnverifiedCredential, check_card_key,
+    CheckedCardKey, IssuerPublicKey, RootPublicKey, TrustError, UnverifiedCredential,
 };
 use crate::wire::{self, Challenge, credential_digest};
 
@@ -154,9 +154,24 @@ impl IssuerKey {
         now: UnixTime,
         rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Credential, IssueError> {
-        if let Some(card_key) = request.card_key {
-            check_card_key(&card_key).map_err(|_| IssueError::WeakCardKey)?;
-        }
+        let card_key = request
+            .card_key
+            .map(CheckedCardKey::check)
+            .transpose()
+            .map_err(|_| IssueError::WeakCardKey)?;
+        self.issue_checked(request, card_key, now, rng)
+    }
+
+    /// [`Self::issue`] for a card key checked already (when its blank-card list was
+    /// received): the registry's bulk work, which signs without checking again. The
+    /// credential binds `card_key`; `request.card_key` is not read.
+    pub(crate) fn issue_checked(
+        &self,
+        request: CredentialRequest,
+        card_key: Option<CheckedCardKey>,
+        now: UnixTime,
+        rng: &mut (impl CryptoRng + ?Sized),
+    ) -> Result<Credential, IssueError> {
         let window = self.public.validity();
         if now < window.not_before || now > window.not_after {
             return Err(IssueError::KeyNotValidNow {
@@ -182,7 +197,7 @@ impl IssuerKey {
             print_batch: request.print_batch,
             issued_at: now,
             validity: request.validity,
-            card_key: request.card_key,
+            card_key: card_key.map(CheckedCardKey::key),
             supersedes: request.supersedes,
         };
         let body = wire::encode_claims(&claims);

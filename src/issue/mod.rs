@@ -13,6 +13,7 @@ mod signer;
 mod status;
 
 pub use crate::model::CredentialRequest;
+pub use crate::verify::CheckedCardKey;
 pub use cards::SoftwareCards;
 pub use credential::Credential;
 pub use error::{CardError, IssueError, PublishListError};

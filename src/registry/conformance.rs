@@ -1297,7 +1297,7 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
         .collect();
     let mut listed = supplier_list.clone();
     let supplied: BTreeSet<[u8; 32]> = std::iter::from_fn(|| listed.next_card().unwrap())
-        .map(|k| k.0)
+        .map(|k| k.key().0)
         .collect();
     check(
         supplied.is_subset(&bound) && bound.len() == 20 + 19,

@@ -71,7 +71,9 @@ pub use roster::{
     DEFAULT_MAX_LEAVERS, MAX_LEAVERS_SUBJECT, PendingCard, RosterApplied, RosterField, RosterLeave,
     RosterMove, RosterPlan,
 };
-pub use runner::{CHUNK, Hooks, MAX_RACE_ATTEMPTS, Progress, RACE_BACKOFF, RACE_BACKOFF_MAX};
+pub use runner::{
+    CHUNK, Hooks, MAX_CHUNK, MAX_RACE_ATTEMPTS, Progress, RACE_BACKOFF, RACE_BACKOFF_MAX,
+};
 pub use store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
     NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, RosterChange,
@@ -171,7 +173,9 @@ struct IssueBatch<'a> {
 pub struct Registry<S: Store> {
     store: S,
     meta: RegistryMeta,
-    chunk: usize,
+    /// Credentials per atomic chunk of bulk work, if set ([`Self::with_chunk_size`]);
+    /// otherwise [`runner::default_chunk`] of the run's size.
+    chunk: Option<usize>,
     /// The key set in force: the only keys the registry signs with.
     key_set: KeySet,
 }
@@ -233,7 +237,7 @@ impl<S: Store> Registry<S> {
         Ok(Self {
             store,
             meta,
-            chunk: CHUNK,
+            chunk: None,
             key_set: set,
         })
     }
@@ -254,7 +258,7 @@ impl<S: Store> Registry<S> {
         Ok(Self {
             store,
             meta,
-            chunk: CHUNK,
+            chunk: None,
             key_set,
         })
     }
@@ -350,11 +354,17 @@ impl<S: Store> Registry<S> {
         Ok(())
     }
 
-    /// Sets how many credentials each atomic chunk of bulk work holds (default [`CHUNK`]).
+    /// Sets how many credentials each atomic chunk of bulk work holds (by default
+    /// [`CHUNK`], or an eighth of a larger run, at most [`MAX_CHUNK`]).
     #[must_use]
     pub fn with_chunk_size(mut self, chunk: usize) -> Self {
-        self.chunk = chunk.max(1);
+        self.chunk = Some(chunk.max(1));
         self
+    }
+
+    /// The chunk size of a run of `cards` credentials.
+    fn chunk_for(&self, cards: usize) -> usize {
+        self.chunk.unwrap_or_else(|| runner::default_chunk(cards))
     }
 
     /// The store.
@@ -531,8 +541,8 @@ impl<S: Store> Registry<S> {
     /// # Errors
     /// [`RegistryError::JobOpen`] if another job is open;
     /// [`RegistryError::NotEnoughBlankCards`] if `cards` runs out (nothing written);
-    /// [`RegistryError::UnusableCardKey`] for a key no door could check; issuing or
-    /// storage failures.
+    /// [`RegistryError::BlankCards`] if the source fails (nothing written); issuing or
+    /// storage failures. (Card keys are checked when `cards` receives them, not here.)
     #[allow(clippy::too_many_arguments)]
     pub fn issue_roster(
         &mut self,
@@ -653,7 +663,7 @@ impl<S: Store> Registry<S> {
         // Whether any card of the batch replaces another: one of this run's, or any
         // signed by an earlier, interrupted run (not known without reading them).
         let maybe_replaces = already > 0 || todo.iter().any(|(_, s)| s.is_some());
-        let cards = todo
+        let cards: Vec<NewCard> = todo
             .iter()
             .zip(card_keys)
             .map(|((r, supersedes), card_key)| NewCard {
@@ -669,7 +679,7 @@ impl<S: Store> Registry<S> {
             key,
             batch,
             now,
-            chunk: self.chunk,
+            chunk: self.chunk_for(cards.len()),
             capacity: self.meta.capacity,
             progress: Progress {
                 done: already,

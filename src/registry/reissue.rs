@@ -366,8 +366,8 @@ impl<S: Store> Registry<S> {
     /// [`RegistryError::JobOpen`] if the open job is a roster issue (resume it with
     /// `issue_roster`); [`RegistryError::UnknownAffectedCredential`] if the job names a
     /// card this registry does not hold, [`RegistryError::NotEnoughBlankCards`] if
-    /// `cards` runs out (nothing is written then); [`RegistryError::UnusableCardKey`]
-    /// for a key no door could check; issuing or storage failures.
+    /// `cards` runs out or fails (nothing is written then); issuing or storage
+    /// failures. (Card keys are checked when `cards` receives them, not here.)
     pub fn resume(
         &mut self,
         key: &IssuerKey,
@@ -458,7 +458,7 @@ impl<S: Store> Registry<S> {
             key,
             batch: *batch,
             now,
-            chunk: self.chunk,
+            chunk: self.chunk_for(cards.len()),
             capacity: self.meta.capacity,
             progress: Progress {
                 done: replaced.len(),

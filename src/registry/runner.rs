@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use rand::{CryptoRng, SeedableRng, rngs::StdRng};
 
-use crate::issue::{Credential, IssueError, IssuerKey};
+use crate::issue::{CheckedCardKey, Credential, IssuerKey};
 use crate::model::Status;
 use crate::model::Vetting;
 use crate::model::{
@@ -37,11 +37,30 @@ use super::store::{
     Change, ConflictKind, CredentialFilter, CredentialRecord, RegistryError, Store,
 };
 
-/// Credentials per atomic chunk of bulk work. Random serials and status indexes put
-/// every index insert on a random page, so a commit rewrites most index pages whatever
-/// its size: larger chunks amortise that (and the fsync). A crash loses at most one
-/// chunk's signing work, about 0.1 s on one core.
+/// Credentials per atomic chunk of bulk work, at least. Random serials, status indexes
+/// and card keys put every index insert on a random page, so a commit rewrites most
+/// index pages whatever its size: larger chunks amortise that (and the fsync). A crash
+/// loses at most one chunk's signing work, about 0.1 s on one core.
 pub const CHUNK: usize = 4096;
+
+/// A run larger than [`CHUNK`] times this commits in about this many chunks (up to
+/// [`MAX_CHUNK`] each). Each commit rewrites nearly every page of the random unique
+/// indexes, whose size grows with the registry: with fixed-size chunks the pages
+/// written (and checkpointed) per card grow with the registry too, with a fixed
+/// number of commits per run they do not (BENCHMARKS.md, the scaling table). The
+/// committing thread is the reissue's bottleneck, so fewer commits is less of its work.
+const COMMITS_PER_RUN: usize = 8;
+
+/// The largest chunk a run makes by default (a run of 1,000,000 cards commits in 8
+/// chunks of 125,000): about 60 MB of credentials in memory at once, and a crash loses
+/// at most about 1.5 s of signing on two cores.
+pub const MAX_CHUNK: usize = 131_072;
+
+/// Credentials per chunk of a run of `cards`: [`CHUNK`], or a [`COMMITS_PER_RUN`]th of
+/// a larger run, at most [`MAX_CHUNK`].
+pub(super) fn default_chunk(cards: usize) -> usize {
+    cards.div_ceil(COMMITS_PER_RUN).clamp(CHUNK, MAX_CHUNK)
+}
 
 /// Attempts of one commit (a chunk, or a single change) that keeps losing the race to
 /// other writers' commits before [`ConflictKind::StaleAuditHead`] is reported. With
@@ -219,8 +238,9 @@ pub(super) fn commit<S: Store + ?Sized>(
     Ok(tail)
 }
 
-/// Draws `needed` blank cards' public keys from `cards`, skipping keys already bound
-/// to a credential of `store` (or drawn twice), before anything is signed or written.
+/// Draws `needed` blank cards' public keys, checked, from `cards`, skipping keys
+/// already bound to a credential of `store` (or drawn twice), before anything is
+/// signed or written.
 ///
 /// # Errors
 /// [`RegistryError::NotEnoughBlankCards`] if the source runs out first;
@@ -229,7 +249,7 @@ pub(super) fn draw_cards<S: Store + ?Sized>(
     store: &S,
     cards: &mut (impl BlankCards + ?Sized),
     needed: usize,
-) -> Result<Vec<CardPublicKey>, RegistryError> {
+) -> Result<Vec<CheckedCardKey>, RegistryError> {
     if needed == 0 {
         return Ok(Vec::new());
     }
@@ -237,7 +257,7 @@ pub(super) fn draw_cards<S: Store + ?Sized>(
     let mut out = Vec::with_capacity(needed);
     while out.len() < needed {
         match cards.next_card()? {
-            Some(key) if taken.insert(key) => out.push(key),
+            Some(key) if taken.insert(key.key()) => out.push(key),
             Some(_) => {}
             None => {
                 return Err(RegistryError::NotEnoughBlankCards {
@@ -260,8 +280,9 @@ pub(super) struct NewCard {
     pub(super) validity: Validity,
     /// The card it replaces (a reissue), if any.
     pub(super) supersedes: Option<Serial>,
-    /// The blank card's public key, drawn by [`draw_cards`].
-    pub(super) card_key: CardPublicKey,
+    /// The blank card's public key, checked when it was received, drawn by
+    /// [`draw_cards`].
+    pub(super) card_key: CheckedCardKey,
 }
 
 /// What differs between one bulk run and another: roster issue and reissue differ in
@@ -316,10 +337,14 @@ impl Run<'_> {
                     status_index: allocator.take(rng)?,
                     print_batch: self.batch,
                     validity: card.validity,
-                    card_key: Some(card.card_key),
+                    card_key: Some(card.card_key.key()),
                     supersedes: card.supersedes,
                 };
-                Ok((request, seed(rng)))
+                Ok(Plan {
+                    request,
+                    card_key: card.card_key,
+                    seed: seed(rng),
+                })
             })
             .collect::<Result<Vec<_>, RegistryError>>()?;
         let mut ran = Ran {
@@ -328,11 +353,13 @@ impl Run<'_> {
             head,
         };
         let flow = sign_and_commit(self.key, plans, self.chunk, self.now, |issued| {
-            let records: Vec<CredentialRecord> = issued.iter().map(record_for).collect();
             let compose = |_: &S| {
                 let mut draft = Draft::default();
-                draft.change.credentials.clone_from(&records);
-                draft.event(self.now, (self.event)(self.batch, &records));
+                draft.change.credentials = issued.iter().map(record_for).collect();
+                draft.event(
+                    self.now,
+                    (self.event)(self.batch, &draft.change.credentials),
+                );
                 Ok(draft)
             };
             // A lost race is retried unless another writer has put cards into this
@@ -389,25 +416,27 @@ fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
     seed
 }
 
-/// Signs each request, in parallel where the `parallel` feature is on, after checking
-/// its card key as every key entering the crate is checked (the check costs about 0.7
-/// of a verification, so it runs here, on every core, rather than where keys are
-/// drawn). Each item's randomness (its serial) comes from its own seed.
+/// One credential to sign: its request, its card key (checked when its blank-card
+/// list was received), and the seed of its randomness.
+pub(super) struct Plan {
+    request: CredentialRequest,
+    card_key: CheckedCardKey,
+    seed: [u8; 32],
+}
+
+/// Signs each request, in parallel where the `parallel` feature is on. The card keys
+/// were checked when they were received ([`CheckedCardKey`]), so signing is all that
+/// is left here. Each item's randomness (its serial) comes from its own seed.
 fn sign_all(
     key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
+    plans: Vec<Plan>,
     now: UnixTime,
 ) -> Result<Vec<Credential>, RegistryError> {
-    let one =
-        |(request, seed): (CredentialRequest, [u8; 32])| -> Result<Credential, RegistryError> {
-            let mut rng = StdRng::from_seed(seed);
-            let card_key = request.card_key;
-            key.issue(request, now, &mut rng)
-                .map_err(|e| match (e, card_key) {
-                    (IssueError::WeakCardKey, Some(key)) => RegistryError::UnusableCardKey { key },
-                    (e, _) => e.into(),
-                })
-        };
+    let one = |plan: Plan| -> Result<Credential, RegistryError> {
+        let mut rng = StdRng::from_seed(plan.seed);
+        key.issue_checked(plan.request, Some(plan.card_key), now, &mut rng)
+            .map_err(RegistryError::from)
+    };
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -421,19 +450,23 @@ fn sign_all(
 
 /// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
 /// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
-/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
+/// signed while chunk k is written. The first chunk is at most [`CHUNK`], so that
+/// committing starts early in a run of large chunks. Stops at the first error, or when `commit` breaks;
 /// the worker then stops too (its channel is closed).
 fn sign_and_commit(
     key: &IssuerKey,
-    plans: Vec<(CredentialRequest, [u8; 32])>,
+    plans: Vec<Plan>,
     chunk: usize,
     now: UnixTime,
     mut commit: impl FnMut(Vec<Credential>) -> Result<ControlFlow<()>, RegistryError>,
 ) -> Result<ControlFlow<()>, RegistryError> {
+    // The first chunk no larger than [`CHUNK`]: nothing commits until it is signed.
     let mut chunks = Vec::new();
     let mut plans = plans.into_iter().peekable();
+    let mut size = chunk.clamp(1, CHUNK);
     while plans.peek().is_some() {
-        chunks.push(plans.by_ref().take(chunk.max(1)).collect::<Vec<_>>());
+        chunks.push(plans.by_ref().take(size).collect::<Vec<_>>());
+        size = chunk.max(1);
     }
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
@@ -525,5 +558,24 @@ impl IndexAllocator {
         }
         self.free -= 1;
         Ok(StatusIndex(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_run_commits_in_a_fixed_number_of_bounded_chunks() {
+        // Small runs keep the chunk a crash can lose small; large ones commit about
+        // COMMITS_PER_RUN times, never in chunks above MAX_CHUNK.
+        assert_eq!(default_chunk(1), CHUNK);
+        assert_eq!(default_chunk(CHUNK * COMMITS_PER_RUN), CHUNK);
+        assert_eq!(default_chunk(47_000), 5_875);
+        assert_eq!(default_chunk(1_000_000), 125_000);
+        assert_eq!(default_chunk(4_000_000), MAX_CHUNK);
+        for n in [47_000usize, 200_000, 1_000_000] {
+            assert!(n.div_ceil(default_chunk(n)) <= COMMITS_PER_RUN);
+        }
     }
 }

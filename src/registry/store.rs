@@ -433,10 +433,11 @@ pub enum RegistryError {
     /// The source of blank cards failed.
     #[error(transparent)]
     BlankCards(#[from] super::cards::BlankCardsError),
-    /// A blank card reported a public key that no door could check (not a curve point,
-    /// not canonically encoded, of small order or with a torsion component): nothing
-    /// is signed with it. Set that card aside and take it out of the list; chunks
-    /// committed before it stay, and running again resumes.
+    /// A supplier's list names a blank card whose public key no door could check (not
+    /// a curve point, not canonically encoded, of small order or with a torsion
+    /// component): the list is refused when it is received
+    /// ([`BlankCardList::check`](super::BlankCardList::check)), before anything is
+    /// signed. Set that card aside and take it out of the list.
     #[error(
         "blank card {key} reported an unusable public key: set it aside and remove it from the list"
     )]

@@ -30,8 +30,8 @@ pub use credential::{
     UnverifiedCredential, VerifiedCredential, credential_bytes_from_text, credential_text,
 };
 pub use error::{Denial, KeySetError, ListError, StateError, StatusError, TrustError};
-pub use keys::{IssuerPublicKey, key_id_of};
-pub(crate) use keys::{check_card_key, door_card_key};
+pub(crate) use keys::door_card_key;
+pub use keys::{CheckedCardKey, IssuerPublicKey, key_id_of};
 pub use list::{RevocationList, list_state_digest};
 pub(crate) use list::{StatusTable, check_capacity};
 pub use options::{

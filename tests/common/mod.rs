@@ -209,8 +209,11 @@ impl<S: Store> Store for Crashing<S> {
 pub struct FreshCards(StdRng);
 
 impl BlankCards for FreshCards {
-    fn next_card(&mut self) -> Result<Option<CardPublicKey>, BlankCardsError> {
-        Ok(Some(CardKey::generate(&mut self.0).public()))
+    fn next_card(&mut self) -> Result<Option<CheckedCardKey>, BlankCardsError> {
+        let key = CardKey::generate(&mut self.0).public();
+        CheckedCardKey::check(key)
+            .map(Some)
+            .map_err(|_| BlankCardsError::UnusableCardKey { key })
     }
 }
 
@@ -225,7 +228,7 @@ pub fn fresh(rng: &mut (impl rand::CryptoRng + ?Sized)) -> FreshCards {
 /// their secrets dropped).
 pub fn card_list(rng: &mut (impl rand::CryptoRng + ?Sized), n: usize) -> BlankCardList {
     let mut stock = SoftwareCards::generate(n, rng);
-    std::iter::from_fn(|| stock.report()).collect()
+    BlankCardList::check(std::iter::from_fn(|| stock.report())).unwrap()
 }
 
 /// What must hold whenever a process or client dies: the audit chain verifies, the Store
