@@ -3,7 +3,8 @@
 //!
 //! - `verify`: one credential, status included, no cache;
 //! - `tap`: a full tap of a card not yet cached at a door requiring holder binding
-//!   (credential and challenge-response, both signatures in one batch of two);
+//!   (credential and challenge-response, both signatures checked together by
+//!   `verify::pair`, each with exactly `verify_strict`'s answer);
 //! - `cached_tap`: a repeat tap at the same door (the response checked, the
 //!   credential re-checked without its signature);
 //! - `batch_verify`: an audit of 1,024 credentials, per credential.
