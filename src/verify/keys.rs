@@ -6,12 +6,10 @@ use crate::prelude::*;
 use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
-use once_cell::race::OnceBox;
 use sha2::Digest as _;
 
 use crate::model::{CardPublicKey, Field, FieldError, IssuerId, KeyId, Validity};
 use crate::verify::TrustError;
-use crate::verify::pair::PreparedKey;
 use crate::wire::{self, DecodeError};
 
 /// Domain prefix of a key id digest.
@@ -77,29 +75,13 @@ pub(crate) fn door_card_key(key: &CardPublicKey) -> Result<VerifyingKey, FieldEr
 }
 
 /// The public half of an issuer key, as published to verifiers (a trust anchor).
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct IssuerPublicKey {
     issuer: IssuerId,
     key_id: KeyId,
     key: VerifyingKey,
     validity: Validity,
-    /// The key's tables for a door's first tap ([`PreparedKey`], about 20 KB), made on
-    /// the first tap that needs them and shared by every clone of this key (the trust
-    /// store's snapshots), so that later taps reuse them.
-    prepared: Arc<OnceBox<PreparedKey>>,
 }
-
-impl PartialEq for IssuerPublicKey {
-    fn eq(&self, other: &Self) -> bool {
-        // The tables are a cache of `key`.
-        self.issuer == other.issuer
-            && self.key_id == other.key_id
-            && self.key == other.key
-            && self.validity == other.validity
-    }
-}
-
-impl Eq for IssuerPublicKey {}
 
 impl IssuerPublicKey {
     /// The issuer the key signs for.
@@ -125,11 +107,6 @@ impl IssuerPublicKey {
     pub(crate) fn verifying_key(&self) -> &VerifyingKey {
         &self.key
     }
-    /// The key with its tables for a door's first tap, made on first use.
-    pub(crate) fn prepared(&self) -> &PreparedKey {
-        self.prepared
-            .get_or_init(|| Box::new(PreparedKey::new(&self.key)))
-    }
 
     /// Builds a public key from raw parts, refusing every key that is not the canonical
     /// encoding of a point of prime order `l`.
@@ -150,7 +127,6 @@ impl IssuerPublicKey {
             key_id,
             key,
             validity,
-            prepared: Arc::default(),
         })
     }
 

@@ -2,20 +2,17 @@
 //! with exactly the answers of two `verify_strict` calls, each answer its own.
 //!
 //! `verify_strict(A, M, (R, S))` refuses `S >= l`, an `R` that does not decompress,
-//! an `R` or an `A` of small order, and otherwise recomputes `R' = [S]B - [k]A` with
-//! `k = H(R || A || M) mod l` and compares `R'`'s canonical encoding with the bytes of
-//! `R`. [`verify_strict_pair`] computes the same `R'` for each signature and compares
-//! the same bytes; what it changes is only how the points are reached:
+//! an `R` or an `A` of small order, and otherwise recomputes `R' = [S]B + [k](-A)` with
+//! `k = H(R || A || M) mod l` (curve25519-dalek's `vartime_double_scalar_mul_basepoint`)
+//! and compares `R'`'s canonical encoding with the bytes of `R`.
+//! [`verify_strict_pair`] computes the same `R'` for each signature, the same way, and
+//! compares the same bytes; what it leaves out or shares:
 //!
-//! - The issuer key's half runs on a table of multiples of `B` and of `A` made once per
-//!   key ([`PreparedKey`], cached in the trust store's `IssuerPublicKey` from its first
-//!   tap on): no table of `A` built per call, and fewer additions (width-8 windows for
-//!   both points instead of width 5 for `A`).
-//! - `R` is never decompressed. With `R'` computed, "`R` decompresses, is not of small
-//!   order, and `R'` encodes to its bytes" holds exactly when "`R'` encodes to the bytes
-//!   of `R`, and those bytes (then a canonical encoding) are not one of a point of small
-//!   order", which `batch::r_is_acceptable` answers from the bytes (a unit test there
-//!   derives its table of the small-order encodings from the group itself).
+//! - `R` is never decompressed. Once `R'` is computed, "`R` decompresses, is not of
+//!   small order, and `R'` encodes to its bytes" holds exactly when "`R'` encodes to the
+//!   bytes of `R`, and those bytes (then a canonical encoding) are not one of a point of
+//!   small order", which `batch::r_is_acceptable` answers from the bytes (a unit test
+//!   there derives its table of the small-order encodings from the group itself).
 //! - The two `R'` are encoded with one field inversion (`compress_batch`).
 //!
 //! Why not both equations in one multiscalar multiplication, as a batch does: a random
@@ -27,55 +24,21 @@
 //! with a torsion component that the key's holder balanced in the cofactored equation;
 //! a combined check would admit some of them (see `batch.rs` for the batch's one such
 //! difference). Telling them apart costs a scalar multiplication by `l` per signature,
-//! as much as a second equation. So each signature gets its own equation, and what the
-//! two share is the encoding's inversion.
+//! as much as a second equation. So each signature gets its own equation.
+//!
+//! Not done either: tables of multiples of the issuer key made once per key (width-8
+//! windows, curve25519-dalek's `VartimeEdwardsPrecomputation`, about 20 KB a key). Timed
+//! beside the per-call table `vartime_double_scalar_mul_basepoint` builds, interleaved
+//! with `verify_strict`, they saved about 1% of the credential's half (see
+//! BENCHMARKS.md, "Tap (issue 23)"): curve25519-dalek's precomputed multiplication
+//! still runs all 256 doublings, which are most of the cost.
 
-use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
-use curve25519_dalek::edwards::{EdwardsPoint, VartimeEdwardsPrecomputation};
+use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimePrecomputedMultiscalarMul;
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest as _, Sha512};
 
 use crate::verify::batch::r_is_acceptable;
-
-/// An Ed25519 public key with what a fast, exact `verify_strict` under it needs: the
-/// width-8 tables of odd multiples of `B` and of the key's point (64 points each, about
-/// 20 KB in all with the AVX2 backend, 15 KB without), and whether the point is of
-/// small order. Made once per issuer key, on the key's first door tap.
-pub(crate) struct PreparedKey {
-    key: VerifyingKey,
-    small_order: bool,
-    /// Multiples of `[B, -A]`: the point negated, not the scalar, as `verify_strict`
-    /// computes `[k](-A)`. (`[l - k]A` is `[-k]A` only for `A` of order `l`; under a key
-    /// with a torsion component `T` the two differ by `[l]T`.)
-    tables: VartimeEdwardsPrecomputation,
-}
-
-impl PreparedKey {
-    pub(crate) fn new(key: &VerifyingKey) -> Self {
-        let point = key.to_edwards();
-        Self {
-            key: *key,
-            small_order: point.is_small_order(),
-            tables: VartimeEdwardsPrecomputation::new([ED25519_BASEPOINT_POINT, -point]),
-        }
-    }
-
-    /// The key these tables are of.
-    #[cfg(test)]
-    pub(crate) fn key(&self) -> &VerifyingKey {
-        &self.key
-    }
-}
-
-impl core::fmt::Debug for PreparedKey {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PreparedKey")
-            .field("key", &self.key)
-            .finish_non_exhaustive()
-    }
-}
 
 /// One signed message: the message, and the signature over it.
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +60,7 @@ fn challenge(key: &VerifyingKey, signed: Signed<'_>) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
-/// `S`, if canonical (`S < l`), and `R`'s bytes acceptable (not a non-canonical `y`,
+/// `S`, if canonical (`S < l`) and `R`'s bytes acceptable (not a non-canonical `y`,
 /// not a point of small order): `verify_strict`'s checks before its equation, on the
 /// signature's side.
 fn canonical_s(signature: &Signature) -> Option<Scalar> {
@@ -107,19 +70,9 @@ fn canonical_s(signature: &Signature) -> Option<Scalar> {
     Option::from(Scalar::from_canonical_bytes(*signature.s_bytes()))
 }
 
-/// `R' = [S]B - [k]A` under a prepared key, or `None` where `verify_strict` refuses
-/// before its equation.
-fn expected_r_prepared(key: &PreparedKey, signed: Signed<'_>) -> Option<EdwardsPoint> {
-    if key.small_order {
-        return None;
-    }
-    let s = canonical_s(signed.signature)?;
-    let k = challenge(&key.key, signed);
-    Some(key.tables.vartime_multiscalar_mul([s, k]))
-}
-
-/// `R' = [S]B - [k]A` as `verify_strict` computes it, or `None` where it refuses before
-/// its equation.
+/// `R' = [S]B + [k](-A)` as `verify_strict` computes it (the point negated, not the
+/// scalar: `[l - k]A` is `[k](-A)` only for `A` of order `l`), or `None` where
+/// `verify_strict` refuses before its equation.
 fn expected_r(key: &VerifyingKey, signed: Signed<'_>) -> Option<EdwardsPoint> {
     let point = key.to_edwards();
     if point.is_small_order() {
@@ -137,17 +90,17 @@ fn matches(expected: [u8; 32], signed: Signed<'_>) -> bool {
     &expected == signed.signature.r_bytes()
 }
 
-/// The answers `[issuer.verify_strict(first).is_ok(), card.verify_strict(second).is_ok()]`
-/// would give, for any keys and any bytes: each signature is decided on its own (see
-/// the module docs), so a bad one never makes the other fail, and no fallback is needed
-/// to name the bad one.
+/// The answers `[first_key.verify_strict(first).is_ok(),
+/// second_key.verify_strict(second).is_ok()]` would give, for any keys and any bytes:
+/// each signature is decided on its own (see the module docs), so a bad one never makes
+/// the other fail, and no fallback is needed to name the bad one.
 pub(crate) fn verify_strict_pair(
-    issuer: &PreparedKey,
+    first_key: &VerifyingKey,
     first: Signed<'_>,
-    card: &VerifyingKey,
+    second_key: &VerifyingKey,
     second: Signed<'_>,
 ) -> [bool; 2] {
-    match (expected_r_prepared(issuer, first), expected_r(card, second)) {
+    match (expected_r(first_key, first), expected_r(second_key, second)) {
         (Some(r1), Some(r2)) => {
             let [c1, c2] = EdwardsPoint::compress_batch(&[r1, r2]);
             [matches(c1.0, first), matches(c2.0, second)]
@@ -158,23 +111,16 @@ pub(crate) fn verify_strict_pair(
     }
 }
 
-/// `key.verify_strict(signed)` under a prepared key: the issuer half of
-/// [`verify_strict_pair`] alone.
-#[cfg(any(test, fuzzing))]
-pub(crate) fn verify_strict_prepared(key: &PreparedKey, signed: Signed<'_>) -> bool {
-    expected_r_prepared(key, signed).is_some_and(|r| matches(r.compress().0, signed))
-}
-
 /// [`verify_strict_pair`] on raw bytes, for the differential fuzz target.
 #[cfg(fuzzing)]
 pub(crate) mod fuzzing {
     use super::*;
 
     /// What the door decides for a credential signed under `issuer` and a response
-    /// signed under `card`: `[verify_strict, verify_strict]` by [`verify_strict_pair`],
-    /// with the issuer's tables made for the call. Also checks that the issuer half
-    /// alone answers the same. `None` if a key does not decompress (the trust store and
-    /// the door refuse such keys before any signature check).
+    /// signed under `card`: `[verify_strict, verify_strict]` by [`verify_strict_pair`].
+    /// Also checks that the pair in the other order answers the same, swapped. `None`
+    /// if a key does not decompress (the trust store and the door refuse such keys
+    /// before any signature check).
     #[must_use]
     pub fn verify_strict_pair_bytes(
         issuer: &[u8; 32],
@@ -182,7 +128,7 @@ pub(crate) mod fuzzing {
         card: &[u8; 32],
         second: (&[u8], &[u8; 64]),
     ) -> Option<[bool; 2]> {
-        let issuer = PreparedKey::new(&VerifyingKey::from_bytes(issuer).ok()?);
+        let issuer = VerifyingKey::from_bytes(issuer).ok()?;
         let card = VerifyingKey::from_bytes(card).ok()?;
         let (s1, s2) = (
             Signature::from_bytes(first.1),
@@ -197,7 +143,8 @@ pub(crate) mod fuzzing {
             signature: &s2,
         };
         let answers = verify_strict_pair(&issuer, first, &card, second);
-        assert_eq!(verify_strict_prepared(&issuer, first), answers[0]);
+        let swapped = verify_strict_pair(&card, second, &issuer, first);
+        assert_eq!(swapped, [answers[1], answers[0]]);
         Some(answers)
     }
 }
@@ -230,7 +177,7 @@ mod tests {
         card: &[u8; 32],
         second: (&[u8], &[u8; 64]),
     ) -> Option<[bool; 2]> {
-        let issuer = PreparedKey::new(&VerifyingKey::from_bytes(issuer).ok()?);
+        let issuer = VerifyingKey::from_bytes(issuer).ok()?;
         let card = VerifyingKey::from_bytes(card).ok()?;
         let (s1, s2) = (
             Signature::from_bytes(first.1),
@@ -245,9 +192,8 @@ mod tests {
             signature: &s2,
         };
         let answers = verify_strict_pair(&issuer, first, &card, second);
-        // The issuer half alone, and with the halves swapped, answers the same.
-        assert_eq!(verify_strict_prepared(&issuer, first), answers[0]);
-        let swapped = verify_strict_pair(&PreparedKey::new(&card), second, issuer.key(), first);
+        // With the halves swapped, the answers swap.
+        let swapped = verify_strict_pair(&card, second, &issuer, first);
         assert_eq!(swapped, [answers[1], answers[0]]);
         Some(answers)
     }

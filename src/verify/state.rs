@@ -268,7 +268,7 @@ impl VerifierState {
             SignatureCheck::Batched(_) => None,
             SignatureCheck::WithResponse(response) => {
                 let [credential_good, response_good] = verify_strict_pair(
-                    key.prepared(),
+                    key.verifying_key(),
                     Signed {
                         message: &message(),
                         signature: &credential_signature,
