@@ -65,9 +65,9 @@
 //! (kind, vetting), then holder binding (card key, response, challenge, response
 //! signature). Nothing the credential claims is believed before its signature is
 //! checked. With holder binding, the credential's and the response's signatures are
-//! checked together, each with exactly the answer `verify_strict` gives it (the issuer
-//! key's tables made once and kept in the trust store, one field inversion for both;
-//! see `verify/pair.rs`), so a bad response is named without a second check.
+//! checked together, each with exactly the answer `verify_strict` gives it (no
+//! decompression of either `R`, one field inversion for both; see `verify/pair.rs`),
+//! so a bad response is named without a second check.
 //!
 //! # Cache
 //!
