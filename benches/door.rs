@@ -3,7 +3,8 @@
 //!
 //! - `verify`: one credential, status included, no cache;
 //! - `tap`: a full tap of a card not yet cached at a door requiring holder binding
-//!   (credential and challenge-response, both signatures in one batch of two);
+//!   (credential and challenge-response, both signatures checked together by
+//!   `verify::pair`, each with exactly `verify_strict`'s answer);
 //! - `cached_tap`: a repeat tap at the same door (the response checked, the
 //!   credential re-checked without its signature);
 //! - `batch_verify`: an audit of 1,024 credentials, per credential.
@@ -147,6 +148,23 @@ fn bench(c: &mut Criterion) {
     let (vk, message, signature) = floor_of(&f.key, &bytes);
     assert!(f.verifier.verify(&bytes, NOW).is_ok());
 
+    // Yardsticks for the first tap's two signatures, bare ed25519-dalek on the same
+    // bytes: the card's response to a challenge, its key as the credential carries it.
+    let challenge = warm.challenge(&custody, NOW, &mut f.rng).unwrap();
+    let answer = regular.respond(&challenge);
+    let mut answer_message = CHALLENGE_RESPONSE_DOMAIN.to_vec();
+    answer_message.push(FORMAT_VERSION);
+    answer_message.extend_from_slice(&challenge.to_bytes()[1..]);
+    answer_message.extend_from_slice(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let answer_signature = Signature::from_bytes(answer[1..65].try_into().unwrap());
+    let card_key_bytes = regular.public_key().0;
+    let card_key = VerifyingKey::from_bytes(&card_key_bytes).unwrap();
+    assert!(
+        card_key
+            .verify_strict(&answer_message, &answer_signature)
+            .is_ok()
+    );
+
     // An audit: 1,024 distinct credentials under the same key.
     let audit_cards: Vec<Vec<u8>> = (0..AUDIT as u32)
         .map(|i| {
@@ -281,6 +299,44 @@ fn bench(c: &mut Criterion) {
         |response| {
             let d = warm.tap(&custody, regular.credential(), Some(&response), NOW);
             assert!(d.is_admitted() && d.from_cache());
+        },
+    );
+    // What a first tap's two signatures cost done with bare ed25519-dalek, each with
+    // the card key's decompression (and weak-key check) a first tap pays: two
+    // `verify_strict` calls (exact), and `verify_batch` of two (what a first tap used
+    // before issue 23; it admits some torsion R that verify_strict refuses).
+    support::paired_ratio(
+        "two verify_strict (credential, response) + card key / verify_strict",
+        201,
+        25,
+        floor,
+        || {
+            let card = VerifyingKey::from_bytes(black_box(&card_key_bytes)).unwrap();
+            let _ = black_box(
+                !card.is_weak()
+                    && vk.verify_strict(black_box(&message), &signature).is_ok()
+                    && card
+                        .verify_strict(black_box(&answer_message), &answer_signature)
+                        .is_ok(),
+            );
+        },
+    );
+    support::paired_ratio(
+        "bare verify_batch of two + card key / verify_strict",
+        201,
+        25,
+        floor,
+        || {
+            let card = VerifyingKey::from_bytes(black_box(&card_key_bytes)).unwrap();
+            let _ = black_box(
+                !card.is_weak()
+                    && ed25519_dalek::verify_batch(
+                        &[message.as_slice(), answer_message.as_slice()],
+                        &[signature, answer_signature],
+                        &[vk, card],
+                    )
+                    .is_ok(),
+            );
         },
     );
     support::paired_ratio(

@@ -147,6 +147,15 @@ pub use hsm::{
     TokenKey, TokenPin, UriError,
 };
 
+/// The door's signature check on raw bytes, for the differential fuzz target
+/// (`fuzz/fuzz_targets/tap_pair.rs`). Only in builds made by cargo-fuzz, which passes
+/// `--cfg fuzzing`; not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::verify::pair::fuzzing::verify_strict_pair_bytes;
+}
+
 /// README.md's Rust blocks, compiled and run as doctests so that the tour cannot drift
 /// from the API.
 #[cfg(all(doctest, feature = "sqlite"))]

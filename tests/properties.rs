@@ -12,8 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use common::{CAPACITY, NOW};
-use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT as B, EIGHT_TORSION};
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT as B;
 use curve25519_dalek::scalar::Scalar;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -21,7 +20,7 @@ use revocard::door::*;
 use revocard::format::*;
 use revocard::issue::*;
 use revocard::*;
-use sha2::{Digest as _, Sha512};
+use sha2::Digest as _;
 
 const CASES_CHEAP: u32 = 256;
 const CASES_LISTS: u32 = 64;
@@ -739,182 +738,7 @@ proptest! {
 // Batch and single verification
 // ---------------------------------------------------------------------------
 
-/// The 32 bytes offered as an issuer public key, made from raw curve material.
-#[derive(Debug, Clone, Copy)]
-enum KeySpec {
-    /// `aB`, as key generation makes it.
-    Honest([u8; 32]),
-    /// `aB + T` with `T = EIGHT_TORSION[t]`, `t` in 1..8: a torsion component of order
-    /// 8, 4 or 2. Not of small order, so not "weak".
-    Torsion([u8; 32], usize),
-    /// `EIGHT_TORSION[t]` alone, `t` in 0..8: the identity or a point of order 2, 4, 8.
-    SmallOrder(usize),
-    /// `y + p` for a `y` below 19 (with the sign bit given): every non-canonical `y`.
-    NonCanonical(u8, bool),
-}
-
-/// A key's bytes, and the scalar its holder signs with (0 where no one knows one).
-struct RawKey {
-    bytes: [u8; 32],
-    secret: Scalar,
-}
-
-/// The field prime `p = 2^255 - 19`, little-endian.
-const FIELD_PRIME: [u8; 32] = {
-    let mut p = [0xff; 32];
-    p[0] = 0xed;
-    p[31] = 0x7f;
-    p
-};
-
-impl KeySpec {
-    fn make(self) -> RawKey {
-        match self {
-            Self::Honest(seed) => {
-                let secret = Scalar::from_bytes_mod_order(seed);
-                RawKey {
-                    bytes: (B * secret).compress().0,
-                    secret,
-                }
-            }
-            Self::Torsion(seed, t) => {
-                let secret = Scalar::from_bytes_mod_order(seed);
-                RawKey {
-                    bytes: (B * secret + EIGHT_TORSION[t]).compress().0,
-                    secret,
-                }
-            }
-            Self::SmallOrder(t) => RawKey {
-                bytes: EIGHT_TORSION[t].compress().0,
-                secret: Scalar::ZERO,
-            },
-            Self::NonCanonical(y, negative) => {
-                let mut bytes = FIELD_PRIME;
-                bytes[0] += y;
-                if negative {
-                    bytes[31] |= 0x80;
-                }
-                RawKey {
-                    bytes,
-                    secret: Scalar::ZERO,
-                }
-            }
-        }
-    }
-}
-
-/// Non-canonical encodings of points of small order, as an `R`: `y = 1 + p` (the
-/// identity, both signs), the identity and the point of order 2 with the sign bit set
-/// on `x = 0`, and `y = p` (the points of order 4, both signs).
-const NONCANONICAL_SMALL_R: [[u8; 32]; 6] = {
-    let mut one_plus_p = FIELD_PRIME;
-    one_plus_p[0] = 0xee;
-    let mut one_plus_p_negative = one_plus_p;
-    one_plus_p_negative[31] = 0xff;
-    let mut negative_identity = [0u8; 32];
-    negative_identity[0] = 1;
-    negative_identity[31] = 0x80;
-    let mut negative_order_two = FIELD_PRIME;
-    negative_order_two[0] = 0xec;
-    negative_order_two[31] = 0xff;
-    let mut p_negative = FIELD_PRIME;
-    p_negative[31] = 0xff;
-    [
-        one_plus_p,
-        one_plus_p_negative,
-        negative_identity,
-        negative_order_two,
-        FIELD_PRIME,
-        p_negative,
-    ]
-};
-
-/// How a credential's signature is made, with the key's scalar `a` and a nonce `r`.
-#[derive(Debug, Clone, Copy)]
-enum SigSpec {
-    /// `R = rB`, `S = r + k a`.
-    Honest,
-    /// `R = rB + EIGHT_TORSION[t]`, `t` in 1..8, `S = r + k a`: made with the secret,
-    /// its `R` carries a torsion component.
-    TorsionR(usize),
-    /// `R = EIGHT_TORSION[t]` (small order), `S = k a`.
-    SmallOrderR(usize),
-    /// `R = NONCANONICAL_SMALL_R[i]`, `S = k a`.
-    NonCanonicalR(usize),
-    /// An honest signature with `l` added to `S`.
-    SPlusL,
-    /// An honest signature over the message with one bit flipped (at the index modulo
-    /// the message length).
-    OtherMessage(usize, u8),
-}
-
-fn key_spec() -> impl Strategy<Value = KeySpec> {
-    prop_oneof![
-        3 => any::<[u8; 32]>().prop_map(KeySpec::Honest),
-        3 => (any::<[u8; 32]>(), 1usize..8).prop_map(|(seed, t)| KeySpec::Torsion(seed, t)),
-        1 => (0usize..8).prop_map(KeySpec::SmallOrder),
-        1 => (0u8..19, any::<bool>()).prop_map(|(y, neg)| KeySpec::NonCanonical(y, neg)),
-    ]
-}
-
-fn sig_spec() -> impl Strategy<Value = SigSpec> {
-    prop_oneof![
-        5 => Just(SigSpec::Honest),
-        3 => (1usize..8).prop_map(SigSpec::TorsionR),
-        1 => (0usize..8).prop_map(SigSpec::SmallOrderR),
-        1 => (0..NONCANONICAL_SMALL_R.len()).prop_map(SigSpec::NonCanonicalR),
-        1 => Just(SigSpec::SPlusL),
-        1 => (any::<usize>(), 0u8..8).prop_map(|(at, bit)| SigSpec::OtherMessage(at, bit)),
-    ]
-}
-
-/// `k = H(R || A || M)`.
-fn challenge_scalar(r: &[u8], a: &[u8; 32], message: &[u8]) -> Scalar {
-    let mut h = Sha512::new();
-    h.update(r);
-    h.update(a);
-    h.update(message);
-    Scalar::from_bytes_mod_order_wide(&h.finalize().into())
-}
-
-/// The order `l` of the base point, little-endian.
-const GROUP_ORDER: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
-];
-
-fn sign_raw(key: &RawKey, spec: SigSpec, nonce: [u8; 32], message: &[u8]) -> [u8; 64] {
-    let r = Scalar::from_bytes_mod_order(nonce);
-    let (r_bytes, r) = match spec {
-        SigSpec::Honest | SigSpec::SPlusL | SigSpec::OtherMessage(..) => ((B * r).compress().0, r),
-        SigSpec::TorsionR(t) => ((B * r + EIGHT_TORSION[t]).compress().0, r),
-        SigSpec::SmallOrderR(t) => (EIGHT_TORSION[t].compress().0, Scalar::ZERO),
-        SigSpec::NonCanonicalR(i) => (NONCANONICAL_SMALL_R[i], Scalar::ZERO),
-    };
-    let mut signed = message.to_vec();
-    if let SigSpec::OtherMessage(at, bit) = spec {
-        let len = signed.len();
-        signed[at % len] ^= 1 << bit;
-    }
-    let s = r + challenge_scalar(&r_bytes, &key.bytes, &signed) * key.secret;
-    let mut sig = [0u8; 64];
-    sig[..32].copy_from_slice(&r_bytes);
-    sig[32..].copy_from_slice(s.as_bytes());
-    if let SigSpec::SPlusL = spec {
-        let mut carry = 0u16;
-        for (byte, l) in sig[32..].iter_mut().zip(GROUP_ORDER) {
-            let sum = u16::from(*byte) + u16::from(l) + carry;
-            *byte = sum as u8;
-            carry = sum >> 8;
-        }
-        assert_eq!(carry, 0);
-    }
-    sig
-}
-
-fn decompress(bytes: &[u8]) -> Option<EdwardsPoint> {
-    CompressedEdwardsY(bytes.try_into().ok()?).decompress()
-}
+use common::raw_signatures::*;
 
 /// What a key must be to enter the crate: the canonical encoding of a point of order `l`.
 fn acceptable(bytes: &[u8; 32]) -> bool {
@@ -1040,5 +864,107 @@ proptest! {
             let issued = forever_key().issue(req, NOW, &mut common::rng(6));
             prop_assert_eq!(issued.is_ok(), expected, "card key {:02x?}", key.bytes);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A door's first tap and two verify_strict calls
+// ---------------------------------------------------------------------------
+
+/// `verify_strict`'s answer, `false` for a key that does not decompress.
+fn strict(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(key).is_ok_and(|k| {
+        k.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+            .is_ok()
+    })
+}
+
+proptest! {
+    #![proptest_config(config(CASES_CHEAP))]
+
+    /// A first tap at a door requiring holder binding checks the credential's and the
+    /// response's signatures together, and answers exactly as two `verify_strict` calls
+    /// would: admitted when both accept, `BadSignature` when the credential's is
+    /// refused, `BadResponseSignature` when only the response's is (`BadCardKey` for a
+    /// card key that does not decompress or is of small order). The credential is
+    /// signed by a trusted issuer with a raw scalar as `SigSpec` says (honest, torsion
+    /// `R`, small-order or non-canonical `R`, `S + l`, another message), over claims
+    /// naming a card key of any `KeySpec` (a faulty issuer's: with a torsion component,
+    /// of small order, non-canonical); the response likewise, by the card's key or a
+    /// wrong one.
+    #[test]
+    fn a_first_tap_answers_as_two_verify_strict_calls(
+        issuer_seed in any::<[u8; 32]>(),
+        card in key_spec(),
+        wrong in key_spec(),
+        cred_sig in (sig_spec(), any::<[u8; 32]>()),
+        resp_sig in (sig_spec(), any::<[u8; 32]>(), any::<bool>()),
+    ) {
+        let issuer = KeySpec::Honest(issuer_seed).make();
+        let public = IssuerPublicKey::from_parts(common::issuer_id(), &issuer.bytes, all_time());
+        prop_assume!(public.is_ok());
+        let (card, wrong) = (card.make(), wrong.make());
+        let mut trust = TrustStore::new();
+        trust.add(forever_key().public().clone()).unwrap();
+        trust.add(public.unwrap()).unwrap();
+        let verifier = Verifier::new(trust, VerifyOptions::default());
+        verifier.install_list(&batch_list().list, NOW).unwrap();
+
+        let mut claims = forever_key()
+            .issue(common::request(1), NOW, &mut common::rng(5))
+            .unwrap()
+            .claims()
+            .clone();
+        claims.key_id = key_id_of(&issuer.bytes);
+        claims.card_key = Some(CardPublicKey(card.bytes));
+        let body = claims.to_be_signed();
+        let mut message = CREDENTIAL_DOMAIN.to_vec();
+        message.push(FORMAT_VERSION);
+        message.extend_from_slice(&body);
+        let sig = sign_raw(&issuer, cred_sig.0, cred_sig.1, &message);
+        let mut cred = vec![FORMAT_VERSION];
+        cred.extend_from_slice(&sig);
+        cred.extend_from_slice(&body);
+
+        let door = DoorId::new("custody").unwrap();
+        let doors = DoorController::new(
+            std::sync::Arc::new(verifier),
+            vec![DoorPolicy::new(door.clone()).require_holder_binding()],
+        )
+        .unwrap();
+        let mut rng = common::rng(7);
+        let challenge = doors.challenge(&door, NOW, &mut rng).unwrap();
+        let mut response = CardKey::generate(&mut rng).respond(&challenge, &cred);
+        let mut signed = CHALLENGE_RESPONSE_DOMAIN.to_vec();
+        signed.push(FORMAT_VERSION);
+        signed.extend_from_slice(&challenge.to_bytes()[1..]);
+        signed.extend_from_slice(&sha2::Sha256::digest(&cred));
+        let signer = if resp_sig.2 { &wrong } else { &card };
+        let answer = sign_raw(signer, resp_sig.0, resp_sig.1, &signed);
+        response[1..65].copy_from_slice(&answer);
+
+        let credential_good = strict(&issuer.bytes, &message, &sig);
+        let response_good = strict(&card.bytes, &signed, &answer);
+        let card_key_usable = ed25519_dalek::VerifyingKey::from_bytes(&card.bytes)
+            .is_ok_and(|k| !k.is_weak());
+        let expected = if !credential_good {
+            Err(DoorDenial::Credential(Denial::BadSignature))
+        } else if !card_key_usable {
+            Err(DoorDenial::BadCardKey)
+        } else if !response_good {
+            Err(DoorDenial::BadResponseSignature)
+        } else {
+            Ok(claims.clone())
+        };
+        let decision = doors.tap(&door, &cred, Some(&response), NOW);
+        prop_assert_eq!(
+            decision.outcome().map(|v| v.claims().clone()).map_err(Clone::clone),
+            expected,
+            "credential {:?}, response {:?} under card key {:02x?}",
+            cred_sig.0,
+            resp_sig.0,
+            card.bytes
+        );
+        prop_assert_eq!(decision.serial_verified(), credential_good);
     }
 }

@@ -65,8 +65,9 @@
 //! (kind, vetting), then holder binding (card key, response, challenge, response
 //! signature). Nothing the credential claims is believed before its signature is
 //! checked. With holder binding, the credential's and the response's signatures are
-//! checked together in one batch of two (with `verify_strict`'s pre-checks); if the
-//! batch fails, the credential is checked alone to name the bad one.
+//! checked together, each with exactly the answer `verify_strict` gives it (no
+//! decompression of either `R`, one field inversion for both; see `verify/pair.rs`),
+//! so a bad response is named without a second check.
 //!
 //! # Cache
 //!
@@ -93,10 +94,9 @@ mod challenge;
 mod error;
 
 use crate::model::{Kind, Serial, UnixTime, VettingRequirement};
-use crate::verify::batch::{passes_strict_prechecks, signature_is_canonical, verify_together};
 use crate::verify::{
-    Denial, SignatureCheck, UnverifiedCredential, VerifiedCredential, Verifier, VerifierState,
-    VerifyOptions, door_card_key,
+    CardResponse, Denial, SignatureCheck, UnverifiedCredential, VerifiedCredential, Verifier,
+    VerifierState, VerifyOptions, door_card_key,
 };
 use crate::wire::{self, ChallengeFields, MAX_CREDENTIAL_BYTES, credential_digest};
 use challenge::{ChallengeStore, NotOutstanding};
@@ -452,7 +452,7 @@ impl DoorController {
         }
     }
 
-    /// A first tap: the whole credential, and the response in the same batch.
+    /// A first tap: the whole credential, and the response checked with it.
     fn tap_full(
         &self,
         state: &VerifierState,
@@ -472,37 +472,27 @@ impl DoorController {
             Some(_) => claims.card_key.map(|k| door_card_key(&k)),
             None => None,
         };
-        // The fast path: the credential's and the response's signatures in one batch,
-        // when both may join one. The credential is then decided by `accept`, which
-        // checks its signature alone unless that batch verified.
-        let mut proof = None;
-        if let (Some(Ok(b)), Some(Ok(card))) = (&binding, &card_key)
-            && let Ok(issuer_key) = state.usable_key(claims, now, options)
-        {
-            let key = *issuer_key.verifying_key();
-            let signature = Signature::from_bytes(&cred.parsed.signature);
-            // The card key's weakness was checked by door_card_key.
-            if passes_strict_prechecks(&key, &signature) && signature_is_canonical(&b.signature) {
-                let message = wire::signed_message(
-                    wire::CREDENTIAL_DOMAIN,
-                    wire::FORMAT_VERSION,
-                    cred.parsed.body,
-                );
-                proof = verify_together(
-                    &[message.as_slice(), b.message(&digest).as_slice()],
-                    &[signature, b.signature],
-                    &[key, *card],
-                );
-            }
-        }
-        // A response is good only if it verified in the batch with a good credential;
-        // a batch that failed with a good credential means the response is the bad one.
-        let response_good = proof.is_some();
-        let check = proof.map_or(SignatureCheck::Strict, SignatureCheck::Batched);
-        let verified = state.accept(cred, now, options, check).map_err(|refusal| {
+        // With a response to check (a good binding, a card key that decompresses), its
+        // signature is checked in `accept` with the credential's, each with exactly
+        // `verify_strict`'s answer; otherwise the credential's alone.
+        let response = match (&binding, &card_key) {
+            (Some(Ok(b)), Some(Ok(card))) => Some((card, b.message(&digest), &b.signature)),
+            _ => None,
+        };
+        let check = match &response {
+            Some((key, message, signature)) => SignatureCheck::WithResponse(CardResponse {
+                key,
+                message,
+                signature,
+            }),
+            None => SignatureCheck::Strict,
+        };
+        let accepted = state.accept(cred, now, options, check).map_err(|refusal| {
             seen.verified = refusal.signature_verified;
             DoorDenial::from(refusal.denial)
         })?;
+        let response_good = accepted.response_verified == Some(true);
+        let verified = accepted.credential;
         seen.verified = true;
         check_policy(policy, &verified)?;
         let card_key = match (binding, card_key) {

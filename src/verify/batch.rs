@@ -1,5 +1,6 @@
-//! Batch verification: an audit of many credentials, and the two signatures of a door
-//! tap, checked in one ed25519-dalek batch.
+//! Batch verification: an audit of many credentials, checked in ed25519-dalek batches.
+//! (A door's first tap no longer uses a batch: `pair.rs` checks its two signatures with
+//! exactly `verify_strict`'s answers.)
 //!
 //! `ed25519_dalek::verify_batch` checks one random linear combination of the
 //! verification equations. With `k_i = H(R_i || A_i || M_i)` and
@@ -16,9 +17,9 @@
 //!   here: `keys::acceptable_public_key` refuses both wherever a key enters the crate
 //!   (trust anchors, issuer keys, card keys at issue and at a door), so every key in a
 //!   batch is the canonical encoding of a point of order `l`.
-//!   [`passes_strict_prechecks`] refuses a weak key again, as a second line.
+//!   `VerifierState::verify_batch` refuses a weak key again, as a second line.
 //! - A small-order `R`, and (in the equation) a non-canonical encoding of `R`: refused
-//!   by byte checks in [`passes_strict_prechecks`]. A non-canonical `S` (`S >= l`) is
+//!   by byte checks in [`signature_is_canonical`]. A non-canonical `S` (`S >= l`) is
 //!   refused there too, though the batch would refuse it as well.
 //!
 //! An item that fails a pre-check is denied as [`Denial::BadSignature`], exactly as
@@ -41,8 +42,8 @@
 //! ed25519-dalek's signer never makes one (its `R` is `rB`). So it carries only claims,
 //! or a challenge answer, that the key's holder signed and could have presented with
 //! an honest signature: an audit ([`Verifier::verify_batch`]) may call such a
-//! credential good while [`Verifier::verify`] denies it, and a door's batch of two may
-//! admit such a credential, or such a response made with the card's secret. Refusing
+//! credential good while [`Verifier::verify`] denies it. (A door's first tap used a
+//! batch of two, with the same difference, until `pair.rs` replaced it.) Refusing
 //! it would need `[l]R` per signature, a scalar multiplication of about 0.7 of a
 //! `verify_strict`, twice what a signature costs in a batch of 1,024. See
 //! `ARCHITECTURE.md`.
@@ -107,15 +108,15 @@ fn less_than(a: &[u8; 32], b: &[u8; 32]) -> bool {
 /// Whether `R` (the first half of a signature) is a canonical encoding of a point that
 /// is not of small order, as far as the bytes tell. A `y` that is not on the curve is
 /// left to the equation, which refuses it in both modes.
-fn r_is_acceptable(r: &[u8; 32]) -> bool {
+pub(crate) fn r_is_acceptable(r: &[u8; 32]) -> bool {
     let mut y = *r;
     y[31] &= 0x7f;
     less_than(&y, &FIELD_PRIME) && !SMALL_ORDER_Y.contains(&y)
 }
 
-/// The signature half of [`passes_strict_prechecks`]: `S < l`, and `R` a canonical
-/// encoding of a point not of small order. For a key whose weakness was just checked
-/// (a card key out of `keys::door_card_key`).
+/// The signature half of `verify_strict`'s checks before its equation, and what its
+/// byte comparison refuses: `S < l`, and `R` a canonical encoding of a point not of
+/// small order. For a key whose weakness is checked apart.
 pub(crate) fn signature_is_canonical(signature: &Signature) -> bool {
     less_than(signature.s_bytes(), &GROUP_ORDER) && r_is_acceptable(signature.r_bytes())
 }
@@ -126,18 +127,21 @@ pub(crate) fn signature_is_canonical(signature: &Signature) -> bool {
 /// without a batch; one that passes, under a key `keys::acceptable_public_key`
 /// accepted, gets the same answer from the batch as from `verify_strict` (see the
 /// module docs for the one exception, a torsion `R` made with the secret key).
+/// `verify_batch` makes the same two checks, with each key's weakness checked once.
+#[cfg(test)]
 pub(crate) fn passes_strict_prechecks(key: &VerifyingKey, signature: &Signature) -> bool {
     !key.is_weak() && signature_is_canonical(signature)
 }
 
 /// Proof that an ed25519-dalek batch holding a credential's signature verified (its
-/// items having passed [`passes_strict_prechecks`]). Only [`verify_together`] makes
+/// items having passed `verify_strict`'s pre-checks). Only [`verify_together`] makes
 /// one; [`VerifierState::accept`] takes it in place of checking the signature again.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BatchVerified(());
 
 /// Checks every (message, signature, key) triple in one batch. Only items that passed
-/// [`passes_strict_prechecks`] may be given. A proof only if every signature is good.
+/// `verify_strict`'s pre-checks (a key not weak, [`signature_is_canonical`]) may be
+/// given. A proof only if every signature is good.
 pub(crate) fn verify_together(
     messages: &[&[u8]],
     signatures: &[Signature],

@@ -110,9 +110,10 @@ impl fmt::Display for CheckedCardKey {
 /// Decompresses a card public key at a door, refusing a non-point and a weak key. The
 /// torsion and canonicity checks of [`check_card_key`] are left to the issuer, which
 /// made them before signing the key into the credential: they cost a scalar
-/// multiplication (about 0.7x of a verification) on every first tap, and a key that
-/// slipped past a faulty issuer could only make its own holder's honest responses
-/// fail or pass unreliably, never let anyone else's pass (see `ARCHITECTURE.md`).
+/// multiplication (about 0.7x of a verification) on every first tap. Under a key that
+/// slipped past a faulty issuer a response still gets exactly `verify_strict`'s answer
+/// (its holder's honest responses pass only when the torsion term vanishes), and no one
+/// else's passes (see `ARCHITECTURE.md`).
 pub(crate) fn door_card_key(key: &CardPublicKey) -> Result<VerifyingKey, FieldError> {
     let invalid = FieldError::Invalid {
         field: Field::CardKey,

@@ -17,6 +17,7 @@ mod error;
 mod keys;
 mod list;
 mod options;
+pub(crate) mod pair;
 mod persist;
 mod root;
 mod state;
@@ -38,8 +39,8 @@ pub use options::{
     DEFAULT_CLOCK_SKEW_SECS, DEFAULT_STATUS_GRACE_SECS, ListUpdate, StalePolicy, VerifyOptions,
 };
 pub use root::{KeyEntry, KeySet, RootPublicKey};
-pub(crate) use state::SignatureCheck;
 pub use state::VerifierState;
+pub(crate) use state::{CardResponse, SignatureCheck};
 pub use trust::{MAX_TRUSTED_KEYS, TrustAnchor, TrustStore};
 #[cfg(feature = "std")]
 pub use verifier::Verifier;

@@ -7,8 +7,9 @@
 //! One function, [`VerifierState::accept`], decides a credential and is the only place
 //! a [`VerifiedCredential`] is made: `verify`, the door's tap and the batch audit all
 //! end there. The batch paths may only hand it a proof that a batch holding the
-//! credential's signature verified ([`BatchVerified`]); everything else is checked in
-//! `accept`.
+//! credential's signature verified ([`BatchVerified`]); a door's first tap hands it the
+//! card's response, which `accept` checks together with the credential's signature
+//! (`pair::verify_strict_pair`); everything else is checked in `accept`.
 
 use crate::prelude::*;
 
@@ -18,6 +19,7 @@ use alloc::collections::BTreeMap;
 use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::verify::batch::{BatchVerified, signature_is_canonical, verify_together};
+use crate::verify::pair::{Signed, verify_strict_pair};
 use crate::verify::{
     Denial, IssuerPublicKey, KeySet, KeySetError, ListError, ListUpdate, MAX_BATCH_CHUNK,
     MAX_TRUSTED_KEYS, RevocationList, RootPublicKey, StalePolicy, StatusError, StatusTable,
@@ -27,11 +29,34 @@ use crate::wire::{self, ParsedDelta, StatusSets};
 
 /// How a credential's issuer signature is established before it is accepted.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum SignatureCheck {
+pub(crate) enum SignatureCheck<'a> {
     /// `accept` checks it with `verify_strict`.
     Strict,
     /// A batch that held it (after `verify_strict`'s pre-checks) verified.
     Batched(BatchVerified),
+    /// `accept` checks it together with a card's response to a door's challenge, each
+    /// with exactly `verify_strict`'s answer ([`verify_strict_pair`]), and reports the
+    /// response's answer in [`Accepted::response_verified`].
+    WithResponse(CardResponse<'a>),
+}
+
+/// A card's response, to be checked with the credential that names its key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CardResponse<'a> {
+    /// The card key the credential names, decompressed.
+    pub(crate) key: &'a VerifyingKey,
+    /// What the card should have signed.
+    pub(crate) message: &'a [u8],
+    /// What it sent.
+    pub(crate) signature: &'a Signature,
+}
+
+/// A credential `accept`ed, and, if a card's response was checked with it, whether
+/// the response's signature verified.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    pub(crate) credential: VerifiedCredential,
+    pub(crate) response_verified: Option<bool>,
 }
 
 /// Why `accept` refused, and whether the credential's signature had been verified
@@ -203,44 +228,71 @@ impl VerifierState {
     ) -> Result<VerifiedCredential, Denial> {
         let cred = UnverifiedCredential::from_bytes(bytes)?;
         self.accept(cred, now, options, SignatureCheck::Strict)
+            .map(|a| a.credential)
             .map_err(|r| r.denial)
     }
 
     /// Decides a credential: the signing key (trusted for credentials, not revoked, in
     /// its window), the issuer signature over the exact bytes received (checked here
-    /// with `verify_strict`, unless a batch that held it verified), then the issue time,
-    /// the validity window and the status. The only place a [`VerifiedCredential`] is
-    /// made.
+    /// with `verify_strict`'s answer, alone or with a card's response, unless a batch
+    /// that held it verified), then the issue time, the validity window and the status.
+    /// The only place a [`VerifiedCredential`] is made.
     pub(crate) fn accept(
         &self,
         cred: UnverifiedCredential<'_>,
         now: UnixTime,
         options: &VerifyOptions,
-        signature: SignatureCheck,
-    ) -> Result<VerifiedCredential, Refusal> {
+        signature: SignatureCheck<'_>,
+    ) -> Result<Accepted, Refusal> {
         let unverified = |denial| Refusal {
             denial,
             signature_verified: false,
         };
         let claims = &cred.parsed.claims;
         let key = self.usable_key(claims, now, options).map_err(unverified)?;
-        if let SignatureCheck::Strict = signature {
-            key.verifying_key()
-                .verify_strict(
-                    &wire::signed_message(
-                        wire::CREDENTIAL_DOMAIN,
-                        wire::FORMAT_VERSION,
-                        cred.parsed.body,
-                    ),
-                    &ed25519_dalek::Signature::from_bytes(&cred.parsed.signature),
-                )
-                .map_err(|_| unverified(Denial::BadSignature))?;
-        }
+        let message = || {
+            wire::signed_message(
+                wire::CREDENTIAL_DOMAIN,
+                wire::FORMAT_VERSION,
+                cred.parsed.body,
+            )
+        };
+        let credential_signature = Signature::from_bytes(&cred.parsed.signature);
+        let response_verified = match signature {
+            SignatureCheck::Strict => {
+                key.verifying_key()
+                    .verify_strict(&message(), &credential_signature)
+                    .map_err(|_| unverified(Denial::BadSignature))?;
+                None
+            }
+            SignatureCheck::Batched(_) => None,
+            SignatureCheck::WithResponse(response) => {
+                let [credential_good, response_good] = verify_strict_pair(
+                    key.verifying_key(),
+                    Signed {
+                        message: &message(),
+                        signature: &credential_signature,
+                    },
+                    response.key,
+                    Signed {
+                        message: response.message,
+                        signature: response.signature,
+                    },
+                );
+                if !credential_good {
+                    return Err(unverified(Denial::BadSignature));
+                }
+                Some(response_good)
+            }
+        };
         check_claims(self, key, claims, now, options).map_err(|denial| Refusal {
             denial,
             signature_verified: true,
         })?;
-        Ok(VerifiedCredential::new(cred.parsed.claims))
+        Ok(Accepted {
+            credential: VerifiedCredential::new(cred.parsed.claims),
+            response_verified,
+        })
     }
 
     /// The key that signed `claims`, if it is trusted for credentials, not revoked and
@@ -782,6 +834,7 @@ impl VerifierState {
                     if let Some(slot) = results.get_mut(index) {
                         *slot = self
                             .accept(cred, now, options, SignatureCheck::Strict)
+                            .map(|a| a.credential)
                             .map_err(|r| r.denial);
                     }
                 }
@@ -801,6 +854,7 @@ impl VerifierState {
             if let Some(slot) = results.get_mut(p.index) {
                 *slot = self
                     .accept(p.cred, now, options, check)
+                    .map(|a| a.credential)
                     .map_err(|r| r.denial);
             }
         }

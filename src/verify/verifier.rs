@@ -125,6 +125,7 @@ impl Verifier {
         self.state
             .load()
             .accept(cred, now, &self.options, SignatureCheck::Strict)
+            .map(|a| a.credential)
             .map_err(|r| r.denial)
     }
 

@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod raw_signatures;
+
 use rand::{SeedableRng, rngs::StdRng};
 use revocard::issue::*;
 use revocard::registry::*;
