@@ -834,7 +834,18 @@ fn a_bulk_issue_and_single_revocations_at_once_both_finish() {
                     progress: Box::new(|_| {
                         started.store(true, Ordering::SeqCst);
                         chunks.fetch_add(1, Ordering::SeqCst);
-                        seen.push(revoked.load(Ordering::SeqCst));
+                        let at = revoked.load(Ordering::SeqCst);
+                        seen.push(at);
+                        // Hold the next chunk (bounded) until a revocation has
+                        // committed since this one, so the two interleave however
+                        // fast signing is next to opening the office's registry.
+                        let waiting = std::time::Instant::now();
+                        while revoked.load(Ordering::SeqCst) == at
+                            && at < SINGLES as usize
+                            && waiting.elapsed() < Duration::from_secs(10)
+                        {
+                            std::thread::sleep(Duration::from_millis(2));
+                        }
                         std::ops::ControlFlow::Continue(())
                     }),
                     ..Hooks::default()
