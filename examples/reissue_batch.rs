@@ -803,7 +803,10 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             .store()
             .credentials(&CredentialFilter::PrintBatches(vec![*batch]))?
             .len();
-        replacement_stock.add(todo.len().saturating_sub(before), &mut os_rng);
+        replacement_stock.add(
+            usize::try_from(todo.count())?.saturating_sub(before),
+            &mut os_rng,
+        );
         let t = Instant::now();
         let mut replacement_list =
             BlankCardList::check(std::iter::from_fn(|| replacement_stock.report()))?;
@@ -821,7 +824,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
             return interrupted(format!(
                 "{} of {} replacements committed",
                 report.reissued,
-                todo.len()
+                todo.count()
             ));
         }
         reissue_ms = Some(ms(t.elapsed()));
@@ -852,7 +855,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
     else {
         return Err("not a reissue job".into());
     };
-    let affected = affected.unwrap_or(job_affected.len() as u64);
+    let affected = affected.unwrap_or(job_affected.count());
 
     // 3. The new supplier's manifest: printed fields and chip public keys only. Kept
     // beside the registry with --db; a temporary run shows its first rows instead.
@@ -1043,7 +1046,7 @@ fn run(args: &Args) -> Result<Ended, Box<dyn std::error::Error>> {
         delta.len()
     ))?;
     if let (Some(r), Some(f)) = (reissue_ms, floor_ms) {
-        let what = if reissued_now == job_affected.len() as u64 {
+        let what = if reissued_now == job_affected.count() {
             "Breach to last replacement committed and final list published"
         } else {
             "This run's part of the reissue (resumed), to the final list published"
@@ -1159,7 +1162,7 @@ fn reissue(
         .find(|j| j.finished_at.is_none())
         .map(|j| j.kind)
     {
-        Some(JobKind::Reissue { affected, .. }) => affected.len(),
+        Some(JobKind::Reissue { affected, .. }) => usize::try_from(affected.count())?,
         _ => 0,
     };
     let pb = bar(total, "reissuing");

@@ -674,12 +674,12 @@ fn a_progress_hook_can_stop_bulk_work_and_resume_finishes_it() {
             .into_iter()
             .find(|j| j.finished_at.is_none())
             .unwrap();
-        let JobKind::Reissue { affected, .. } = job.kind else {
-            panic!("not a reissue job")
-        };
+        assert!(
+            matches!(job.kind, JobKind::Reissue { .. }),
+            "not a reissue job"
+        );
         let pending = reg
-            .store()
-            .credentials(&CredentialFilter::Serials(affected))
+            .job_cards(&job)
             .unwrap()
             .into_iter()
             .filter(|r| r.superseded_by.is_none())
@@ -1286,7 +1286,7 @@ fn resume_refuses_a_job_naming_a_card_the_registry_does_not_hold() {
                     incident: Incident::Serials {
                         serials: vec![real, ghost],
                     },
-                    affected: vec![real, ghost],
+                    affected: AffectedCards::Serials(vec![real, ghost]),
                     batch: PrintBatchId(2),
                     revoked_in: sequence,
                 },
@@ -1396,4 +1396,183 @@ fn annotations_are_kept_in_the_audit_chain_and_read_back_by_subject() {
         "refusals write nothing"
     );
     assert_eq!(reg.verify_audit().unwrap(), head);
+}
+
+/// A registry at `path` with 40 cards, the breached supplier declared (not reissued),
+/// and the cards the job must replace.
+fn declared_registry(
+    path: &Path,
+) -> (
+    Registry<SqliteStore>,
+    IssuerKey,
+    rand::rngs::StdRng,
+    Vec<Serial>,
+) {
+    let (mut reg, key, rng) = issued_registry(path, 40, 51);
+    let plan = reg
+        .plan(
+            &Incident::Supplier {
+                supplier: BREACHED.to_owned(),
+            },
+            NOW.plus(1),
+        )
+        .unwrap();
+    reg.declare(&plan, &key, SPARE, NOW.plus(2), NOW.plus(3600))
+        .unwrap();
+    let mut reissue = plan.reissue;
+    reissue.sort();
+    (reg, key, rng, reissue)
+}
+
+/// The job's `kind` column as written.
+fn job_kind_json(path: &Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT kind FROM jobs WHERE finished_at IS NULL", [], |r| {
+        r.get(0)
+    })
+    .unwrap()
+}
+
+fn set_job_kind_json(path: &Path, kind: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE jobs SET kind = ?1 WHERE finished_at IS NULL",
+            [kind],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn declare_records_the_jobs_cards_compactly_and_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    let (reg, _, _, reissue) = declared_registry(&path);
+    let kind = job_kind_json(&path);
+    // 40 serials would be 640 bytes before base64; the indexes take a few.
+    assert!(kind.len() < 400, "{kind}");
+    let job = reg
+        .store()
+        .jobs()
+        .unwrap()
+        .into_iter()
+        .find(|j| j.finished_at.is_none() && matches!(j.kind, JobKind::Reissue { .. }))
+        .unwrap();
+    let JobKind::Reissue { affected, .. } = &job.kind else {
+        unreachable!()
+    };
+    assert!(
+        matches!(affected, AffectedCards::Indexes { .. }),
+        "{affected:?}"
+    );
+    assert_eq!(affected.count(), 40);
+    let mut cards: Vec<Serial> = reg
+        .job_cards(&job)
+        .unwrap()
+        .iter()
+        .map(|r| r.serial)
+        .collect();
+    cards.sort();
+    assert_eq!(cards, reissue, "exactly the cards fixed at declaration");
+}
+
+#[test]
+fn a_job_written_by_the_previous_version_still_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    let (reg, key, _, reissue) = declared_registry(&path);
+    let job = reg
+        .store()
+        .jobs()
+        .unwrap()
+        .into_iter()
+        .find(|j| j.finished_at.is_none())
+        .unwrap();
+    drop(reg);
+    // The previous version's form: the serials, one base64 string.
+    let JobKind::Reissue {
+        incident,
+        batch,
+        revoked_in,
+        ..
+    } = job.kind
+    else {
+        panic!("not a reissue job")
+    };
+    let old = serde_json::json!({
+        "job": "reissue",
+        "incident": incident,
+        "affected": base64_of(&reissue),
+        "batch": batch,
+        "revoked_in": revoked_in,
+    });
+    set_job_kind_json(&path, &old.to_string());
+    let mut rng = rng(52);
+    let mut reg = Registry::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let job = reg
+        .store()
+        .jobs()
+        .unwrap()
+        .into_iter()
+        .find(|j| j.finished_at.is_none())
+        .unwrap();
+    assert!(matches!(
+        &job.kind,
+        JobKind::Reissue { affected: AffectedCards::Serials(s), .. } if *s == reissue
+    ));
+    let report = reg
+        .resume(
+            &key,
+            &mut fresh(&mut rng),
+            NOW.plus(10),
+            NOW.plus(3600),
+            &mut rng,
+            &mut Hooks::default(),
+        )
+        .unwrap()
+        .unwrap();
+    assert!(report.finished);
+    assert_eq!(report.reissued, 40);
+    assert_eq!(outcome(&reg).summary.active, 40);
+}
+
+#[test]
+fn resume_refuses_a_job_whose_indexes_name_other_cards() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.sqlite");
+    let (reg, key, mut rng, _) = declared_registry(&path);
+    drop(reg);
+    // A corrupt store: the digest no longer matches the serials the indexes name.
+    let mut kind: serde_json::Value = serde_json::from_str(&job_kind_json(&path)).unwrap();
+    kind["affected"]["digest"] = serde_json::Value::String("00".repeat(32));
+    set_job_kind_json(&path, &kind.to_string());
+    let mut reg = Registry::open(SqliteStore::open(&path).unwrap()).unwrap();
+    let before = snapshot(&reg);
+    let resumed = reg.resume(
+        &key,
+        &mut fresh(&mut rng),
+        NOW.plus(10),
+        NOW.plus(3600),
+        &mut rng,
+        &mut Hooks::default(),
+    );
+    assert!(
+        matches!(
+            resumed,
+            Err(RegistryError::JobCardsMismatch {
+                expected: 40,
+                found: 40,
+                ..
+            })
+        ),
+        "{resumed:?}"
+    );
+    assert_eq!(snapshot(&reg), before, "nothing was written");
+}
+
+fn base64_of(serials: &[Serial]) -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = serials.iter().flat_map(|s| s.0).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }

@@ -914,7 +914,10 @@ fn open_declaration(
         };
         let via = batches.iter().find(|b| b.id == *batch)?;
         (job.finished_at.is_none() && *declared == incident && via.supplier == reissue_via)
-            .then_some((job.id, affected.len()))
+            .then_some((
+                job.id,
+                usize::try_from(affected.count()).unwrap_or(usize::MAX),
+            ))
     }))
 }
 

@@ -48,8 +48,8 @@ use crate::model::{MIN_LIST_CAPACITY, RevocationReason, Scope, ScopeEntry, Statu
 
 use super::audit::{AuditEvent, AuditRecord, seal, verify_chain};
 use super::{
-    BlankCardList, BlankCards, Change, ConflictKind, CredentialFilter, CredentialRecord,
-    HolderRequest, Hooks, Incident, JobKind, JobRecord, KeySetRecord, PrintBatch,
+    AffectedCards, BlankCardList, BlankCards, Change, ConflictKind, CredentialFilter,
+    CredentialRecord, HolderRequest, Hooks, Incident, JobKind, JobRecord, KeySetRecord, PrintBatch,
     PublicationRecord, Registry, RegistryError, RegistryMeta, RosterChange, StatusState, Store,
     Summary, WrongKey,
 };
@@ -537,7 +537,21 @@ fn records_read_back_as_written<S: Store>(store: S) {
                 incident: Incident::Serials {
                     serials: vec![s[0], s[1]],
                 },
-                affected: vec![s[0], s[1]],
+                affected: AffectedCards::Serials(vec![s[0], s[1]]),
+                batch: b11,
+                revoked_in: 2,
+            },
+            started_at: NOW.plus(3),
+            finished_at: None,
+        },
+        // The compact form declare writes (status indexes, count and digest).
+        JobRecord {
+            id: 7,
+            kind: JobKind::Reissue {
+                incident: Incident::Serials {
+                    serials: vec![s[0], s[1]],
+                },
+                affected: AffectedCards::from_indexes(vec![(1, s[1]), (0, s[0])], 64),
                 batch: b11,
                 revoked_in: 2,
             },

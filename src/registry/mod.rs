@@ -75,9 +75,9 @@ pub use runner::{
     CHUNK, Hooks, MAX_CHUNK, MAX_RACE_ATTEMPTS, Progress, RACE_BACKOFF, RACE_BACKOFF_MAX,
 };
 pub use store::{
-    Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord, KeySetRecord,
-    NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta, RosterChange,
-    SCHEMA_VERSION, StatusChange, StatusEntry, StatusState, Store, WrongKey,
+    AffectedCards, Change, ConflictKind, CredentialFilter, CredentialRecord, JobKind, JobRecord,
+    KeySetRecord, NotARegistry, PrintBatch, PublicationRecord, RegistryError, RegistryMeta,
+    RosterChange, SCHEMA_VERSION, StatusChange, StatusEntry, StatusState, Store, WrongKey,
 };
 
 /// The embedded SQLite backend (feature `sqlite`), at the registry's edge.

@@ -24,8 +24,8 @@ use super::audit::AuditEvent;
 use super::incident::Incident;
 use super::runner::{Draft, NewCard, Run, commit, count, draw_cards};
 use super::store::{
-    CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch, PublicationRecord,
-    RegistryError, Store, WrongKey,
+    AffectedCards, CredentialFilter, CredentialRecord, JobKind, JobRecord, PrintBatch,
+    PublicationRecord, RegistryError, Store, WrongKey,
 };
 use super::{BlankCards, Hooks, Progress, Registry, add_publication};
 
@@ -51,6 +51,9 @@ pub struct Plan {
     pub affected: Vec<Serial>,
     /// Those that will be replaced (not suspended, not expired).
     pub reissue: Vec<Serial>,
+    /// Their status indexes, in the same order (what the reissue job records).
+    #[serde(skip)]
+    reissue_indexes: Vec<u32>,
     /// Suppliers that saw the affected cards' data (replacements must go elsewhere).
     pub exposed_suppliers: Vec<String>,
     /// Affected credentials by kind.
@@ -170,6 +173,7 @@ impl<S: Store> Registry<S> {
             individual: Vec::new(),
             affected: Vec::new(),
             reissue: Vec::new(),
+            reissue_indexes: Vec::new(),
             exposed_suppliers: Vec::new(),
             by_kind: BTreeMap::new(),
             by_vetting: BTreeMap::new(),
@@ -196,6 +200,7 @@ impl<S: Store> Registry<S> {
             }
             if status == Status::Valid && claims.validity.not_after >= now {
                 plan.reissue.push(record.serial);
+                plan.reissue_indexes.push(record.status_index.0);
             }
         }
         for (kind, n) in by_kind {
@@ -339,7 +344,15 @@ impl<S: Store> Registry<S> {
             id: job,
             kind: JobKind::Reissue {
                 incident: fresh.incident.clone(),
-                affected: fresh.reissue.clone(),
+                affected: AffectedCards::from_indexes(
+                    fresh
+                        .reissue_indexes
+                        .iter()
+                        .copied()
+                        .zip(fresh.reissue.iter().copied())
+                        .collect(),
+                    self.meta.capacity,
+                ),
                 batch,
                 revoked_in: publication.sequence,
             },
@@ -353,6 +366,119 @@ impl<S: Store> Registry<S> {
             revoked: count(fresh.affected.len()),
             publication,
         })
+    }
+
+    /// The credentials a reissue job must replace (replaced or not yet), as fixed when
+    /// its incident was declared, read from the store.
+    ///
+    /// # Errors
+    /// [`RegistryError::UnknownAffectedCredential`] if a job written by an earlier
+    /// version names a serial this registry does not hold;
+    /// [`RegistryError::JobCardsMismatch`] if the job's status indexes do not map back
+    /// to exactly the credentials recorded at declaration (a corrupt store); storage
+    /// failures.
+    pub fn job_cards(&self, job: &JobRecord) -> Result<Vec<CredentialRecord>, RegistryError> {
+        match &job.kind {
+            JobKind::Reissue {
+                incident, affected, ..
+            } => self.held_cards(job.id, incident, affected),
+            JobKind::Issue { .. } => Ok(Vec::new()),
+        }
+    }
+
+    /// The job's cards: the incident's filter reads them in one pass on the registry
+    /// that declared it; any it misses are looked up (by serial, or in a full read for
+    /// indexes), and any still missing are not in this registry: refused, never
+    /// counted as done.
+    fn held_cards(
+        &self,
+        job: u64,
+        incident: &Incident,
+        affected: &AffectedCards,
+    ) -> Result<Vec<CredentialRecord>, RegistryError> {
+        let (filter, _) = self.filter_for(incident)?;
+        match affected {
+            AffectedCards::Serials(affected) => {
+                let wanted: HashSet<Serial> = affected.iter().copied().collect();
+                let mut held: Vec<CredentialRecord> = self
+                    .store
+                    .credentials(&filter)?
+                    .into_iter()
+                    .filter(|r| wanted.contains(&r.serial))
+                    .collect();
+                let mut seen: HashSet<Serial> = held.iter().map(|r| r.serial).collect();
+                let missed: Vec<Serial> = affected
+                    .iter()
+                    .filter(|s| !seen.contains(*s))
+                    .copied()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                if !missed.is_empty() {
+                    held.extend(
+                        self.store
+                            .credentials(&CredentialFilter::Serials(missed.clone()))?
+                            .into_iter()
+                            .filter(|r| seen.insert(r.serial)),
+                    );
+                    let unknown: Vec<Serial> =
+                        missed.into_iter().filter(|s| !seen.contains(s)).collect();
+                    if let Some(&serial) = unknown.first() {
+                        return Err(RegistryError::UnknownAffectedCredential {
+                            job,
+                            serial,
+                            unknown: count(unknown.len()),
+                        });
+                    }
+                }
+                Ok(held)
+            }
+            AffectedCards::Indexes {
+                indexes,
+                universe,
+                count: expected,
+                digest,
+            } => {
+                let expected = *expected;
+                let mismatch = |found: usize| RegistryError::JobCardsMismatch {
+                    job,
+                    expected,
+                    found: count(found),
+                };
+                let wanted: HashSet<u32> = crate::wire::decode_index_set(indexes, *universe)
+                    .map_err(|_| mismatch(0))?
+                    .into_iter()
+                    .collect();
+                if count(wanted.len()) != expected {
+                    return Err(mismatch(wanted.len()));
+                }
+                let pick = |records: Vec<CredentialRecord>| {
+                    records
+                        .into_iter()
+                        .filter(|r| wanted.contains(&r.status_index.0))
+                        .collect::<Vec<_>>()
+                };
+                let mut held = pick(self.store.credentials(&filter)?);
+                if held.len() != wanted.len() {
+                    held = pick(self.store.credentials(&CredentialFilter::All)?);
+                }
+                held.sort_unstable_by_key(|r| r.status_index.0);
+                // Indexes are unique in the store, so one record per index; a store
+                // that broke that is caught by the count.
+                held.dedup_by_key(|r| r.status_index.0);
+                if held.len() != wanted.len() {
+                    return Err(mismatch(held.len()));
+                }
+                let mut hash = sha2::Sha256::new();
+                for r in &held {
+                    hash.update(r.serial.0);
+                }
+                if crate::model::hex(&hash.finalize()) != *digest {
+                    return Err(mismatch(held.len()));
+                }
+                Ok(held)
+            }
+        }
     }
 
     /// Continues the open reissue job, if any: issues the replacements not yet
@@ -393,41 +519,8 @@ impl<S: Store> Registry<S> {
         else {
             return Err(RegistryError::JobOpen { job: job.id });
         };
-        let wanted: HashSet<Serial> = affected.iter().copied().collect();
-        // The incident's filter reads the job's cards in one pass on the registry that
-        // declared it; any it misses are looked up by serial, and any still missing are
-        // not in this registry: refused, never counted as done.
-        let (filter, _) = self.filter_for(incident)?;
-        let mut held: Vec<CredentialRecord> = self
-            .store
-            .credentials(&filter)?
-            .into_iter()
-            .filter(|r| wanted.contains(&r.serial))
-            .collect();
-        let mut seen: HashSet<Serial> = held.iter().map(|r| r.serial).collect();
-        let missed: Vec<Serial> = affected
-            .iter()
-            .filter(|s| !seen.contains(*s))
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        if !missed.is_empty() {
-            held.extend(
-                self.store
-                    .credentials(&CredentialFilter::Serials(missed.clone()))?
-                    .into_iter()
-                    .filter(|r| seen.insert(r.serial)),
-            );
-            let unknown: Vec<Serial> = missed.into_iter().filter(|s| !seen.contains(s)).collect();
-            if let Some(&serial) = unknown.first() {
-                return Err(RegistryError::UnknownAffectedCredential {
-                    job: job.id,
-                    serial,
-                    unknown: count(unknown.len()),
-                });
-            }
-        }
+        let held = self.held_cards(job.id, incident, affected)?;
+        let total = held.len();
         // Done: the job's cards whose replacement exists (`superseded_by` is derived from
         // the replacement's row). Every other card of the job is still to be replaced.
         let (replaced, remaining): (Vec<CredentialRecord>, Vec<CredentialRecord>) =
@@ -462,7 +555,7 @@ impl<S: Store> Registry<S> {
             capacity: self.meta.capacity,
             progress: Progress {
                 done: replaced.len(),
-                total: wanted.len(),
+                total,
             },
             event: |batch, replacements| AuditEvent::Reissued {
                 batch,

@@ -159,15 +159,75 @@ pub enum JobKind {
     Reissue {
         /// What was compromised.
         incident: Incident,
-        /// The affected serials, fixed when the incident was declared (serialised as
-        /// one base64 string of the concatenated serials: 47,000 of them are 1 MB).
-        #[serde(with = "serials_base64")]
-        affected: Vec<Serial>,
+        /// The credentials to replace, fixed when the incident was declared (cards
+        /// issued later are not in it). Resolve them with
+        /// [`Registry::job_cards`](super::Registry::job_cards).
+        affected: AffectedCards,
         /// The batch replacements go into.
         batch: PrintBatchId,
         /// The sequence of the signed list (and delta) that carried the revocation.
         revoked_in: u64,
     },
+}
+
+/// The credentials a reissue job must replace, fixed at declaration.
+///
+/// Written as their status indexes (unique in a registry and never reused: a
+/// credential is never deleted, and the store refuses an index in use), in the
+/// lists' compact index-set codec, with their count and a digest of their serials:
+/// a print batch's 47,000 cards take a few bytes rather than the 1 MB of their
+/// serials, so the declare commit (the revocation and its list) stays small. Jobs
+/// written by earlier versions carry the serials themselves and are still read.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum AffectedCards {
+    /// The serials (the form earlier versions wrote: one base64 string of the
+    /// concatenated 16-byte serials).
+    Serials(#[serde(with = "serials_base64")] Vec<Serial>),
+    /// The status indexes.
+    Indexes {
+        /// The strictly increasing status indexes, in the lists' index-set codec,
+        /// base64.
+        #[serde(with = "bytes_base64")]
+        indexes: Vec<u8>,
+        /// The universe the indexes were encoded for (the registry's capacity).
+        universe: u32,
+        /// How many credentials.
+        count: u64,
+        /// SHA-256 over their serials in ascending status-index order, hex: checked
+        /// when the indexes are mapped back to credentials.
+        digest: String,
+    },
+}
+
+impl AffectedCards {
+    /// The record of these credentials, given as (status index, serial) in any order.
+    pub(super) fn from_indexes(mut cards: Vec<(u32, Serial)>, universe: u32) -> Self {
+        use sha2::Digest as _;
+        cards.sort_unstable_by_key(|&(index, _)| index);
+        cards.dedup_by_key(|&mut (index, _)| index);
+        let sorted: Vec<u32> = cards.iter().map(|&(index, _)| index).collect();
+        let mut hash = sha2::Sha256::new();
+        for (_, serial) in &cards {
+            hash.update(serial.0);
+        }
+        Self::Indexes {
+            indexes: crate::wire::encode_index_set(&sorted, universe),
+            universe,
+            count: u64::try_from(cards.len()).unwrap_or(u64::MAX),
+            digest: crate::model::hex(&hash.finalize()),
+        }
+    }
+
+    /// How many credentials.
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        match self {
+            Self::Serials(serials) => u64::try_from(serials.len()).unwrap_or(u64::MAX),
+            Self::Indexes { count, .. } => *count,
+        }
+    }
 }
 
 /// A job and whether it finished.
@@ -416,6 +476,21 @@ pub enum RegistryError {
         serial: Serial,
         /// How many of the job's serials are not held.
         unknown: u64,
+    },
+    /// The open reissue job's record of its cards does not match the store: its status
+    /// indexes do not decode, name credentials this registry does not hold, or name
+    /// credentials whose count or serials' digest differ from what was fixed at
+    /// declaration. The store is corrupt; nothing was written.
+    #[error(
+        "job {job} records {expected} cards to replace, but its status indexes name {found} held credentials or another set of serials: the store is corrupt"
+    )]
+    JobCardsMismatch {
+        /// The job.
+        job: u64,
+        /// How many cards the job recorded.
+        expected: u64,
+        /// How many held credentials its indexes name.
+        found: u64,
     },
     /// Bulk work needed more blank cards than the source had: `needed` keys, of which
     /// only `left` could be drawn (keys already bound to a credential are skipped).
@@ -935,6 +1010,22 @@ pub(crate) mod codes {
             assert_eq!(status_of(3), None);
             assert_eq!(reason_of(-1), None);
         }
+    }
+}
+
+/// Serde for bytes: one base64 string.
+mod bytes_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub(super) fn serialize<S: serde::Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        use serde::de::Error as _;
+        let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        STANDARD.decode(text.as_bytes()).map_err(D::Error::custom)
     }
 }
 

@@ -44,6 +44,7 @@ mod state;
 pub use challenge::Challenge;
 pub(crate) use challenge::credential_digest;
 pub use codec::CodecError;
+pub(crate) use codec::{decode_index_set, encode_index_set};
 pub use error::{DecodeError, WireObject};
 pub(crate) use state::{
     KeyRecord, ListRecord, RootRecord, StateDecodeError, StateRecord, decode_state, encode_state,

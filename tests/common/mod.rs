@@ -274,12 +274,13 @@ pub fn check_consistent<S: Store>(reg: &Registry<S>) -> (u64, u64) {
         .into_iter()
         .find(|j| j.finished_at.is_none())
     {
-        Some(JobRecord {
-            kind: JobKind::Reissue { affected, .. },
-            ..
-        }) => reg
-            .store()
-            .credentials(&CredentialFilter::Serials(affected))
+        Some(
+            job @ JobRecord {
+                kind: JobKind::Reissue { .. },
+                ..
+            },
+        ) => reg
+            .job_cards(&job)
             .unwrap()
             .iter()
             .filter(|r| r.superseded_by.is_none())
