@@ -117,6 +117,10 @@ fn parse_args() -> Result<Option<Args>, String> {
     Ok(Some(args))
 }
 
+#[cfg(feature = "pkcs11")]
+#[path = "support/token_pin.rs"]
+mod token_pin;
+
 fn main() {
     match parse_args() {
         Ok(None) => println!("{USAGE}"),
@@ -161,23 +165,17 @@ impl Keys {
                     "no PKCS#11 module: give --pkcs11-module PATH or set REVOCARD_PKCS11_MODULE",
                 )?;
             let module = Pkcs11Module::load(std::path::Path::new(&module))?;
-            let pin = match (
-                std::env::var_os("REVOCARD_PIN_FILE"),
-                std::env::var("REVOCARD_PIN"),
-            ) {
-                (Some(file), _) => {
-                    let text = zeroize::Zeroizing::new(std::fs::read_to_string(file)?);
-                    zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
-                }
-                (None, Ok(pin)) => zeroize::Zeroizing::new(pin),
-                (None, Err(_)) => {
-                    return Err(
-                        "no PIN: set REVOCARD_PIN_FILE (a file holding it) or REVOCARD_PIN".into(),
-                    );
-                }
-            };
             Ok(Self {
-                tokens: Some((module, TokenPin::new(pin))),
+                // One PIN for the drill's tokens (the signing keys' and the root's).
+                tokens: Some((
+                    module,
+                    token_pin::from_env(
+                        args.hsm
+                            .as_deref()
+                            .or(args.root_hsm.as_deref())
+                            .unwrap_or("?"),
+                    )?,
+                )),
             })
         }
     }

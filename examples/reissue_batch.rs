@@ -186,6 +186,10 @@ enum KeyPlace {
 
 /// Opens the token key `uri` names, or generates it there if the token has none.
 #[cfg(feature = "pkcs11")]
+#[path = "support/token_pin.rs"]
+mod token_pin;
+
+#[cfg(feature = "pkcs11")]
 fn token_key(args: &Args, uri: &str) -> Result<KeyPlace, Box<dyn std::error::Error>> {
     let uri: Pkcs11Uri = uri.parse()?;
     let module = args
@@ -195,24 +199,7 @@ fn token_key(args: &Args, uri: &str) -> Result<KeyPlace, Box<dyn std::error::Err
         .or_else(|| uri.module_path().map(Path::to_path_buf))
         .ok_or("no PKCS#11 module: give --pkcs11-module PATH or set REVOCARD_PKCS11_MODULE")?;
     let module = Pkcs11Module::load(&module)?;
-    let pin = match (
-        std::env::var_os("REVOCARD_PIN_FILE"),
-        std::env::var("REVOCARD_PIN"),
-    ) {
-        (Some(file), _) => {
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(file)?);
-            zeroize::Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_owned())
-        }
-        (None, Ok(pin)) => zeroize::Zeroizing::new(pin),
-        (None, Err(_)) => {
-            return Err(format!(
-                "no PIN for token {}: set REVOCARD_PIN_FILE (a file holding it) or REVOCARD_PIN",
-                uri.token().unwrap_or("?")
-            )
-            .into());
-        }
-    };
-    let pin = TokenPin::new(pin);
+    let pin = token_pin::from_env(uri.token().unwrap_or("?"))?;
     match TokenKey::open(&module, &uri, &pin) {
         Ok(key) => Ok(KeyPlace::Token(key)),
         Err(HsmError::NoObject { .. }) => Ok(KeyPlace::Token(TokenKey::generate(

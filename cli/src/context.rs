@@ -132,24 +132,6 @@ pub fn load_office_key(
     Ok(Some((key, place)))
 }
 
-/// Keys the registry declared compromised (`incident declare --key`): it refuses to
-/// sign with them, so they are never chosen.
-fn compromised(reg: &Reg) -> Result<Vec<KeyId>> {
-    use revocard::registry::{Incident, JobKind, Store as _};
-    Ok(reg
-        .store()
-        .jobs()?
-        .into_iter()
-        .filter_map(|j| match j.kind {
-            JobKind::Reissue {
-                incident: Incident::IssuerKey { key_id },
-                ..
-            } => Some(key_id),
-            _ => None,
-        })
-        .collect())
-}
-
 /// The signing key the registry uses now: of the keys the keys folder holds (key files,
 /// or records of token keys), the newest one the key set in force certifies for
 /// `usage`, unrevoked, not declared compromised and in its window. Only that one is
@@ -172,7 +154,8 @@ pub fn signing_key_kept<'a>(
     let dir = office::keys_dir(db, g.keys.as_deref());
     let issuer = reg.meta().issuer.clone();
     let set = reg.key_set();
-    let compromised = compromised(reg)?;
+    // Keys declared compromised (`incident declare --key`) are never chosen.
+    let compromised = reg.compromised_keys()?;
     let best = set
         .entries()
         .iter()

@@ -454,8 +454,12 @@ impl<S: Store> Registry<S> {
         )?))
     }
 
-    /// Keys the registry declared compromised: those named by issuer-key incidents.
-    fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
+    /// Keys the registry declared compromised: those named by issuer-key incidents. It
+    /// refuses to sign with them; an office choosing its signing key skips them.
+    ///
+    /// # Errors
+    /// What the store reports.
+    pub fn compromised_keys(&self) -> Result<Vec<KeyId>, RegistryError> {
         Ok(self
             .store
             .jobs()?

@@ -111,8 +111,9 @@ pub(crate) fn verify_strict_pair(
     }
 }
 
-/// [`verify_strict_pair`] on raw bytes, for the differential fuzz target.
-#[cfg(fuzzing)]
+/// [`verify_strict_pair`] on raw bytes, for the differential fuzz target and the
+/// property tests below.
+#[cfg(any(fuzzing, test))]
 pub(crate) mod fuzzing {
     use super::*;
 
@@ -122,6 +123,7 @@ pub(crate) mod fuzzing {
     /// if a key does not decompress (the trust store and the door refuse such keys
     /// before any signature check).
     #[must_use]
+    #[cfg_attr(not(fuzzing), allow(unreachable_pub))] // public only for cargo-fuzz
     pub fn verify_strict_pair_bytes(
         issuer: &[u8; 32],
         first: (&[u8], &[u8; 64]),
@@ -169,34 +171,10 @@ mod tests {
         })
     }
 
-    /// The pair's answers, where both keys decompress (a key that does not is refused
-    /// before any check: by the trust store for an issuer, by the door for a card).
-    fn pair(
-        issuer: &[u8; 32],
-        first: (&[u8], &[u8; 64]),
-        card: &[u8; 32],
-        second: (&[u8], &[u8; 64]),
-    ) -> Option<[bool; 2]> {
-        let issuer = VerifyingKey::from_bytes(issuer).ok()?;
-        let card = VerifyingKey::from_bytes(card).ok()?;
-        let (s1, s2) = (
-            Signature::from_bytes(first.1),
-            Signature::from_bytes(second.1),
-        );
-        let first = Signed {
-            message: first.0,
-            signature: &s1,
-        };
-        let second = Signed {
-            message: second.0,
-            signature: &s2,
-        };
-        let answers = verify_strict_pair(&issuer, first, &card, second);
-        // With the halves swapped, the answers swap.
-        let swapped = verify_strict_pair(&card, second, &issuer, first);
-        assert_eq!(swapped, [answers[1], answers[0]]);
-        Some(answers)
-    }
+    // The pair's answers, where both keys decompress (a key that does not is refused
+    // before any check: by the trust store for an issuer, by the door for a card); with
+    // the halves swapped, the answers swap (checked inside).
+    use super::fuzzing::verify_strict_pair_bytes as pair;
 
     /// Signs `message` under `key` as `spec` says, and checks that the pair answers as
     /// two `verify_strict` calls, with the credential and response in either role.
