@@ -406,8 +406,7 @@ fn holders(reg: &registry::Registry<registry::SqliteStore>) -> (BTreeMap<String,
 /// replacements. No key file is written.
 #[test]
 fn the_breach_day_with_both_keys_in_tokens_survives_the_token_failing_mid_reissue() {
-    use registry::{Hooks, Incident, Registry, SqliteStore};
-    use std::ops::ControlFlow;
+    use registry::{Hooks, Incident};
     let Some(module) = module() else { return };
     token(&module, "office");
     token(&module, "vault");
@@ -422,18 +421,7 @@ fn the_breach_day_with_both_keys_in_tokens_survives_the_token_failing_mid_reissu
     let token_key = TokenKey::generate(&module, &signing, &pin(), KeyPolicy::default()).unwrap();
     let key = IssuerKey::from_signer(issuer_id(), window(), token_key).unwrap();
     let set = first_key_set(&root, &[&key]);
-    let store = SqliteStore::open(dir.path().join("r.sqlite")).unwrap();
-    let mut reg = Registry::create(
-        store,
-        root.public(),
-        &set,
-        &key,
-        CAPACITY,
-        NOW,
-        NOW.plus(3600),
-    )
-    .unwrap()
-    .with_chunk_size(64);
+    let mut reg = registry_at(&dir.path().join("r.sqlite"), &root, &set, &key);
     let issued = reg
         .issue_roster(
             &key,
@@ -453,28 +441,7 @@ fn the_breach_day_with_both_keys_in_tokens_survives_the_token_failing_mid_reissu
     reg.declare(&plan, &key, SPARE, NOW.plus(10), NOW.plus(3600))
         .unwrap();
 
-    let mut chunks = 0;
-    let mut hooks = Hooks {
-        progress: Box::new(|_| {
-            chunks += 1;
-            if chunks == 1 {
-                log_out("office");
-            }
-            ControlFlow::Continue(())
-        }),
-        ..Hooks::default()
-    };
-    let e = reg
-        .resume(
-            &key,
-            &mut fresh(&mut rng),
-            NOW.plus(20),
-            NOW.plus(3600),
-            &mut rng,
-            &mut hooks,
-        )
-        .unwrap_err();
-    drop(hooks);
+    let e = resume_losing_the_token(&mut reg, &key, &mut rng, || log_out("office"));
     one_line_without_pin(&e, &["office", "signing-1"]);
     let failure = e
         .sign_error()
@@ -599,7 +566,6 @@ const RESUME_DB: &str = "REVOCARD_TEST_RESUME_DB";
 #[test]
 fn the_token_folder_removed_mid_reissue_stops_the_job_and_the_next_process_resumes_it() {
     use registry::{Hooks, Incident, Registry, SqliteStore};
-    use std::ops::ControlFlow;
     let Some(module) = module() else { return };
     token(&module, "pulled");
     let dir = tempfile::tempdir().unwrap();
@@ -620,18 +586,7 @@ fn the_token_folder_removed_mid_reissue_stops_the_job_and_the_next_process_resum
     .unwrap();
     let key = IssuerKey::from_signer(issuer_id(), window(), token_key).unwrap();
     let set = first_key_set(&root, &[&key]);
-    let store = SqliteStore::open(&db).unwrap();
-    let mut reg = Registry::create(
-        store,
-        root.public(),
-        &set,
-        &key,
-        CAPACITY,
-        NOW,
-        NOW.plus(3600),
-    )
-    .unwrap()
-    .with_chunk_size(64);
+    let mut reg = registry_at(&db, &root, &set, &key);
     reg.issue_roster(
         &key,
         BREACHED,
@@ -651,28 +606,9 @@ fn the_token_folder_removed_mid_reissue_stops_the_job_and_the_next_process_resum
 
     let folder = token_folder("pulled");
     let away = folder.with_extension("away");
-    let mut chunks = 0;
-    let mut hooks = Hooks {
-        progress: Box::new(|_| {
-            chunks += 1;
-            if chunks == 1 {
-                std::fs::rename(&folder, &away).unwrap();
-            }
-            ControlFlow::Continue(())
-        }),
-        ..Hooks::default()
-    };
-    let e = reg
-        .resume(
-            &key,
-            &mut fresh(&mut rng),
-            NOW.plus(20),
-            NOW.plus(3600),
-            &mut rng,
-            &mut hooks,
-        )
-        .unwrap_err();
-    drop(hooks);
+    let e = resume_losing_the_token(&mut reg, &key, &mut rng, || {
+        std::fs::rename(&folder, &away).unwrap();
+    });
     one_line_without_pin(&e, &["pulled", "signing"]);
     let failure = e.sign_error().unwrap().hsm().unwrap();
     assert!(
@@ -747,4 +683,54 @@ fn resume_in_a_new_process() {
         .unwrap()
         .unwrap();
     assert!(report.finished);
+}
+
+/// A registry in a SQLite file at `path`, created under `root` with the key set `set`,
+/// committing in chunks of 64 (so a job has several chunks to stop between).
+fn registry_at(
+    path: &std::path::Path,
+    root: &RootKey,
+    set: &[u8],
+    key: &IssuerKey,
+) -> registry::Registry<registry::SqliteStore> {
+    registry::Registry::create(
+        registry::SqliteStore::open(path).unwrap(),
+        root.public(),
+        set,
+        key,
+        CAPACITY,
+        NOW,
+        NOW.plus(3600),
+    )
+    .unwrap()
+    .with_chunk_size(64)
+}
+
+/// Resumes the open job, running `lose` once its first chunk has committed (the token
+/// taken away in the middle of the job), and returns the error the job stopped with.
+fn resume_losing_the_token(
+    reg: &mut registry::Registry<registry::SqliteStore>,
+    key: &IssuerKey,
+    rng: &mut rand::rngs::StdRng,
+    lose: impl FnOnce(),
+) -> registry::RegistryError {
+    let mut lose = Some(lose);
+    let mut hooks = registry::Hooks {
+        progress: Box::new(|_| {
+            if let Some(lose) = lose.take() {
+                lose();
+            }
+            std::ops::ControlFlow::Continue(())
+        }),
+        ..registry::Hooks::default()
+    };
+    reg.resume(
+        key,
+        &mut fresh(&mut *rng),
+        NOW.plus(20),
+        NOW.plus(3600),
+        rng,
+        &mut hooks,
+    )
+    .unwrap_err()
 }
