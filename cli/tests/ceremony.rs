@@ -58,6 +58,22 @@ impl Offline {
     }
 }
 
+/// An office made with `init --root-anchor`: it holds the first draft and waits for
+/// the offline root to sign it.
+fn office_awaiting(offline: &Offline) -> Office {
+    let office = Office::new();
+    office
+        .run(&[
+            "init",
+            "--issuer",
+            "metro-police",
+            "--root-anchor",
+            &offline.anchor(),
+        ])
+        .ok();
+    office
+}
+
 fn blanks(office: &Office, n: usize) -> String {
     office
         .run(&[
@@ -212,16 +228,7 @@ fn an_offline_root_certifies_and_revokes_the_office_keys_through_drafts() {
 #[test]
 fn a_draft_edited_after_it_was_written_is_not_signed() {
     let offline = Offline::new("metro-police");
-    let office = Office::new();
-    office
-        .run(&[
-            "init",
-            "--issuer",
-            "metro-police",
-            "--root-anchor",
-            &offline.anchor(),
-        ])
-        .ok();
+    let office = office_awaiting(&offline);
     let draft = office.path("keyset-1.draft");
     let text = std::fs::read_to_string(&draft).unwrap_or_default();
     // A window stretched by someone on the way: the digest no longer matches.
@@ -269,16 +276,7 @@ fn a_root_refuses_a_draft_of_another_issuer() {
 #[test]
 fn keyset_sign_asks_before_signing() {
     let offline = Offline::new("metro-police");
-    let office = Office::new();
-    office
-        .run(&[
-            "init",
-            "--issuer",
-            "metro-police",
-            "--root-anchor",
-            &offline.anchor(),
-        ])
-        .ok();
+    let office = office_awaiting(&offline);
     // No terminal and no --yes: nothing is signed.
     let run = offline
         .machine
