@@ -159,18 +159,20 @@ impl IssuerKey {
             .map(CheckedCardKey::check)
             .transpose()
             .map_err(|_| IssueError::WeakCardKey)?;
-        self.issue_checked(request, card_key, now, rng)
+        self.issue_checked(request, card_key, Serial::random(rng), now)
     }
 
     /// [`Self::issue`] for a card key checked already (when its blank-card list was
-    /// received): the registry's bulk work, which signs without checking again. The
-    /// credential binds `card_key`; `request.card_key` is not read.
+    /// received) and a serial drawn already: the registry's bulk work, which draws a
+    /// chunk's serials together and signs without checking again. The credential binds
+    /// `card_key`; `request.card_key` is not read. `serial` must come from
+    /// [`Serial::random`].
     pub(crate) fn issue_checked(
         &self,
         request: CredentialRequest,
         card_key: Option<CheckedCardKey>,
+        serial: Serial,
         now: UnixTime,
-        rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<Credential, IssueError> {
         let window = self.public.validity();
         if now < window.not_before || now > window.not_after {
@@ -187,7 +189,7 @@ impl IssuerKey {
             });
         }
         let claims = Claims {
-            serial: Serial::random(rng),
+            serial,
             kind: request.kind,
             holder: request.holder,
             vetting: request.vetting,

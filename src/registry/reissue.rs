@@ -530,22 +530,35 @@ impl<S: Store> Registry<S> {
         // and the store's unique `supersedes` is the backstop (the Store contract).
         let key_window = key.validity();
         let card_keys = draw_cards(&self.store, cards, remaining.len())?;
+        let replacement = |(old, card_key): (&CredentialRecord, _)| {
+            let claims = old.claims()?;
+            let not_after = claims.validity.not_after.min(key_window.not_after);
+            Ok(NewCard {
+                kind: claims.kind,
+                holder: claims.holder,
+                vetting: claims.vetting,
+                validity: Validity::new(now.min(not_after), not_after)
+                    .map_err(crate::issue::IssueError::from)?,
+                supersedes: Some(old.serial),
+                card_key,
+            })
+        };
+        // Decoding each replaced card's claims is the breach's first work before any
+        // signing: on every core where the `parallel` feature is on.
+        #[cfg(feature = "parallel")]
+        let cards = {
+            use rayon::prelude::*;
+            remaining
+                .par_iter()
+                .zip(card_keys)
+                .map(replacement)
+                .collect::<Result<Vec<_>, RegistryError>>()?
+        };
+        #[cfg(not(feature = "parallel"))]
         let cards = remaining
             .iter()
             .zip(card_keys)
-            .map(|(old, card_key)| {
-                let claims = old.claims()?;
-                let not_after = claims.validity.not_after.min(key_window.not_after);
-                Ok(NewCard {
-                    kind: claims.kind,
-                    holder: claims.holder,
-                    vetting: claims.vetting,
-                    validity: Validity::new(now.min(not_after), not_after)
-                        .map_err(crate::issue::IssueError::from)?,
-                    supersedes: Some(old.serial),
-                    card_key,
-                })
-            })
+            .map(replacement)
             .collect::<Result<Vec<_>, RegistryError>>()?;
         let run = Run {
             key,

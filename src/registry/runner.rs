@@ -3,11 +3,12 @@
 //! the workflow read.
 //!
 //! The workflow first draws one blank card's public key per card ([`draw_cards`]),
-//! before anything is signed or written. A run then draws every card's status index
-//! and randomness from the caller's RNG, signs the cards chunk by chunk on a worker
-//! thread (on every core with the `parallel` feature) while this thread commits the
-//! previous chunk with its audit event, reports progress after each commit, and stops
-//! where the progress hook says `Break`.
+//! before anything is signed or written. A run then draws every card's serial and status
+//! index from the caller's RNG, each chunk's in sorted order over its shuffled holders
+//! ([`plan_chunks`]: the commit walks the unique indexes instead of jumping), signs the
+//! cards chunk by chunk on a worker thread (on every core with the `parallel` feature)
+//! while this thread commits the previous chunk with its audit event, reports progress
+//! after each commit, and stops where the progress hook says `Break`.
 //!
 //! **Two offices at once.** A commit that loses the race to another writer's commit
 //! ([`ConflictKind::StaleAuditHead`]) is not refused at once: [`retrying`] runs a
@@ -21,7 +22,7 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use rand::{CryptoRng, SeedableRng, rngs::StdRng};
+use rand::CryptoRng;
 
 use crate::issue::{CheckedCardKey, Credential, IssuerKey};
 use crate::model::Status;
@@ -313,11 +314,12 @@ pub(super) struct Ran {
 }
 
 impl Run<'_> {
-    /// Issues `cards` into the run's batch: draws each card's status index and seed
-    /// from `rng` (in order, so that all randomness comes from the caller's RNG), signs
-    /// them in chunks on a worker thread while this thread commits the previous chunk,
-    /// each chunk one atomic change with its audit event sealed onto the head before
-    /// it. Reports progress, and stops where `hooks.progress` says `Break`.
+    /// Issues `cards` into the run's batch: splits them into chunks and draws each
+    /// chunk's serials, status indexes and card-key assignment from `rng` ([`plan_chunks`]:
+    /// all randomness comes from the caller's RNG), signs them chunk by chunk on a
+    /// worker thread while this thread commits the previous chunk, each chunk one
+    /// atomic change with its audit event sealed onto the head before it. Reports
+    /// progress, and stops where `hooks.progress` says `Break`.
     pub(super) fn run<S: Store + ?Sized>(
         self,
         store: &mut S,
@@ -327,32 +329,13 @@ impl Run<'_> {
         hooks: &mut Hooks<'_>,
     ) -> Result<Ran, RegistryError> {
         let mut allocator = IndexAllocator::new(self.capacity, &store.status_indexes()?);
-        let plans = cards
-            .into_iter()
-            .map(|card| {
-                let request = CredentialRequest {
-                    kind: card.kind,
-                    holder: card.holder,
-                    vetting: card.vetting,
-                    status_index: allocator.take(rng)?,
-                    print_batch: self.batch,
-                    validity: card.validity,
-                    card_key: Some(card.card_key.key()),
-                    supersedes: card.supersedes,
-                };
-                Ok(Plan {
-                    request,
-                    card_key: card.card_key,
-                    seed: seed(rng),
-                })
-            })
-            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let chunks = plan_chunks(cards, self.chunk, self.batch, &mut allocator, rng)?;
         let mut ran = Ran {
             finished: false,
             done: self.progress.done,
             head,
         };
-        let flow = sign_and_commit(self.key, plans, self.chunk, self.now, |issued| {
+        let flow = sign_and_commit(self.key, chunks, self.now, |issued| {
             let compose = |_: &S| {
                 let mut draft = Draft::default();
                 draft.change.credentials = issued.iter().map(record_for).collect();
@@ -408,33 +391,101 @@ fn record_for(credential: &Credential) -> CredentialRecord {
     }
 }
 
-/// A per-credential seed drawn from the caller's RNG, so that signing can run on
-/// every core while all randomness still comes from the one RNG passed in.
-fn seed(rng: &mut (impl CryptoRng + ?Sized)) -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    rng.fill_bytes(&mut seed);
-    seed
-}
-
 /// One credential to sign: its request, its card key (checked when its blank-card
-/// list was received), and the seed of its randomness.
+/// list was received), and its serial.
 pub(super) struct Plan {
     request: CredentialRequest,
     card_key: CheckedCardKey,
-    seed: [u8; 32],
+    serial: Serial,
+}
+
+/// The sizes of a run's chunks: the first at most [`CHUNK`] (nothing commits until it
+/// is signed, so committing starts early in a run of large chunks), then `chunk`.
+fn chunk_sizes(cards: usize, chunk: usize) -> impl Iterator<Item = usize> {
+    let mut left = cards;
+    let mut size = chunk.clamp(1, CHUNK);
+    std::iter::from_fn(move || {
+        let take = size.min(left);
+        left -= take;
+        size = chunk.max(1);
+        (take > 0).then_some(take)
+    })
+}
+
+/// Splits `cards` into the run's chunks and draws, for each chunk, its cards' serials
+/// and status indexes, and which of its blank cards each holder gets, so that each
+/// chunk is committed in the order of its serials, status indexes and card keys at
+/// once.
+///
+/// **Why.** Serials, status indexes and card keys are random, so inserting a chunk in
+/// any one order puts the other keys' index entries at random places: every insert a
+/// descent to a random page (BENCHMARKS.md, the scaling table). Sorted, a chunk's
+/// inserts walk each of those three indexes from one end to the other.
+///
+/// **Nothing is learnt from the order.** A chunk's holders are first shuffled (with
+/// `rng`), then the chunk's sorted serials, sorted status indexes and sorted blank
+/// cards are handed out in that shuffled order. Which holder gets which index, serial
+/// and card is therefore exactly as random as drawing each holder's one by one: the
+/// holders' own order (the roster's, or the replaced cards') says nothing about their
+/// indexes. What the sorting ties together is a card's own serial, status index and
+/// card key, which every verifier reads together from the credential anyway.
+fn plan_chunks(
+    cards: Vec<NewCard>,
+    chunk: usize,
+    batch: PrintBatchId,
+    allocator: &mut IndexAllocator,
+    rng: &mut (impl CryptoRng + ?Sized),
+) -> Result<Vec<Vec<Plan>>, RegistryError> {
+    use rand::seq::SliceRandom as _;
+    let sizes: Vec<usize> = chunk_sizes(cards.len(), chunk).collect();
+    let mut cards = cards.into_iter();
+    let mut chunks = Vec::with_capacity(sizes.len());
+    for size in sizes {
+        let mut group: Vec<NewCard> = cards.by_ref().take(size).collect();
+        group.shuffle(rng);
+        let mut indexes = (0..group.len())
+            .map(|_| allocator.take(rng))
+            .collect::<Result<Vec<_>, _>>()?;
+        indexes.sort_unstable();
+        let mut serials: Vec<Serial> = (0..group.len()).map(|_| Serial::random(rng)).collect();
+        serials.sort_unstable();
+        let mut card_keys: Vec<CheckedCardKey> = group.iter().map(|c| c.card_key).collect();
+        card_keys.sort_unstable_by_key(|k| k.key().0);
+        let plans = group
+            .into_iter()
+            .zip(indexes)
+            .zip(serials)
+            .zip(card_keys)
+            .map(|(((card, status_index), serial), card_key)| Plan {
+                request: CredentialRequest {
+                    kind: card.kind,
+                    holder: card.holder,
+                    vetting: card.vetting,
+                    status_index,
+                    print_batch: batch,
+                    validity: card.validity,
+                    card_key: Some(card_key.key()),
+                    supersedes: card.supersedes,
+                },
+                card_key,
+                serial,
+            })
+            .collect();
+        chunks.push(plans);
+    }
+    Ok(chunks)
 }
 
 /// Signs each request, in parallel where the `parallel` feature is on. The card keys
-/// were checked when they were received ([`CheckedCardKey`]), so signing is all that
-/// is left here. Each item's randomness (its serial) comes from its own seed.
+/// were checked when they were received ([`CheckedCardKey`]) and the serials drawn by
+/// [`plan_chunks`], so signing is all that is left here.
 fn sign_all(
     key: &IssuerKey,
     plans: Vec<Plan>,
     now: UnixTime,
 ) -> Result<Vec<Credential>, RegistryError> {
     let one = |plan: Plan| -> Result<Credential, RegistryError> {
-        let mut rng = StdRng::from_seed(plan.seed);
-        key.issue_checked(plan.request, Some(plan.card_key), now, &mut rng)
+        key.issue_checked(plan.request, Some(plan.card_key), plan.serial, now)
             .map_err(RegistryError::from)
     };
     #[cfg(feature = "parallel")]
@@ -448,26 +499,16 @@ fn sign_all(
     }
 }
 
-/// Signs `plans` chunk by chunk on a worker thread (on every core with the `parallel`
+/// Signs `chunks` one by one on a worker thread (on every core with the `parallel`
 /// feature) while this thread commits each signed chunk with `commit`: chunk k + 1 is
-/// signed while chunk k is written. The first chunk is at most [`CHUNK`], so that
-/// committing starts early in a run of large chunks. Stops at the first error, or when `commit` breaks;
+/// signed while chunk k is written. Stops at the first error, or when `commit` breaks;
 /// the worker then stops too (its channel is closed).
 fn sign_and_commit(
     key: &IssuerKey,
-    plans: Vec<Plan>,
-    chunk: usize,
+    chunks: Vec<Vec<Plan>>,
     now: UnixTime,
     mut commit: impl FnMut(Vec<Credential>) -> Result<ControlFlow<()>, RegistryError>,
 ) -> Result<ControlFlow<()>, RegistryError> {
-    // The first chunk no larger than [`CHUNK`]: nothing commits until it is signed.
-    let mut chunks = Vec::new();
-    let mut plans = plans.into_iter().peekable();
-    let mut size = chunk.clamp(1, CHUNK);
-    while plans.peek().is_some() {
-        chunks.push(plans.by_ref().take(size).collect::<Vec<_>>());
-        size = chunk.max(1);
-    }
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         scope.spawn(move || {
@@ -564,6 +605,104 @@ impl IndexAllocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ForceVetting, PhotoDigest, PoliceVetting};
+    use rand::{SeedableRng, rngs::StdRng};
+
+    /// `n` cards to issue, in roster order: holder `i` has pay number `i` and a blank
+    /// card drawn `i`th.
+    fn cards(n: u32) -> Vec<NewCard> {
+        (0..n)
+            .map(|i| {
+                let secret =
+                    ed25519_dalek::SigningKey::from_bytes(&[u8::try_from(i % 251).unwrap(); 32]);
+                let key = secret.verifying_key().to_bytes();
+                NewCard {
+                    kind: Kind::WarrantCard,
+                    holder: Holder::new(
+                        format!("{i:06}"),
+                        format!("Officer {i}"),
+                        "Constable",
+                        "Runner Unit",
+                        PhotoDigest::of(&i.to_be_bytes()),
+                    )
+                    .unwrap(),
+                    vetting: Vetting {
+                        police: PoliceVetting::Force(ForceVetting::Recruitment),
+                        national: None,
+                    },
+                    validity: Validity::new(UnixTime(0), UnixTime(1_000)).unwrap(),
+                    supersedes: None,
+                    card_key: CheckedCardKey::check(CardPublicKey(key)).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_chunk_is_in_the_order_of_its_serials_status_indexes_and_card_keys() {
+        let input = cards(300);
+        let mut allocator = IndexAllocator::new(1 << 16, &[]);
+        let mut rng = StdRng::seed_from_u64(7);
+        let chunks = plan_chunks(input, 128, PrintBatchId(3), &mut allocator, &mut rng).unwrap();
+        let sizes: Vec<usize> = chunks.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [128, 128, 44]);
+        let mut pay_numbers = Vec::new();
+        for chunk in &chunks {
+            assert!(chunk.windows(2).all(|w| w[0].serial < w[1].serial));
+            assert!(
+                chunk
+                    .windows(2)
+                    .all(|w| w[0].request.status_index < w[1].request.status_index)
+            );
+            assert!(
+                chunk
+                    .windows(2)
+                    .all(|w| w[0].card_key.key().0 <= w[1].card_key.key().0)
+            );
+            for plan in chunk {
+                assert_eq!(plan.request.card_key, Some(plan.card_key.key()));
+                assert_eq!(plan.request.print_batch, PrintBatchId(3));
+                pay_numbers.push(plan.request.holder.pay_number().to_owned());
+            }
+        }
+        // Every card once, each in its own chunk of the roster.
+        let mut sorted = pay_numbers.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 300);
+        for (k, chunk) in chunks.iter().enumerate() {
+            for plan in chunk {
+                let i: usize = plan.request.holder.pay_number().parse().unwrap();
+                assert_eq!(i / 128, k, "holder {i} left its chunk");
+            }
+        }
+    }
+
+    #[test]
+    fn which_holder_gets_the_smallest_index_of_a_chunk_is_random() {
+        // The sorted indexes go to the chunk's holders in a shuffled order: were they
+        // handed out in roster order, the first holder of the roster would always get
+        // the chunk's smallest index (and the status list would say who is who).
+        let mut first = std::collections::BTreeSet::new();
+        for seed in 0..64 {
+            let mut allocator = IndexAllocator::new(1 << 16, &[]);
+            let mut rng = StdRng::seed_from_u64(seed);
+            let chunks =
+                plan_chunks(cards(32), 32, PrintBatchId(1), &mut allocator, &mut rng).unwrap();
+            let smallest = chunks
+                .iter()
+                .flatten()
+                .min_by_key(|p| p.request.status_index)
+                .unwrap();
+            first.insert(smallest.request.holder.pay_number().to_owned());
+        }
+        // 64 draws of one holder among 32: about 28 distinct expected, 1 if not shuffled.
+        assert!(
+            first.len() >= 16,
+            "only {} holders ever got the smallest index",
+            first.len()
+        );
+    }
 
     #[test]
     fn a_large_run_commits_in_a_fixed_number_of_bounded_chunks() {

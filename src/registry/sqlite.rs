@@ -70,8 +70,9 @@ CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT
 ";
 
 /// SQLite page cache, in KiB (negative for SQLite: a size, not a page count): 256 MiB,
-/// taken only as pages are read. Bulk work inserts into four unique indexes at random
-/// places (serial, status index, card key, replaced serial); the pages of those
+/// taken only as pages are read. Bulk work inserts into four unique indexes at places
+/// spread over the whole index (serial, status index and card key, each in sorted
+/// order within a chunk, and the replaced serial at random); the pages of those
 /// indexes, and of the batch and pay-number indexes, are each chunk's working set:
 /// 254 MB for a registry of 2,000,000 credentials (1,000,000 cards reissued; dbstat).
 /// Beyond the cache, every insert would read pages back from the operating system.
