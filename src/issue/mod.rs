@@ -4,6 +4,7 @@
 //! Everything here signs; everything it signs is checked by the verification layer
 //! below it (`revocard::Verifier`), never by this module.
 
+mod batch;
 mod cards;
 mod credential;
 mod error;

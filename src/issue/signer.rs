@@ -1,7 +1,8 @@
 //! The one signing seam. Every signature the issuing side makes (credentials, lists,
-//! deltas, key sets, the standard views' JWS) goes through [`KeyHolder::sign`], which
-//! holds either the software key (ed25519-dalek's `SigningKey`, the only code that
-//! touches secret bytes) or any [`KeySigner`]: a key in a hardware security module
+//! deltas, key sets, the standard views' JWS) goes through [`KeyHolder::sign`] (or
+//! [`KeyHolder::sign_batch`] for bulk work), which holds either the software key
+//! (ed25519-dalek's `SigningKey`, and for batches its `hazmat::ExpandedSecretKey` in
+//! `issue::batch`: the only code that touches secret bytes) or any [`KeySigner`]: a key in a hardware security module
 //! (`revocard::TokenKey`, feature `pkcs11`) or another implementation of the
 //! `signature` crate's `Signer` + `Keypair` traits.
 //!
@@ -230,6 +231,16 @@ impl KeyHolder {
         match self {
             Self::Software(key) => Some(key),
             Self::External { .. } => None,
+        }
+    }
+
+    /// Signs each of `messages`, in order: [`Self::sign`] on each, but the software key
+    /// signs the whole batch with one field inversion (`issue::batch`), making the same
+    /// bytes.
+    pub(crate) fn sign_batch(&self, messages: &[&[u8]]) -> Result<Vec<[u8; 64]>, SignError> {
+        match self {
+            Self::Software(key) => Ok(super::batch::sign_batch(key, messages)),
+            Self::External { .. } => messages.iter().map(|m| self.sign(m)).collect(),
         }
     }
 
