@@ -26,12 +26,18 @@
 //! difference). Telling them apart costs a scalar multiplication by `l` per signature,
 //! as much as a second equation. So each signature gets its own equation.
 //!
-//! Not done either: tables of multiples of the issuer key made once per key (width-8
-//! windows, curve25519-dalek's `VartimeEdwardsPrecomputation`, about 20 KB a key). Timed
-//! beside the per-call table `vartime_double_scalar_mul_basepoint` builds, interleaved
-//! with `verify_strict`, they saved about 1% of the credential's half (see
-//! BENCHMARKS.md, "Tap (issue 23)"): curve25519-dalek's precomputed multiplication
-//! still runs all 256 doublings, which are most of the cost.
+//! Not done either: tables of multiples of the issuer key made once per key. Width-8
+//! windows (curve25519-dalek's `VartimeEdwardsPrecomputation`, about 20 KB a key)
+//! saved about 1% of the credential's half (see BENCHMARKS.md, "Tap (issue 23)"): that
+//! precomputed multiplication still runs all 256 doublings, which are most of the cost.
+//! A fixed-base table of `-A` (`EdwardsBasepointTable`, radix 16, 30,920 bytes a key
+//! with the key; `[S]B + [k](-A)` as `mul_base(S)` plus the table's `mul_base(k)`, 4
+//! doublings each, the same point as the chain since both compute integer multiples)
+//! saved nothing measurable on x86-64 with AVX2: curve25519-dalek runs the double-base
+//! chain on its AVX2 backend, its fixed-base tables only serially, and the two cost
+//! the same (pair with the table / pair on the chain 0.97x to 1.01x). On the serial
+//! backend (no AVX2, an ARM door) it was 0.79x, about 0.37x of a verification a first
+//! tap (BENCHMARKS.md, "Tap: a fixed-base table per issuer key").
 
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
