@@ -78,10 +78,19 @@ CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT
 /// Beyond the cache, every insert would read pages back from the operating system.
 const CACHE_KIB: i64 = -262_144;
 
-/// WAL pages between automatic checkpoints (4,096 pages of 4 KiB: 16 MiB). Bulk work
+/// The page size of a new registry file, in bytes (a file made before keeps its 4 KiB
+/// pages). Bulk work's index inserts look pages up in SQLite's cache and descend the
+/// B-trees page by page; pages twice SQLite's default halve the pages to find.
+/// Measured (BENCHMARKS.md, "Issue 23, second round"), alternating with 4 KiB pages:
+/// the reissue of 47,000 cards 7% faster in the mean of six pairs, of 1,000,000 cards
+/// 26.8 s against 28.7 to 31.8 s.
+const PAGE_SIZE: i64 = 8_192;
+
+/// WAL pages between automatic checkpoints (4,096 pages: 32 MiB of a registry made
+/// with 8 KiB pages, 16 MiB of one made before with 4 KiB pages). Bulk work
 /// rewrites the same index pages chunk after chunk, so checkpointing less often writes
 /// fewer pages to the database file; but whatever is still in the WAL is checkpointed
-/// when the last connection closes, at the end of every command. At 16 MiB the
+/// when the last connection closes, at the end of every command. At 16 to 32 MiB the
 /// checkpoints of a 47,000-card run happen during it, on the committing thread while
 /// the others sign, and closing has little left to do: measured, the command-line
 /// `issue` of 47,000 cards took 0.3-0.4 s less than at 64 MiB, and the example's
@@ -227,6 +236,8 @@ impl SqliteStore {
             });
         }
         if names.is_empty() {
+            conn.pragma_update(None, "page_size", PAGE_SIZE)
+                .map_err(bad)?;
             conn.pragma_update(None, "journal_mode", "WAL")
                 .map_err(bad)?;
             // One transaction: a process killed while creating the schema leaves an
@@ -1031,4 +1042,38 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
             })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_size(path: &Path) -> i64 {
+        Connection::open(path)
+            .unwrap()
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_registry_has_8_kib_pages_and_one_made_with_4_kib_pages_still_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let new = dir.path().join("new.db");
+        drop(SqliteStore::create(&new).unwrap());
+        assert_eq!(page_size(&new), PAGE_SIZE);
+
+        // A registry made before, with SQLite's default pages: opened as it is.
+        let old = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&old).unwrap();
+            conn.pragma_update(None, "page_size", 4_096).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            conn.execute_batch(&format!(
+                "BEGIN; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+            ))
+            .unwrap();
+        }
+        drop(SqliteStore::open_existing(&old).unwrap());
+        assert_eq!(page_size(&old), 4_096);
+    }
 }
