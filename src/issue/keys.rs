@@ -174,15 +174,7 @@ impl IssuerKey {
         serial: Serial,
         now: UnixTime,
     ) -> Result<Credential, IssueError> {
-        let window = self.public.validity();
-        if now < window.not_before || now > window.not_after {
-            return Err(IssueError::KeyNotValidNow {
-                key_id: self.key_id(),
-                not_before: window.not_before,
-                not_after: window.not_after,
-                now,
-            });
-        }
+        let window = self.window_at(now)?;
         if !window.contains(&request.validity) {
             return Err(IssueError::OutlivesKey {
                 key_id: self.key_id(),
@@ -206,15 +198,7 @@ impl IssuerKey {
         items: impl IntoIterator<Item = (CredentialRequest, CheckedCardKey, Serial)>,
         now: UnixTime,
     ) -> Result<Vec<Credential>, IssueError> {
-        let window = self.public.validity();
-        if now < window.not_before || now > window.not_after {
-            return Err(IssueError::KeyNotValidNow {
-                key_id: self.key_id(),
-                not_before: window.not_before,
-                not_after: window.not_after,
-                now,
-            });
-        }
+        let window = self.window_at(now)?;
         let mut claims = Vec::new();
         let mut messages = Vec::new();
         let mut bodies = Vec::new();
@@ -247,6 +231,20 @@ impl IssuerKey {
                 )
             })
             .collect())
+    }
+
+    /// The key's validity window, if it holds `now` (the key may sign credentials now).
+    fn window_at(&self, now: UnixTime) -> Result<Validity, IssueError> {
+        let window = self.public.validity();
+        if now < window.not_before || now > window.not_after {
+            return Err(IssueError::KeyNotValidNow {
+                key_id: self.key_id(),
+                not_before: window.not_before,
+                not_after: window.not_after,
+                now,
+            });
+        }
+        Ok(window)
     }
 
     /// The claims a credential of `request` signed now under this key makes.
