@@ -2,9 +2,9 @@
 //! deltas, key sets, the standard views' JWS) goes through [`KeyHolder::sign`] (or
 //! [`KeyHolder::sign_batch`] for bulk work), which holds either the software key
 //! (ed25519-dalek's `SigningKey`, and for batches its `hazmat::ExpandedSecretKey` in
-//! `issue::batch`: the only code that touches secret bytes) or any [`KeySigner`]: a key in a hardware security module
-//! (`revocard::TokenKey`, feature `pkcs11`) or another implementation of the
-//! `signature` crate's `Signer` + `Keypair` traits.
+//! `issue::batch`: the only code that touches secret bytes) or any [`KeySigner`]: a
+//! key in a hardware security module (`revocard::TokenKey`, feature `pkcs11`) or
+//! another implementation of the `signature` crate's `Signer` + `Keypair` traits.
 //!
 //! A signature that comes back from outside the process is checked against the key's
 //! public half before it is used ("verify after sign"), with the same rule as the
