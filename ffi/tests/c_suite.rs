@@ -110,18 +110,27 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) {
 
 /// The fixtures, made once for all the tests of this file.
 struct Fixtures {
-    _dir: tempfile::TempDir,
     root: PathBuf,
 }
 
+/// Made once for all the tests of this file, in cargo's scratch folder for tests
+/// (`CARGO_TARGET_TMPDIR`, inside the target folder), emptied first. Not a temporary
+/// folder: a static is never dropped, so a `TempDir` here was never removed, and each
+/// run left its 1.6 GB of binaries (plain, ASan, Valgrind) in /tmp. Two runs of this
+/// file at once in one target folder would share it.
 fn fixtures() -> &'static Fixtures {
     static ONCE: OnceLock<Fixtures> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let root = dir.path().to_path_buf();
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("c_suite");
+        match std::fs::remove_dir_all(&root) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("{}: {e}", root.display()),
+        }
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{}: {e}", root.display()));
         breach(&root.join("office"), &root.join("breach.txt"));
         special(&root.join("special"), &root.join("special.txt"));
-        Fixtures { _dir: dir, root }
+        Fixtures { root }
     })
 }
 
