@@ -61,17 +61,24 @@ impl Offline {
 /// An office made with `init --root-anchor`: it holds the first draft and waits for
 /// the offline root to sign it.
 fn office_awaiting(offline: &Offline) -> Office {
+    office_awaiting_with_init(offline).0
+}
+
+/// [`office_awaiting`], with what `init --json` said.
+fn office_awaiting_with_init(offline: &Offline) -> (Office, serde_json::Value) {
     let office = Office::new();
-    office
+    let init = office
         .run(&[
             "init",
             "--issuer",
             "metro-police",
             "--root-anchor",
             &offline.anchor(),
+            "--json",
         ])
-        .ok();
-    office
+        .ok()
+        .json();
+    (office, init)
 }
 
 fn blanks(office: &Office, n: usize) -> String {
@@ -90,20 +97,9 @@ fn blanks(office: &Office, n: usize) -> String {
 #[test]
 fn an_offline_root_certifies_and_revokes_the_office_keys_through_drafts() {
     let offline = Offline::new("metro-police");
-    let office = Office::new();
 
     // The office: a signing key and the first draft, no registry until the root signs.
-    let init = office
-        .run(&[
-            "init",
-            "--issuer",
-            "metro-police",
-            "--root-anchor",
-            &offline.anchor(),
-            "--json",
-        ])
-        .ok()
-        .json();
+    let (office, init) = office_awaiting_with_init(&offline);
     assert_eq!(init["pending"], true);
     assert!(!office.db().exists(), "a registry before the root signed");
     assert!(
@@ -355,18 +351,7 @@ fn without_pkcs11_support_hsm_says_so_and_writes_nothing() {
 fn keyset_sign_on_a_terminal_shows_the_set_and_signs_only_on_yes() {
     use std::io::Write as _;
     let offline = Offline::new("metro-police");
-    let office = Office::new();
-    let init = office
-        .run(&[
-            "init",
-            "--issuer",
-            "metro-police",
-            "--root-anchor",
-            &offline.anchor(),
-            "--json",
-        ])
-        .ok()
-        .json();
+    let (office, init) = office_awaiting_with_init(&offline);
     let key = init["signing_key_id"]
         .as_str()
         .unwrap_or_default()

@@ -11,6 +11,7 @@
 mod common;
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -137,12 +138,30 @@ impl Machine {
         self.office.path(name).to_string_lossy().into_owned()
     }
 
+    /// `revocard root init` of the `metro-police` root in `ROOT_URI`, its anchor written
+    /// to `out` in this machine's folder.
+    fn root_init(&self, out: &str) -> Vec<String> {
+        let out = self.path(out);
+        [
+            "root",
+            "init",
+            "--issuer",
+            "metro-police",
+            "--hsm",
+            ROOT_URI,
+            "--out",
+            &out,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    }
+
     /// `revocard ARGS` on this machine, the PIN from its PIN file.
-    fn run(&self, args: &[&str]) -> Run {
+    fn run(&self, args: &[impl AsRef<OsStr>]) -> Run {
         self.run_with(args, &[("REVOCARD_PIN_FILE", &self.path("pin"))])
     }
 
-    fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+    fn run_with(&self, args: &[impl AsRef<OsStr>], env: &[(&str, &str)]) -> Run {
         let output = self
             .command(args, env)
             .output()
@@ -160,7 +179,7 @@ impl Machine {
     }
 
     /// `revocard ARGS` on this machine, not started yet.
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+    fn command(&self, args: &[impl AsRef<OsStr>], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_revocard"));
         cmd.args(args)
             .env("REVOCARD_DB", self.office.db())
@@ -427,17 +446,7 @@ fn the_breach_story_runs_with_the_root_and_the_signing_keys_in_two_tokens() {
 
     // Offline: the root is born in its token; only its anchor leaves.
     let root = offline
-        .run(&[
-            "root",
-            "init",
-            "--issuer",
-            "metro-police",
-            "--hsm",
-            ROOT_URI,
-            "--out",
-            &offline.path("root.anchor"),
-            "--json",
-        ])
+        .run(&[offline.root_init("root.anchor"), vec!["--json".to_owned()]].concat())
         .ok()
         .json();
     protected(&root["attributes"]);
@@ -642,48 +651,19 @@ fn a_wrong_pin_no_token_no_key_or_not_a_module_is_one_line_and_leaves_nothing() 
     nothing_written();
 
     // No such key at the offline machine: the token and the key named.
-    let root = office
-        .run(&[
-            "root",
-            "init",
-            "--issuer",
-            "metro-police",
-            "--hsm",
-            ROOT_URI,
-            "--out",
-            &office.path("root.anchor"),
-        ])
-        .exits(2);
+    let root = office.run(&office.root_init("root.anchor")).exits(2);
     one_line(&root, &["root"]);
     office.init_token("root", ROOT_PIN);
     office
         .run_with(
-            &[
-                "root",
-                "init",
-                "--issuer",
-                "metro-police",
-                "--hsm",
-                ROOT_URI,
-                "--out",
-                &office.path("root.anchor"),
-            ],
+            &office.root_init("root.anchor"),
             &[("REVOCARD_PIN", ROOT_PIN)],
         )
         .ok();
     // The same object again: never overwritten.
     let again = office
         .run_with(
-            &[
-                "root",
-                "init",
-                "--issuer",
-                "metro-police",
-                "--hsm",
-                ROOT_URI,
-                "--out",
-                &office.path("root-2.anchor"),
-            ],
+            &office.root_init("root-2.anchor"),
             &[("REVOCARD_PIN", ROOT_PIN)],
         )
         .exits(1);
