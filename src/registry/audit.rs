@@ -111,7 +111,9 @@ pub enum AuditEvent {
         incident: Incident,
         /// Credentials affected.
         affected: u64,
-        /// SHA-256 over the sorted serials of the affected credentials, hex.
+        /// SHA-256 over the affected credentials' serials (16 bytes each) in ascending
+        /// order, hex: the same for the same cards whatever order a backend read them
+        /// in (`registry::reissue::affected_digest`).
         affected_digest: String,
     },
     /// Credentials were replaced (one entry per atomic chunk).

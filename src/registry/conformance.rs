@@ -1277,6 +1277,27 @@ fn the_workflow_runs_end_to_end<S: Store>(store: S) {
         WORKFLOW,
         || format!("a reissue stopped after one chunk reported {first:?}"),
     );
+    // The declaration names the affected cards (all but the revoked one) by SHA-256
+    // over their serials in ascending order, whatever order this store reads them in.
+    let mut affected: Vec<[u8; 16]> = cards
+        .iter()
+        .filter(|c| c.serial != cards[1].serial)
+        .map(|c| c.serial.0)
+        .collect();
+    affected.sort_unstable();
+    let want = crate::model::hex(&<sha2::Sha256 as sha2::Digest>::digest(affected.concat()));
+    let declared: Vec<String> = ok(READ_BACK, "the audit log", reg.store().audit_log())
+        .iter()
+        .filter_map(|r| match serde_json::from_str(&r.event_json) {
+            Ok(AuditEvent::IncidentDeclared {
+                affected_digest, ..
+            }) => Some(affected_digest),
+            _ => None,
+        })
+        .collect();
+    check(declared == [want.clone()], WORKFLOW, || {
+        format!("the declaration's affected digest: {declared:?}, expected [{want}]")
+    });
     check_invariants(reg.store());
     let end = ok(
         WORKFLOW,

@@ -47,7 +47,7 @@ pub struct Plan {
     pub scopes: Vec<Scope>,
     /// Credentials that will be revoked one by one (serial, status index).
     pub individual: Vec<(Serial, u32)>,
-    /// Every current credential the incident covers.
+    /// Every current credential the incident covers, in ascending order of serial.
     pub affected: Vec<Serial>,
     /// Those that will be replaced (not suspended, not expired).
     pub reissue: Vec<Serial>,
@@ -228,6 +228,9 @@ impl<S: Store> Registry<S> {
         }
         plan.exposed_suppliers = exposed.into_iter().collect();
         plan.exposed_suppliers.sort();
+        // Ascending, as the declaration's digest hashes them: sorted here, in the dry
+        // run, not on the path from declaring to the published list.
+        plan.affected.sort_unstable_by_key(serial_order);
         Ok(plan)
     }
 
@@ -288,8 +291,7 @@ impl<S: Store> Registry<S> {
         let mut draft = Draft::default();
         let job = self.next_job_id()?;
         let batch = self.next_batch_id()?;
-        let digest =
-            sha2::Sha256::digest(fresh.affected.iter().flat_map(|s| s.0).collect::<Vec<u8>>());
+        let digest = affected_digest(&fresh.affected);
         draft.event(
             now,
             AuditEvent::IncidentDeclared {
@@ -671,5 +673,63 @@ impl<S: Store> Registry<S> {
         }
         self.declare(&plan, key, target_supplier, now, next_update)?;
         self.resume(key, cards, now, next_update, rng, hooks)
+    }
+}
+
+/// Serials in ascending order of their bytes: as big-endian integers, which sort
+/// faster than arrays.
+fn serial_order(serial: &Serial) -> u128 {
+    u128::from_be_bytes(serial.0)
+}
+
+/// The `affected_digest` of [`AuditEvent::IncidentDeclared`]: SHA-256 over the serials
+/// in ascending order, so that the same cards have the same digest whatever order a
+/// store read them in (SQLite reads a supplier's batches one by one, PostgreSQL all at
+/// once), and an auditor can recompute it from any list of them. A [`Plan`] holds them
+/// sorted already; a plan whose caller reordered them is sorted here.
+fn affected_digest(affected: &[Serial]) -> [u8; 32] {
+    let bytes: Vec<u8> = if affected.is_sorted_by_key(serial_order) {
+        affected.iter().flat_map(|s| s.0).collect()
+    } else {
+        let mut sorted: Vec<u128> = affected.iter().map(serial_order).collect();
+        sorted.sort_unstable();
+        sorted.iter().flat_map(|s| s.to_be_bytes()).collect()
+    };
+    sha2::Sha256::digest(&bytes).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_affected_digest_is_over_the_sorted_serials_whatever_their_order() {
+        let serials = [Serial([9; 16]), Serial([0xff; 16]), Serial([1; 16])];
+        let mut sorted = Vec::new();
+        for s in [[1u8; 16], [9; 16], [0xff; 16]] {
+            sorted.extend_from_slice(&s);
+        }
+        let expected: [u8; 32] = sha2::Sha256::digest(&sorted).into();
+        assert_eq!(affected_digest(&serials), expected);
+        let mut reversed = serials;
+        reversed.reverse();
+        assert_eq!(affected_digest(&reversed), expected);
+        // Already sorted: the same digest without sorting.
+        reversed.sort_unstable_by_key(serial_order);
+        assert_eq!(affected_digest(&reversed), expected);
+        // A serial whose first byte is high sorts last, as bytes do (not as a
+        // little-endian integer would).
+        let one = |b0: u8| {
+            let mut s = [0u8; 16];
+            s[0] = b0;
+            s[15] = 0xff - b0;
+            Serial(s)
+        };
+        let mut bytes = one(1).0.to_vec();
+        bytes.extend_from_slice(&one(2).0);
+        let expected: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        assert_eq!(affected_digest(&[one(2), one(1)]), expected);
+        assert_eq!(affected_digest(&[one(1), one(2)]), expected);
+        assert_ne!(affected_digest(&serials[..2]), affected_digest(&serials));
     }
 }
