@@ -59,9 +59,9 @@ pub(crate) fn check_card_key(key: &CardPublicKey) -> Result<VerifyingKey, FieldE
 }
 
 /// A card public key that passed the issuer's check: the canonical encoding of a point
-/// of prime order `l`, as every key a chip derives from its secret is (what
-/// [`acceptable_public_key`] accepts; it refuses a non-point, a non-canonical encoding,
-/// a point of small order and a point with a torsion component).
+/// of prime order `l`, as every key a chip derives from its secret is (the check every
+/// trusted key passes too: it refuses a non-point, a non-canonical encoding, a point of
+/// small order and a point with a torsion component).
 ///
 /// [`Self::check`] is the only way to make one, so whatever holds a `CheckedCardKey`
 /// holds a key that was checked. The check costs about 0.7 of a verification (a scalar

@@ -26,6 +26,25 @@
 //! difference). Telling them apart costs a scalar multiplication by `l` per signature,
 //! as much as a second equation. So each signature gets its own equation.
 //!
+//! **The exact route to about 1.5x, and why it is not taken here.** Halving the
+//! scalars (T. Pornin, "Optimized lattice basis reduction in dimension 2, and fast
+//! Schnorr and EdDSA signature verification", 2020) keeps `verify_strict`'s answers
+//! exactly: with `k` the integer in `[0, l)`, find by a reduction in dimension 2 an odd
+//! `v` and a `u` with `u = v k mod 8l`, both below about 2^128, and check
+//! `[v]R + [u]A - [v S mod l]B = 0` (with `R` decompressed, its bytes checked as now).
+//! That point is `[v](R - R')`; `v` is odd and below `l`, so prime to the group's
+//! order `8l`, and it is the identity exactly when `R = R'`, torsion included (the
+//! reduction is modulo `8l`, not `l`, so `[u]A = [v k]A` for a key with a torsion
+//! component too). Split `v S mod l` into two halves on `B` and `[2^128]B`, and one
+//! chain of about 128 doublings replaces 253 (not measured here: it cannot be built on
+//! this crate's curve library, below). curve25519-dalek's public API cannot run it: its multiscalar
+//! multiplications (`VartimeMultiscalarMul`, `VartimePrecomputedMultiscalarMul`) run
+//! all 256 doublings whatever the scalars' length, the one chain that skips leading
+//! zeros (`vartime_double_scalar_mul_basepoint`) has room for a single variable point,
+//! and a doubling is not public. Building the chain needs either such an API upstream
+//! or a second curve implementation under the door's decision (crrl, the paper's
+//! own, is a research library whose Ed25519 check is cofactored); neither is taken.
+//!
 //! Not done either: tables of multiples of the issuer key made once per key. Width-8
 //! windows (curve25519-dalek's `VartimeEdwardsPrecomputation`, about 20 KB a key)
 //! saved about 1% of the credential's half (see BENCHMARKS.md, "Tap (issue 23)"): that
