@@ -4,11 +4,12 @@
 // signatures, against the published JWK set).
 //
 // `npm test` builds and runs revocard's `status_views` example (cargo) into a fresh
-// folder first. Nothing here is skipped: a missing tool, package or file fails.
-import {test, before} from 'node:test';
+// folder first, and removes it at the end. Nothing here is skipped: a missing tool,
+// package or file fails.
+import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, dirname, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -24,12 +25,13 @@ import {
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VALID = 0, REVOKED = 1, SUSPENDED = 2;
 
-let out, expected, jwks, keySet, tokens, options;
+let out, made, expected, jwks, keySet, tokens, options;
 
 before(() => {
+  made = !process.env.REVOCARD_STATUS_VIEWS_DIR;
   out = process.env.REVOCARD_STATUS_VIEWS_DIR ||
     mkdtempSync(join(tmpdir(), 'revocard-interop-'));
-  if(!process.env.REVOCARD_STATUS_VIEWS_DIR) {
+  if(made) {
     execFileSync('cargo', [
       'run', '--quiet', '--example', 'status_views', '--features', 'standards',
       '--', '--out', out
@@ -50,6 +52,13 @@ before(() => {
     algorithms: ['EdDSA'],
     currentDate: new Date((expected.published_at + 1) * 1000),
   };
+});
+
+// Only the folder this run made: one given in REVOCARD_STATUS_VIEWS_DIR is the caller's.
+after(() => {
+  if(made && out) {
+    rmSync(out, {recursive: true, force: true});
+  }
 });
 
 function expectedAt(i) {
