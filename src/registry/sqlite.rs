@@ -242,10 +242,7 @@ impl SqliteStore {
                 .map_err(bad)?;
             // One transaction: a process killed while creating the schema leaves an
             // empty database (created again next time), never half a registry.
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
-            ))
-            .map_err(bad)?;
+            create_schema(&conn).map_err(bad)?;
         } else {
             // The schema version first, so that an older or newer registry is refused
             // by name rather than as missing tables.
@@ -1044,6 +1041,13 @@ fn write_change(tx: &Transaction<'_>, change: &Change, path: &str) -> Result<(),
     Ok(())
 }
 
+/// Creates the tables and records the schema version, in one transaction.
+fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1068,10 +1072,7 @@ mod tests {
             let conn = Connection::open(&old).unwrap();
             conn.pragma_update(None, "page_size", 4_096).unwrap();
             conn.pragma_update(None, "journal_mode", "WAL").unwrap();
-            conn.execute_batch(&format!(
-                "BEGIN; {SCHEMA} INSERT INTO revocard_meta (key, value) VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
-            ))
-            .unwrap();
+            create_schema(&conn).unwrap();
         }
         drop(SqliteStore::open_existing(&old).unwrap());
         assert_eq!(page_size(&old), 4_096);
